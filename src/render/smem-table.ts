@@ -1,0 +1,191 @@
+import Table from 'cli-table3';
+import { badArgument } from '../errors.js';
+import type { ProcessMemory } from '../types.js';
+import { smemUnits } from './units.js';
+
+/** A process row as the smem-style table sees it: a measured process, maybe with a role. */
+export type TableProcess = ProcessMemory & { role?: string };
+
+type Kind = 'pid' | 'text' | 'command' | 'amount';
+interface Column {
+  header: string;
+  kind: Kind;
+  /** smem's printf width. */
+  width: number;
+  value: (p: TableProcess) => number | string;
+  /** What the totals row shows: the row count, distinct values, the sum, or nothing. */
+  total: 'count' | 'distinct' | 'sum' | 'none';
+  help: string;
+}
+
+const amount = (header: string, value: (p: TableProcess) => number, help: string): Column => ({
+  header,
+  kind: 'amount',
+  width: 8,
+  value,
+  total: 'sum',
+  help,
+});
+
+/** Columns by their smem name (-c), plus the fields smem lacks. */
+export const COLUMNS: Record<string, Column> = {
+  pid: { header: 'PID', kind: 'pid', width: 5, value: (p) => p.pid, total: 'count', help: 'process ID' },
+  ppid: { header: 'PPID', kind: 'pid', width: 5, value: (p) => p.ppid, total: 'none', help: 'parent process ID' },
+  user: { header: 'User', kind: 'text', width: 8, value: (p) => p.user, total: 'distinct', help: 'owner of process' },
+  name: { header: 'Name', kind: 'command', width: 24, value: (p) => p.name, total: 'none', help: 'name of process' },
+  role: { header: 'Role', kind: 'text', width: 7, value: (p) => p.role ?? '', total: 'none', help: 'master or worker (runs only)' },
+  command: { header: 'Command', kind: 'command', width: 27, value: (p) => p.command, total: 'none', help: 'process command line' },
+  swap: amount('Swap', (p) => p.swapBytes, 'amount of swap space consumed (ignoring sharing)'),
+  uss: amount('USS', (p) => p.ussBytes, 'unique set size'),
+  pss: amount('PSS', (p) => p.pssBytes, 'proportional set size (including sharing)'),
+  rss: amount('RSS', (p) => p.rssBytes, 'resident set size (ignoring sharing)'),
+  vss: amount('VSS', (p) => p.vssBytes, 'virtual set size (total virtual memory mapped)'),
+  pss_anon: amount('PssAnon', (p) => p.pssAnonBytes ?? 0, 'anonymous part of PSS (independent of other processes)'),
+  pss_file: amount('PssFile', (p) => p.pssFileBytes ?? 0, 'file-backed part of PSS (shared with every process mapping the file)'),
+  swap_pss: amount('SwapPss', (p) => p.swapPssBytes ?? 0, 'swap shared proportionally'),
+};
+
+export const DEFAULT_COLUMNS = ['pid', 'user', 'command', 'swap', 'uss', 'pss', 'rss'];
+
+export interface SmemTableOptions {
+  /** Column names, smem's -c (default: pid user command swap uss pss rss). */
+  columns?: string[];
+  /** Sort column (default pss), ascending like smem. */
+  sort?: string;
+  reverse?: boolean;
+  totals?: boolean;
+  /** smem -k: 1024-based units instead of kB. */
+  abbreviate?: boolean;
+  noHeader?: boolean;
+}
+
+export function parseColumns(spec: string): string[] {
+  const names = spec.split(/[\s,]+/).filter((s) => s !== '');
+  for (const n of names) {
+    if (!(n in COLUMNS)) {
+      throw badArgument('--columns', n, `unknown column; use any of: ${Object.keys(COLUMNS).join(' ')}`);
+    }
+  }
+  if (names.length === 0) throw badArgument('--columns', spec, `name at least one column: ${Object.keys(COLUMNS).join(' ')}`);
+  return names;
+}
+
+export function checkSortColumn(sort: string): string {
+  if (!(sort in COLUMNS)) throw badArgument('--sort', sort, `unknown column; use any of: ${Object.keys(COLUMNS).join(' ')}`);
+  return sort;
+}
+
+// printf-style cells, as smem's "% 5s", "%-8s", "%-27.27s", "% 8s".
+function cell(col: Column, value: string): string {
+  switch (col.kind) {
+    case 'pid':
+    case 'amount':
+      return value.padStart(col.width);
+    case 'text':
+      return value.padEnd(col.width);
+    case 'command':
+      return value.slice(0, col.width).padEnd(col.width);
+  }
+}
+
+function shown(col: Column, value: number | string, abbreviate: boolean): string {
+  if (col.kind === 'amount') {
+    const bytes = value as number;
+    return abbreviate ? smemUnits(bytes) : String(Math.floor(bytes / 1024));
+  }
+  return String(value);
+}
+
+function compareValues(a: number | string, b: number | string): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const sa = String(a);
+  const sb = String(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+const PLAIN_CHARS = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: ' ',
+  'right-mid': '',
+  middle: ' ',
+};
+
+/**
+ * smem's process table: same columns, widths, trailing spaces, sort (PSS ascending, ties by the row),
+ * totals row and units, so that a user coming from smem reads the same thing.
+ */
+export function renderSmemTable(processes: readonly TableProcess[], options: SmemTableOptions = {}): string {
+  const names = options.columns ?? DEFAULT_COLUMNS;
+  const cols = names.map((n) => COLUMNS[n] as Column);
+  const sortCol = COLUMNS[options.sort ?? 'pss'] as Column;
+  const abbreviate = options.abbreviate ?? false;
+
+  const rows = processes.map((p) => ({ key: sortCol.value(p), values: cols.map((c) => c.value(p)) }));
+  rows.sort((a, b) => {
+    let d = compareValues(a.key, b.key);
+    for (let i = 0; d === 0 && i < a.values.length; i++) d = compareValues(a.values[i] as never, b.values[i] as never);
+    return d;
+  });
+  if (options.reverse) rows.reverse();
+
+  const table = new Table({
+    chars: PLAIN_CHARS,
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+  });
+  const header = cols.map((c) =>
+    c.kind === 'pid' || c.kind === 'amount'
+      ? c.header.padStart(c.width)
+      : c.header.slice(0, c.kind === 'command' ? c.width : undefined).padEnd(c.width),
+  );
+  if (!options.noHeader) table.push(header);
+  for (const r of rows) table.push(cols.map((c, i) => cell(c, shown(c, r.values[i] as number | string, abbreviate))));
+  if (options.totals) {
+    table.push(
+      cols.map((c, i) => {
+        const values = rows.map((r) => r.values[i] as number | string);
+        switch (c.total) {
+          case 'count':
+            return cell(c, String(rows.length));
+          case 'distinct':
+            return cell(c, String(new Set(values).size));
+          case 'sum':
+            return cell(
+              c,
+              shown(
+                c,
+                values.reduce((s: number, v) => s + (v as number), 0),
+                abbreviate,
+              ),
+            );
+          default:
+            return cell(c, '');
+        }
+      }),
+    );
+    // smem prints as many dashes as its header is wide (trailing space included) above the totals.
+    if (rows.length === 0 && options.noHeader) return `${'-'.repeat(header.join(' ').length + 1)}\n${table.toString()}\n`;
+    const lines = table.toString().split('\n');
+    const width = header.join(' ').length + 1;
+    lines.splice(lines.length - 1, 0, '-'.repeat(width));
+    return `${lines.join('\n')}\n`;
+  }
+  return `${table.toString()}\n`;
+}
+
+/** smem -c help: every known column with what it means. */
+export function columnsHelp(): string {
+  return Object.entries(COLUMNS)
+    .map(([n, c]) => `${n.padEnd(8)} ${c.help}`)
+    .join('\n');
+}

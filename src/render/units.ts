@@ -1,0 +1,38 @@
+/**
+ * Python's "%.1f" on a double: correctly rounded, exact ties to even. JavaScript's toFixed rounds
+ * exact ties up, so 1.25 would print "1.3" where smem prints "1.2".
+ */
+export function pyFixed1(x: number): string {
+  const quarter = x * 4;
+  // With one decimal, only values ending in .25 or .75 are exact binary ties.
+  if (Number.isInteger(quarter) && Math.abs(quarter % 2) === 1) {
+    const lower = Math.floor(x * 10);
+    const even = lower % 2 === 0 ? lower : lower + 1;
+    return (even / 10).toFixed(1);
+  }
+  return x.toFixed(1);
+}
+
+/** smem -k: bytes as "0", "512.0", "1.2K", "44.6M", "1.0G" (1024-based, one decimal). */
+export function smemUnits(bytes: number): string {
+  if (bytes === 0) return '0';
+  let x = bytes;
+  let unit = '';
+  for (const u of ['', 'K', 'M', 'G', 'T']) {
+    unit = u;
+    if (x < 1024) break;
+    x /= 1024;
+  }
+  return `${pyFixed1(x)}${unit}`;
+}
+
+/** A human amount for comparison tables: MiB with one decimal, or KiB below 1 MiB. */
+export function mib(bytes: number, digits = 1): string {
+  return `${(bytes / 1048576).toFixed(digits)} MiB`;
+}
+
+/** Signed MiB, e.g. "-166.2 MiB". */
+export function signedMib(bytes: number): string {
+  const s = mib(Math.abs(bytes));
+  return bytes < 0 ? `-${s}` : `+${s}`;
+}

@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import { MemcompareError } from './errors.js';
+import { type ReadResult, readProcess } from './proc/process.js';
+import { listPids, withDescendants } from './proc/tree.js';
+import { uidOf } from './proc/users.js';
+import type { ProcessMemory, Selection, SkippedProcess, Snapshot, SnapshotTotals } from './types.js';
+
+export interface SnapshotOptions {
+  /** Root of the proc filesystem (tests point it at recorded text). */
+  procRoot?: string;
+  /**
+   * Throw instead of skipping when an explicitly named pid is missing or unreadable
+   * (the CLI wants an error; a run, whose workers come and go, wants a skip).
+   */
+  strictPids?: boolean;
+}
+
+export function sumTotals(processes: readonly ProcessMemory[]): SnapshotTotals {
+  const t: SnapshotTotals = {
+    processes: processes.length,
+    ussBytes: 0,
+    pssBytes: 0,
+    rssBytes: 0,
+    swapBytes: 0,
+    swapPssBytes: 0,
+    pssAnonBytes: 0,
+    pssFileBytes: 0,
+    vssBytes: 0,
+  };
+  for (const p of processes) {
+    t.ussBytes += p.ussBytes;
+    t.pssBytes += p.pssBytes;
+    t.rssBytes += p.rssBytes;
+    t.swapBytes += p.swapBytes;
+    t.swapPssBytes += p.swapPssBytes ?? 0;
+    t.pssAnonBytes += p.pssAnonBytes ?? 0;
+    t.pssFileBytes += p.pssFileBytes ?? 0;
+    t.vssBytes += p.vssBytes;
+  }
+  return t;
+}
+
+/** memcompare's own pid and the pids of everything it started, which a snapshot never lists. */
+function ownProcesses(procRoot: string, keep: Set<number>): Set<number> {
+  const own = new Set<number>([process.pid]);
+  if (procRoot !== '/proc') return own;
+  // Our children and their trees, except trees the caller named explicitly (a run measures its server).
+  for (const pid of withDescendants([process.pid], procRoot)) {
+    if (!keep.has(pid)) own.add(pid);
+  }
+  return own;
+}
+
+function explicitFailure(pid: number, result: Extract<ReadResult, { ok: false }>): MemcompareError {
+  const { reason, detail } = result.skipped;
+  if (reason === 'permission') {
+    return new MemcompareError(
+      'PERMISSION',
+      `--pid ${pid}: permission denied reading /proc/${pid}/smaps_rollup (${detail}); run memcompare as the process's user or as root (it needs ptrace-read access)`,
+    );
+  }
+  if (reason === 'exited') {
+    return new MemcompareError('NO_SUCH_PROCESS', `--pid ${pid}: no such process; pass the pid of a running process (see ps -e)`);
+  }
+  return new MemcompareError(
+    'BAD_ARGUMENT',
+    `--pid ${pid}: cannot be measured (${reason}: ${detail}); pass the pid of a user-space process`,
+  );
+}
+
+/** Measures the selected processes: the library form of `memcompare snapshot`. */
+export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions = {}): Snapshot {
+  const procRoot = options.procRoot ?? '/proc';
+  const started = performance.now();
+  const takenAt = new Date().toISOString();
+  const explicit = selection.pids && selection.pids.length > 0;
+
+  if (explicit && options.strictPids) {
+    for (const pid of selection.pids ?? []) {
+      if (!existsSync(`${procRoot}/${pid}`)) {
+        throw new MemcompareError('NO_SUCH_PROCESS', `--pid ${pid}: no such process; pass the pid of a running process (see ps -e)`);
+      }
+    }
+  }
+  let candidates: number[];
+  let keep = new Set<number>();
+  if (explicit) {
+    const roots = selection.pids ?? [];
+    candidates = selection.tree ? withDescendants(roots, procRoot) : [...new Set(roots)];
+    keep = new Set(candidates);
+  } else {
+    candidates = listPids(procRoot);
+  }
+  const own = ownProcesses(procRoot, keep);
+  let uid: number | undefined;
+  if (selection.user !== undefined) {
+    uid = uidOf(selection.user);
+    if (uid === undefined) {
+      throw new MemcompareError(
+        'BAD_ARGUMENT',
+        `--user ${JSON.stringify(selection.user)}: no such user; pass a name from /etc/passwd or a numeric uid`,
+      );
+    }
+  }
+
+  const processes: ProcessMemory[] = [];
+  const skipped: SkippedProcess[] = [];
+  const rootSet = new Set(selection.pids ?? []);
+  for (const pid of candidates) {
+    if (own.has(pid)) continue;
+    const result = readProcess(pid, procRoot);
+    if (!result.ok) {
+      if (explicit && options.strictPids && rootSet.has(pid)) throw explicitFailure(pid, result);
+      // Kernel threads are not processes a user asked about unless named (smem hides them too).
+      if (result.skipped.reason !== 'kernel-thread' || rootSet.has(pid)) skipped.push(result.skipped);
+      continue;
+    }
+    const p = result.process;
+    if (uid !== undefined && p.uid !== uid) continue;
+    if (selection.match && !selection.match.test(p.command) && !selection.match.test(p.name)) continue;
+    processes.push(p);
+  }
+  return {
+    schemaVersion: 1,
+    takenAt,
+    durationMs: performance.now() - started,
+    processes,
+    totals: sumTotals(processes),
+    skipped,
+  };
+}

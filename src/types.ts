@@ -1,0 +1,81 @@
+/** Public types. Every amount is in bytes and says so in its name. */
+
+/** Why a process could not be measured. */
+export type SkipReason = 'exited' | 'zombie' | 'permission' | 'kernel-thread' | 'unreadable';
+
+export interface SkippedProcess {
+  pid: number;
+  reason: SkipReason;
+  /** The errno or state behind the reason, e.g. "ENOENT at smaps_rollup". */
+  detail: string;
+}
+
+/** One process's memory, as read from /proc/<pid>/smaps_rollup (or summed from smaps). */
+export interface ProcessMemory {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** User name of the effective uid, or the uid as text when /etc/passwd has no entry (as smem does). */
+  user: string;
+  /** Process name (comm, at most 15 characters) from /proc/<pid>/status. */
+  name: string;
+  /** Command line with NULs as spaces (as smem prints it). */
+  command: string;
+  /** Unique set size: Private_Clean + Private_Dirty (smem's definition). */
+  ussBytes: number;
+  /** Proportional set size: Pss. */
+  pssBytes: number;
+  /** Resident set size: Rss (counts shared pages in full; never sum it across processes). */
+  rssBytes: number;
+  /** Swapped-out anonymous memory, ignoring sharing: Swap. */
+  swapBytes: number;
+  /** Swap shared proportionally: SwapPss (null before Linux 4.3). */
+  swapPssBytes: number | null;
+  /** Anonymous part of PSS: Pss_Anon (null before Linux 5.3). Does not depend on other processes. */
+  pssAnonBytes: number | null;
+  /** File-backed part of PSS: Pss_File (null before Linux 5.3). Shared with every process mapping the same files. */
+  pssFileBytes: number | null;
+  /** Shared-memory part of PSS: Pss_Shmem (null before Linux 5.3). */
+  pssShmemBytes: number | null;
+  /** Virtual size: VmSize from /proc/<pid>/status. */
+  vssBytes: number;
+  /** Where the amounts came from. */
+  source: 'smaps_rollup' | 'smaps';
+  /** Every "Key: N kB" field of the source, in bytes, keyed by the kernel's name. */
+  fields: Record<string, number>;
+}
+
+export interface SnapshotTotals {
+  processes: number;
+  ussBytes: number;
+  pssBytes: number;
+  rssBytes: number;
+  swapBytes: number;
+  swapPssBytes: number;
+  pssAnonBytes: number;
+  pssFileBytes: number;
+  vssBytes: number;
+}
+
+/** The result of `memcompare snapshot`, and of each sample in a run. */
+export interface Snapshot {
+  schemaVersion: 1;
+  /** ISO 8601 time the snapshot started. */
+  takenAt: string;
+  /** Wall time the snapshot took, in milliseconds. */
+  durationMs: number;
+  processes: ProcessMemory[];
+  totals: SnapshotTotals;
+  skipped: SkippedProcess[];
+}
+
+/** Which processes a snapshot measures. With no selector at all, every readable process. */
+export interface Selection {
+  pids?: number[];
+  /** With pids: those pids and all their descendants. */
+  tree?: boolean;
+  /** Regular expression searched in the command line and process name (like smem -P). */
+  match?: RegExp;
+  /** User name or numeric uid. */
+  user?: string;
+}
