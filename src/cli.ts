@@ -80,6 +80,62 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         );
       },
     )
+    .command(
+      'run [scenario]',
+      'Boot a server per variant, warm it, let it settle, measure every process; compare the variants',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', describe: 'Shipped scenario name (memcompare list) or path to a scenario .json' })
+          .option('command', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: 'Ad-hoc variant: a server command with {port} (repeat to compare)',
+          })
+          .option('name', { type: 'string', array: true, default: [] as string[], describe: 'Name of each --command variant' })
+          .option('cwd', { type: 'string', describe: 'Working directory of --command servers' })
+          .option('workers', { type: 'number', describe: 'Expected workers; fills {workers} (default 5)' })
+          .option('server', { type: 'string', describe: 'Server family of --command (gunicorn, generic); guessed from the command' })
+          .option('runs', { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" })
+          .option('json', { type: 'string', describe: 'Write the results document here after every run (- for stdout)' })
+          .option('show-output', { type: 'boolean', default: false, describe: "Copy the server's output to stderr" })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress lines' })
+          .example('$0 run preload-vs-nopreload', 'the seed article, measured properly')
+          .example(
+            "$0 run --command 'gunicorn -b 127.0.0.1:{port} -w 5 app:app' --command 'gunicorn -b 127.0.0.1:{port} -w 5 --preload app:app' --name lazy --name preload",
+            'ad hoc',
+          ),
+      async (args) => {
+        const { runRunCommand } = await import('./commands/run.js');
+        exitCode = await runRunCommand(
+          {
+            scenario: args.scenario,
+            commands: args.command,
+            names: args.name,
+            cwd: args.cwd,
+            workers: args.workers,
+            server: args.server,
+            runs: args.runs,
+            json: args.json,
+            showOutput: args['show-output'],
+            quiet: args.quiet,
+          },
+          io,
+        );
+      },
+    )
+    .command(
+      'list',
+      'List the shipped scenarios',
+      (y) => y,
+      async () => {
+        const { listScenarioFiles, loadScenario } = await import('./scenario/scenario.js');
+        for (const f of listScenarioFiles()) {
+          const s = loadScenario(f.replace(/\.json$/, ''));
+          io.stdout.write(`${s.name.padEnd(24)} ${s.description}\n`);
+        }
+      },
+    )
     .demandCommand(1, 'name a command: snapshot, run, list, report or check (see memcompare --help)')
     .strict()
     .help()

@@ -81,3 +81,13 @@ export function withDescendants(roots: number[], procRoot = '/proc'): number[] {
   }
   return order;
 }
+
+/** Parent pid from /proc/<pid>/stat; -1 if the process is gone. */
+export function ppidOf(pid: number, procRoot = '/proc'): number {
+  try {
+    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1;
+  }
+}

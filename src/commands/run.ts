@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Io } from '../cli.js';
+import { badArgument, MemcompareError } from '../errors.js';
+import { checkWritable, writeAtomic } from '../persist.js';
+import { renderRunSummary } from '../render/terminal.js';
+import type { ResultsDocument } from '../results.js';
+import { runScenario } from '../run/engine.js';
+import { killAllNow } from '../run/stop.js';
+import { splitCommand } from '../scenario/argv.js';
+import { DEFAULT_SETTLE, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
+import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
+
+export interface RunCommandOptions {
+  scenario: string | undefined;
+  commands: string[];
+  names: string[];
+  cwd: string | undefined;
+  workers: number | undefined;
+  server: string | undefined;
+  runs: number | undefined;
+  json: string | undefined;
+  showOutput: boolean;
+  quiet: boolean;
+}
+
+export function toolVersion(): string {
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    for (const up of ['../../..', '../..']) {
+      const p = join(here, up, 'package.json');
+      try {
+        return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
+      } catch {}
+    }
+  } catch {}
+  return '0.0.0';
+}
+
+/** A scenario made of --command flags, hyperfine-style. */
+export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapter: ServerAdapter } {
+  if (o.names.length > 0 && o.names.length !== o.commands.length) {
+    throw badArgument('--name', o.names, `give one --name per --command (${o.commands.length} commands, ${o.names.length} names)`);
+  }
+  const workers = o.workers ?? 5;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256)
+    throw badArgument('--workers', o.workers, 'pass a whole number from 1 to 256');
+  const argvs = o.commands.map((c) => {
+    const argv = splitCommand(c);
+    if (argv.length === 0) throw badArgument('--command', c, 'name the server program and its arguments');
+    if (!argv.some((a) => a.includes('{port}'))) {
+      throw badArgument(
+        '--command',
+        c,
+        'add {port} where the server takes its port (e.g. -b 127.0.0.1:{port}); memcompare picks a free loopback port',
+      );
+    }
+    return argv;
+  });
+  let adapter = adapterForCommand(argvs[0] ?? []);
+  if (o.server !== undefined) {
+    const a = ADAPTERS[o.server];
+    if (!a) throw badArgument('--server', o.server, `use one of: ${Object.keys(ADAPTERS).join(', ')}`);
+    adapter = a;
+  }
+  const seen = new Set<string>();
+  const variants = argvs.map((argv, i) => {
+    const name = o.names[i] ?? `command${i + 1}`;
+    if (seen.has(name)) throw badArgument('--name', name, 'names must differ');
+    seen.add(name);
+    return { name, args: [], env: {}, command: argv };
+  });
+  const cwd = resolve(o.cwd ?? process.cwd());
+  return {
+    adapter,
+    scenario: {
+      name: 'adhoc',
+      description: `Ad-hoc comparison of ${variants.length} command${variants.length === 1 ? '' : 's'}`,
+      server: adapter.family,
+      cwd,
+      command: argvs[0] ?? [],
+      workers,
+      variants,
+      warmup: { ...DEFAULT_WARMUP },
+      settle: { ...DEFAULT_SETTLE },
+      runs: 3,
+      bootTimeoutMs: 120_000,
+    },
+  };
+}
+
+/** `memcompare run`: validate, run, persist after every run, print. Resolves to the exit code. */
+export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<number> {
+  if (o.scenario && o.commands.length > 0) {
+    throw badArgument('--command', o.commands[0], `give either a scenario (${o.scenario}) or --command, not both`);
+  }
+  if (!o.scenario && o.commands.length === 0) {
+    throw new MemcompareError('BAD_ARGUMENT', "run: no scenario; name one (memcompare list) or pass --command '…{port}…'");
+  }
+  if (o.runs !== undefined && (!Number.isInteger(o.runs) || o.runs < 1 || o.runs > 1000))
+    throw badArgument('--runs', o.runs, 'pass a whole number from 1 to 1000');
+  let scenario: Scenario;
+  let adapter: ServerAdapter | undefined;
+  if (o.scenario) {
+    scenario = loadScenario(o.scenario);
+    if (o.workers !== undefined) scenario.workers = o.workers;
+  } else {
+    ({ scenario, adapter } = adhocScenario(o));
+  }
+  // Say so before anything boots: a half-hour run must not end in an unwritable path.
+  if (o.json && o.json !== '-') checkWritable(o.json, '--json');
+
+  const jsonToStdout = o.json === '-';
+  const human = jsonToStdout ? io.stderr : io.stdout;
+  const progressOn = !o.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true;
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      killAllNow();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    io.stderr.write(`\nmemcompare: ${sig} received; stopping the server and saving the runs finished so far (again to force)\n`);
+    controller.abort(
+      new MemcompareError('INTERRUPTED', `run interrupted by ${sig}; the runs finished so far are saved, marked incomplete`, {
+        exitCode: sig === 'SIGINT' ? 130 : 143,
+      }),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  const onExit = () => killAllNow();
+  process.on('exit', onExit);
+  let last: ResultsDocument | undefined;
+  const persist = (doc: ResultsDocument) => {
+    last = doc;
+    if (o.json && o.json !== '-') writeAtomic(o.json, `${JSON.stringify(doc, null, 2)}\n`);
+  };
+  try {
+    const doc = await runScenario({
+      scenario,
+      ...(adapter ? { adapter } : {}),
+      ...(o.runs !== undefined ? { runs: o.runs } : {}),
+      onUpdate: persist,
+      onProgress: progressOn ? (line) => io.stderr.write(`${line}\n`) : undefined,
+      echo: o.showOutput ? io.stderr : undefined,
+      signal: controller.signal,
+      version: toolVersion(),
+    });
+    human.write(renderRunSummary(doc));
+    if (jsonToStdout) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    if (last && last.variants.some((v) => v.runs.length > 0) && !jsonToStdout) {
+      io.stderr.write(renderRunSummary(last));
+    }
+    if (jsonToStdout && last) io.stdout.write(`${JSON.stringify(last, null, 2)}\n`);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('exit', onExit);
+    killAllNow();
+  }
+}

@@ -1,0 +1,128 @@
+import Table from 'cli-table3';
+import type { Comparison, ResultsDocument, Spread, VariantSummary, Warning } from '../results.js';
+import { medianRunIndex } from '../run/aggregate.js';
+import type { WarmupResult } from '../run/warm.js';
+import { renderSmemTable, type TableProcess } from './smem-table.js';
+import { mib } from './units.js';
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
+
+/** A hey-style account of a warm-up: totals, status codes, latency distribution, errors. */
+export function renderWarmup(w: WarmupResult, title: string): string {
+  const lines = [
+    `${title}: ${w.requests} responses to ${w.sent} requests over ${w.connections} connections, ${w.url}`,
+    '',
+    'Summary:',
+    `  Total:        ${secs(w.durationMs)}`,
+    `  Slowest:      ${secs(w.latencyMs.max)}`,
+    `  Fastest:      ${secs(w.latencyMs.min)}`,
+    `  Average:      ${secs(w.latencyMs.mean)}`,
+    `  Requests/sec: ${w.requestsPerSecond.toFixed(1)}`,
+    '',
+    'Latency distribution:',
+    ...(
+      [
+        ['10%', w.latencyMs.p10],
+        ['25%', w.latencyMs.p25],
+        ['50%', w.latencyMs.p50],
+        ['75%', w.latencyMs.p75],
+        ['90%', w.latencyMs.p90],
+        ['97.5%', w.latencyMs.p97_5],
+        ['99%', w.latencyMs.p99],
+      ] as const
+    ).map(([p, v]) => `  ${p.padStart(5)} in ${secs(v)}`),
+    '',
+    'Status code distribution:',
+    ...Object.entries(w.statusCodes).map(([code, n]) => `  [${code}] ${n} responses`),
+  ];
+  if (w.requestsPerWorker) {
+    lines.push('', 'Responses per worker (pid: count):');
+    lines.push(
+      `  ${Object.entries(w.requestsPerWorker)
+        .map(([pid, n]) => `${pid}: ${n}`)
+        .join(', ')}`,
+    );
+  }
+  if (w.errors > 0 || w.timeouts > 0) {
+    lines.push('', 'Error distribution:', `  [${w.errors}] errors`, `  [${w.timeouts}] timeouts`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const BOXED = { head: [] as string[], border: [] as string[] };
+
+export function spreadText(s: Spread): string {
+  return s.min === s.max ? mib(s.median) : `${mib(s.median)} (${(s.min / 1048576).toFixed(1)}–${(s.max / 1048576).toFixed(1)})`;
+}
+
+export const METRIC_LABELS: Record<string, string> = {
+  workerPssBytes: 'PSS per worker',
+  workerUssBytes: 'USS per worker',
+  workerRssBytes: 'RSS per worker',
+  masterPssBytes: 'PSS of master',
+  totalPssBytes: 'PSS total',
+  totalUssBytes: 'USS total',
+  totalRssBytes: 'RSS summed (misleading)',
+};
+
+/** The comparison table: each metric for each variant (median, min–max), then saving and ratio. */
+export function renderComparison(summaries: readonly VariantSummary[], comparisons: readonly Comparison[]): string {
+  const others = summaries.slice(1);
+  const head = ['Metric', ...summaries.map((s) => s.name)];
+  for (const o of others) head.push(`Saving (${o.name})`, `Ratio (${o.name})`);
+  const table = new Table({ head, style: BOXED });
+  for (const metric of Object.keys(METRIC_LABELS)) {
+    const row = [METRIC_LABELS[metric] as string, ...summaries.map((s) => spreadText(s[metric as keyof VariantSummary] as Spread))];
+    for (const o of others) {
+      const c = comparisons.find((x) => x.variant === o.name && x.metric === metric);
+      if (!c) {
+        row.push('', '');
+        continue;
+      }
+      row.push(
+        `${mib(c.savingBytes)} (${c.savingPercent.toFixed(1)}%)`,
+        `${c.ratio.toFixed(2)}x (${c.ratioMin.toFixed(2)}–${c.ratioMax.toFixed(2)})`,
+      );
+    }
+    table.push(row);
+  }
+  return `${table.toString()}\n`;
+}
+
+export function renderWarnings(warnings: readonly Warning[]): string {
+  if (warnings.length === 0) return '';
+  return `${warnings.map((w) => `warning${w.variant ? ` (${w.variant}${w.run ? ` run ${w.run}` : ''})` : ''}: ${w.message}\n  what to do: ${w.remedy}`).join('\n')}\n`;
+}
+
+/** Everything `memcompare run` prints when it is done. */
+export function renderRunSummary(doc: ResultsDocument): string {
+  const parts: string[] = [];
+  for (const v of doc.variants) {
+    if (v.runs.length === 0) continue;
+    const i = medianRunIndex(v.runs);
+    const run = v.runs[i];
+    if (!run) continue;
+    const label = `${v.name}, run ${run.index} of ${v.runs.length} (median total PSS)`;
+    parts.push(`== ${label}: ${v.command.join(' ')}\n`);
+    parts.push(renderWarmup(run.warmup, 'Warm-up'));
+    parts.push('');
+    const rows: TableProcess[] = run.processes.map((p) => ({
+      ...p,
+      name: '',
+      pssShmemBytes: null,
+      source: 'smaps_rollup',
+      fields: {},
+      uid: 0,
+      role: p.role,
+    }));
+    parts.push(renderSmemTable(rows, { columns: ['pid', 'role', 'command', 'swap', 'uss', 'pss', 'rss'], totals: true, abbreviate: true }));
+    parts.push('');
+  }
+  if (doc.summary.variants.length > 0) {
+    parts.push(`== Comparison (${doc.summary.variants.map((s) => `${s.name}: ${s.runs} runs`).join(', ')}; MiB, median (min–max))\n`);
+    parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons));
+  }
+  const w = renderWarnings(doc.warnings);
+  if (w) parts.push(`\n${w}`);
+  return parts.join('\n');
+}

@@ -1,0 +1,82 @@
+import type { Comparison, ProcessRecord, RunRecord, Spread, VariantResult, VariantSummary } from '../results.js';
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const m = median(values);
+  const min = values.length ? Math.min(...values) : 0;
+  const max = values.length ? Math.max(...values) : 0;
+  return { median: m, min, max, spreadPercent: m > 0 ? ((max - min) * 100) / m : 0 };
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const sumOf = (ps: ProcessRecord[], f: (p: ProcessRecord) => number) => ps.reduce((a, p) => a + f(p), 0);
+
+/** Index of the run whose total PSS is the median (the run shown in tables). */
+export function medianRunIndex(runs: readonly RunRecord[]): number {
+  const order = runs.map((r, i) => ({ i, v: r.totals.pssBytes })).sort((a, b) => a.v - b.v);
+  return order[Math.floor((order.length - 1) / 2)]?.i ?? 0;
+}
+
+export function summarizeVariant(v: VariantResult): VariantSummary {
+  const per = (f: (run: RunRecord) => number) => spread(v.runs.map(f));
+  const workersOf = (r: RunRecord) => r.processes.filter((p) => p.role === 'worker');
+  const mastersOf = (r: RunRecord) => r.processes.filter((p) => p.role === 'master');
+  return {
+    name: v.name,
+    runs: v.runs.length,
+    workers: median(v.runs.map((r) => workersOf(r).length)),
+    workerPssBytes: per((r) => mean(workersOf(r).map((p) => p.pssBytes))),
+    workerUssBytes: per((r) => mean(workersOf(r).map((p) => p.ussBytes))),
+    workerRssBytes: per((r) => mean(workersOf(r).map((p) => p.rssBytes))),
+    masterPssBytes: per((r) => sumOf(mastersOf(r), (p) => p.pssBytes)),
+    masterUssBytes: per((r) => sumOf(mastersOf(r), (p) => p.ussBytes)),
+    masterRssBytes: per((r) => sumOf(mastersOf(r), (p) => p.rssBytes)),
+    totalPssBytes: per((r) => r.totals.pssBytes),
+    totalUssBytes: per((r) => r.totals.ussBytes),
+    totalRssBytes: per((r) => r.totals.rssBytes),
+    totalPssAnonBytes: per((r) => r.totals.pssAnonBytes),
+  };
+}
+
+export const COMPARED_METRICS = [
+  'workerPssBytes',
+  'workerUssBytes',
+  'workerRssBytes',
+  'masterPssBytes',
+  'totalPssBytes',
+  'totalUssBytes',
+  'totalRssBytes',
+] as const;
+export type ComparedMetric = (typeof COMPARED_METRICS)[number];
+
+/** Every variant against the first one, metric by metric. */
+export function compareVariants(summaries: readonly VariantSummary[]): Comparison[] {
+  const [base, ...others] = summaries;
+  if (!base) return [];
+  const out: Comparison[] = [];
+  for (const v of others) {
+    for (const metric of COMPARED_METRICS) {
+      const b = base[metric];
+      const c = v[metric];
+      out.push({
+        baseline: base.name,
+        variant: v.name,
+        metric,
+        baselineBytes: b.median,
+        variantBytes: c.median,
+        savingBytes: b.median - c.median,
+        savingPercent: b.median > 0 ? ((b.median - c.median) * 100) / b.median : 0,
+        ratio: b.median > 0 ? c.median / b.median : 0,
+        ratioMin: b.max > 0 ? c.min / b.max : 0,
+        ratioMax: b.min > 0 ? c.max / b.min : 0,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { MemcompareError } from '../errors.js';
+
+/** A launched server: its process (leader of its own process group) and its captured output. */
+export interface LaunchedServer {
+  child: ChildProcess;
+  pid: number;
+  argv: string[];
+  /** Every pid seen in its tree, so teardown can check each one is gone. */
+  knownPids: Set<number>;
+  /** Resolves when the launched process has exited (code or signal). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  hasExited(): boolean;
+  /** The last lines the server printed (stdout and stderr, interleaved). */
+  lastLines(n?: number): string[];
+  /** Full captured output (bounded). */
+  output(): string;
+}
+
+const live = new Set<LaunchedServer>();
+/** Servers started and not yet stopped: teardown on any exit path walks this set. */
+export function liveServers(): ReadonlySet<LaunchedServer> {
+  return live;
+}
+export function forget(server: LaunchedServer): void {
+  live.delete(server);
+}
+
+/** A free TCP port on 127.0.0.1, chosen by the kernel. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+// setpriv --pdeathsig makes the kernel kill the server if memcompare itself is SIGKILLed.
+const SETPRIV = '/usr/bin/setpriv';
+const hasSetpriv = existsSync(SETPRIV);
+
+export interface LaunchOptions {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Copy the server's output to this stream as it arrives. */
+  echo?: NodeJS.WritableStream;
+}
+
+export async function launch(o: LaunchOptions): Promise<LaunchedServer> {
+  const [program, ...rest] = o.argv;
+  if (!program) throw new MemcompareError('BAD_ARGUMENT', '--command "": empty command; name the server program');
+  const argv = hasSetpriv ? [SETPRIV, '--pdeathsig', 'KILL', '--', program, ...rest] : [program, ...rest];
+  const child = spawn(argv[0] as string, argv.slice(1), {
+    cwd: o.cwd,
+    env: { ...process.env, PYTHONUNBUFFERED: '1', ...o.env },
+    // Its own process group: a terminal's Ctrl-C reaches memcompare only, and teardown can kill the group.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: string[] = [];
+  let size = 0;
+  const keep = (data: Buffer) => {
+    const text = data.toString('utf8');
+    chunks.push(text);
+    size += text.length;
+    while (size > 256 * 1024 && chunks.length > 1) size -= (chunks.shift() as string).length;
+    o.echo?.write(text);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exitedFlag = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
+    child.on('exit', (code, signal) => {
+      exitedFlag = true;
+      resolveExit({ code, signal });
+    });
+  });
+  const spawnError = await new Promise<Error | undefined>((resolveSpawn) => {
+    child.once('spawn', () => resolveSpawn(undefined));
+    child.once('error', (e) => resolveSpawn(e));
+  });
+  if (spawnError || child.pid === undefined) {
+    throw new MemcompareError(
+      'SERVER_DIED',
+      `--command ${JSON.stringify(o.argv.join(' '))}: could not start ${program} (${spawnError?.message ?? 'no pid'}); check that it is installed and on PATH`,
+      {
+        cause: spawnError,
+      },
+    );
+  }
+  const output = () => chunks.join('');
+  const server: LaunchedServer = {
+    child,
+    pid: child.pid,
+    argv: o.argv,
+    knownPids: new Set([child.pid]),
+    exited,
+    hasExited: () => exitedFlag,
+    output,
+    lastLines: (n = 15) =>
+      output()
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .slice(-n),
+  };
+  live.add(server);
+  return server;
+}

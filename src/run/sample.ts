@@ -1,0 +1,21 @@
+import { type ProcessRecord, toProcessRecord } from '../results.js';
+import type { ServerAdapter } from '../servers/adapters.js';
+import { takeSnapshot } from '../snapshot.js';
+import type { Snapshot } from '../types.js';
+import type { LaunchedServer } from './launch.js';
+
+export interface TreeSample {
+  snapshot: Snapshot;
+  processes: ProcessRecord[];
+  workers: number;
+}
+
+/** Measures the server's whole tree through the core, each process with its role. */
+export function sampleTree(server: LaunchedServer, adapter: ServerAdapter): TreeSample {
+  const snapshot = takeSnapshot({ pids: [server.pid], tree: true });
+  const processes = snapshot.processes.map((p) => {
+    server.knownPids.add(p.pid);
+    return toProcessRecord(p, adapter.roleOf(p.pid, p.ppid, server.pid));
+  });
+  return { snapshot, processes, workers: processes.filter((p) => p.role === 'worker').length };
+}

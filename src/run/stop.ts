@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { withDescendants } from '../proc/tree.js';
+import type { ServerAdapter } from '../servers/adapters.js';
+import { forget, type LaunchedServer, liveServers } from './launch.js';
+
+/** Alive and not a zombie (a zombie holds no memory and only waits to be reaped). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(server: LaunchedServer, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-server.pid, signal);
+  } catch {
+    // group already gone
+  }
+  for (const pid of server.knownPids) {
+    try {
+      if (pid !== server.pid && signal === 'SIGKILL') process.kill(pid, signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stops a server: its own stop signal to the master, a bounded wait for every process of its tree
+ * to be gone, then SIGKILL to the whole group and every pid seen. Resolves when nothing is left.
+ */
+export async function stopServer(server: LaunchedServer, adapter: ServerAdapter): Promise<{ forced: boolean; ms: number }> {
+  const started = performance.now();
+  if (!server.hasExited()) for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
+  const remaining = () => [...server.knownPids].filter((pid) => isAlive(pid) && (pid !== server.pid || !server.hasExited()));
+  let forced = false;
+  if (remaining().length > 0) {
+    try {
+      process.kill(server.pid, adapter.stopSignal);
+    } catch {
+      // already gone
+    }
+    const deadline = performance.now() + adapter.stopTimeoutMs;
+    while (remaining().length > 0 && performance.now() < deadline) await delay(20);
+    if (remaining().length > 0) {
+      forced = true;
+      signalGroup(server, 'SIGKILL');
+      const hardDeadline = performance.now() + 5000;
+      while (remaining().length > 0 && performance.now() < hardDeadline) await delay(20);
+    }
+  }
+  if (!server.hasExited()) await Promise.race([server.exited, delay(2000)]);
+  forget(server);
+  return { forced, ms: performance.now() - started };
+}
+
+/** Last resort on process exit: synchronous SIGKILL to everything still running. */
+export function killAllNow(): void {
+  for (const server of liveServers()) {
+    if (!server.hasExited() && existsSync(`/proc/${server.pid}`)) {
+      for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
+    }
+    signalGroup(server, 'SIGKILL');
+    try {
+      process.kill(server.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}

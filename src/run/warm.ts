@@ -1,0 +1,116 @@
+import autocannon from 'autocannon';
+import { cpuState } from '../proc/sockets.js';
+import type { WarmupSettings } from '../scenario/scenario.js';
+
+/** What the warm-up did: a hey-style account of the load sent to the server. */
+export interface WarmupResult {
+  url: string;
+  /** Requests that got a response. */
+  requests: number;
+  /** Requests sent. */
+  sent: number;
+  connections: number;
+  durationMs: number;
+  requestsPerSecond: number;
+  /** Responses per HTTP status code, e.g. {"204": 30}. */
+  statusCodes: Record<string, number>;
+  /** Connection errors (refused, reset, timeouts included). */
+  errors: number;
+  timeouts: number;
+  /** Response latency in milliseconds. */
+  latencyMs: {
+    min: number;
+    mean: number;
+    p10: number;
+    p25: number;
+    p50: number;
+    p75: number;
+    p90: number;
+    p97_5: number;
+    p99: number;
+    max: number;
+  };
+  /** Requests answered by each worker pid (only when the app reports its pid in a header). */
+  requestsPerWorker?: Record<string, number>;
+  /** How it was decided that each worker served traffic. */
+  trafficEvidence: 'pid-header' | 'cpu-time';
+  /** Workers with no sign of having served a request. */
+  idleWorkers: number[];
+}
+
+export async function warmUp(port: number, settings: WarmupSettings, workerPids: number[], signal?: AbortSignal): Promise<WarmupResult> {
+  const url = `http://127.0.0.1:${port}`;
+  const perWorker: Record<string, number> = {};
+  const header = settings.workerPidHeader?.toLowerCase();
+  const cpuBefore = new Map(workerPids.map((pid) => [pid, cpuState(pid)?.cpuNs ?? 0]));
+  const started = performance.now();
+  const result = await new Promise<autocannon.Result>((resolveRun, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        amount: settings.requests,
+        connections: settings.connections,
+        // The default 1 s sample interval would make a 30-request warm-up last a whole second.
+        sampleInt: 20,
+        timeout: 10,
+        requests: [
+          {
+            method: 'GET',
+            path: settings.path,
+            onResponse: (_status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
+              if (!header || !headers) return;
+              const pid = headers[header] ?? headers[settings.workerPidHeader ?? ''];
+              if (pid) perWorker[pid] = (perWorker[pid] ?? 0) + 1;
+            },
+          },
+        ],
+      } as autocannon.Options,
+      (err, res) => (err ? reject(err) : resolveRun(res)),
+    );
+    const onAbort = () => (instance as unknown as { stop(): void }).stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  signal?.throwIfAborted();
+  const durationMs = performance.now() - started;
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = (stat as { count: number }).count;
+  const l = result.latency as unknown as Record<string, number>;
+  let idleWorkers: number[];
+  let trafficEvidence: WarmupResult['trafficEvidence'];
+  if (header && Object.keys(perWorker).length > 0) {
+    trafficEvidence = 'pid-header';
+    idleWorkers = workerPids.filter((pid) => !perWorker[String(pid)]);
+  } else {
+    // Weaker: idle sync workers also wake on every connection, but a stuck worker shows no CPU at all.
+    trafficEvidence = 'cpu-time';
+    idleWorkers = workerPids.filter((pid) => (cpuState(pid)?.cpuNs ?? 0) <= (cpuBefore.get(pid) ?? 0));
+  }
+  const requests = result.requests.total ?? 0;
+  const out: WarmupResult = {
+    url,
+    requests,
+    sent: (result.requests as unknown as { sent: number }).sent ?? requests,
+    connections: settings.connections,
+    durationMs,
+    requestsPerSecond: durationMs > 0 ? (requests * 1000) / durationMs : 0,
+    statusCodes,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    latencyMs: {
+      min: l.min ?? 0,
+      mean: l.average ?? 0,
+      p10: l.p10 ?? 0,
+      p25: l.p25 ?? 0,
+      p50: l.p50 ?? 0,
+      p75: l.p75 ?? 0,
+      p90: l.p90 ?? 0,
+      p97_5: l.p97_5 ?? 0,
+      p99: l.p99 ?? 0,
+      max: l.max ?? 0,
+    },
+    trafficEvidence,
+    idleWorkers,
+  };
+  if (trafficEvidence === 'pid-header') out.requestsPerWorker = perWorker;
+  return out;
+}

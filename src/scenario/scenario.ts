@@ -1,0 +1,222 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MemcompareError } from '../errors.js';
+import { ADAPTERS } from '../servers/adapters.js';
+
+export interface Variant {
+  name: string;
+  /** Arguments appended to the scenario's command. */
+  args: string[];
+  /** Extra environment variables. */
+  env: Record<string, string>;
+  /** A whole command of its own instead of the scenario's (hyperfine-style --command). */
+  command?: string[];
+}
+
+export interface WarmupSettings {
+  /** Requests to send in all (the article: 30). */
+  requests: number;
+  /** Concurrent connections (the article: 30). */
+  connections: number;
+  /** Request path. */
+  path: string;
+  /** A response header carrying the worker's pid, to count requests per worker (optional). */
+  workerPidHeader?: string;
+}
+
+export interface SettleSettings {
+  /** Time between samples. */
+  intervalMs: number;
+  /** Largest change of total PSS between consecutive samples that counts as still. */
+  tolerancePercent: number;
+  /** Consecutive still samples needed. */
+  stableSamples: number;
+  /** Give up (and warn) after this long. */
+  timeoutMs: number;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Server family: which adapter knows its signals and roles. */
+  server: string;
+  /** Working directory of the server (absolute). */
+  cwd: string;
+  /** Command template, an argument vector with {port} and {workers} placeholders. */
+  command: string[];
+  workers: number;
+  variants: Variant[];
+  warmup: WarmupSettings;
+  settle: SettleSettings;
+  runs: number;
+  /** Seconds to wait for the server to be ready. */
+  bootTimeoutMs: number;
+  /** The file it came from, if any. */
+  file?: string;
+}
+
+export const DEFAULT_WARMUP: WarmupSettings = { requests: 30, connections: 30, path: '/' };
+export const DEFAULT_SETTLE: SettleSettings = { intervalMs: 100, tolerancePercent: 0.1, stableSamples: 3, timeoutMs: 20000 };
+
+/** The folder of shipped scenarios. */
+export function scenariosDir(): string {
+  // dist/src/scenario/scenario.js -> ../../../scenarios ; src/scenario/scenario.ts likewise.
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scenarios');
+}
+
+class Check {
+  constructor(private readonly file: string) {}
+  fail(field: string, value: unknown, fix: string): never {
+    throw new MemcompareError('BAD_SCENARIO', `${this.file}: ${field} ${JSON.stringify(value)}: ${fix}`);
+  }
+  object(v: unknown, field: string): Record<string, unknown> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, v, 'must be an object');
+    return v as Record<string, unknown>;
+  }
+  string(v: unknown, field: string, pattern?: RegExp, fix?: string): string {
+    if (typeof v !== 'string' || v === '') this.fail(field, v, 'must be a non-empty string');
+    if (pattern && !pattern.test(v)) this.fail(field, v, fix ?? `must match ${pattern}`);
+    return v;
+  }
+  int(v: unknown, field: string, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      this.fail(field, v, `must be a whole number from ${min} to ${max}`);
+    return v;
+  }
+  number(v: unknown, field: string, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.fail(field, v, `must be a number from ${min} to ${max}`);
+    return v;
+  }
+  strings(v: unknown, field: string): string[] {
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) this.fail(field, v, 'must be an array of strings (an argument vector)');
+    return v as string[];
+  }
+  keys(o: Record<string, unknown>, field: string, allowed: string[]): void {
+    for (const k of Object.keys(o)) {
+      if (!allowed.includes(k)) this.fail(`${field}${field ? '.' : ''}${k}`, o[k], `unknown field; known fields: ${allowed.join(', ')}`);
+    }
+  }
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Validates a parsed scenario document. `base` is the folder app paths are relative to. */
+export function validateScenario(doc: unknown, file: string, base: string): Scenario {
+  const c = new Check(file);
+  const o = c.object(doc, '(document)');
+  c.keys(o, '', [
+    '$schema',
+    'name',
+    'description',
+    'server',
+    'app',
+    'command',
+    'workers',
+    'variants',
+    'warmup',
+    'settle',
+    'runs',
+    'bootTimeoutSeconds',
+  ]);
+  const name = c.string(o.name, 'name', NAME, 'use letters, digits, dot, dash and underscore');
+  const description = o.description === undefined ? '' : c.string(o.description, 'description');
+  const server = c.string(o.server ?? 'gunicorn', 'server');
+  if (!(server in ADAPTERS)) c.fail('server', server, `unknown server family; use one of: ${Object.keys(ADAPTERS).join(', ')}`);
+  let cwd = base;
+  if (o.app !== undefined) {
+    const app = c.string(o.app, 'app');
+    cwd = isAbsolute(app) ? app : resolve(base, app);
+    const rel = resolve(cwd);
+    if (!isAbsolute(app) && !(rel === base || rel.startsWith(`${base}/`))) {
+      c.fail('app', app, 'must stay inside the scenario folder; give an absolute path to point elsewhere');
+    }
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) c.fail('app', app, `no such folder (${cwd}); create it or fix the path`);
+  }
+  const command = c.strings(o.command, 'command');
+  if (command.length === 0) c.fail('command', command, 'name the server program and its arguments');
+  if (!command.some((a) => a.includes('{port}')))
+    c.fail('command', command, 'must contain {port} so memcompare can give the server a free loopback port');
+  const workers = c.int(o.workers ?? 5, 'workers', 1, 256);
+  if (!Array.isArray(o.variants) || o.variants.length === 0) c.fail('variants', o.variants, 'must be a non-empty array of {name, args}');
+  const seen = new Set<string>();
+  const variants = (o.variants as unknown[]).map((v, i) => {
+    const f = `variants[${i}]`;
+    const vo = c.object(v, f);
+    c.keys(vo, f, ['name', 'args', 'env', 'command']);
+    const vname = c.string(vo.name, `${f}.name`, NAME, 'use letters, digits, dot, dash and underscore');
+    if (seen.has(vname)) c.fail(`${f}.name`, vname, 'variant names must differ');
+    seen.add(vname);
+    const args = vo.args === undefined ? [] : c.strings(vo.args, `${f}.args`);
+    const env: Record<string, string> = {};
+    if (vo.env !== undefined) {
+      for (const [k, val] of Object.entries(c.object(vo.env, `${f}.env`))) env[k] = c.string(val, `${f}.env.${k}`);
+    }
+    const variant: Variant = { name: vname, args, env };
+    if (vo.command !== undefined) variant.command = c.strings(vo.command, `${f}.command`);
+    return variant;
+  });
+  const w = o.warmup === undefined ? {} : c.object(o.warmup, 'warmup');
+  c.keys(w, 'warmup', ['requests', 'connections', 'path', 'workerPidHeader']);
+  const warmup: WarmupSettings = {
+    requests: w.requests === undefined ? DEFAULT_WARMUP.requests : c.int(w.requests, 'warmup.requests', 1, 10_000_000),
+    connections: w.connections === undefined ? DEFAULT_WARMUP.connections : c.int(w.connections, 'warmup.connections', 1, 10_000),
+    path:
+      w.path === undefined
+        ? DEFAULT_WARMUP.path
+        : c.string(w.path, 'warmup.path', /^\//, 'must start with "/" (the host is always loopback)'),
+  };
+  if (warmup.connections > warmup.requests)
+    c.fail('warmup.connections', warmup.connections, `must not exceed warmup.requests (${warmup.requests})`);
+  if (w.workerPidHeader !== undefined)
+    warmup.workerPidHeader = c.string(w.workerPidHeader, 'warmup.workerPidHeader', /^[A-Za-z0-9-]+$/, 'must be an HTTP header name');
+  const s = o.settle === undefined ? {} : c.object(o.settle, 'settle');
+  c.keys(s, 'settle', ['intervalMs', 'tolerancePercent', 'stableSamples', 'timeoutMs']);
+  const settle: SettleSettings = {
+    intervalMs: s.intervalMs === undefined ? DEFAULT_SETTLE.intervalMs : c.int(s.intervalMs, 'settle.intervalMs', 10, 60_000),
+    tolerancePercent:
+      s.tolerancePercent === undefined ? DEFAULT_SETTLE.tolerancePercent : c.number(s.tolerancePercent, 'settle.tolerancePercent', 0, 100),
+    stableSamples: s.stableSamples === undefined ? DEFAULT_SETTLE.stableSamples : c.int(s.stableSamples, 'settle.stableSamples', 1, 1000),
+    timeoutMs: s.timeoutMs === undefined ? DEFAULT_SETTLE.timeoutMs : c.int(s.timeoutMs, 'settle.timeoutMs', 100, 3_600_000),
+  };
+  const runs = c.int(o.runs ?? 3, 'runs', 1, 1000);
+  const bootTimeoutMs = c.int(o.bootTimeoutSeconds ?? 120, 'bootTimeoutSeconds', 1, 3600) * 1000;
+  return { name, description, server, cwd, command, workers, variants, warmup, settle, runs, bootTimeoutMs, file };
+}
+
+/** Loads a scenario by shipped name or by path. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const looksLikePath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  const file = looksLikePath ? resolve(nameOrPath) : join(scenariosDir(), `${nameOrPath}.json`);
+  if (!existsSync(file)) {
+    const known = listScenarioFiles()
+      .map((f) => f.replace(/\.json$/, ''))
+      .join(', ');
+    throw new MemcompareError(
+      'BAD_SCENARIO',
+      `scenario ${JSON.stringify(nameOrPath)}: not found (${file}); use a shipped name (${known}) or a path to a .json file`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new MemcompareError('BAD_SCENARIO', `${file}: not valid JSON (${(error as Error).message}); fix the syntax`, { cause: error });
+  }
+  return validateScenario(doc, file, dirname(file));
+}
+
+export function listScenarioFiles(): string[] {
+  try {
+    return readdirSync(scenariosDir())
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Fills {port} and {workers} inside each argument; values never split into new arguments. */
+export function expandCommand(template: string[], values: { port: number; workers: number }): string[] {
+  return template.map((a) => a.replaceAll('{port}', String(values.port)).replaceAll('{workers}', String(values.workers)));
+}

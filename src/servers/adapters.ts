@@ -1,0 +1,47 @@
+/**
+ * What memcompare must know about a server family: how to stop it quickly, which of its processes
+ * are workers, and how to ask its version. One adapter per family; the engine knows none of this.
+ */
+export type Role = 'master' | 'worker' | 'other';
+
+export interface ServerAdapter {
+  family: string;
+  /** Signal that stops the server quickly (not a reload: uWSGI reloads on TERM). */
+  stopSignal: NodeJS.Signals;
+  /** How long the stop signal gets before the whole process group is killed. */
+  stopTimeoutMs: number;
+  /** Role of a process in the tree rooted at the launched pid. */
+  roleOf(pid: number, ppid: number, rootPid: number): Role;
+  /** A command that prints the server's version on stdout or stderr. */
+  versionCommand: string[];
+}
+
+// Workers are direct children of the master for the prefork servers known so far.
+const directChildren = (pid: number, ppid: number, root: number): Role => (pid === root ? 'master' : ppid === root ? 'worker' : 'other');
+
+export const gunicorn: ServerAdapter = {
+  family: 'gunicorn',
+  // TERM is graceful (up to graceful_timeout, 30 s); INT is gunicorn's quick shutdown.
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 5000,
+  roleOf: directChildren,
+  versionCommand: ['gunicorn', '--version'],
+};
+
+/** Any prefork server: workers are the launched process's children; INT stops it. */
+export const generic: ServerAdapter = {
+  family: 'generic',
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 5000,
+  roleOf: directChildren,
+  versionCommand: [],
+};
+
+export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, generic };
+
+/** Guesses the family from a command (for ad-hoc --command runs). */
+export function adapterForCommand(argv: string[]): ServerAdapter {
+  const program = (argv[0] ?? '').split('/').pop() ?? '';
+  if (program.startsWith('gunicorn') || argv.some((a) => /(^|\/)gunicorn$/.test(a))) return gunicorn;
+  return generic;
+}
