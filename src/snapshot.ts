@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { MemcompareError } from './errors.js';
-import { type ReadResult, readProcess } from './proc/process.js';
+import { type ProcessFilter, type ReadResult, readProcess } from './proc/process.js';
 import { listPids, withDescendants } from './proc/tree.js';
 import { uidOf } from './proc/users.js';
 import type { ProcessMemory, Selection, SkippedProcess, Snapshot, SnapshotTotals } from './types.js';
@@ -103,22 +103,25 @@ export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions
     }
   }
 
+  const { match } = selection;
+  const accept: ProcessFilter | undefined =
+    uid === undefined && !match
+      ? undefined
+      : (p) => (uid === undefined || p.uid === uid) && (!match || match.test(p.command) || match.test(p.name));
   const processes: ProcessMemory[] = [];
   const skipped: SkippedProcess[] = [];
   const rootSet = new Set(selection.pids ?? []);
   for (const pid of candidates) {
     if (own.has(pid)) continue;
-    const result = readProcess(pid, procRoot);
+    const result = readProcess(pid, procRoot, accept);
+    if (result === null) continue;
     if (!result.ok) {
       if (explicit && options.strictPids && rootSet.has(pid)) throw explicitFailure(pid, result);
       // Kernel threads are not processes a user asked about unless named (smem hides them too).
       if (result.skipped.reason !== 'kernel-thread' || rootSet.has(pid)) skipped.push(result.skipped);
       continue;
     }
-    const p = result.process;
-    if (uid !== undefined && p.uid !== uid) continue;
-    if (selection.match && !selection.match.test(p.command) && !selection.match.test(p.name)) continue;
-    processes.push(p);
+    processes.push(result.process);
   }
   return {
     schemaVersion: 1,

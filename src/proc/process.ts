@@ -4,6 +4,9 @@ import type { ProcessMemory, SkippedProcess, SkipReason } from '../types.js';
 import { deriveAmounts, formatCmdline, parseRollup, parseStatus, sumSmaps } from './smaps.js';
 import { userName } from './users.js';
 
+/** Decides from name, command line and uid whether a process is wanted at all. */
+export type ProcessFilter = (p: { name: string; command: string; uid: number }) => boolean;
+
 export type ReadResult = { ok: true; process: ProcessMemory } | { ok: false; skipped: SkippedProcess };
 
 function skip(pid: number, reason: SkipReason, detail: string): ReadResult {
@@ -39,7 +42,7 @@ function hasRollup(procRoot: string, pid: number): boolean {
  * Reads one process's memory. Never throws for a process that exits or cannot be read:
  * it returns the reason instead (processes come and go during any snapshot).
  */
-export function readProcess(pid: number, procRoot = '/proc'): ReadResult {
+export function readProcess(pid: number, procRoot = '/proc', accept?: ProcessFilter): ReadResult | null {
   const dir = `${procRoot}/${pid}`;
   let step = 'cmdline';
   try {
@@ -49,6 +52,9 @@ export function readProcess(pid: number, procRoot = '/proc'): ReadResult {
     if (status.state === 'Z') return skip(pid, 'zombie', 'state Z in status');
     // smem treats an empty command line as a kernel thread.
     if (cmdline === '') return skip(pid, 'kernel-thread', 'empty cmdline');
+    const command = formatCmdline(cmdline);
+    // Filter on the cheap files before the page-table walk of smaps_rollup.
+    if (accept && !accept({ name: status.name, command, uid: status.uid })) return null;
     let fields: Record<string, number>;
     let source: ProcessMemory['source'];
     if (hasRollup(procRoot, pid)) {
@@ -72,7 +78,7 @@ export function readProcess(pid: number, procRoot = '/proc'): ReadResult {
         uid: status.uid,
         user: userName(status.uid),
         name: status.name,
-        command: formatCmdline(cmdline),
+        command,
         ...deriveAmounts(fields),
         vssBytes: status.vssBytes,
         source,

@@ -1,0 +1,64 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freeLoopbackPort, type LaunchedServer, launch } from '../src/run/launch.js';
+import { waitReady } from '../src/run/ready.js';
+import { stopServer } from '../src/run/stop.js';
+import { gunicorn } from '../src/servers/adapters.js';
+
+/** The repository root (tests run from dist/test). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'memcompare.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export const SEED_APP = join(ROOT, 'scenarios', 'apps', 'numpy-matplotlib');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function cli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 300_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI asynchronously (for tests that signal it mid-run). */
+export function cliAsync(args: string[]) {
+  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export interface TestServer {
+  server: LaunchedServer;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A real gunicorn tree serving the seed app, ready (all workers idle) when this resolves. */
+export async function startGunicorn(o: { preload?: boolean; workers?: number; app?: string; cwd?: string } = {}): Promise<TestServer> {
+  const port = await freeLoopbackPort();
+  const workers = o.workers ?? 5;
+  const argv = [
+    'gunicorn',
+    `--bind=127.0.0.1:${port}`,
+    `--workers=${workers}`,
+    '--worker-class=sync',
+    ...(o.preload ? ['--preload'] : []),
+    o.app ?? 'wsgi:application',
+  ];
+  const server = await launch({ argv, cwd: o.cwd ?? SEED_APP, env: {} });
+  try {
+    await waitReady(server, gunicorn, { port, path: '/', workers, timeoutMs: 120_000 });
+  } catch (error) {
+    await stopServer(server, gunicorn);
+    throw error;
+  }
+  return { server, port, stop: async () => void (await stopServer(server, gunicorn)) };
+}
+
+/** True while a process exists and is not a zombie. */
+export { isAlive } from '../src/run/stop.js';

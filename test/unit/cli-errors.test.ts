@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cli } from '../helpers.js';
+
+function assertOneLineError(args: string[], pattern: RegExp) {
+  const r = cli(args);
+  assert.equal(r.status, 2, `exit code for ${args.join(' ')}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0] as string, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(r.stdout, '');
+}
+
+describe('bad input: one line, exit 2, no stack trace', () => {
+  it('an unknown pid', () =>
+    assertOneLineError(['snapshot', '--pid', '4194000'], /^memcompare: --pid 4194000: no such process; pass the pid of a running process/));
+  it('a pid that is not a number', () => assertOneLineError(['snapshot', '--pid', '12x'], /^memcompare: --pid "12x": not a process id/));
+  it('an invalid regex', () =>
+    assertOneLineError(['snapshot', '--match', 'gunicorn('], /^memcompare: --match "gunicorn\(": invalid regular expression/));
+  it('an unknown column', () =>
+    assertOneLineError(['snapshot', '-c', 'pid wss'], /^memcompare: --columns "wss": unknown column; use any of:/));
+  it('an unknown sort column', () => assertOneLineError(['snapshot', '-s', 'size'], /^memcompare: --sort "size": unknown column/));
+  it('--tree without --pid', () =>
+    assertOneLineError(['snapshot', '--tree'], /^memcompare: --tree true: name the root processes with --pid/));
+  it('an unknown user', () =>
+    assertOneLineError(['snapshot', '--user', 'no-such-user-x'], /^memcompare: --user "no-such-user-x": no such user/));
+  it('a permission error names ptrace-read access', () =>
+    assertOneLineError(['snapshot', '--pid', '1'], /^memcompare: --pid 1: permission denied .*ptrace-read access/));
+  it('an unknown flag', () => assertOneLineError(['snapshot', '--bogus'], /^memcompare: Unknown argument: bogus; see memcompare --help/));
+  it('no command', () => assertOneLineError([], /^memcompare: name a command/));
+  it('an unknown scenario', () => assertOneLineError(['run', 'nope'], /^memcompare: scenario "nope": not found/));
+  it('a --command without {port}', () =>
+    assertOneLineError(['run', '--command', 'gunicorn app:app'], /^memcompare: --command "gunicorn app:app": add \{port\}/));
+  it('an output folder that does not exist, before anything boots', () =>
+    assertOneLineError(
+      ['run', 'preload-vs-nopreload', '--json', '/nonexistent-dir/r.json'],
+      /^memcompare: --json "\/nonexistent-dir\/r\.json": folder \/nonexistent-dir does not exist/,
+    ));
+});
