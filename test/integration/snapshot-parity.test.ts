@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Snapshot } from '../../src/types.js';
+import { cli, FIXTURES, startGunicorn, type TestServer } from '../helpers.js';
+
+/** smem, held open around memcompare's own reading (see fixtures/smem-hold.py). */
+class HeldSmem {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private out = '';
+  constructor(args: string[]) {
+    this.child = spawn('/usr/bin/python3', [join(FIXTURES, 'smem-hold.py'), ...args]);
+    this.child.stdout.on('data', (d: Buffer) => {
+      this.out += d.toString();
+    });
+  }
+  get pid(): number {
+    return this.child.pid as number;
+  }
+  private until(marker: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.out.includes(marker)) {
+          this.child.stdout.off('data', check);
+          resolve();
+        }
+      };
+      this.child.stdout.on('data', check);
+      this.child.once('exit', () => reject(new Error(`smem exited early: ${this.out}`)));
+      check();
+    });
+  }
+  /** Started, and smem has run once already so that its interpreter has touched what it touches. */
+  async ready(): Promise<void> {
+    await this.until('ready\n');
+    await this.run();
+  }
+  async run(): Promise<string> {
+    this.out = '';
+    this.child.stdin.write('\n');
+    await this.until('--done--\n');
+    return this.out.slice(0, this.out.indexOf('--done--\n'));
+  }
+  finish(): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}
+
+function ourSnapshot(master: number): Snapshot {
+  const r = cli(['snapshot', '--pid', String(master), '--tree', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Snapshot;
+}
+
+const mappings = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n').length;
+
+for (const preload of [false, true]) {
+  describe(`snapshot agrees with smem on a real gunicorn tree (${preload ? 'preload' : 'no preload'})`, () => {
+    let srv: TestServer;
+    before(async () => {
+      srv = await startGunicorn({ preload });
+    });
+    after(async () => {
+      await srv?.stop();
+    });
+
+    it('--pid <master> --tree --json: USS, RSS and Swap equal smem; PSS within 0.5 kB per mapping', async () => {
+      const smem = new HeldSmem(['-c', 'pid uss pss rss swap', '-H', '-P', `127.0.0.1:${srv.port}`]);
+      await smem.ready();
+      const beforeSnap = ourSnapshot(srv.server.pid);
+      const text = await smem.run();
+      const afterSnap = ourSnapshot(srv.server.pid);
+      const maps = new Map(beforeSnap.processes.map((p) => [p.pid, mappings(p.pid)]));
+      await smem.finish();
+
+      const rows = new Map<number, number[]>();
+      for (const line of text.trim().split('\n')) {
+        const [pid, ...kb] = line.trim().split(/\s+/).map(Number);
+        if (pid !== smem.pid) rows.set(pid as number, kb);
+      }
+      assert.equal(beforeSnap.processes.length, 6, 'master and 5 workers');
+      assert.deepEqual([...rows.keys()].sort(), beforeSnap.processes.map((p) => p.pid).sort(), 'same pids as smem');
+      for (const ours of beforeSnap.processes) {
+        const [uss, pss, rss, swap] = rows.get(ours.pid) as number[];
+        const later = afterSnap.processes.find((p) => p.pid === ours.pid);
+        const same = (f: (p: typeof ours) => number, theirs: number) =>
+          f(ours) / 1024 === theirs || (later !== undefined && f(later) / 1024 === theirs);
+        assert.ok(
+          same((p) => p.ussBytes, uss as number),
+          `USS of ${ours.pid}: ours ${ours.ussBytes / 1024} kB, smem ${uss} kB`,
+        );
+        assert.ok(
+          same((p) => p.rssBytes, rss as number),
+          `RSS of ${ours.pid}: ours ${ours.rssBytes / 1024} kB, smem ${rss} kB`,
+        );
+        assert.ok(
+          same((p) => p.swapBytes, swap as number),
+          `Swap of ${ours.pid}`,
+        );
+        // smaps truncates PSS per mapping, the rollup once: ours is higher by under 1 kB a mapping.
+        const bound = 0.5 * (maps.get(ours.pid) as number);
+        const diff = ours.pssBytes / 1024 - (pss as number);
+        assert.ok(
+          diff >= -bound && diff <= bound,
+          `PSS of ${ours.pid}: ours ${ours.pssBytes / 1024} kB, smem ${pss} kB, bound ${bound} kB`,
+        );
+      }
+    });
+
+    it("snapshot -t -k --match prints the rows smem -t -k -P prints (smem's own line aside)", async () => {
+      const pattern = `127.0.0.1:${srv.port}`;
+      const smem = new HeldSmem(['-t', '-k', '-P', pattern]);
+      await smem.ready();
+      const ours = cli(['snapshot', '-t', '-k', '--match', pattern]);
+      const theirs = await smem.run();
+      await smem.finish();
+      assert.equal(ours.status, 0, ours.stderr);
+      const ourLines = ours.stdout.split('\n');
+      const smemLines = theirs.split('\n');
+      assert.equal(ourLines[0], smemLines[0], 'same header');
+      const rowsOf = (lines: string[]) =>
+        new Map(
+          lines
+            .slice(1)
+            .filter((l) => /^\s*\d+ /.test(l) && !l.startsWith('---'))
+            .map((l) => [Number(l.slice(0, 5)), l] as const),
+        );
+      const ourRows = rowsOf(ourLines.slice(0, -3));
+      const smemRows = rowsOf(smemLines.slice(0, -3));
+      smemRows.delete(smem.pid);
+      ourRows.delete(smem.pid);
+      assert.deepEqual([...ourRows.keys()].sort(), [...smemRows.keys()].sort());
+      for (const [pid, line] of ourRows) {
+        const other = smemRows.get(pid) as string;
+        // PID, User, Command, Swap, USS: identical text. PSS: the rollup's finer rounding may move the last digit.
+        assert.equal(line.slice(0, 61), other.slice(0, 61), `row ${pid}`);
+        assert.equal(line.slice(70), other.slice(70), `RSS of row ${pid}`);
+        const pss = (l: string) => Number.parseFloat(l.slice(61, 70));
+        assert.ok(Math.abs(pss(line) - pss(other)) <= 0.11, `PSS of row ${pid}: ${line} vs ${other}`);
+        assert.ok(line.endsWith(' ') && line.length === 79, 'smem line shape');
+      }
+      assert.equal(ourLines.at(-3), '-'.repeat(79));
+    });
+  });
+}
