@@ -1,42 +1,20 @@
-import type { Writable } from 'node:stream';
 import yargs from 'yargs';
-import { ExitCode, MemcompareError } from './errors.js';
-
-/** Where a command's output goes. Renderers return strings; the CLI picks the stream. */
-export interface Io {
-  stdout: Writable;
-  stderr: Writable;
-}
-
-function parsePids(values: unknown): number[] {
-  const list = (Array.isArray(values) ? values : [values]).flatMap((v) => String(v).split(','));
-  return list
-    .filter((s) => s.trim() !== '')
-    .map((s) => {
-      const t = s.trim();
-      if (!/^\d+$/.test(t) || Number(t) <= 0) {
-        throw new MemcompareError(
-          'BAD_ARGUMENT',
-          `--pid ${JSON.stringify(t)}: not a process id; pass positive integers, e.g. --pid 1234,1240`,
-        );
-      }
-      return Number(t);
-    });
-}
-
-function parseRegex(source: string, flag: string): RegExp {
-  try {
-    return new RegExp(source);
-  } catch (error) {
-    throw new MemcompareError(
-      'BAD_ARGUMENT',
-      `${flag} ${JSON.stringify(source)}: invalid regular expression (${(error as Error).message.replace(/^Invalid regular expression: /, '')}); fix the pattern or quote it for the shell`,
-    );
-  }
-}
+import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from './commands/snapshot-options.js';
+import { ExitCode, MemcompareError, reportError } from './errors.js';
+import type { Io } from './types.js';
 
 /** Runs the CLI with the given arguments; resolves to the exit code. Never throws. */
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+// Streams are created on first use: process.stderr costs a few milliseconds to set up.
+const processIo: Io = {
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+};
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const parser = yargs(argv)
     .scriptName('memcompare')
@@ -47,37 +25,12 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       'Measure processes now, like smem (USS/PSS/RSS/Swap from /proc/<pid>/smaps_rollup)',
       (y) =>
         y
-          .option('pid', { alias: 'p', type: 'string', array: true, describe: 'Process ids, comma-separated or repeated' })
-          .option('tree', { type: 'boolean', default: false, describe: 'With --pid: include all descendants' })
-          .option('match', { alias: 'P', type: 'string', describe: 'Regex searched in the command line or process name (smem -P)' })
-          .option('user', { alias: 'U', type: 'string', describe: 'Only processes of this user name or uid' })
-          .option('totals', { alias: 't', type: 'boolean', default: false, describe: 'Print a totals row' })
-          .option('abbreviate', { alias: 'k', type: 'boolean', default: false, describe: 'Show units (K, M, G) instead of kB' })
-          .option('sort', { alias: 's', type: 'string', default: 'pss', describe: 'Sort by this column' })
-          .option('reverse', { alias: 'r', type: 'boolean', default: false, describe: 'Reverse the sort' })
-          .option('columns', { alias: 'c', type: 'string', describe: 'Columns to show (default: pid user command swap uss pss rss)' })
-          .option('no-header', { alias: 'H', type: 'boolean', default: false, describe: 'Omit the header line' })
-          .option('json', { type: 'boolean', default: false, describe: 'Print a JSON document on stdout instead of the table' })
+          .options(SNAPSHOT_FLAGS)
           .example('$0 snapshot -t -k --pid 1234 --tree', 'a server and all its workers, with totals')
           .example('$0 snapshot --match gunicorn --json', 'machine-readable'),
       async (args) => {
         const { runSnapshotCommand } = await import('./commands/snapshot.js');
-        exitCode = runSnapshotCommand(
-          {
-            pids: args.pid === undefined ? undefined : parsePids(args.pid),
-            tree: args.tree,
-            match: args.match === undefined ? undefined : parseRegex(args.match, '--match'),
-            user: args.user,
-            totals: args.totals,
-            abbreviate: args.abbreviate,
-            sort: args.sort,
-            reverse: args.reverse,
-            columns: args.columns,
-            noHeader: args['no-header'],
-            json: args.json,
-          },
-          io,
-        );
+        exitCode = runSnapshotCommand(toSnapshotOptions(args as unknown as SnapshotArgs), io);
       },
     )
     .command(
@@ -146,23 +99,17 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       if (err) throw err;
       throw new MemcompareError('BAD_ARGUMENT', `${msg}; see memcompare --help`);
     });
+  // yargs renders and caches the whole help text after starting any command handler, in case the
+  // handler fails later and help must be shown (~25 ms, a fifth of a cold snapshot). memcompare never
+  // prints help on a failure, so that cache is never read.
+  const internals = (
+    parser as unknown as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage(): void } } }
+  ).getInternalMethods?.();
+  if (internals) internals.getUsageInstance().cacheHelpMessage = () => {};
   try {
     await parser.parseAsync();
   } catch (error) {
     return reportError(error, io);
   }
   return exitCode;
-}
-
-export function reportError(error: unknown, io: Io): number {
-  if (error instanceof MemcompareError) {
-    io.stderr.write(`memcompare: ${error.message}\n`);
-    if (error.detail) io.stderr.write(`${error.detail.replace(/\n?$/, '\n')}`);
-    return error.exitCode;
-  }
-  // A bug, not bad input: say so in one line and keep the trace behind an env var.
-  const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`memcompare: internal error: ${message.split('\n')[0]} (set MEMCOMPARE_DEBUG=1 for the stack; please report it)\n`);
-  if (process.env.MEMCOMPARE_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-  return 70;
 }

@@ -1,3 +1,5 @@
+import type { Io } from './types.js';
+
 /** Exit codes, documented in the README ("Exit codes"). */
 export const ExitCode = {
   ok: 0,
@@ -68,4 +70,18 @@ export function errnoOf(error: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
+}
+
+/** Prints an error for a person: one line (plus a server's output, if any); returns the exit code. */
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof MemcompareError) {
+    io.stderr.write(`memcompare: ${error.message}\n`);
+    if (error.detail) io.stderr.write(`${error.detail.replace(/\n?$/, '\n')}`);
+    return error.exitCode;
+  }
+  // A bug, not bad input: say so in one line and keep the trace behind an env var.
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`memcompare: internal error: ${message.split('\n')[0]} (set MEMCOMPARE_DEBUG=1 for the stack; please report it)\n`);
+  if (process.env.MEMCOMPARE_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  return 70;
 }

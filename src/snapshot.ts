@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { nowMs } from './clock.js';
 import { MemcompareError } from './errors.js';
 import { type ProcessFilter, type ReadResult, readProcess } from './proc/process.js';
 import { listPids, withDescendants } from './proc/tree.js';
@@ -71,7 +72,7 @@ function explicitFailure(pid: number, result: Extract<ReadResult, { ok: false }>
 /** Measures the selected processes: the library form of `memcompare snapshot`. */
 export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions = {}): Snapshot {
   const procRoot = options.procRoot ?? '/proc';
-  const started = performance.now();
+  const started = nowMs();
   const takenAt = new Date().toISOString();
   const explicit = selection.pids && selection.pids.length > 0;
 
@@ -126,7 +127,7 @@ export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions
   return {
     schemaVersion: 1,
     takenAt,
-    durationMs: performance.now() - started,
+    durationMs: nowMs() - started,
     processes,
     totals: sumTotals(processes),
     skipped,

@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+
 /** Public types. Every amount is in bytes and says so in its name. */
 
 /** Why a process could not be measured. */
@@ -78,4 +80,10 @@ export interface Selection {
   match?: RegExp;
   /** User name or numeric uid. */
   user?: string;
+}
+
+/** Where a command's output goes. Renderers return strings; the CLI picks the stream. */
+export interface Io {
+  stdout: Writable;
+  stderr: Writable;
 }

@@ -8,7 +8,7 @@ import { gunicorn } from '../src/servers/adapters.js';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BIN = join(ROOT, 'bin', 'memcompare.js');
+export const BIN = join(ROOT, 'bin', 'memcompare.cjs');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const SEED_APP = join(ROOT, 'scenarios', 'apps', 'numpy-matplotlib');
 

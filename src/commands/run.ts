@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Io } from '../cli.js';
 import { badArgument, MemcompareError } from '../errors.js';
 import { checkWritable, writeAtomic } from '../persist.js';
 import { renderRunSummary } from '../render/terminal.js';
@@ -11,6 +10,7 @@ import { killAllNow } from '../run/stop.js';
 import { splitCommand } from '../scenario/argv.js';
 import { DEFAULT_SETTLE, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
+import type { Io } from '../types.js';
 
 export interface RunCommandOptions {
   scenario: string | undefined;
@@ -154,7 +154,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
     if (jsonToStdout) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;
   } catch (error) {
-    if (last && last.variants.some((v) => v.runs.length > 0) && !jsonToStdout) {
+    if (last?.variants.some((v) => v.runs.length > 0) && !jsonToStdout) {
       io.stderr.write(renderRunSummary(last));
     }
     if (jsonToStdout && last) io.stdout.write(`${JSON.stringify(last, null, 2)}\n`);

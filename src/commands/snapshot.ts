@@ -1,8 +1,7 @@
-import type { Io } from '../cli.js';
 import { badArgument } from '../errors.js';
 import { checkSortColumn, parseColumns, renderSmemTable } from '../render/smem-table.js';
 import { takeSnapshot } from '../snapshot.js';
-import type { SkippedProcess } from '../types.js';
+import type { Io, SkippedProcess } from '../types.js';
 
 export interface SnapshotCommandOptions {
   pids: number[] | undefined;

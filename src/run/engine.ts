@@ -1,4 +1,5 @@
 import { readdirSync, readlinkSync } from 'node:fs';
+import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { hostInfo } from '../host.js';
 import { withDescendants } from '../proc/tree.js';
@@ -61,7 +62,7 @@ async function measureOnce(scenario: Scenario, adapter: ServerAdapter, variant: 
   const say = o.onProgress ?? (() => {});
   const tag = `[${variant.name} ${index}/${o.runs ?? scenario.runs}]`;
   const startedAt = new Date().toISOString();
-  const t0 = performance.now();
+  const t0 = nowMs();
   const port = await freeLoopbackPort();
   const argv = variantCommand(scenario, variant, port);
   say(`${tag} booting: ${argv.join(' ')}`);
@@ -137,7 +138,7 @@ async function measureOnce(scenario: Scenario, adapter: ServerAdapter, variant: 
       port,
       masterPid: server.pid,
       bootMs: ready.bootMs,
-      wallMs: performance.now() - t0,
+      wallMs: nowMs() - t0,
       processes: sample.processes,
       totals: sample.snapshot.totals,
       skipped: sample.snapshot.skipped,

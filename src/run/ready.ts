@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { cpuState, listeningInodes, portOwner, socketOwner } from '../proc/sockets.js';
 import { ppidOf, withDescendants } from '../proc/tree.js';
@@ -58,7 +59,7 @@ export async function waitReady(
   o: ReadyOptions,
   signal?: AbortSignal,
 ): Promise<ReadyRecord> {
-  const started = performance.now();
+  const started = nowMs();
   const poll = o.pollMs ?? 50;
   let answered = false;
   let lastCpu = new Map<number, number>();
@@ -102,9 +103,9 @@ export async function waitReady(
       }
       lastCpu = cpu;
       idleStreak = idle ? idleStreak + 1 : 0;
-      if (idleStreak >= 2) return { bootMs: performance.now() - started, workerPids: workers };
+      if (idleStreak >= 2) return { bootMs: nowMs() - started, workerPids: workers };
     }
-    if (performance.now() > deadline) {
+    if (nowMs() > deadline) {
       const what = answered ? `only ${lastCpu.size} of ${o.workers} workers became ready` : `port ${o.port} never answered HTTP`;
       throw new MemcompareError(
         'SERVER_NOT_READY',

@@ -1,3 +1,4 @@
+import { nowMs } from '../clock.js';
 import type { SettleRecord } from '../results.js';
 import type { SettleSettings } from '../scenario/scenario.js';
 import type { ServerAdapter } from '../servers/adapters.js';
@@ -19,7 +20,7 @@ export async function settle(
   s: SettleSettings,
   signal?: AbortSignal,
 ): Promise<{ sample: TreeSample; record: SettleRecord }> {
-  const started = performance.now();
+  const started = nowMs();
   const history: number[] = [];
   let previous: TreeSample | undefined;
   let still = 0;
@@ -41,7 +42,7 @@ export async function settle(
       still = isStill ? still + 1 : 0;
     }
     previous = sample;
-    const elapsed = performance.now() - started;
+    const elapsed = nowMs() - started;
     if (still >= s.stableSamples || elapsed >= s.timeoutMs) {
       return {
         sample,

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { nowMs } from '../clock.js';
 import { withDescendants } from '../proc/tree.js';
 import type { ServerAdapter } from '../servers/adapters.js';
 import { forget, type LaunchedServer, liveServers } from './launch.js';
@@ -35,7 +36,7 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * to be gone, then SIGKILL to the whole group and every pid seen. Resolves when nothing is left.
  */
 export async function stopServer(server: LaunchedServer, adapter: ServerAdapter): Promise<{ forced: boolean; ms: number }> {
-  const started = performance.now();
+  const started = nowMs();
   if (!server.hasExited()) for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
   const remaining = () => [...server.knownPids].filter((pid) => isAlive(pid) && (pid !== server.pid || !server.hasExited()));
   let forced = false;
@@ -45,18 +46,18 @@ export async function stopServer(server: LaunchedServer, adapter: ServerAdapter)
     } catch {
       // already gone
     }
-    const deadline = performance.now() + adapter.stopTimeoutMs;
-    while (remaining().length > 0 && performance.now() < deadline) await delay(20);
+    const deadline = nowMs() + adapter.stopTimeoutMs;
+    while (remaining().length > 0 && nowMs() < deadline) await delay(20);
     if (remaining().length > 0) {
       forced = true;
       signalGroup(server, 'SIGKILL');
-      const hardDeadline = performance.now() + 5000;
-      while (remaining().length > 0 && performance.now() < hardDeadline) await delay(20);
+      const hardDeadline = nowMs() + 5000;
+      while (remaining().length > 0 && nowMs() < hardDeadline) await delay(20);
     }
   }
   if (!server.hasExited()) await Promise.race([server.exited, delay(2000)]);
   forget(server);
-  return { forced, ms: performance.now() - started };
+  return { forced, ms: nowMs() - started };
 }
 
 /** Last resort on process exit: synchronous SIGKILL to everything still running. */

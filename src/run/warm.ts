@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { nowMs } from '../clock.js';
 import { cpuState } from '../proc/sockets.js';
 import type { WarmupSettings } from '../scenario/scenario.js';
 
@@ -43,7 +44,7 @@ export async function warmUp(port: number, settings: WarmupSettings, workerPids:
   const perWorker: Record<string, number> = {};
   const header = settings.workerPidHeader?.toLowerCase();
   const cpuBefore = new Map(workerPids.map((pid) => [pid, cpuState(pid)?.cpuNs ?? 0]));
-  const started = performance.now();
+  const started = nowMs();
   const result = await new Promise<autocannon.Result>((resolveRun, reject) => {
     const instance = autocannon(
       {
@@ -71,7 +72,7 @@ export async function warmUp(port: number, settings: WarmupSettings, workerPids:
     signal?.addEventListener('abort', onAbort, { once: true });
   });
   signal?.throwIfAborted();
-  const durationMs = performance.now() - started;
+  const durationMs = nowMs() - started;
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = (stat as { count: number }).count;
   const l = result.latency as unknown as Record<string, number>;

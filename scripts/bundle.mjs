@@ -1,0 +1,44 @@
+// Bundles the CLI into one CommonJS file, dist/bundle/cli.cjs, so that a cold `memcompare snapshot`
+// loads one file through the light CommonJS loader: Node 20 has no compile cache, and resolving
+// yargs's ESM graph alone costs as much as Node's own start. Heavy parts (autocannon,
+// systeminformation, charts) are required only by the commands that use them.
+import { build } from 'esbuild';
+
+const here = (p) => new URL(p, import.meta.url).pathname;
+const lighter = {
+  name: 'lighter',
+  setup(b) {
+    // yargs's help layout (cliui, wrap-ansi) builds Intl.Segmenter and emoji tables at import time;
+    // help text is plain, so a simpler width is enough there. cli-table3 keeps the real one.
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (/yargs/.test(args.importer) ? { path: here('./assert-light.mjs') } : undefined));
+    b.onResolve({ filter: /^string-width$/ }, (args) =>
+      /(cliui|wrap-ansi)/.test(args.importer) ? { path: here('./string-width-light.mjs') } : undefined,
+    );
+  },
+};
+
+await build({
+  entryPoints: { cli: 'dist/src/cli.js', fast: 'dist/src/fast.js' },
+  outdir: 'dist/bundle',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: process.env.NOMINIFY !== '1',
+  sourcemap: true,
+  external: ['autocannon', 'systeminformation', 'vega', 'vega-lite'],
+  plugins: [lighter],
+  // import.meta.url is used to find package files; in the bundle it is the bundle's own URL.
+  define: { 'import.meta.url': '__bundle_url' },
+  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+
+// Warm V8's code cache for both bundles with real runs (see bin/memcompare.cjs).
+import { execFileSync } from 'node:child_process';
+
+const bin = here('../bin/memcompare.cjs');
+const env = { ...process.env, MEMCOMPARE_WRITE_CODE_CACHE: '1' };
+execFileSync(process.execPath, [bin, 'snapshot', '--pid', String(process.pid), '-t', '-k'], { env, stdio: 'ignore' });
+execFileSync(process.execPath, [bin, '--help'], { env, stdio: 'ignore' });

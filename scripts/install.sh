@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs everything memcompare and its tests need: Debian's gunicorn, numpy, matplotlib and smem
+# (real servers and the reference tool), then the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for pkg in gunicorn python3-numpy python3-matplotlib smem util-linux; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+npm ci --no-audit --no-fund
+npm run build
