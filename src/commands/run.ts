@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { badArgument, MemcompareError } from '../errors.js';
+import { toolVersion } from '../paths.js';
 import { checkWritable, writeAtomic } from '../persist.js';
 import { renderRunSummary } from '../render/terminal.js';
 import type { ResultsDocument } from '../results.js';
@@ -23,19 +22,6 @@ export interface RunCommandOptions {
   json: string | undefined;
   showOutput: boolean;
   quiet: boolean;
-}
-
-export function toolVersion(): string {
-  try {
-    const here = dirname(fileURLToPath(import.meta.url));
-    for (const up of ['../../..', '../..']) {
-      const p = join(here, up, 'package.json');
-      try {
-        return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
-      } catch {}
-    }
-  } catch {}
-  return '0.0.0';
 }
 
 /** A scenario made of --command flags, hyperfine-style. */

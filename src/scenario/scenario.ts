@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MemcompareError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import { ADAPTERS } from '../servers/adapters.js';
 
 export interface Variant {
@@ -61,8 +61,7 @@ export const DEFAULT_SETTLE: SettleSettings = { intervalMs: 100, tolerancePercen
 
 /** The folder of shipped scenarios. */
 export function scenariosDir(): string {
-  // dist/src/scenario/scenario.js -> ../../../scenarios ; src/scenario/scenario.ts likewise.
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scenarios');
+  return join(packageRoot(), 'scenarios');
 }
 
 class Check {
