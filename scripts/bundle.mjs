@@ -29,6 +29,8 @@ await build({
   sourcemap: true,
   external: ['autocannon', 'systeminformation', 'vega', 'vega-lite'],
   plugins: [lighter],
+  // import() would need a loader callback inside vm.Script; require() is what CommonJS has.
+  supported: { 'dynamic-import': false },
   // import.meta.url is used to find package files; in the bundle it is the bundle's own URL.
   define: { 'import.meta.url': '__bundle_url' },
   banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },

@@ -53,6 +53,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .option('json', { type: 'string', describe: 'Write the results document here after every run (- for stdout)' })
           .option('show-output', { type: 'boolean', default: false, describe: "Copy the server's output to stderr" })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress lines' })
+          .option('progress', { type: 'boolean', default: false, describe: 'Progress lines on stderr even when it is not a terminal' })
           .example('$0 run preload-vs-nopreload', 'the seed article, measured properly')
           .example(
             "$0 run --command 'gunicorn -b 127.0.0.1:{port} -w 5 app:app' --command 'gunicorn -b 127.0.0.1:{port} -w 5 --preload app:app' --name lazy --name preload",
@@ -72,6 +73,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             json: args.json,
             showOutput: args['show-output'],
             quiet: args.quiet,
+            progress: args.progress,
           },
           io,
         );

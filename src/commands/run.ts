@@ -22,6 +22,7 @@ export interface RunCommandOptions {
   json: string | undefined;
   showOutput: boolean;
   quiet: boolean;
+  progress: boolean;
 }
 
 /** A scenario made of --command flags, hyperfine-style. */
@@ -99,7 +100,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
 
   const jsonToStdout = o.json === '-';
   const human = jsonToStdout ? io.stderr : io.stdout;
-  const progressOn = !o.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true;
+  const progressOn = !o.quiet && (o.progress || (io.stderr as NodeJS.WriteStream).isTTY === true);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {

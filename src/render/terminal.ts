@@ -36,12 +36,18 @@ export function renderWarmup(w: WarmupResult, title: string): string {
     ...Object.entries(w.statusCodes).map(([code, n]) => `  [${code}] ${n} responses`),
   ];
   if (w.requestsPerWorker) {
-    lines.push('', 'Responses per worker (pid: count):');
+    lines.push('', `Responses per worker${w.topUp ? ', top-up included' : ''} (pid: count):`);
     lines.push(
       `  ${Object.entries(w.requestsPerWorker)
         .map(([pid, n]) => `${pid}: ${n}`)
         .join(', ')}`,
     );
+  }
+  if (w.topUp) {
+    const codes = Object.entries(w.topUp.statusCodes)
+      .map(([c, n]) => `[${c}] ${n}`)
+      .join(' ');
+    lines.push('', `Top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} rounds until every worker had served (${codes})`);
   }
   if (w.errors > 0 || w.timeouts > 0) {
     lines.push('', 'Error distribution:', `  [${w.errors}] errors`, `  [${w.timeouts}] timeouts`);

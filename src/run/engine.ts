@@ -65,8 +65,8 @@ async function measureOnce(scenario: Scenario, adapter: ServerAdapter, variant: 
   const t0 = nowMs();
   const port = await freeLoopbackPort();
   const argv = variantCommand(scenario, variant, port);
-  say(`${tag} booting: ${argv.join(' ')}`);
   const server = await launch({ argv, cwd: scenario.cwd, env: variant.env, echo: o.echo });
+  say(`${tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
   try {
     const ready = await waitReady(
       server,

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { ResultsDocument } from '../../src/results.js';
+import { cli, FIXTURES, isAlive } from '../helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'memcompare-run-'));
+
+function allPids(doc: ResultsDocument): number[] {
+  return doc.variants.flatMap((v) => v.runs.flatMap((r) => [r.masterPid, ...r.processes.map((p) => p.pid)]));
+}
+
+describe('memcompare run preload-vs-nopreload (real gunicorn, numpy, matplotlib, autocannon)', () => {
+  const file = join(tmp, 'seed.json');
+  const r = cli(['run', 'preload-vs-nopreload', '--runs', '3', '--json', file]);
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+  const summary = (name: string) => doc.summary.variants.find((v) => v.name === name);
+
+  it('exits 0 and prints the tables, the warm-up and the comparison', () => {
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /== nopreload, run \d of 3/);
+    assert.match(r.stdout, / {2}PID Role {4}Command {25}Swap {6}USS {6}PSS {6}RSS \n/);
+    assert.match(r.stdout, /Status code distribution:\n {2}\[204\] 30 responses/);
+    assert.match(r.stdout, /PSS per worker/);
+  });
+  it('measures a master and 5 workers in every run, after 30 responses', () => {
+    assert.equal(doc.complete, true);
+    for (const v of doc.variants) {
+      assert.equal(v.runs.length, 3);
+      for (const run of v.runs) {
+        assert.equal(run.processes.filter((p) => p.role === 'master').length, 1);
+        assert.equal(run.processes.filter((p) => p.role === 'worker').length, 5);
+        assert.equal(run.warmup.statusCodes['204'], 30);
+        assert.equal(run.settle.settled, true);
+        assert.equal(
+          run.totals.pssBytes,
+          run.processes.reduce((s, p) => s + p.pssBytes, 0),
+        );
+      }
+    }
+  });
+  it('per-worker PSS with preload is at most 0.35x without; total PSS at most 0.45x', () => {
+    const worker = doc.summary.comparisons.find((c) => c.metric === 'workerPssBytes');
+    const total = doc.summary.comparisons.find((c) => c.metric === 'totalPssBytes');
+    assert.ok(worker && total);
+    assert.ok(worker.ratio <= 0.35, `per-worker ratio ${worker.ratio}`);
+    assert.ok(total.ratio <= 0.45, `total ratio ${total.ratio}`);
+    // RSS alone gives the wrong answer: summed RSS barely moves although memory use fell by half.
+    const rss = doc.summary.comparisons.find((c) => c.metric === 'totalRssBytes');
+    assert.ok(rss && rss.ratio > 0.8, `summed RSS ratio ${rss?.ratio}`);
+  });
+  it("each variant's total PSS varies by at most 1% across runs", () => {
+    for (const name of ['nopreload', 'preload']) {
+      const s = summary(name);
+      assert.ok(s);
+      assert.ok(s.totalPssBytes.spreadPercent <= 1, `${name}: ${s.totalPssBytes.spreadPercent}%`);
+    }
+  });
+  it('records host metadata and the settings used', () => {
+    assert.equal(doc.schemaVersion, 1);
+    assert.match(doc.host.server, /gunicorn/);
+    assert.ok(doc.host.cores > 0 && doc.host.memoryBytes > 0 && doc.host.kernel !== '');
+    assert.deepEqual([doc.scenario.warmup.requests, doc.scenario.warmup.connections], [30, 30]);
+  });
+  it('leaves no process it started', () => {
+    const alive = allPids(doc).filter(isAlive);
+    assert.deepEqual(alive, []);
+  });
+});
+
+describe('memcompare run --command (ad hoc, an app it has not seen)', () => {
+  it('compares two commands by name and stops everything', () => {
+    const file = join(tmp, 'adhoc.json');
+    const app = join(FIXTURES, 'apps', 'alloc');
+    const r = cli([
+      'run',
+      '--command',
+      'gunicorn -b 127.0.0.1:{port} -w {workers} app:application',
+      '--command',
+      "env ALLOC_MIB=8 gunicorn -b '127.0.0.1:{port}' -w {workers} app:application",
+      '--name',
+      'small',
+      '--name',
+      'heavy',
+      '--workers',
+      '2',
+      '--runs',
+      '1',
+      '--cwd',
+      app,
+      '--json',
+      file,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+    assert.deepEqual(
+      doc.variants.map((v) => v.name),
+      ['small', 'heavy'],
+    );
+    const c = doc.summary.comparisons.find((x) => x.metric === 'workerUssBytes');
+    assert.ok(c);
+    // 8 MiB of touched ballast per worker shows up in its USS.
+    assert.ok(-c.savingBytes > 7 * 1048576, `heavier by ${-c.savingBytes} bytes`);
+    assert.deepEqual(allPids(doc).filter(isAlive), []);
+  });
+});
