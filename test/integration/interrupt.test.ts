@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { ResultsDocument } from '../../src/results.js';
+import { cliAsync, isAlive } from '../helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'memcompare-int-'));
+
+/** Every process whose command line holds the port: the server memcompare started, master and workers. */
+function serverPids(port: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmd.includes(`127.0.0.1:${port}`) && isAlive(Number(name))) out.push(Number(name));
+    } catch {}
+  }
+  return out;
+}
+
+interface Outcome {
+  code: number | null;
+  stderr: string;
+  ports: number[];
+  pids: number[];
+}
+
+/** Runs the seed scenario and sends `signal` as soon as stderr shows `when` (the nth time). */
+function interruptAt(when: RegExp, signal: NodeJS.Signals, file: string, nth = 1): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', '2', '--progress', '--json', file]);
+    let stderr = '';
+    let seen = 0;
+    let sent = false;
+    const ports = new Set<number>();
+    const pids = new Set<number>();
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      for (const m of stderr.matchAll(/booting pid (\d+) on port (\d+)/g)) {
+        pids.add(Number(m[1]));
+        ports.add(Number(m[2]));
+      }
+      seen = stderr.split('\n').filter((l) => when.test(l)).length;
+      if (!sent && seen >= nth) {
+        sent = true;
+        // Record the server's workers too, by the port in their command lines, before the signal.
+        for (const port of ports) for (const pid of serverPids(port)) pids.add(pid);
+        child.kill(signal);
+      }
+    });
+    child.stdout.resume();
+    child.on('exit', (code) => resolve({ code, stderr, ports: [...ports], pids: [...pids] }));
+  });
+}
+
+const moments: Array<[string, RegExp, number]> = [
+  ['during boot', /booting pid/, 1],
+  ['during warm-up', /warming up/, 1],
+  ['during settling', /settling/, 1],
+  ['between runs', /stopped; total PSS/, 1],
+  ['during the second variant', /\[preload 1\/2\] booting pid/, 1],
+];
+
+describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kept', () => {
+  for (const [name, when, nth] of moments) {
+    it(name, async () => {
+      const file = join(tmp, `${name.replaceAll(' ', '-')}.json`);
+      const o = await interruptAt(when, 'SIGINT', file, nth);
+      assert.equal(o.code, 130, o.stderr);
+      assert.ok(o.pids.length > 0, 'saw the server start');
+      assert.deepEqual(o.pids.filter(isAlive), [], 'every pid it started is gone');
+      for (const port of o.ports) assert.deepEqual(serverPids(port), [], `nothing on port ${port}`);
+      assert.match(o.stderr, /memcompare: run interrupted by SIGINT; the runs finished so far are saved, marked incomplete/);
+      assert.doesNotMatch(o.stderr, /\n\s+at /, 'no stack trace');
+      if (existsSync(file)) {
+        const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+        assert.equal(doc.complete, false);
+        assert.match(doc.incompleteReason ?? '', /SIGINT/);
+        for (const v of doc.variants) for (const r of v.runs) assert.equal(r.processes.length, 6, 'only finished runs are saved');
+      } else {
+        assert.ok(!/stopped; total PSS/.test(o.stderr), 'a finished run must have been saved');
+      }
+    });
+  }
+  it('SIGTERM exits 143 with the same guarantees', async () => {
+    const file = join(tmp, 'term.json');
+    const o = await interruptAt(/settling/, 'SIGTERM', file);
+    assert.equal(o.code, 143, o.stderr);
+    assert.deepEqual(o.pids.filter(isAlive), []);
+    for (const port of o.ports) assert.deepEqual(serverPids(port), []);
+  });
+});
