@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { HostInfo } from './results.js';
 
 function versionOf(argv: string[]): Promise<string> {
@@ -13,7 +14,7 @@ function versionOf(argv: string[]): Promise<string> {
 
 /** Host metadata for the results file. systeminformation is loaded here only, off the snapshot path. */
 export async function hostInfo(serverVersionCommand: string[]): Promise<HostInfo> {
-  const si = (await import('systeminformation')).default;
+  const si = createRequire(import.meta.url)('systeminformation') as typeof import('systeminformation');
   const [os, cpu, mem, server] = await Promise.all([si.osInfo(), si.cpu(), si.mem(), versionOf(serverVersionCommand)]);
   return {
     os: `${os.distro} ${os.release}`.trim(),

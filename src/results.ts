@@ -55,7 +55,7 @@ export interface RunRecord {
   masterPid: number;
   /** Launch to ready, in milliseconds. */
   bootMs: number;
-  /** Launch to stopped, in milliseconds. */
+  /** Launch to measured (stopping excluded), in milliseconds. */
   wallMs: number;
   processes: ProcessRecord[];
   totals: SnapshotTotals;

@@ -3,7 +3,14 @@ import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { hostInfo } from '../host.js';
 import { withDescendants } from '../proc/tree.js';
-import { RESULTS_SCHEMA_VERSION, type ResultsDocument, type RunRecord, type VariantResult, type Warning } from '../results.js';
+import {
+  type HostInfo,
+  RESULTS_SCHEMA_VERSION,
+  type ResultsDocument,
+  type RunRecord,
+  type VariantResult,
+  type Warning,
+} from '../results.js';
 import { expandCommand, type Scenario, type Variant } from '../scenario/scenario.js';
 import { ADAPTERS, type ServerAdapter } from '../servers/adapters.js';
 import { compareVariants, summarizeVariant } from './aggregate.js';
@@ -11,7 +18,7 @@ import { freeLoopbackPort, launch } from './launch.js';
 import { waitReady } from './ready.js';
 import { settle } from './settle.js';
 import { stopServer } from './stop.js';
-import { warmUp } from './warm.js';
+import { loadAutocannon, warmUp } from './warm.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -58,7 +65,20 @@ export function variantCommand(scenario: Scenario, variant: Variant, port: numbe
   return expandCommand(template, { port, workers: scenario.workers });
 }
 
-async function measureOnce(scenario: Scenario, adapter: ServerAdapter, variant: Variant, index: number, o: RunOptions): Promise<RunRecord> {
+/**
+ * One run of one variant. The previous server may still be shutting down while this one boots
+ * (a preloaded gunicorn takes seconds to exit); `previousGone` is awaited before the warm-up, so no
+ * dying process shares pages with, or takes CPU from, what is measured. Returns with the server
+ * stopping: `stopped` settles when all of its processes are gone.
+ */
+async function measureOnce(
+  scenario: Scenario,
+  adapter: ServerAdapter,
+  variant: Variant,
+  index: number,
+  o: RunOptions,
+  previousGone: Promise<unknown>,
+): Promise<{ record: RunRecord; stopped: Promise<unknown> }> {
   const say = o.onProgress ?? (() => {});
   const tag = `[${variant.name} ${index}/${o.runs ?? scenario.runs}]`;
   const startedAt = new Date().toISOString();
@@ -67,6 +87,7 @@ async function measureOnce(scenario: Scenario, adapter: ServerAdapter, variant: 
   const argv = variantCommand(scenario, variant, port);
   const server = await launch({ argv, cwd: scenario.cwd, env: variant.env, echo: o.echo });
   say(`${tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
+  setImmediate(loadAutocannon);
   try {
     const ready = await waitReady(
       server,
@@ -74,6 +95,7 @@ async function measureOnce(scenario: Scenario, adapter: ServerAdapter, variant: 
       { port, path: scenario.warmup.path, workers: scenario.workers, timeoutMs: scenario.bootTimeoutMs },
       o.signal,
     );
+    await previousGone;
     say(`${tag} ready in ${(ready.bootMs / 1000).toFixed(1)} s with ${ready.workerPids.length} workers; warming up`);
     const warmup = await warmUp(port, scenario.warmup, ready.workerPids, o.signal);
     const codes = Object.entries(warmup.statusCodes)
@@ -128,26 +150,29 @@ async function measureOnce(scenario: Scenario, adapter: ServerAdapter, variant: 
         'stop them for numbers comparable across hosts; Pss_Anon (reported beside PSS) does not depend on them',
       );
     }
-    const stopped = await stopServer(server, adapter);
-    say(
-      `${tag} stopped${stopped.forced ? ' (forced with SIGKILL)' : ''}; total PSS ${(sample.snapshot.totals.pssBytes / 1048576).toFixed(1)} MiB`,
-    );
+    const pssMib = (sample.snapshot.totals.pssBytes / 1048576).toFixed(1);
+    say(`${tag} measured total PSS ${pssMib} MiB; stopping`);
+    const stopped = stopServer(server, adapter).then((r) => say(`${tag} stopped${r.forced ? ' (forced with SIGKILL)' : ''}`));
     return {
-      index,
-      startedAt,
-      port,
-      masterPid: server.pid,
-      bootMs: ready.bootMs,
-      wallMs: nowMs() - t0,
-      processes: sample.processes,
-      totals: sample.snapshot.totals,
-      skipped: sample.snapshot.skipped,
-      warmup,
-      settle: record,
-      warnings,
+      stopped,
+      record: {
+        index,
+        startedAt,
+        port,
+        masterPid: server.pid,
+        bootMs: ready.bootMs,
+        wallMs: nowMs() - t0,
+        processes: sample.processes,
+        totals: sample.snapshot.totals,
+        skipped: sample.snapshot.skipped,
+        warmup,
+        settle: record,
+        warnings,
+      },
     };
-  } finally {
+  } catch (error) {
     await stopServer(server, adapter);
+    throw error;
   }
 }
 
@@ -156,8 +181,12 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
   const { scenario } = o;
   const adapter = o.adapter ?? (ADAPTERS[scenario.server] as ServerAdapter);
   const runs = o.runs ?? scenario.runs;
-  const hostPromise = hostInfo(adapter.versionCommand);
-  hostPromise.catch(() => {});
+  // Host metadata is gathered while the first server boots (systeminformation is slow to load and ask).
+  let hostPromise: Promise<HostInfo> | undefined;
+  const host = () => {
+    hostPromise ??= new Promise<void>((r) => setImmediate(r)).then(() => hostInfo(adapter.versionCommand));
+    return hostPromise;
+  };
   const variants: VariantResult[] = scenario.variants.map((v) => ({
     name: v.name,
     command: v.command ?? [...scenario.command, ...v.args],
@@ -200,26 +229,32 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
       }
     }
   };
+  let previousGone: Promise<unknown> = Promise.resolve();
   try {
     for (let i = 1; i <= runs; i++) {
       for (const [vi, variant] of scenario.variants.entries()) {
-        const record = await measureOnce(scenario, adapter, variant, i, o);
+        const measuring = measureOnce(scenario, adapter, variant, i, o, previousGone);
+        host().catch(() => {});
+        const { record, stopped } = await measuring;
+        previousGone = stopped;
         (variants[vi] as VariantResult).runs.push(record);
-        if (doc.host.os === '') doc.host = await hostPromise;
+        if (doc.host.os === '') doc.host = await host();
         refresh();
         o.onUpdate?.(doc);
       }
     }
+    await previousGone;
     doc.complete = true;
     doc.finishedAt = new Date().toISOString();
     refresh();
     o.onUpdate?.(doc);
     return doc;
   } catch (error) {
+    await previousGone.catch(() => {});
     doc.complete = false;
     doc.finishedAt = new Date().toISOString();
     doc.incompleteReason = error instanceof Error ? error.message : String(error);
-    if (doc.host.os === '') doc.host = await hostPromise.catch(() => doc.host);
+    if (doc.host.os === '') doc.host = await host().catch(() => doc.host);
     refresh();
     o.onUpdate?.(doc);
     if (o.signal?.aborted && !(error instanceof MemcompareError && error.code !== 'INTERRUPTED')) {

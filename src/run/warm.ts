@@ -1,4 +1,5 @@
-import autocannon from 'autocannon';
+import { createRequire } from 'node:module';
+import type autocannon from 'autocannon';
 import { nowMs } from '../clock.js';
 import { cpuState } from '../proc/sockets.js';
 import type { WarmupSettings } from '../scenario/scenario.js';
@@ -44,6 +45,17 @@ export interface WarmupResult {
   topUp?: { rounds: number; requests: number; statusCodes: Record<string, number>; errors: number };
 }
 
+type Autocannon = typeof autocannon;
+let loaded: Autocannon | undefined;
+/**
+ * autocannon takes ~150 ms to load: the engine calls this while the first server boots, so the
+ * load is off the critical path (and off the snapshot path entirely).
+ */
+export function loadAutocannon(): Autocannon {
+  loaded ??= createRequire(import.meta.url)('autocannon') as Autocannon;
+  return loaded;
+}
+
 interface Batch {
   result: autocannon.Result;
   durationMs: number;
@@ -59,7 +71,7 @@ function runBatch(
   const header = settings.workerPidHeader?.toLowerCase();
   const started = nowMs();
   return new Promise<Batch>((resolveRun, reject) => {
-    const instance = autocannon(
+    const instance = loadAutocannon()(
       {
         url,
         amount,

@@ -57,7 +57,7 @@ export interface Scenario {
 }
 
 export const DEFAULT_WARMUP: WarmupSettings = { requests: 30, connections: 30, path: '/' };
-export const DEFAULT_SETTLE: SettleSettings = { intervalMs: 100, tolerancePercent: 0.1, stableSamples: 3, timeoutMs: 20000 };
+export const DEFAULT_SETTLE: SettleSettings = { intervalMs: 50, tolerancePercent: 0.1, stableSamples: 3, timeoutMs: 20000 };
 
 /** The folder of shipped scenarios. */
 export function scenariosDir(): string {

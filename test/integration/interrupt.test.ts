@@ -60,7 +60,7 @@ const moments: Array<[string, RegExp, number]> = [
   ['during boot', /booting pid/, 1],
   ['during warm-up', /warming up/, 1],
   ['during settling', /settling/, 1],
-  ['between runs', /stopped; total PSS/, 1],
+  ['between runs', /measured total PSS/, 1],
   ['during the second variant', /\[preload 1\/2\] booting pid/, 1],
 ];
 
@@ -81,7 +81,7 @@ describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kep
         assert.match(doc.incompleteReason ?? '', /SIGINT/);
         for (const v of doc.variants) for (const r of v.runs) assert.equal(r.processes.length, 6, 'only finished runs are saved');
       } else {
-        assert.ok(!/stopped; total PSS/.test(o.stderr), 'a finished run must have been saved');
+        assert.ok(!/measured total PSS/.test(o.stderr), 'a finished run must have been saved');
       }
     });
   }

@@ -1,0 +1,139 @@
+/**
+ * `npm run bench`: the speed targets, measured as ratios in one run on this machine.
+ *  1. cold start: `memcompare snapshot --pid P` vs `node -e 0` (target <= 1.3x)
+ *  2. per-process cost of a snapshot vs reading the same smaps_rollup files raw (<= 1.5x),
+ *     and vs smem's per-process cost (at least 5x below)
+ *  3. wall time of `memcompare run preload-vs-nopreload --runs 1` vs scripts/article-by-hand.sh (<= 1.15x)
+ * Prints a table and writes reports/bench.json. Exit code 0 always: it reports, it does not gate.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nowMs } from '../src/clock.js';
+import { median } from '../src/run/aggregate.js';
+import { takeSnapshot } from '../src/snapshot.js';
+import { ROOT, startGunicorn } from '../test/helpers.js';
+
+const BIN = join(ROOT, 'bin', 'memcompare.cjs');
+
+function timeCommand(argv: string[]): number {
+  const t = nowMs();
+  const r = spawnSync(argv[0] as string, argv.slice(1), { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`);
+  return nowMs() - t;
+}
+
+interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  target: string;
+  pass: boolean;
+  detail: string;
+}
+const rows: Row[] = [];
+
+async function coldStart(): Promise<void> {
+  const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+  const pid = String(sleeper.pid);
+  const node: number[] = [];
+  const snap: number[] = [];
+  try {
+    for (let i = 0; i < 40; i++) {
+      node.push(timeCommand([process.execPath, '-e', '0']));
+      snap.push(timeCommand([process.execPath, BIN, 'snapshot', '--pid', pid]));
+    }
+  } finally {
+    sleeper.kill();
+  }
+  const ratio = median(snap) / median(node);
+  rows.push({
+    name: 'cold snapshot / node -e 0',
+    value: ratio,
+    unit: 'x',
+    target: '<= 1.3',
+    pass: ratio <= 1.3,
+    detail: `medians of 40 interleaved: ${median(snap).toFixed(1)} ms vs ${median(node).toFixed(1)} ms`,
+  });
+}
+
+async function perProcess(): Promise<void> {
+  const srv = await startGunicorn({ preload: true });
+  try {
+    const pids = takeSnapshot({ pids: [srv.server.pid], tree: true }).processes.map((p) => p.pid);
+    const n = pids.length;
+    const rounds = 200;
+    const ours: number[] = [];
+    const raw: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      let t = nowMs();
+      for (const pid of pids) readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      raw.push((nowMs() - t) / n);
+      t = nowMs();
+      takeSnapshot({ pids: [srv.server.pid], tree: true });
+      ours.push((nowMs() - t) / n);
+    }
+    // smem's cost for these processes: smem -P matching them, minus smem -P matching nothing.
+    const pattern = `127.0.0.1:${srv.port}`;
+    const smemWith: number[] = [];
+    const smemWithout: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      smemWith.push(timeCommand(['smem', '-P', pattern]));
+      smemWithout.push(timeCommand(['smem', '-P', 'no-such-process-zzz']));
+    }
+    // smem also lists itself (its command line holds the pattern): n + 1 processes read.
+    const smemPer = (median(smemWith) - median(smemWithout)) / (n + 1);
+    const oursPer = median(ours);
+    const rawPer = median(raw);
+    rows.push({
+      name: 'snapshot per process / raw rollup read',
+      value: oursPer / rawPer,
+      unit: 'x',
+      target: '<= 1.5',
+      pass: oursPer / rawPer <= 1.5,
+      detail: `${(oursPer * 1000).toFixed(0)} µs vs ${(rawPer * 1000).toFixed(0)} µs per process (${n} gunicorn processes, ${rounds} rounds)`,
+    });
+    rows.push({
+      name: 'smem per process / snapshot per process',
+      value: smemPer / oursPer,
+      unit: 'x',
+      target: '>= 5',
+      pass: smemPer / oursPer >= 5,
+      detail: `smem ${(smemPer * 1000).toFixed(0)} µs per process (medians of 10, with minus without matches)`,
+    });
+  } finally {
+    await srv.stop();
+  }
+}
+
+function runVsScript(): void {
+  const ours: number[] = [];
+  const script: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    script.push(timeCommand(['bash', join(ROOT, 'scripts', 'article-by-hand.sh')]));
+    ours.push(timeCommand([process.execPath, BIN, 'run', 'preload-vs-nopreload', '--runs', '1', '-q']));
+  }
+  const ratio = median(ours) / median(script);
+  rows.push({
+    name: 'run --runs 1 / article by hand',
+    value: ratio,
+    unit: 'x',
+    target: '<= 1.15',
+    pass: ratio <= 1.15,
+    detail: `medians of 3 interleaved: ${(median(ours) / 1000).toFixed(2)} s vs ${(median(script) / 1000).toFixed(2)} s (the script does not wait for all workers nor settle)`,
+  });
+}
+
+await coldStart();
+await perProcess();
+runVsScript();
+const width = Math.max(...rows.map((r) => r.name.length));
+for (const r of rows) {
+  process.stdout.write(
+    `${r.name.padEnd(width)}  ${r.value.toFixed(2)}${r.unit}  target ${r.target}  ${r.pass ? 'PASS' : 'MISS'}  ${r.detail}\n`,
+  );
+}
+writeFileSync(
+  join(ROOT, 'reports', 'bench.json'),
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`,
+);
