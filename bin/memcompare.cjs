@@ -25,6 +25,9 @@ function load(name) {
   return mod.exports;
 }
 
+// Node 20 allows no import() inside vm.Script: the bundle borrows this module's (src/_import.ts).
+globalThis.__memcompareImport = (specifier) => import(specifier);
+
 const argv = process.argv.slice(2);
 const io = {
   get stdout() {

@@ -27,7 +27,7 @@ await build({
   target: 'node20',
   minify: process.env.NOMINIFY !== '1',
   sourcemap: true,
-  external: ['autocannon', 'systeminformation', 'vega', 'vega-lite'],
+  external: ['autocannon', 'systeminformation', 'vega', 'vega-lite', 'ajv'],
   plugins: [lighter],
   // import() would need a loader callback inside vm.Script; require() is what CommonJS has.
   supported: { 'dynamic-import': false },

@@ -51,6 +51,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .option('server', { type: 'string', describe: 'Server family of --command (gunicorn, generic); guessed from the command' })
           .option('runs', { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" })
           .option('json', { type: 'string', describe: 'Write the results document here after every run (- for stdout)' })
+          .option('markdown', { type: 'string', describe: 'Also write a Markdown report here (charts as SVG files beside it)' })
           .option('show-output', { type: 'boolean', default: false, describe: "Copy the server's output to stderr" })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress lines' })
           .option('progress', { type: 'boolean', default: false, describe: 'Progress lines on stderr even when it is not a terminal' })
@@ -71,12 +72,33 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             server: args.server,
             runs: args.runs,
             json: args.json,
+            markdown: args.markdown,
             showOutput: args['show-output'],
             quiet: args.quiet,
             progress: args.progress,
           },
           io,
         );
+      },
+    )
+    .command(
+      'report <results>',
+      'Render a results file as Markdown (with SVG charts), JSON, a table, CSV, or benchmark-dashboard input',
+      (y) =>
+        y
+          .positional('results', { type: 'string', demandOption: true, describe: 'A results file from memcompare run --json' })
+          .option('format', {
+            alias: 'f',
+            type: 'string',
+            default: 'markdown',
+            describe: 'markdown, json, table, csv, gab (github-action-benchmark), bmf (Bencher)',
+          })
+          .option('out', { alias: 'o', type: 'string', describe: 'Output file (default or -: stdout); charts go beside it' })
+          .example('$0 report results.json --out reports/report.md', 'Markdown with charts')
+          .example('$0 report results.json -f bmf', 'for bencher run --adapter json'),
+      async (args) => {
+        const { runReportCommand } = await import('./commands/report.js');
+        exitCode = await runReportCommand({ results: args.results, format: args.format, out: args.out }, io);
       },
     )
     .command(

@@ -20,6 +20,7 @@ export interface RunCommandOptions {
   server: string | undefined;
   runs: number | undefined;
   json: string | undefined;
+  markdown: string | undefined;
   showOutput: boolean;
   quiet: boolean;
   progress: boolean;
@@ -97,6 +98,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
   }
   // Say so before anything boots: a half-hour run must not end in an unwritable path.
   if (o.json && o.json !== '-') checkWritable(o.json, '--json');
+  if (o.markdown && o.markdown !== '-') checkWritable(o.markdown, '--markdown');
 
   const jsonToStdout = o.json === '-';
   const human = jsonToStdout ? io.stderr : io.stdout;
@@ -139,6 +141,10 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
     });
     human.write(renderRunSummary(doc));
     if (jsonToStdout) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    if (o.markdown) {
+      const { writeExport } = await import('./report.js');
+      await writeExport(doc, 'markdown', o.markdown, io);
+    }
     return 0;
   } catch (error) {
     if (last?.variants.some((v) => v.runs.length > 0) && !jsonToStdout) {

@@ -6,8 +6,8 @@ import { smemUnits } from './units.js';
 /** A process row as the smem-style table sees it: a measured process, maybe with a role. */
 export type TableProcess = ProcessMemory & { role?: string };
 
-type Kind = 'pid' | 'text' | 'command' | 'amount';
-interface Column {
+export type Kind = 'pid' | 'text' | 'command' | 'amount';
+export interface Column {
   header: string;
   kind: Kind;
   /** smem's printf width. */
@@ -125,12 +125,19 @@ const PLAIN_CHARS = {
  * smem's process table: same columns, widths, trailing spaces, sort (PSS ascending, ties by the row),
  * totals row and units, so that a user coming from smem reads the same thing.
  */
-export function renderSmemTable(processes: readonly TableProcess[], options: SmemTableOptions = {}): string {
-  const names = options.columns ?? DEFAULT_COLUMNS;
-  const cols = names.map((n) => COLUMNS[n] as Column);
+/** The table's content before layout: shown values (not yet padded), sorted as smem sorts. */
+export interface TableContent {
+  columns: Column[];
+  rows: string[][];
+  /** The totals row's values, when asked for. */
+  totals?: string[];
+}
+
+/** Sorts and formats rows: shared by the smem layout (terminal) and the Markdown layout. */
+export function tableContent(processes: readonly TableProcess[], options: SmemTableOptions = {}): TableContent {
+  const cols = (options.columns ?? DEFAULT_COLUMNS).map((n) => COLUMNS[n] as Column);
   const sortCol = COLUMNS[options.sort ?? 'pss'] as Column;
   const abbreviate = options.abbreviate ?? false;
-
   const rows = processes.map((p) => ({ key: sortCol.value(p), values: cols.map((c) => c.value(p)) }));
   rows.sort((a, b) => {
     let d = compareValues(a.key, b.key);
@@ -138,7 +145,33 @@ export function renderSmemTable(processes: readonly TableProcess[], options: Sme
     return d;
   });
   if (options.reverse) rows.reverse();
+  const content: TableContent = {
+    columns: cols,
+    rows: rows.map((r) => cols.map((c, i) => shown(c, r.values[i] as number | string, abbreviate))),
+  };
+  if (options.totals) {
+    content.totals = cols.map((c, i) => {
+      const values = rows.map((r) => r.values[i] as number | string);
+      if (c.total === 'count') return String(rows.length);
+      if (c.total === 'distinct') return String(new Set(values).size);
+      if (c.total === 'sum')
+        return shown(
+          c,
+          values.reduce((sum: number, v) => sum + (v as number), 0),
+          abbreviate,
+        );
+      return '';
+    });
+  }
+  return content;
+}
 
+/**
+ * smem's process table: same columns, widths, trailing spaces, sort (PSS ascending, ties by the row),
+ * totals row and units, so that a user coming from smem reads the same thing.
+ */
+export function renderSmemTable(processes: readonly TableProcess[], options: SmemTableOptions = {}): string {
+  const { columns: cols, rows, totals } = tableContent(processes, options);
   const table = new Table({
     chars: PLAIN_CHARS,
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
@@ -149,38 +182,14 @@ export function renderSmemTable(processes: readonly TableProcess[], options: Sme
       : c.header.slice(0, c.kind === 'command' ? c.width : undefined).padEnd(c.width),
   );
   if (!options.noHeader) table.push(header);
-  for (const r of rows) table.push(cols.map((c, i) => cell(c, shown(c, r.values[i] as number | string, abbreviate))));
-  if (options.totals) {
-    table.push(
-      cols.map((c, i) => {
-        const values = rows.map((r) => r.values[i] as number | string);
-        switch (c.total) {
-          case 'count':
-            return cell(c, String(rows.length));
-          case 'distinct':
-            return cell(c, String(new Set(values).size));
-          case 'sum':
-            return cell(
-              c,
-              shown(
-                c,
-                values.reduce((s: number, v) => s + (v as number), 0),
-                abbreviate,
-              ),
-            );
-          default:
-            return cell(c, '');
-        }
-      }),
-    );
-    // smem prints as many dashes as its header is wide (trailing space included) above the totals.
-    if (rows.length === 0 && options.noHeader) return `${'-'.repeat(header.join(' ').length + 1)}\n${table.toString()}\n`;
-    const lines = table.toString().split('\n');
-    const width = header.join(' ').length + 1;
-    lines.splice(lines.length - 1, 0, '-'.repeat(width));
-    return `${lines.join('\n')}\n`;
-  }
-  return `${table.toString()}\n`;
+  for (const r of rows) table.push(cols.map((c, i) => cell(c, r[i] as string)));
+  if (!totals) return `${table.toString()}\n`;
+  table.push(cols.map((c, i) => cell(c, totals[i] as string)));
+  // smem prints as many dashes as its header is wide (trailing space included) above the totals.
+  const dashes = '-'.repeat(header.join(' ').length + 1);
+  const lines = table.toString().split('\n');
+  lines.splice(lines.length - 1, 0, dashes);
+  return `${lines.join('\n')}\n`;
 }
 
 /** smem -c help: every known column with what it means. */

@@ -47,7 +47,10 @@ export function renderWarmup(w: WarmupResult, title: string): string {
     const codes = Object.entries(w.topUp.statusCodes)
       .map(([c, n]) => `[${c}] ${n}`)
       .join(' ');
-    lines.push('', `Top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} rounds until every worker had served (${codes})`);
+    lines.push(
+      '',
+      `Top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} round${w.topUp.rounds === 1 ? '' : 's'} until every worker had served (${codes})`,
+    );
   }
   if (w.errors > 0 || w.timeouts > 0) {
     lines.push('', 'Error distribution:', `  [${w.errors}] errors`, `  [${w.timeouts}] timeouts`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results.js';
+import { readResults } from '../../src/results-file.js';
 import { cli, FIXTURES, isAlive } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-run-'));
@@ -14,8 +15,9 @@ function allPids(doc: ResultsDocument): number[] {
 
 describe('memcompare run preload-vs-nopreload (real gunicorn, numpy, matplotlib, autocannon)', () => {
   const file = join(tmp, 'seed.json');
-  const r = cli(['run', 'preload-vs-nopreload', '--runs', '3', '--json', file]);
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+  const md = join(tmp, 'seed.md');
+  const r = cli(['run', 'preload-vs-nopreload', '--runs', '3', '--json', file, '--markdown', md]);
+  const doc = readResults(file);
   const summary = (name: string) => doc.summary.variants.find((v) => v.name === name);
 
   it('exits 0 and prints the tables, the warm-up and the comparison', () => {
@@ -64,6 +66,14 @@ describe('memcompare run preload-vs-nopreload (real gunicorn, numpy, matplotlib,
     assert.ok(doc.host.cores > 0 && doc.host.memoryBytes > 0 && doc.host.kernel !== '');
     assert.deepEqual([doc.scenario.warmup.requests, doc.scenario.warmup.connections], [30, 30]);
   });
+  it('writes a Markdown report with its charts beside it', () => {
+    const text = readFileSync(md, 'utf8');
+    assert.match(text, /# memcompare: preload-vs-nopreload/);
+    for (const svg of ['seed-pss-split.svg', 'seed-total-pss.svg']) {
+      assert.ok(text.includes(`](${svg})`), `links ${svg}`);
+      assert.match(readFileSync(join(tmp, svg), 'utf8'), /^<svg/);
+    }
+  });
   it('leaves no process it started', () => {
     const alive = allPids(doc).filter(isAlive);
     assert.deepEqual(alive, []);
@@ -94,7 +104,7 @@ describe('memcompare run --command (ad hoc, an app it has not seen)', () => {
       file,
     ]);
     assert.equal(r.status, 0, r.stderr);
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+    const doc = readResults(file);
     assert.deepEqual(
       doc.variants.map((v) => v.name),
       ['small', 'heavy'],

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli } from '../helpers.js';
 
@@ -11,6 +14,14 @@ function assertOneLineError(args: string[], pattern: RegExp) {
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   assert.equal(r.stdout, '');
 }
+
+const tmp = mkdtempSync(join(tmpdir(), 'memcompare-cli-'));
+const garbled = join(tmp, 'garbled.json');
+writeFileSync(garbled, '{"schemaVersion": 1, "variants": [');
+const foreign = join(tmp, 'foreign.json');
+writeFileSync(foreign, '{"schemaVersion": 1, "name": "not memcompare"}');
+const future = join(tmp, 'future.json');
+writeFileSync(future, '{"schemaVersion": 99}');
 
 describe('bad input: one line, exit 2, no stack trace', () => {
   it('an unknown pid', () =>
@@ -37,4 +48,17 @@ describe('bad input: one line, exit 2, no stack trace', () => {
       ['run', 'preload-vs-nopreload', '--json', '/nonexistent-dir/r.json'],
       /^memcompare: --json "\/nonexistent-dir\/r\.json": folder \/nonexistent-dir does not exist/,
     ));
+  it('report: a truncated results file', () =>
+    assertOneLineError(['report', garbled], /^memcompare: RESULTS ".*garbled\.json": not valid JSON .*maybe truncated; regenerate it/));
+  it('report: a JSON file that is not a results document', () =>
+    assertOneLineError(
+      ['report', foreign],
+      /^memcompare: RESULTS ".*foreign\.json": not a memcompare results document \(\(document\) must have required property '[a-z]+'\)/,
+    ));
+  it('report: another schema version', () =>
+    assertOneLineError(['report', future], /^memcompare: RESULTS ".*future\.json": schemaVersion 99 is not 1/));
+  it('report: a missing file', () =>
+    assertOneLineError(['report', join(tmp, 'nope.json')], /^memcompare: RESULTS ".*nope\.json": cannot be read \(ENOENT\)/));
+  it('report: an unknown format', () =>
+    assertOneLineError(['report', garbled, '-f', 'xml'], /^memcompare: --format "xml": use one of: markdown, json, table, csv, gab, bmf/));
 });

@@ -1,0 +1,40 @@
+import { basename, dirname, join, resolve } from 'node:path';
+import { badArgument } from '../errors.js';
+import { EXPORTERS } from '../export/index.js';
+import { checkWritable, writeAtomic } from '../persist.js';
+import type { ResultsDocument } from '../results.js';
+import { readResults } from '../results-file.js';
+import type { Io } from '../types.js';
+
+export function checkFormat(format: string): string {
+  if (!(format in EXPORTERS)) throw badArgument('--format', format, `use one of: ${Object.keys(EXPORTERS).join(', ')}`);
+  return format;
+}
+
+/** Renders a results document in a format to a file (charts beside it) or to stdout (`-`). */
+export async function writeExport(doc: ResultsDocument, format: string, out: string | undefined, io: Io): Promise<void> {
+  const exporter = EXPORTERS[checkFormat(format)];
+  if (!exporter) return;
+  const toFile = out !== undefined && out !== '-';
+  const assetPrefix = toFile ? basename(out).replace(/\.[^.]+$/, '') : 'memcompare';
+  const result = await exporter.render(doc, { assetPrefix });
+  const dir = toFile ? dirname(resolve(out)) : process.cwd();
+  for (const f of result.files) writeAtomic(join(dir, f.name), f.content);
+  if (toFile) writeAtomic(out, result.text);
+  else io.stdout.write(result.text);
+  if (result.files.length > 0) io.stderr.write(`memcompare: wrote ${result.files.map((f) => join(dir, f.name)).join(', ')}\n`);
+}
+
+export interface ReportCommandOptions {
+  results: string;
+  format: string;
+  out: string | undefined;
+}
+
+export async function runReportCommand(o: ReportCommandOptions, io: Io): Promise<number> {
+  checkFormat(o.format);
+  if (o.out !== undefined && o.out !== '-') checkWritable(o.out, '--out');
+  const doc = readResults(o.results, 'RESULTS');
+  await writeExport(doc, o.format, o.out, io);
+  return 0;
+}

@@ -1,0 +1,130 @@
+import { importEsm } from '../_import.js';
+import type { ResultsDocument } from '../results.js';
+import { medianRunIndex } from '../run/aggregate.js';
+
+const MIB = 1048576;
+const round1 = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
+
+/** Labels processes of a run as "master", "worker 1", … in a stable order. */
+export function processLabels(doc: ResultsDocument, variantIndex: number) {
+  const v = doc.variants[variantIndex];
+  const run = v?.runs[medianRunIndex(v.runs)];
+  if (!v || !run) return [];
+  let w = 0;
+  let o = 0;
+  const order = (role: string) => (role === 'master' ? 0 : role === 'worker' ? 1 : 2);
+  return [...run.processes]
+    .sort((a, b) => order(a.role) - order(b.role) || a.pid - b.pid)
+    .map((p) => ({ p, label: p.role === 'master' ? 'master' : p.role === 'worker' ? `worker ${++w}` : `other ${++o}` }));
+}
+
+/** (a) Per process and variant: PSS split into private (USS) and shared (PSS − USS) — what preloading changes. */
+export function pssSplitSpec(doc: ResultsDocument): object {
+  const values = doc.variants.flatMap((v, vi) =>
+    processLabels(doc, vi).flatMap(({ p, label }) => [
+      { variant: v.name, process: label, part: 'private (USS)', mib: round1(p.ussBytes), order: 0 },
+      { variant: v.name, process: label, part: 'shared (PSS − USS)', mib: round1(p.pssBytes - p.ussBytes), order: 1 },
+    ]),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: 'PSS of each process, split into private and shared memory',
+      subtitle: `${doc.scenario.name}: median run of each variant`,
+    },
+    data: { values },
+    facet: { column: { field: 'variant', type: 'nominal', title: 'variant', sort: doc.variants.map((v) => v.name) } },
+    spec: {
+      width: 260,
+      height: 260,
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'process', type: 'nominal', title: 'process', sort: null, axis: { labelAngle: -40 } },
+        y: { field: 'mib', type: 'quantitative', title: 'PSS (MiB)', stack: 'zero' },
+        color: {
+          field: 'part',
+          type: 'nominal',
+          title: 'part of PSS',
+          scale: { domain: ['private (USS)', 'shared (PSS − USS)'], range: ['#d62728', '#1f77b4'] },
+          legend: { orient: 'bottom' },
+        },
+        order: { field: 'order', type: 'quantitative' },
+        tooltip: [{ field: 'process' }, { field: 'part' }, { field: 'mib', title: 'MiB' }],
+      },
+    },
+    config: { font: 'sans-serif' },
+  };
+}
+
+/** (b) Total PSS per variant: median bar with the min–max of the runs. */
+export function totalPssSpec(doc: ResultsDocument): object {
+  const values = doc.summary.variants.map((s) => ({
+    variant: s.name,
+    median: round1(s.totalPssBytes.median),
+    min: round1(s.totalPssBytes.min),
+    max: round1(s.totalPssBytes.max),
+    label: `${round1(s.totalPssBytes.median)} MiB`,
+  }));
+  const x = { field: 'variant', type: 'nominal', title: 'variant', sort: null, axis: { labelAngle: 0 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: 'Total PSS of the server (master + workers)',
+      subtitle: `median of ${doc.summary.variants[0]?.runs ?? 0} runs; whiskers: min–max`,
+    },
+    width: 320,
+    height: 260,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'bar', color: '#1f77b4', width: { band: 0.6 } },
+        encoding: { x, y: { field: 'median', type: 'quantitative', title: 'total PSS (MiB)' } },
+      },
+      {
+        mark: { type: 'rule', color: 'black', strokeWidth: 2 },
+        encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } },
+      },
+      {
+        mark: { type: 'text', dy: -12, fontSize: 12 },
+        encoding: { x, y: { field: 'max', type: 'quantitative' }, text: { field: 'label' } },
+      },
+    ],
+    config: { font: 'sans-serif' },
+  };
+}
+
+interface VegaModule {
+  View: new (runtime: unknown, options: { renderer: string }) => { toSVG(): Promise<string>; finalize(): void };
+  parse(spec: unknown): unknown;
+}
+interface VegaLiteModule {
+  compile(spec: unknown): { spec: unknown };
+}
+
+/** Renders a Vega-Lite spec to an SVG document, headless (no browser, no canvas). */
+export async function renderSvg(spec: object): Promise<string> {
+  const [vega, vl] = await Promise.all([importEsm<VegaModule>('vega'), importEsm<VegaLiteModule>('vega-lite')]);
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    // A white background, so the chart reads in dark-themed viewers too.
+    return svg.replace(/<svg([^>]*)>/, '<svg$1><rect width="100%" height="100%" fill="white"/>');
+  } finally {
+    view.finalize();
+  }
+}
+
+/** A mermaid xychart-beta block (GitHub renders it inline, unlike SVG). */
+export function mermaidTotalPss(doc: ResultsDocument): string {
+  const s = doc.summary.variants;
+  const max = Math.max(...s.map((v) => v.totalPssBytes.max / MIB), 1);
+  return [
+    '```mermaid',
+    'xychart-beta',
+    `  title "Total PSS, MiB (median of ${s[0]?.runs ?? 0} runs)"`,
+    `  x-axis [${s.map((v) => `"${v.name}"`).join(', ')}]`,
+    `  y-axis "total PSS (MiB)" 0 --> ${Math.ceil((max * 1.1) / 10) * 10}`,
+    `  bar [${s.map((v) => round1(v.totalPssBytes.median)).join(', ')}]`,
+    '```',
+  ].join('\n');
+}

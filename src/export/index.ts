@@ -1,0 +1,12 @@
+import { renderRunSummary } from '../render/terminal.js';
+import { type Exporter, text } from './exporter.js';
+import { bmf, csv, gab, json } from './machine.js';
+import { markdown } from './markdown.js';
+
+const table: Exporter = {
+  format: 'table',
+  describe: 'the terminal tables memcompare run prints',
+  render: async (doc) => text(renderRunSummary(doc)),
+};
+
+export const EXPORTERS: Record<string, Exporter> = { markdown, json, table, csv, gab, bmf };

@@ -1,0 +1,168 @@
+import { type TableProcess, tableContent } from '../render/smem-table.js';
+import { METRIC_LABELS, spreadText } from '../render/terminal.js';
+import { mib } from '../render/units.js';
+import type { ResultsDocument, Spread, VariantSummary } from '../results.js';
+import { medianRunIndex } from '../run/aggregate.js';
+import { mermaidTotalPss, pssSplitSpec, renderSvg, totalPssSpec } from './charts.js';
+import type { Exporter } from './exporter.js';
+
+const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+function mdTable(head: string[], rows: string[][], align: ('l' | 'r')[]): string {
+  const line = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
+  return [line(head), `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** The smem-style table of a run, as Markdown: the same content, other cells and dividers. */
+function processTable(doc: ResultsDocument, vi: number): string {
+  const v = doc.variants[vi];
+  const run = v?.runs[medianRunIndex(v.runs)];
+  if (!v || !run) return '';
+  const rows: TableProcess[] = run.processes.map((p) => ({
+    ...p,
+    uid: 0,
+    name: '',
+    pssShmemBytes: null,
+    source: 'smaps_rollup',
+    fields: {},
+  }));
+  const content = tableContent(rows, { columns: ['pid', 'role', 'command', 'swap', 'uss', 'pss', 'rss'], totals: true, abbreviate: true });
+  const body = content.rows.map((r) => r.map((c, i) => (content.columns[i]?.kind === 'command' ? `\`${c}\`` : c)));
+  if (content.totals) body.push(content.totals.map((c, i) => (i === 0 ? `**${c} processes**` : c === '' ? '' : `**${c}**`)));
+  return mdTable(
+    content.columns.map((c) => c.header),
+    body,
+    content.columns.map((c) => (c.kind === 'amount' || c.kind === 'pid' ? 'r' : 'l')),
+  );
+}
+
+function headline(doc: ResultsDocument): string {
+  const lines: string[] = [];
+  for (const c of doc.summary.comparisons.filter((x) => x.metric === 'totalPssBytes' || x.metric === 'workerPssBytes')) {
+    const what = c.metric === 'totalPssBytes' ? 'total PSS' : 'PSS per worker';
+    lines.push(
+      `- **${c.variant}** vs ${c.baseline}: ${what} ${mib(c.variantBytes)} vs ${mib(c.baselineBytes)} — **${c.ratio.toFixed(2)}x** (${c.ratioMin.toFixed(2)}–${c.ratioMax.toFixed(2)} over the runs), saving ${mib(c.savingBytes)} (${c.savingPercent.toFixed(1)}%).`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function comparisonTable(doc: ResultsDocument): string {
+  const s = doc.summary.variants;
+  const others = s.slice(1);
+  const head = ['Metric', ...s.map((v) => v.name), ...others.flatMap((o) => [`Saving (${o.name})`, `Ratio (${o.name})`])];
+  const rows = Object.keys(METRIC_LABELS).map((metric) => {
+    const row = [METRIC_LABELS[metric] as string, ...s.map((v) => spreadText(v[metric as keyof VariantSummary] as Spread))];
+    for (const o of others) {
+      const c = doc.summary.comparisons.find((x) => x.variant === o.name && x.metric === metric);
+      row.push(
+        c ? `${mib(c.savingBytes)} (${c.savingPercent.toFixed(1)}%)` : '',
+        c ? `${c.ratio.toFixed(2)}x (${c.ratioMin.toFixed(2)}–${c.ratioMax.toFixed(2)})` : '',
+      );
+    }
+    return row;
+  });
+  return mdTable(
+    head,
+    rows,
+    head.map((_, i) => (i === 0 ? 'l' : 'r')),
+  );
+}
+
+function method(doc: ResultsDocument): string {
+  const sc = doc.scenario;
+  const st = sc.settle;
+  return [
+    `- Server: ${sc.server}, ${sc.workers} workers. Variants, run interleaved (A B A B …), ${sc.runs} runs each:`,
+    ...doc.variants.map((v) => `  - \`${v.name}\`: \`${v.command.join(' ')}\``),
+    `- Ready: the launched process tree listens on a free loopback port, answers HTTP, has ${sc.workers} workers, and every worker is idle (done loading the app).`,
+    `- Warm-up: ${sc.warmup.requests} requests over ${sc.warmup.connections} connections to \`${sc.warmup.path}\` with autocannon${sc.warmup.workerPidHeader ? `; responses carry the worker's pid (\`${sc.warmup.workerPidHeader}\`), and top-up rounds follow until every worker has served` : ''}.`,
+    `- Settling: the tree is sampled every ${st.intervalMs} ms until the same processes, the expected worker count and a total PSS within ${st.tolerancePercent}% of the previous sample hold for ${st.stableSamples} samples in a row (at most ${st.timeoutMs / 1000} s).`,
+    "- Measurement: USS (Private_Clean + Private_Dirty), PSS, RSS and Swap of every process of the tree from `/proc/<pid>/smaps_rollup`. Per-worker figures are the mean over a run's workers; tables show the median over runs with min–max.",
+  ].join('\n');
+}
+
+function host(doc: ResultsDocument): string {
+  const h = doc.host;
+  return mdTable(
+    ['OS', 'Kernel', 'CPU', 'Cores', 'Memory', 'Node.js', 'Server'],
+    [[h.os, h.kernel, h.cpu, String(h.cores), `${(h.memoryBytes / 1073741824).toFixed(1)} GiB`, h.node, h.server]],
+    ['l', 'l', 'l', 'r', 'r', 'l', 'l'],
+  );
+}
+
+function warmupLine(doc: ResultsDocument, vi: number): string {
+  const v = doc.variants[vi];
+  const run = v?.runs[medianRunIndex(v.runs)];
+  if (!run) return '';
+  const w = run.warmup;
+  const codes = Object.entries(w.statusCodes)
+    .map(([c, n]) => `[${c}] ${n}`)
+    .join(', ');
+  const per = w.requestsPerWorker ? `; responses per worker: ${Object.values(w.requestsPerWorker).join(', ')}` : '';
+  const top = w.topUp ? `; top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} round${w.topUp.rounds === 1 ? '' : 's'}` : '';
+  return `Warm-up of run ${run.index}: ${w.requests} responses (${codes}), ${w.errors} errors, latency p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms${per}${top}. Settled after ${run.settle.samples} samples.`;
+}
+
+export const markdown: Exporter = {
+  format: 'markdown',
+  describe: 'a report with tables and SVG charts written beside it',
+  render: async (doc, { assetPrefix }) => {
+    const split = `${assetPrefix}-pss-split.svg`;
+    const total = `${assetPrefix}-total-pss.svg`;
+    const [splitSvg, totalSvg] = await Promise.all([renderSvg(pssSplitSpec(doc)), renderSvg(totalPssSpec(doc))]);
+    const parts = [
+      `# memcompare: ${doc.scenario.name}`,
+      '',
+      doc.scenario.description,
+      '',
+      doc.complete ? '' : `> **Incomplete results**: ${doc.incompleteReason ?? 'the run did not finish'}. The runs below are valid.\n`,
+      '## Result',
+      '',
+      headline(doc),
+      '',
+      comparisonTable(doc),
+      '',
+      'PSS counts each shared page once, split among the processes that map it: sum PSS for a total. RSS counts shared pages in every process, so summed RSS barely moves when sharing grows.',
+      '',
+      '## Charts',
+      '',
+      `![PSS of each process, split into private (USS) and shared (PSS − USS), per variant](${split})`,
+      '',
+      `![Total PSS per variant, median with min–max over runs](${total})`,
+      '',
+      mermaidTotalPss(doc),
+      '',
+      '## Processes (median run of each variant)',
+      '',
+      ...doc.variants.flatMap((v, vi) => [`### ${v.name}`, '', warmupLine(doc, vi), '', processTable(doc, vi), '']),
+      '## Method',
+      '',
+      method(doc),
+      '',
+      '## Host',
+      '',
+      host(doc),
+      '',
+    ];
+    if (doc.warnings.length > 0) {
+      parts.push(
+        '## Warnings',
+        '',
+        ...doc.warnings.map(
+          (w) =>
+            `- **${w.kind}**${w.variant ? ` (${w.variant}${w.run ? `, run ${w.run}` : ''})` : ''}: ${w.message}. *What to do:* ${w.remedy}.`,
+        ),
+        '',
+      );
+    }
+    parts.push(`<sub>memcompare ${doc.tool.version}, ${doc.startedAt}</sub>`, '');
+    return {
+      text: parts.filter((p, i, a) => !(p === '' && a[i - 1] === '')).join('\n'),
+      files: [
+        { name: split, content: splitSvg },
+        { name: total, content: totalSvg },
+      ],
+    };
+  },
+};
