@@ -102,6 +102,45 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       },
     )
     .command(
+      'check <current>',
+      'CI gate: fail (exit 1) when memory grew beyond a floor and a limit, and the runs say it is real',
+      (y) =>
+        y
+          .positional('current', { type: 'string', demandOption: true, describe: 'Results of this change (memcompare run --json)' })
+          .option('baseline', {
+            alias: 'b',
+            type: 'string',
+            demandOption: true,
+            describe: 'Results to compare against (e.g. reports/baseline.json)',
+          })
+          .option('metric', { alias: 'm', type: 'string', describe: 'pss, uss, rss; comma-separated (default pss)' })
+          .option('scope', { type: 'string', describe: 'worker, master, total; comma-separated (default all three)' })
+          .option('limit', { type: 'number', describe: 'Relative limit in percent (default 5)' })
+          .option('floor', { type: 'string', describe: 'Absolute floor, e.g. 2MiB (default 2MiB)' })
+          .option('alpha', { type: 'number', describe: "Significance level of Welch's t-test over the runs (default 0.05)" })
+          .option('summary', { type: 'string', describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)' })
+          .option('json', { type: 'boolean', default: false, describe: 'Print the verdicts as JSON on stdout (the table goes to stderr)' })
+          .example('$0 check current.json --baseline reports/baseline.json', 'the default gate')
+          .example('$0 check current.json -b base.json --metric pss,uss --scope worker --limit 3 --floor 1MiB', 'stricter, per worker'),
+      async (args) => {
+        const { runCheckCommand } = await import('./commands/check.js');
+        exitCode = runCheckCommand(
+          {
+            current: args.current,
+            baseline: args.baseline,
+            metric: args.metric,
+            scope: args.scope,
+            limit: args.limit,
+            floor: args.floor,
+            alpha: args.alpha,
+            summary: args.summary,
+            json: args.json,
+          },
+          io,
+        );
+      },
+    )
+    .command(
       'list',
       'List the shipped scenarios',
       (y) => y,

@@ -1,0 +1,51 @@
+import Table from 'cli-table3';
+import { mib, signedMib } from '../render/units.js';
+import type { GateRow } from './gate.js';
+
+const scopeLabel = { worker: 'per worker', master: 'master', total: 'total' } as const;
+const mark = { regression: 'REGRESSION', improvement: 'improvement', unchanged: 'ok' } as const;
+
+function cells(r: GateRow): string[] {
+  return [
+    r.variant,
+    `${r.metric.toUpperCase()} ${scopeLabel[r.scope]}`,
+    mib(r.baselineBytes),
+    mib(r.currentBytes),
+    `${signedMib(r.changeBytes)} (${r.changePercent >= 0 ? '+' : ''}${r.changePercent.toFixed(1)}%)`,
+    Number.isFinite(r.pValue) ? r.pValue.toPrecision(2) : '-',
+    mark[r.verdict],
+    r.reason,
+  ];
+}
+
+const HEAD = ['Variant', 'Metric', 'Baseline', 'Current', 'Change', 'p', 'Verdict', 'Why'];
+
+export function renderGateTable(rows: readonly GateRow[]): string {
+  const t = new Table({ head: HEAD, style: { head: [], border: [] } });
+  for (const r of rows) t.push(cells(r));
+  return `${t.toString()}\n${gateLine(rows)}\n`;
+}
+
+export function gateLine(rows: readonly GateRow[]): string {
+  const reg = rows.filter((r) => r.verdict === 'regression');
+  const imp = rows.filter((r) => r.verdict === 'improvement');
+  if (reg.length > 0) {
+    return `memcompare check: FAIL — ${reg.map((r) => `${r.variant} ${r.metric.toUpperCase()} ${scopeLabel[r.scope]} ${signedMib(r.changeBytes)} (+${r.changePercent.toFixed(1)}%)`).join('; ')}`;
+  }
+  return `memcompare check: pass — no regression${imp.length ? `; ${imp.length} improvement${imp.length === 1 ? '' : 's'}` : ''}`;
+}
+
+/** The Markdown summary for a pull request or a CI job page. */
+export function renderGateMarkdown(rows: readonly GateRow[], title: string): string {
+  const esc = (s: string) => s.replaceAll('|', '\\|');
+  return [
+    `### ${title}`,
+    '',
+    `**${gateLine(rows).replace('memcompare check: ', '')}**`,
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    `|${HEAD.map((_, i) => (i >= 2 && i <= 5 ? '---:' : ':---')).join('|')}|`,
+    ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,68 @@
+import { appendFileSync } from 'node:fs';
+import { DEFAULT_GATE, evaluateGate, type GateOptions, METRICS, type Metric, SCOPES, type Scope } from '../check/gate.js';
+import { renderGateMarkdown, renderGateTable } from '../check/render.js';
+import { badArgument, ExitCode } from '../errors.js';
+import { checkWritable, writeAtomic } from '../persist.js';
+import { readResults } from '../results-file.js';
+import type { Io } from '../types.js';
+
+export interface CheckCommandOptions {
+  current: string;
+  baseline: string;
+  metric: string | undefined;
+  scope: string | undefined;
+  limit: number | undefined;
+  floor: string | undefined;
+  alpha: number | undefined;
+  summary: string | undefined;
+  json: boolean;
+}
+
+/** "2MiB", "2M", "512K", "2048KiB", "1G", or plain bytes. */
+export function parseSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
+  if (!m) throw badArgument(flag, text, 'give a size such as 2MiB, 512K or 1048576 (bytes)');
+  const unit = (m[2] ?? 'b').toLowerCase().charAt(0);
+  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1048576 : unit === 'g' ? 1073741824 : 1;
+  return Math.round(Number(m[1]) * factor);
+}
+
+function parseList<T extends string>(text: string | undefined, allowed: readonly T[], flag: string, fallback: T[]): T[] {
+  if (text === undefined) return fallback;
+  const items = text.split(/[\s,]+/).filter((s) => s !== '');
+  for (const i of items) if (!allowed.includes(i as T)) throw badArgument(flag, i, `use one or more of: ${allowed.join(', ')}`);
+  if (items.length === 0) throw badArgument(flag, text, `use one or more of: ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+export function gateOptions(o: CheckCommandOptions): GateOptions {
+  const limit = o.limit ?? DEFAULT_GATE.limitPercent;
+  if (!Number.isFinite(limit) || limit < 0) throw badArgument('--limit', o.limit, 'give a percentage of 0 or more, e.g. --limit 5');
+  const alpha = o.alpha ?? DEFAULT_GATE.alpha;
+  if (!Number.isFinite(alpha) || alpha <= 0 || alpha >= 1)
+    throw badArgument('--alpha', o.alpha, 'give a significance level between 0 and 1, e.g. 0.05');
+  return {
+    metrics: parseList<Metric>(o.metric, METRICS, '--metric', DEFAULT_GATE.metrics),
+    scopes: parseList<Scope>(o.scope, SCOPES, '--scope', DEFAULT_GATE.scopes),
+    limitPercent: limit,
+    floorBytes: o.floor === undefined ? DEFAULT_GATE.floorBytes : parseSize(o.floor, '--floor'),
+    alpha,
+  };
+}
+
+/** `memcompare check`: 0 pass, 1 regression, 2 bad input. */
+export function runCheckCommand(o: CheckCommandOptions, io: Io): number {
+  const options = gateOptions(o);
+  if (o.summary) checkWritable(o.summary, '--summary');
+  const current = readResults(o.current, 'CURRENT');
+  const baseline = readResults(o.baseline, '--baseline');
+  const rows = evaluateGate(baseline, current, options);
+  const title = `Memory check: ${current.scenario.name}`;
+  if (o.json) io.stdout.write(`${JSON.stringify({ options, rows }, null, 2)}\n`);
+  (o.json ? io.stderr : io.stdout).write(renderGateTable(rows));
+  const md = renderGateMarkdown(rows, title);
+  if (o.summary) writeAtomic(o.summary, md);
+  const stepSummary = process.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary) appendFileSync(stepSummary, `${md}\n`);
+  return rows.some((r) => r.verdict === 'regression') ? ExitCode.regression : ExitCode.ok;
+}

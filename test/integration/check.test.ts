@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { cli, FIXTURES } from '../helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'memcompare-check-'));
+
+/** The gate's scenario: a light 2-worker app, lazy and preloaded; `allocMib` makes lazy's workers heavier. */
+function scenarioFile(name: string, allocMib: number): string {
+  const file = join(tmp, `${name}.json`);
+  const doc = {
+    name: 'alloc-gate',
+    description: 'CI gate test: a light app, 2 workers',
+    server: 'gunicorn',
+    app: join(FIXTURES, 'apps', 'alloc'),
+    command: ['gunicorn', '--bind=127.0.0.1:{port}', '--workers={workers}', 'app:application'],
+    workers: 2,
+    variants: [
+      { name: 'lazy', env: { ALLOC_MIB: String(allocMib) } },
+      { name: 'preload', args: ['--preload'] },
+    ],
+    warmup: { requests: 10, connections: 5, workerPidHeader: 'X-Worker-Pid' },
+    runs: 3,
+  };
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+
+function measure(name: string, allocMib: number): string {
+  const out = join(tmp, `${name}-results.json`);
+  const r = cli(['run', scenarioFile(name, allocMib), '--json', out, '-q']);
+  assert.equal(r.status, 0, r.stderr);
+  return out;
+}
+
+describe('memcompare check on real runs', () => {
+  const unchanged: string[] = [];
+  let regressed = '';
+  before(() => {
+    for (let i = 0; i < 4; i++) unchanged.push(measure(`same${i}`, 0));
+    regressed = measure('heavier', 10);
+  });
+
+  it('never fails unchanged code: every ordered pair of 4 runs passes', () => {
+    let pairs = 0;
+    for (const a of unchanged) {
+      for (const b of unchanged) {
+        if (a === b) continue;
+        const r = cli(['check', a, '--baseline', b, '--metric', 'pss,uss,rss']);
+        assert.equal(r.status, 0, `${a} vs ${b}:\n${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /memcompare check: pass/);
+        pairs++;
+      }
+    }
+    assert.equal(pairs, 12);
+  });
+
+  it('fails 10 MiB more per worker with exit 1, naming the variant and the metric', () => {
+    const summary = join(tmp, 'summary.md');
+    const stepSummary = join(tmp, 'step-summary.md');
+    writeFileSync(stepSummary, '');
+    const r = cli(['check', regressed, '--baseline', unchanged[0] as string, '--summary', summary], {
+      env: { GITHUB_STEP_SUMMARY: stepSummary },
+    });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /memcompare check: FAIL — lazy PSS per worker \+\d+\.\d MiB/);
+    assert.doesNotMatch(r.stdout, /FAIL.*preload/, 'the unchanged variant is not blamed');
+    const md = readFileSync(summary, 'utf8');
+    assert.match(md, /\| lazy \| PSS per worker \|.*\| REGRESSION \|/);
+    assert.match(md, /\| preload \| PSS per worker \|.*\| ok \|/);
+    assert.equal(readFileSync(stepSummary, 'utf8').trim(), md.trim());
+  });
+
+  it('reports the reverse as an improvement, and passes', () => {
+    const r = cli(['check', unchanged[0] as string, '--baseline', regressed]);
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /lazy .*PSS per worker.*improvement/);
+  });
+
+  it('refuses a truncated, garbled or mismatched baseline with exit 2', () => {
+    const good = readFileSync(unchanged[0] as string, 'utf8');
+    const cases: Array<[string, string, RegExp]> = [
+      ['truncated', good.slice(0, good.length / 2), /--baseline ".*truncated\.json": not valid JSON .*maybe truncated/],
+      [
+        'garbled',
+        good.replace('"pssBytes": ', '"pssBytes": "x'),
+        /--baseline ".*garbled\.json": not valid JSON|not a memcompare results document/,
+      ],
+      [
+        'other-scenario',
+        good.replace('"name": "alloc-gate"', '"name": "other"'),
+        /--baseline: scenario "other" is not the current scenario "alloc-gate"/,
+      ],
+      [
+        'other-variants',
+        good.replaceAll('"name": "preload"', '"name": "eager"'),
+        /--baseline: variants \["eager","lazy"\] do not match the current \["lazy","preload"\]/,
+      ],
+      [
+        'other-schema',
+        good.replace('"schemaVersion": 1', '"schemaVersion": 2'),
+        /--baseline ".*other-schema\.json": schemaVersion 2 is not 1/,
+      ],
+      [
+        'wrong-type',
+        good.replace(/"pssBytes": \d+/, '"pssBytes": -5'),
+        /not a memcompare results document \(\/variants\/0\/runs\/0\/processes\/0\/pssBytes must be >= 0\)/,
+      ],
+    ];
+    for (const [name, text, message] of cases) {
+      const file = join(tmp, `${name}.json`);
+      writeFileSync(file, text);
+      const r = cli(['check', unchanged[1] as string, '--baseline', file]);
+      assert.equal(r.status, 2, `${name}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message, name);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line`);
+    }
+  });
+});
