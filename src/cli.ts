@@ -49,6 +49,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .option('cwd', { type: 'string', describe: 'Working directory of --command servers' })
           .option('workers', { type: 'number', describe: 'Expected workers; fills {workers} (default 5)' })
           .option('server', { type: 'string', describe: 'Server family of --command (gunicorn, generic); guessed from the command' })
+          .option('port', { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' })
           .option('runs', { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" })
           .option('json', { type: 'string', describe: 'Write the results document here after every run (- for stdout)' })
           .option('markdown', { type: 'string', describe: 'Also write a Markdown report here (charts as SVG files beside it)' })
@@ -71,6 +72,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             workers: args.workers,
             server: args.server,
             runs: args.runs,
+            port: args.port,
             json: args.json,
             markdown: args.markdown,
             showOutput: args['show-output'],

@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { MemcompareError } from './errors.js';
 
 /** Fails before anything is booted if a file cannot be written where asked. */
@@ -12,11 +12,18 @@ export function checkWritable(path: string, flag: string): void {
       `${flag} ${JSON.stringify(path)}: folder ${dir} does not exist; create it first (mkdir -p ${dir})`,
     );
   }
+  // A real write, not access(2): root passes access() on read-only mounts and on /proc or /sys.
+  const probe = join(dir, `.memcompare-probe-${process.pid}`);
   try {
-    accessSync(dir, constants.W_OK);
     if (existsSync(file)) accessSync(file, constants.W_OK);
-  } catch {
-    throw new MemcompareError('OUTPUT_UNWRITABLE', `${flag} ${JSON.stringify(path)}: not writable; choose a path you can write to`);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'error';
+    throw new MemcompareError(
+      'OUTPUT_UNWRITABLE',
+      `${flag} ${JSON.stringify(path)}: not writable (${code}); choose a path you can write to`,
+    );
   }
 }
 

@@ -39,7 +39,15 @@ export interface SettleRecord {
 
 export interface Warning {
   /** Stable name of the warning. */
-  kind: 'idle-worker' | 'not-settled' | 'foreign-sharers' | 'warmup-errors' | 'worker-count' | 'skipped-processes' | 'noisy';
+  kind:
+    | 'idle-worker'
+    | 'worker-replaced'
+    | 'not-settled'
+    | 'foreign-sharers'
+    | 'warmup-errors'
+    | 'worker-count'
+    | 'skipped-processes'
+    | 'noisy';
   message: string;
   /** What to do about it. */
   remedy: string;

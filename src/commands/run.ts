@@ -19,6 +19,7 @@ export interface RunCommandOptions {
   workers: number | undefined;
   server: string | undefined;
   runs: number | undefined;
+  port: number | undefined;
   json: string | undefined;
   markdown: string | undefined;
   showOutput: boolean;
@@ -37,11 +38,11 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
   const argvs = o.commands.map((c) => {
     const argv = splitCommand(c);
     if (argv.length === 0) throw badArgument('--command', c, 'name the server program and its arguments');
-    if (!argv.some((a) => a.includes('{port}'))) {
+    if (o.port === undefined && !argv.some((a) => a.includes('{port}'))) {
       throw badArgument(
         '--command',
         c,
-        'add {port} where the server takes its port (e.g. -b 127.0.0.1:{port}); memcompare picks a free loopback port',
+        'add {port} where the server takes its port (e.g. -b 127.0.0.1:{port}) so memcompare can pick a free loopback port, or pass --port',
       );
     }
     return argv;
@@ -74,6 +75,7 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
       settle: { ...DEFAULT_SETTLE },
       runs: 3,
       bootTimeoutMs: 120_000,
+      ...(o.port === undefined ? {} : { port: o.port }),
     },
   };
 }
@@ -88,11 +90,14 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
   }
   if (o.runs !== undefined && (!Number.isInteger(o.runs) || o.runs < 1 || o.runs > 1000))
     throw badArgument('--runs', o.runs, 'pass a whole number from 1 to 1000');
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535))
+    throw badArgument('--port', o.port, 'give a TCP port from 1 to 65535');
   let scenario: Scenario;
   let adapter: ServerAdapter | undefined;
   if (o.scenario) {
     scenario = loadScenario(o.scenario);
     if (o.workers !== undefined) scenario.workers = o.workers;
+    if (o.port !== undefined) scenario.port = o.port;
   } else {
     ({ scenario, adapter } = adhocScenario(o));
   }

@@ -2,6 +2,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { hostInfo } from '../host.js';
+import { listeningInodes, portOwner } from '../proc/sockets.js';
 import { withDescendants } from '../proc/tree.js';
 import {
   type HostInfo,
@@ -83,7 +84,15 @@ async function measureOnce(
   const tag = `[${variant.name} ${index}/${o.runs ?? scenario.runs}]`;
   const startedAt = new Date().toISOString();
   const t0 = nowMs();
-  const port = await freeLoopbackPort();
+  const port = scenario.port ?? (await freeLoopbackPort());
+  const inodes = listeningInodes(port);
+  if (inodes.size > 0) {
+    const owner = portOwner(port);
+    throw new MemcompareError(
+      'PORT_TAKEN',
+      `port ${port}: already in use${owner === undefined ? '' : ` by pid ${owner}`}; stop that process or let memcompare pick a free port with {port}`,
+    );
+  }
   const argv = variantCommand(scenario, variant, port);
   const server = await launch({ argv, cwd: scenario.cwd, env: variant.env, echo: o.echo });
   say(`${tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
@@ -97,16 +106,33 @@ async function measureOnce(
     );
     await previousGone;
     say(`${tag} ready in ${(ready.bootMs / 1000).toFixed(1)} s with ${ready.workerPids.length} workers; warming up`);
-    const warmup = await warmUp(port, scenario.warmup, ready.workerPids, o.signal);
+    let warmup = await warmUp(port, scenario.warmup, ready.workerPids, o.signal);
     const codes = Object.entries(warmup.statusCodes)
       .map(([c, n]) => `[${c}] ${n}`)
       .join(' ');
     say(`${tag} warm-up: ${warmup.requests} responses ${codes}; settling`);
-    const { sample, record } = await settle(server, adapter, scenario.workers, scenario.settle, o.signal);
+    let { sample, record } = await settle(server, adapter, scenario.workers, scenario.settle, o.signal);
     say(`${tag} ${record.settled ? 'settled' : 'did not settle'} after ${record.samples} samples`);
     const warnings: Warning[] = [];
     const w = (kind: Warning['kind'], message: string, remedy: string) =>
       warnings.push({ kind, message, remedy, variant: variant.name, run: index });
+    // A worker that died and was replaced since the warm-up has served nothing: measuring it would
+    // understate memory. Warm the new ones and settle again (bounded), and say so.
+    const warmed = new Set(ready.workerPids);
+    for (let retry = 0; retry < 2; retry++) {
+      const fresh = sample.processes.filter((p) => p.role === 'worker' && !warmed.has(p.pid)).map((p) => p.pid);
+      if (fresh.length === 0) break;
+      w(
+        'worker-replaced',
+        `workers ${fresh.join(', ')} replaced workers that exited after the warm-up`,
+        'memcompare warmed and measured the new workers; look for crashes, timeouts or max_requests in the server output',
+      );
+      say(`${tag} workers ${fresh.join(', ')} are new since the warm-up; warming them`);
+      const workerPids = sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
+      warmup = await warmUp(port, scenario.warmup, workerPids, o.signal);
+      for (const pid of workerPids) warmed.add(pid);
+      ({ sample, record } = await settle(server, adapter, scenario.workers, scenario.settle, o.signal));
+    }
     if (warmup.idleWorkers.length > 0) {
       w(
         'idle-worker',

@@ -105,11 +105,15 @@ export async function launch(o: LaunchOptions): Promise<LaunchedServer> {
     exited,
     hasExited: () => exitedFlag,
     output,
-    lastLines: (n = 15) =>
-      output()
+    lastLines: (n = 15) => {
+      const lines = output()
         .split('\n')
-        .filter((l) => l.trim() !== '')
-        .slice(-n),
+        .filter((l) => l.trim() !== '');
+      const tail = lines.slice(-n);
+      // A long traceback can push the actual error out of the tail: keep the error lines too.
+      const errors = lines.slice(0, -n).filter((l) => /\b\w*(Error|Exception)\b:/.test(l) && !tail.includes(l));
+      return [...new Set(errors)].slice(-3).concat(errors.length > 0 ? ['…'] : [], tail);
+    },
   };
   live.add(server);
   return server;

@@ -50,13 +50,16 @@ export interface Scenario {
   warmup: WarmupSettings;
   settle: SettleSettings;
   runs: number;
-  /** Seconds to wait for the server to be ready. */
+  /** Milliseconds to wait for the server to be ready. */
   bootTimeoutMs: number;
+  /** A fixed port, for servers whose port is set elsewhere (a config file); otherwise memcompare picks one for {port}. */
+  port?: number;
   /** The file it came from, if any. */
   file?: string;
 }
 
-export const DEFAULT_WARMUP: WarmupSettings = { requests: 30, connections: 30, path: '/' };
+/** Apps that send their worker's pid in X-Worker-Pid let memcompare see which worker served; others fall back to CPU time. */
+export const DEFAULT_WARMUP: WarmupSettings = { requests: 30, connections: 30, path: '/', workerPidHeader: 'X-Worker-Pid' };
 export const DEFAULT_SETTLE: SettleSettings = { intervalMs: 50, tolerancePercent: 0.1, stableSamples: 3, timeoutMs: 20000 };
 
 /** The folder of shipped scenarios. */

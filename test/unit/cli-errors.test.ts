@@ -42,7 +42,10 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   it('no command', () => assertOneLineError([], /^memcompare: name a command/));
   it('an unknown scenario', () => assertOneLineError(['run', 'nope'], /^memcompare: scenario "nope": not found/));
   it('a --command without {port}', () =>
-    assertOneLineError(['run', '--command', 'gunicorn app:app'], /^memcompare: --command "gunicorn app:app": add \{port\}/));
+    assertOneLineError(
+      ['run', '--command', 'gunicorn app:app'],
+      /^memcompare: --command "gunicorn app:app": add \{port\} where .* or pass --port/,
+    ));
   it('an output folder that does not exist, before anything boots', () =>
     assertOneLineError(
       ['run', 'preload-vs-nopreload', '--json', '/nonexistent-dir/r.json'],
