@@ -166,7 +166,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     path:
       w.path === undefined
         ? DEFAULT_WARMUP.path
-        : c.string(w.path, 'warmup.path', /^\//, 'must start with "/" (the host is always loopback)'),
+        : c.string(w.path, 'warmup.path', /^\/(?!\/)/, 'must be a path starting with one "/" (load goes to loopback only; no host or URL)'),
   };
   if (warmup.connections > warmup.requests)
     c.fail('warmup.connections', warmup.connections, `must not exceed warmup.requests (${warmup.requests})`);

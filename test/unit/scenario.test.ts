@@ -50,8 +50,14 @@ describe('scenarios', () => {
     [
       'a warm-up path without a slash',
       { ...good, warmup: { path: 'http://10.0.0.1/' } },
-      /warmup\.path "http:\/\/10\.0\.0\.1\/": must start with "\/"/,
+      /warmup\.path "http:\/\/10\.0\.0\.1\/": must be a path starting with one "\/"/,
     ],
+    [
+      'a warm-up path that names another host',
+      { ...good, warmup: { path: '//10.0.0.1/x' } },
+      /warmup\.path "\/\/10\.0\.0\.1\/x": must be a path starting with one "\/" \(load goes to loopback only/,
+    ],
+    ['a host field', { ...good, host: '10.0.0.1' }, /host "10\.0\.0\.1": unknown field/],
     ['an unknown server family', { ...good, server: 'tomcat' }, /server "tomcat": unknown server family/],
   ];
   for (const [what, doc, message] of bad) {
