@@ -21,11 +21,23 @@ const directChildren = (pid: number, ppid: number, root: number): Role => (pid =
 
 export const gunicorn: ServerAdapter = {
   family: 'gunicorn',
-  // TERM is graceful (up to graceful_timeout, 30 s); INT is gunicorn's quick shutdown.
+  // TERM is graceful (up to graceful_timeout, 30 s); INT is gunicorn's quick shutdown. Preloaded
+  // workers still take ~3 s to exit here (Python's finalization writes to every shared page).
   stopSignal: 'SIGINT',
-  stopTimeoutMs: 5000,
+  stopTimeoutMs: 10_000,
   roleOf: directChildren,
   versionCommand: ['gunicorn', '--version'],
+};
+
+/** uWSGI with --master: loads the app in the master by default (preloading); --lazy-apps loads it per worker. */
+export const uwsgi: ServerAdapter = {
+  family: 'uwsgi',
+  // TERM makes the uWSGI master reload (brutally) unless --die-on-term; INT stops it. Workers with a
+  // preloaded app take 3-4 s to be "buried" here.
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 10_000,
+  roleOf: directChildren,
+  versionCommand: ['uwsgi', '--version'],
 };
 
 /** Any prefork server: workers are the launched process's children; INT stops it. */
@@ -37,11 +49,12 @@ export const generic: ServerAdapter = {
   versionCommand: [],
 };
 
-export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, generic };
+export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, generic };
 
 /** Guesses the family from a command (for ad-hoc --command runs). */
 export function adapterForCommand(argv: string[]): ServerAdapter {
   const program = (argv[0] ?? '').split('/').pop() ?? '';
   if (program.startsWith('gunicorn') || argv.some((a) => /(^|\/)gunicorn$/.test(a))) return gunicorn;
+  if (program.startsWith('uwsgi') || argv.some((a) => /(^|\/)uwsgi(_python3)?$/.test(a))) return uwsgi;
   return generic;
 }

@@ -191,6 +191,27 @@ describe('a server that ignores its stop signal', () => {
   });
 });
 
+describe('uWSGI, whose TERM means reload', () => {
+  it('is stopped with INT, without force, and nothing is left', async () => {
+    const o = await watch([
+      'run',
+      '--command',
+      'uwsgi --plugin python3 --http-socket 127.0.0.1:{port} --master --processes {workers} --wsgi-file app.py --callable application --need-app',
+      '--workers',
+      '2',
+      '--runs',
+      '1',
+      '--cwd',
+      ALLOC,
+      '--progress',
+    ]);
+    assert.equal(o.code, 0, o.stderr);
+    assert.match(o.stderr, /\[command1 1\/1\] stopped\n/);
+    assert.doesNotMatch(o.stderr, /forced/);
+    for (const port of o.ports) assert.deepEqual(onPort(port), []);
+  });
+});
+
 describe('an output path that cannot be written', () => {
   for (const [what, path] of [
     ['a read-only place', '/proc/memcompare.json'],
