@@ -56,26 +56,34 @@ export function loadAutocannon(): Autocannon {
   return loaded;
 }
 
-interface Batch {
-  result: autocannon.Result;
+/** What a series of batches did, added up. */
+interface Sent {
+  /** Requests answered. */
+  requests: number;
+  sent: number;
+  statusCodes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** Response times, milliseconds. */
+  latenciesMs: number[];
   durationMs: number;
 }
 
-function runBatch(
+function oneBatch(
   url: string,
   settings: WarmupSettings,
   amount: number,
+  into: Sent,
   perWorker: Record<string, number>,
   signal?: AbortSignal,
-): Promise<Batch> {
+): Promise<void> {
   const header = settings.workerPidHeader?.toLowerCase();
-  const started = nowMs();
-  return new Promise<Batch>((resolveRun, reject) => {
+  return new Promise<void>((resolveRun, reject) => {
     const instance = loadAutocannon()(
       {
         url,
         amount,
-        connections: Math.min(settings.connections, amount),
+        connections: amount,
         // The default 1 s sample interval would make a 30-request warm-up last a whole second.
         sampleInt: 20,
         timeout: 10,
@@ -83,7 +91,8 @@ function runBatch(
           {
             method: 'GET',
             path: settings.path,
-            onResponse: (_status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
+            onResponse: (status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
+              into.statusCodes[String(status)] = (into.statusCodes[String(status)] ?? 0) + 1;
               if (!header || !headers) return;
               const pid = headers[header] ?? headers[settings.workerPidHeader ?? ''];
               if (pid) perWorker[pid] = (perWorker[pid] ?? 0) + 1;
@@ -91,17 +100,51 @@ function runBatch(
           },
         ],
       } as autocannon.Options,
-      (err, res) => (err ? reject(err) : resolveRun({ result: res, durationMs: nowMs() - started })),
+      (err, res) => {
+        if (err) return reject(err);
+        into.requests += res.requests.total ?? 0;
+        into.sent += (res.requests as unknown as { sent?: number }).sent ?? amount;
+        into.errors += res.errors;
+        into.timeouts += res.timeouts;
+        resolveRun();
+      },
+    );
+    (instance as unknown as NodeJS.EventEmitter).on(
+      'response',
+      (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+        into.latenciesMs.push(responseTime);
+      },
     );
     const onAbort = () => (instance as unknown as { stop(): void }).stop();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-function statusCodesOf(result: autocannon.Result): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) out[code] = (stat as { count: number }).count;
+/**
+ * Sends `amount` requests, at most `connections` at a time, one request per connection (as hey
+ * does against a server that closes each connection: gunicorn's sync workers do, and autocannon
+ * would otherwise lose the second request of every kept-alive connection).
+ */
+async function send(
+  url: string,
+  settings: WarmupSettings,
+  amount: number,
+  perWorker: Record<string, number>,
+  signal?: AbortSignal,
+): Promise<Sent> {
+  const out: Sent = { requests: 0, sent: 0, statusCodes: {}, errors: 0, timeouts: 0, latenciesMs: [], durationMs: 0 };
+  const started = nowMs();
+  for (let left = amount; left > 0; left -= settings.connections) {
+    signal?.throwIfAborted();
+    await oneBatch(url, settings, Math.min(left, settings.connections), out, perWorker, signal);
+  }
+  out.durationMs = nowMs() - started;
   return out;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
 /** Rounds of top-up requests at most, when some workers served nothing in the warm-up. */
@@ -115,24 +158,22 @@ export async function warmUp(port: number, settings: WarmupSettings, workerPids:
   const url = `http://127.0.0.1:${port}`;
   const perWorker: Record<string, number> = {};
   const cpuBefore = new Map(workerPids.map((pid) => [pid, cpuState(pid)?.cpuNs ?? 0]));
-  const { result, durationMs } = await runBatch(url, settings, settings.requests, perWorker, signal);
+  const main = await send(url, settings, settings.requests, perWorker, signal);
   signal?.throwIfAborted();
-  const statusCodes = statusCodesOf(result);
   const byHeader = settings.workerPidHeader !== undefined && Object.keys(perWorker).length > 0;
   const idle = () => workerPids.filter((pid) => !perWorker[String(pid)]);
   let topUp: WarmupResult['topUp'];
   if (byHeader && idle().length > 0) {
     topUp = { rounds: 0, requests: 0, statusCodes: {}, errors: 0 };
     while (idle().length > 0 && topUp.rounds < MAX_TOP_UP_ROUNDS) {
-      const extra = await runBatch(url, settings, settings.connections, perWorker, signal);
+      const extra = await send(url, settings, settings.connections, perWorker, signal);
       signal?.throwIfAborted();
       topUp.rounds++;
-      topUp.requests += extra.result.requests.total ?? 0;
-      topUp.errors += extra.result.errors;
-      for (const [code, n] of Object.entries(statusCodesOf(extra.result))) topUp.statusCodes[code] = (topUp.statusCodes[code] ?? 0) + n;
+      topUp.requests += extra.requests;
+      topUp.errors += extra.errors;
+      for (const [code, n] of Object.entries(extra.statusCodes)) topUp.statusCodes[code] = (topUp.statusCodes[code] ?? 0) + n;
     }
   }
-  const l = result.latency as unknown as Record<string, number>;
   let idleWorkers: number[];
   let trafficEvidence: WarmupResult['trafficEvidence'];
   if (byHeader) {
@@ -143,28 +184,28 @@ export async function warmUp(port: number, settings: WarmupSettings, workerPids:
     trafficEvidence = 'cpu-time';
     idleWorkers = workerPids.filter((pid) => (cpuState(pid)?.cpuNs ?? 0) <= (cpuBefore.get(pid) ?? 0));
   }
-  const requests = result.requests.total ?? 0;
+  const lat = [...main.latenciesMs].sort((a, b) => a - b);
   const out: WarmupResult = {
     url,
-    requests,
-    sent: (result.requests as unknown as { sent: number }).sent ?? requests,
+    requests: main.requests,
+    sent: main.sent,
     connections: settings.connections,
-    durationMs,
-    requestsPerSecond: durationMs > 0 ? (requests * 1000) / durationMs : 0,
-    statusCodes,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    durationMs: main.durationMs,
+    requestsPerSecond: main.durationMs > 0 ? (main.requests * 1000) / main.durationMs : 0,
+    statusCodes: main.statusCodes,
+    errors: main.errors,
+    timeouts: main.timeouts,
     latencyMs: {
-      min: l.min ?? 0,
-      mean: l.average ?? 0,
-      p10: l.p10 ?? 0,
-      p25: l.p25 ?? 0,
-      p50: l.p50 ?? 0,
-      p75: l.p75 ?? 0,
-      p90: l.p90 ?? 0,
-      p97_5: l.p97_5 ?? 0,
-      p99: l.p99 ?? 0,
-      max: l.max ?? 0,
+      min: lat[0] ?? 0,
+      mean: lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : 0,
+      p10: percentile(lat, 10),
+      p25: percentile(lat, 25),
+      p50: percentile(lat, 50),
+      p75: percentile(lat, 75),
+      p90: percentile(lat, 90),
+      p97_5: percentile(lat, 97.5),
+      p99: percentile(lat, 99),
+      max: lat.at(-1) ?? 0,
     },
     trafficEvidence,
     idleWorkers,
