@@ -1,26 +1,19 @@
 import type { WarmupResult } from './run/warm.js';
 import type { SettleSettings, WarmupSettings } from './scenario/scenario.js';
 import type { Role } from './servers/adapters.js';
-import type { ProcessMemory, SkippedProcess, SnapshotTotals } from './types.js';
+import type { MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from './types.js';
 
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;
 
 /** One measured process of a run. */
-export interface ProcessRecord {
+export interface ProcessRecord extends Omit<MemoryAmounts, 'pssShmemBytes'> {
   pid: number;
   ppid: number;
   /** master, worker or other, as the server family's adapter classifies it. */
   role: Role;
   user: string;
   command: string;
-  ussBytes: number;
-  pssBytes: number;
-  rssBytes: number;
-  swapBytes: number;
-  swapPssBytes: number | null;
-  pssAnonBytes: number | null;
-  pssFileBytes: number | null;
   vssBytes: number;
 }
 

@@ -12,17 +12,8 @@ export interface SkippedProcess {
   detail: string;
 }
 
-/** One process's memory, as read from /proc/<pid>/smaps_rollup (or summed from smaps). */
-export interface ProcessMemory {
-  pid: number;
-  ppid: number;
-  uid: number;
-  /** User name of the effective uid, or the uid as text when /etc/passwd has no entry (as smem does). */
-  user: string;
-  /** Process name (comm, at most 15 characters) from /proc/<pid>/status. */
-  name: string;
-  /** Command line with NULs as spaces (as smem prints it). */
-  command: string;
+/** The amounts of one process, derived from its smaps_rollup (or smaps) fields, in bytes. */
+export interface MemoryAmounts {
   /** Unique set size: Private_Clean + Private_Dirty (smem's definition). */
   ussBytes: number;
   /** Proportional set size: Pss. */
@@ -39,6 +30,19 @@ export interface ProcessMemory {
   pssFileBytes: number | null;
   /** Shared-memory part of PSS: Pss_Shmem (null before Linux 5.3). */
   pssShmemBytes: number | null;
+}
+
+/** One process's memory, as read from /proc/<pid>/smaps_rollup (or summed from smaps). */
+export interface ProcessMemory extends MemoryAmounts {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** User name of the effective uid, or the uid as text when /etc/passwd has no entry (as smem does). */
+  user: string;
+  /** Process name (comm, at most 15 characters) from /proc/<pid>/status. */
+  name: string;
+  /** Command line with NULs as spaces (as smem prints it). */
+  command: string;
   /** Virtual size: VmSize from /proc/<pid>/status. */
   vssBytes: number;
   /** Where the amounts came from. */

@@ -1,4 +1,4 @@
-import { type TableProcess, tableContent } from '../render/smem-table.js';
+import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { METRIC_LABELS, spreadText } from '../render/terminal.js';
 import { mib } from '../render/units.js';
 import type { ResultsDocument, Spread, VariantSummary } from '../results.js';
@@ -18,15 +18,7 @@ function processTable(doc: ResultsDocument, vi: number): string {
   const v = doc.variants[vi];
   const run = v?.runs[medianRunIndex(v.runs)];
   if (!v || !run) return '';
-  const rows: TableProcess[] = run.processes.map((p) => ({
-    ...p,
-    uid: 0,
-    name: '',
-    pssShmemBytes: null,
-    source: 'smaps_rollup',
-    fields: {},
-  }));
-  const content = tableContent(rows, { columns: ['pid', 'role', 'command', 'swap', 'uss', 'pss', 'rss'], totals: true, abbreviate: true });
+  const content = tableContent(run.processes, { columns: RUN_COLUMNS, totals: true, abbreviate: true });
   const body = content.rows.map((r) => r.map((c, i) => (content.columns[i]?.kind === 'command' ? `\`${c}\`` : c)));
   if (content.totals) body.push(content.totals.map((c, i) => (i === 0 ? `**${c} processes**` : c === '' ? '' : `**${c}**`)));
   return mdTable(

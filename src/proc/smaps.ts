@@ -1,3 +1,5 @@
+import type { MemoryAmounts } from '../types.js';
+
 /**
  * Parsers for /proc/<pid>/smaps_rollup and /proc/<pid>/smaps text.
  * Fields are taken by key name, never by position: newer kernels add fields in the middle.
@@ -47,19 +49,8 @@ export function sumSmaps(text: string): SmapsSum {
   return { fields, mappings };
 }
 
-/** The summary amounts memcompare reports, derived from the fields with smem's formulas. */
-export interface DerivedAmounts {
-  ussBytes: number;
-  pssBytes: number;
-  rssBytes: number;
-  swapBytes: number;
-  swapPssBytes: number | null;
-  pssAnonBytes: number | null;
-  pssFileBytes: number | null;
-  pssShmemBytes: number | null;
-}
-
-export function deriveAmounts(f: AmountFields): DerivedAmounts {
+/** The amounts memcompare reports, from the fields with smem's formulas. */
+export function deriveAmounts(f: AmountFields): MemoryAmounts {
   const opt = (k: string): number | null => (k in f ? (f[k] as number) : null);
   return {
     // smem: USS = Private_Clean + Private_Dirty.

@@ -1,10 +1,15 @@
 import Table from 'cli-table3';
 import { badArgument } from '../errors.js';
-import type { ProcessMemory } from '../types.js';
+import type { MemoryAmounts, ProcessMemory } from '../types.js';
 import { smemUnits } from './units.js';
 
 /** A process row as the smem-style table sees it: a measured process, maybe with a role. */
-export type TableProcess = ProcessMemory & { role?: string };
+/** What a table row needs: a measured process (snapshot) or a process record of a run. */
+export type TableProcess = Omit<MemoryAmounts, 'pssShmemBytes'> &
+  Pick<ProcessMemory, 'pid' | 'ppid' | 'user' | 'command' | 'vssBytes'> & { name?: string; role?: string };
+
+/** The columns of a run's process tables (terminal and Markdown). */
+export const RUN_COLUMNS = ['pid', 'role', 'command', 'swap', 'uss', 'pss', 'rss'];
 
 export type Kind = 'pid' | 'text' | 'command' | 'amount';
 export interface Column {
@@ -32,7 +37,7 @@ export const COLUMNS: Record<string, Column> = {
   pid: { header: 'PID', kind: 'pid', width: 5, value: (p) => p.pid, total: 'count', help: 'process ID' },
   ppid: { header: 'PPID', kind: 'pid', width: 5, value: (p) => p.ppid, total: 'none', help: 'parent process ID' },
   user: { header: 'User', kind: 'text', width: 8, value: (p) => p.user, total: 'distinct', help: 'owner of process' },
-  name: { header: 'Name', kind: 'command', width: 24, value: (p) => p.name, total: 'none', help: 'name of process' },
+  name: { header: 'Name', kind: 'command', width: 24, value: (p) => p.name ?? '', total: 'none', help: 'name of process' },
   role: { header: 'Role', kind: 'text', width: 7, value: (p) => p.role ?? '', total: 'none', help: 'master or worker (runs only)' },
   command: { header: 'Command', kind: 'command', width: 27, value: (p) => p.command, total: 'none', help: 'process command line' },
   swap: amount('Swap', (p) => p.swapBytes, 'amount of swap space consumed (ignoring sharing)'),

@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import type { Comparison, ResultsDocument, Spread, VariantSummary, Warning } from '../results.js';
 import { medianRunIndex } from '../run/aggregate.js';
 import type { WarmupResult } from '../run/warm.js';
-import { renderSmemTable, type TableProcess } from './smem-table.js';
+import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
 import { mib } from './units.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
@@ -115,16 +115,7 @@ export function renderRunSummary(doc: ResultsDocument): string {
     parts.push(`== ${label}: ${v.command.join(' ')}\n`);
     parts.push(renderWarmup(run.warmup, 'Warm-up'));
     parts.push('');
-    const rows: TableProcess[] = run.processes.map((p) => ({
-      ...p,
-      name: '',
-      pssShmemBytes: null,
-      source: 'smaps_rollup',
-      fields: {},
-      uid: 0,
-      role: p.role,
-    }));
-    parts.push(renderSmemTable(rows, { columns: ['pid', 'role', 'command', 'swap', 'uss', 'pss', 'rss'], totals: true, abbreviate: true }));
+    parts.push(renderSmemTable(run.processes, { columns: RUN_COLUMNS, totals: true, abbreviate: true }));
     parts.push('');
   }
   if (doc.summary.variants.length > 0) {

@@ -10,7 +10,6 @@ function proc(
   return {
     pid,
     ppid: 1,
-    uid: 0,
     user: 'root',
     name: 'gunicorn',
     command,
@@ -21,10 +20,7 @@ function proc(
     swapPssBytes: 0,
     pssAnonBytes: 0,
     pssFileBytes: 0,
-    pssShmemBytes: 0,
     vssBytes: 0,
-    source: 'smaps_rollup',
-    fields: {},
   };
 }
 
