@@ -42,13 +42,12 @@ export function sumTotals(processes: readonly ProcessMemory[]): SnapshotTotals {
 }
 
 /** memcompare's own pid and the pids of everything it started, which a snapshot never lists. */
-function ownProcesses(procRoot: string, keep: Set<number>): Set<number> {
+function ownProcesses(procRoot: string, explicit: boolean): Set<number> {
   const own = new Set<number>([process.pid]);
-  if (procRoot !== '/proc') return own;
-  // Our children and their trees, except trees the caller named explicitly (a run measures its server).
-  for (const pid of withDescendants([process.pid], procRoot)) {
-    if (!keep.has(pid)) own.add(pid);
-  }
+  // With named pids only those trees are read, and a tree named explicitly is wanted even if it is
+  // ours (a run measures the server it started): only listing everything must skip our children.
+  if (explicit || procRoot !== '/proc') return own;
+  for (const pid of withDescendants([process.pid], procRoot)) own.add(pid);
   return own;
 }
 
@@ -83,16 +82,9 @@ export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions
       }
     }
   }
-  let candidates: number[];
-  let keep = new Set<number>();
-  if (explicit) {
-    const roots = selection.pids ?? [];
-    candidates = selection.tree ? withDescendants(roots, procRoot) : [...new Set(roots)];
-    keep = new Set(candidates);
-  } else {
-    candidates = listPids(procRoot);
-  }
-  const own = ownProcesses(procRoot, keep);
+  const roots = selection.pids ?? [];
+  const candidates = !explicit ? listPids(procRoot) : selection.tree ? withDescendants(roots, procRoot) : [...new Set(roots)];
+  const own = ownProcesses(procRoot, Boolean(explicit));
   let uid: number | undefined;
   if (selection.user !== undefined) {
     uid = uidOf(selection.user);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Snapshot } from '../../src/types.js';
-import { cli, FIXTURES, startGunicorn, type TestServer } from '../helpers.js';
+import { cli, cliAsync, FIXTURES, startGunicorn, type TestServer } from '../helpers.js';
 
 /** smem, held open around memcompare's own reading (see fixtures/smem-hold.py). */
 class HeldSmem {
@@ -148,3 +148,22 @@ for (const preload of [false, true]) {
     });
   });
 }
+
+describe('snapshot of everything', () => {
+  it('never lists memcompare itself, and reports skipped pids with reasons', async () => {
+    const child = cliAsync(['snapshot', '--json', '--match', 'memcompare|node']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 0);
+    const snap = JSON.parse(out) as Snapshot;
+    assert.ok(!snap.processes.some((p) => p.pid === child.pid), 'memcompare is not in its own snapshot');
+    assert.ok(
+      snap.processes.some((p) => p.pid === process.pid),
+      'the test runner (node) is',
+    );
+    for (const s of snap.skipped) assert.match(s.reason, /^(exited|zombie|permission|kernel-thread|unreadable)$/);
+  });
+});
