@@ -7,6 +7,8 @@ import { MemcompareError } from '../errors.js';
 export interface LaunchedServer {
   child: ChildProcess;
   pid: number;
+  /** Kills the server's process group if memcompare dies without stopping it (see startGuard). */
+  guard: ChildProcess | undefined;
   argv: string[];
   /** Every pid seen in its tree, so teardown can check each one is gone. */
   knownPids: Set<number>;
@@ -100,6 +102,7 @@ export async function launch(o: LaunchOptions): Promise<LaunchedServer> {
   const server: LaunchedServer = {
     child,
     pid: child.pid,
+    guard: startGuard(child.pid),
     argv: o.argv,
     knownPids: new Set([child.pid]),
     exited,
@@ -117,4 +120,30 @@ export async function launch(o: LaunchOptions): Promise<LaunchedServer> {
   };
   live.add(server);
   return server;
+}
+
+/**
+ * A guard for the case no handler can catch: memcompare killed with SIGKILL (or crashing hard).
+ * A small shell, in a group of its own, blocks reading a pipe whose only writer is memcompare; when
+ * memcompare dies the pipe closes and the shell SIGKILLs the server's whole process group at once.
+ * (setpriv's pdeathsig kills only the master; gunicorn's workers would linger up to 30 s.)
+ * A normal stop kills the guard first, so it never signals a group whose id may be reused.
+ */
+function startGuard(pgid: number): ChildProcess | undefined {
+  try {
+    const guard = spawn(
+      '/bin/sh',
+      ['-c', 'cat >/dev/null; exec /bin/kill -s KILL -- "-$1" 2>/dev/null', 'memcompare-guard', String(pgid)],
+      {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      },
+    );
+    guard.on('error', () => {});
+    guard.unref();
+    (guard.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return guard;
+  } catch {
+    return undefined;
+  }
 }

@@ -56,6 +56,7 @@ export async function stopServer(server: LaunchedServer, adapter: ServerAdapter)
     }
   }
   if (!server.hasExited()) await Promise.race([server.exited, delay(2000)]);
+  server.guard?.kill('SIGKILL');
   forget(server);
   return { forced, ms: nowMs() - started };
 }
@@ -72,5 +73,6 @@ export function killAllNow(): void {
     } catch {
       // gone
     }
+    server.guard?.kill('SIGKILL');
   }
 }

@@ -93,3 +93,28 @@ describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kep
     for (const port of o.ports) assert.deepEqual(serverPids(port), []);
   });
 });
+
+describe('memcompare itself killed with SIGKILL (no handler runs)', () => {
+  for (const when of [/warming up/, /settling/]) {
+    it(`at ${when.source}: its guard kills the whole server within 2 s`, async () => {
+      const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', '1', '--progress']);
+      let stderr = '';
+      const port = await new Promise<number>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          const m = /on port (\d+)/.exec(stderr);
+          if (m && when.test(stderr)) resolve(Number(m[1]));
+        });
+      });
+      const pids = serverPids(port);
+      assert.ok(pids.length >= 2, 'the server was running');
+      child.kill('SIGKILL');
+      const t = performance.now();
+      // A SIGKILLed process is "alive" (state R, empty cmdline) while the kernel tears down its memory.
+      const left = () => [...new Set([...serverPids(port), ...pids.filter(isAlive)])];
+      while (left().length > 0 && performance.now() - t < 5000) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(left(), [], `left after ${Math.round(performance.now() - t)} ms`);
+      assert.ok(performance.now() - t < 2000, `took ${Math.round(performance.now() - t)} ms`);
+    });
+  }
+});
