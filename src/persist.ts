@@ -30,6 +30,16 @@ export function checkWritable(path: string, flag: string): void {
 /** Writes a file atomically (temporary file, then rename), so a reader never sees half of it. */
 export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (error) {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    const code = (error as { code?: string }).code ?? 'error';
+    throw new MemcompareError('OUTPUT_UNWRITABLE', `${path}: cannot be written (${code}); free space or choose another path`, {
+      cause: error,
+    });
+  }
 }

@@ -96,7 +96,11 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
   let adapter: ServerAdapter | undefined;
   if (o.scenario) {
     scenario = loadScenario(o.scenario);
-    if (o.workers !== undefined) scenario.workers = o.workers;
+    if (o.workers !== undefined) {
+      if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 256)
+        throw badArgument('--workers', o.workers, 'pass a whole number from 1 to 256');
+      scenario.workers = o.workers;
+    }
     if (o.port !== undefined) scenario.port = o.port;
   } else {
     ({ scenario, adapter } = adhocScenario(o));

@@ -140,6 +140,16 @@ async function measureOnce(
         'raise warmup.requests and warmup.connections so that every worker gets traffic; an unwarmed worker understates memory',
       );
     }
+    const serverErrors = Object.entries(warmup.statusCodes)
+      .filter(([code]) => code.startsWith('5'))
+      .reduce((n, [, k]) => n + k, 0);
+    if (serverErrors > 0) {
+      w(
+        'warmup-errors',
+        `${serverErrors} of ${warmup.requests} warm-up responses were server errors (5xx)`,
+        "a failing app is not a warm one: check the app's output (--show-output) and warmup.path",
+      );
+    }
     if (warmup.errors > 0 || warmup.timeouts > 0) {
       w(
         'warmup-errors',
@@ -282,7 +292,11 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
     doc.incompleteReason = error instanceof Error ? error.message : String(error);
     if (doc.host.os === '') doc.host = await host().catch(() => doc.host);
     refresh();
-    o.onUpdate?.(doc);
+    try {
+      o.onUpdate?.(doc);
+    } catch {
+      // The error being reported matters more than a second failure to save.
+    }
     if (o.signal?.aborted && !(error instanceof MemcompareError && error.code !== 'INTERRUPTED')) {
       throw o.signal.reason instanceof MemcompareError
         ? o.signal.reason

@@ -103,7 +103,15 @@ export async function waitReady(
       }
       lastCpu = cpu;
       idleStreak = idle ? idleStreak + 1 : 0;
-      if (idleStreak >= 2) return { bootMs: nowMs() - started, workerPids: workers };
+      if (idleStreak >= 2) {
+        if (workers.length > o.workers) {
+          throw new MemcompareError(
+            'BAD_ARGUMENT',
+            `--workers ${o.workers}: the server runs ${workers.length} workers; pass --workers ${workers.length} or give the command {workers}`,
+          );
+        }
+        return { bootMs: nowMs() - started, workerPids: workers };
+      }
     }
     if (nowMs() > deadline) {
       const what = answered ? `only ${lastCpu.size} of ${o.workers} workers became ready` : `port ${o.port} never answered HTTP`;

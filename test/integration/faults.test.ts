@@ -171,6 +171,45 @@ describe('a worker killed mid-run', () => {
   }
 });
 
+describe('mismatches a user can make', () => {
+  it('more workers than --workers: exit 2 naming both numbers', () => {
+    const r = cli([
+      'run',
+      '--command',
+      'gunicorn -b 127.0.0.1:{port} -w 3 app:application',
+      '--workers',
+      '2',
+      '--cwd',
+      ALLOC,
+      '--runs',
+      '1',
+    ]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^memcompare: --workers 2: the server runs 3 workers; pass --workers 3/);
+  });
+  it('an app that answers 500: measured, with a warning that it is not warm', () => {
+    const file = join(tmp, 'five-hundred.json');
+    const r = cli([
+      'run',
+      '--command',
+      "env 'STATUS=500 Internal Server Error' gunicorn -b 127.0.0.1:{port} -w {workers} app:application",
+      '--workers',
+      '2',
+      '--cwd',
+      ALLOC,
+      '--runs',
+      '1',
+      '--json',
+      file,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\[500\] 30 responses/);
+    assert.match(r.stdout, /warning \(command1 run 1\): 30 of 30 warm-up responses were server errors \(5xx\)/);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+    assert.ok(doc.warnings.some((w) => w.kind === 'warmup-errors'));
+  });
+});
+
 describe('a server that ignores its stop signal', () => {
   it('is killed with SIGKILL after the bounded wait; nothing is left', async () => {
     const o = await watch([
