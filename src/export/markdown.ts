@@ -92,7 +92,12 @@ function warmupLine(doc: ResultsDocument, vi: number): string {
     .map(([c, n]) => `[${c}] ${n}`)
     .join(', ');
   const per = w.requestsPerWorker ? `; responses per worker: ${Object.values(w.requestsPerWorker).join(', ')}` : '';
-  const top = w.topUp ? `; top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} round${w.topUp.rounds === 1 ? '' : 's'}` : '';
+  const top =
+    w.topUp && w.trafficEvidence === 'connection'
+      ? `; then one request held open per worker until each of the ${w.topUp.requests} workers had accepted one`
+      : w.topUp
+        ? `; top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} round${w.topUp.rounds === 1 ? '' : 's'}`
+        : '';
   return `Warm-up of run ${run.index}: ${w.requests} responses (${codes}), ${w.errors} errors, latency p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms${per}${top}. Settled after ${run.settle.samples} samples.`;
 }
 

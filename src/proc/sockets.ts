@@ -58,3 +58,53 @@ export function cpuState(pid: number): { cpuNs: number; state: string } | undefi
     return undefined;
   }
 }
+
+/**
+ * Server-side inodes of established TCP connections to `serverPort` on loopback, by the client's port.
+ * A connection still waiting in the listen queue has inode 0 (no process has accepted it yet).
+ */
+export function acceptedInodes(serverPort: number): Map<number, number> {
+  const out = new Map<number, number>();
+  const hexPort = serverPort.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local, f[2] remote, f[3] state (01 = ESTABLISHED), f[9] inode
+      if (f.length > 9 && f[3] === '01' && f[1]?.endsWith(`:${hexPort}`)) {
+        const clientPort = Number.parseInt(f[2]?.split(':').pop() ?? '', 16);
+        const inode = Number(f[9]);
+        if (inode !== 0) out.set(clientPort, inode);
+      }
+    }
+  }
+  return out;
+}
+
+/** For each socket inode, the pid (among `pids`) holding it open. */
+export function socketHolders(inodes: Iterable<number>, pids: Iterable<number>): Map<number, number> {
+  const wanted = new Map([...inodes].map((i) => [`socket:[${i}]`, i]));
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const inode = wanted.get(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (inode !== undefined) out.set(inode, pid);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return out;
+}

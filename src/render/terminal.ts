@@ -43,7 +43,9 @@ export function renderWarmup(w: WarmupResult, title: string): string {
         .join(', ')}`,
     );
   }
-  if (w.topUp) {
+  if (w.topUp && w.trafficEvidence === 'connection') {
+    lines.push('', `Every worker: ${w.topUp.requests} more requests, one held open per worker until each had accepted one, then answered`);
+  } else if (w.topUp) {
     const codes = Object.entries(w.topUp.statusCodes)
       .map(([c, n]) => `[${c}] ${n}`)
       .join(' ');

@@ -3,6 +3,7 @@ import type autocannon from 'autocannon';
 import { nowMs } from '../clock.js';
 import { cpuState } from '../proc/sockets.js';
 import type { WarmupSettings } from '../scenario/scenario.js';
+import { reachEveryWorker } from './reach.js';
 
 /** What the warm-up did: a hey-style account of the load sent to the server. */
 export interface WarmupResult {
@@ -35,7 +36,7 @@ export interface WarmupResult {
   /** Requests answered by each worker pid (only when the app reports its pid in a header). */
   requestsPerWorker?: Record<string, number>;
   /** How it was decided that each worker served traffic. */
-  trafficEvidence: 'pid-header' | 'cpu-time';
+  trafficEvidence: 'pid-header' | 'connection' | 'cpu-time';
   /** Workers with no sign of having served a request. */
   idleWorkers: number[];
   /**
@@ -180,9 +181,17 @@ export async function warmUp(port: number, settings: WarmupSettings, workerPids:
     trafficEvidence = 'pid-header';
     idleWorkers = idle();
   } else {
-    // Weaker: idle sync workers also wake on every connection, but a stuck worker shows no CPU at all.
-    trafficEvidence = 'cpu-time';
-    idleWorkers = workerPids.filter((pid) => (cpuState(pid)?.cpuNs ?? 0) <= (cpuBefore.get(pid) ?? 0));
+    // No pid in the responses: hold one request per worker open to see, and make, every worker serve.
+    const reach = await reachEveryWorker(port, settings.path, workerPids, signal);
+    if (reach.conclusive) {
+      trafficEvidence = 'connection';
+      idleWorkers = workerPids.filter((pid) => !reach.served.includes(pid));
+      topUp = { rounds: 1, requests: reach.served.length, statusCodes: reach.statusCodes, errors: reach.errors };
+    } else {
+      // Weaker: idle sync workers also wake on every connection, but a stuck worker shows no CPU at all.
+      trafficEvidence = 'cpu-time';
+      idleWorkers = workerPids.filter((pid) => (cpuState(pid)?.cpuNs ?? 0) <= (cpuBefore.get(pid) ?? 0));
+    }
   }
   const lat = [...main.latenciesMs].sort((a, b) => a - b);
   const out: WarmupResult = {

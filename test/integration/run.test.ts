@@ -116,3 +116,27 @@ describe('memcompare run --command (ad hoc, an app it has not seen)', () => {
     assert.deepEqual(allPids(doc).filter(isAlive), []);
   });
 });
+
+describe('an app that does not say which worker answered', () => {
+  const app = join(FIXTURES, 'apps', 'alloc');
+  const warmupOf = (command: string, workers: number) => {
+    const file = join(tmp, `nopid-${workers}.json`);
+    const r = cli(['run', '--command', command, '--workers', String(workers), '--runs', '1', '--cwd', app, '--json', file]);
+    assert.equal(r.status, 0, r.stderr);
+    const run = readResults(file).variants[0]?.runs[0];
+    assert.ok(run);
+    return { run, stdout: r.stdout };
+  };
+  it('sync workers: one held request per worker proves, and makes, every worker serve', () => {
+    const { run, stdout } = warmupOf('env NO_PID_HEADER=1 gunicorn -b 127.0.0.1:{port} -w {workers} app:application', 4);
+    assert.equal(run.warmup.trafficEvidence, 'connection');
+    assert.deepEqual(run.warmup.idleWorkers, []);
+    assert.equal(run.warmup.topUp?.requests, 4);
+    assert.deepEqual(run.warmup.topUp?.statusCodes, { '200': 4 });
+    assert.match(stdout, /Every worker: 4 more requests, one held open per worker/);
+  });
+  it('threaded workers (one accepts many): falls back to CPU time and says so', () => {
+    const { run } = warmupOf('env NO_PID_HEADER=1 gunicorn -b 127.0.0.1:{port} -w {workers} --threads 4 app:application', 3);
+    assert.equal(run.warmup.trafficEvidence, 'cpu-time');
+  });
+});
