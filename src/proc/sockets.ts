@@ -1,10 +1,18 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { listPids } from './tree.js';
 
-/** Inodes of TCP sockets listening on a port (any address, IPv4 or IPv6), from /proc/net/tcp{,6}. */
-export function listeningInodes(port: number): Set<number> {
-  const inodes = new Set<number>();
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+interface TcpRow {
+  localPort: number;
+  remotePort: number;
+  /** Kernel TCP state in hex: 0A LISTEN, 01 ESTABLISHED. */
+  state: string;
+  /** 0 while no process holds the socket (a connection still in the listen queue). */
+  inode: number;
+}
+
+/** The TCP sockets of this network namespace, IPv4 and IPv6, from /proc/net/tcp{,6}. */
+function tcpRows(): TcpRow[] {
+  const rows: TcpRow[] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -13,18 +21,36 @@ export function listeningInodes(port: number): Set<number> {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       const f = line.trim().split(/\s+/);
-      // f[1] local "ADDR:PORT", f[3] state (0A = LISTEN), f[9] inode
-      if (f.length > 9 && f[3] === '0A' && f[1]?.endsWith(`:${hexPort}`)) inodes.add(Number(f[9]));
+      if (f.length <= 9) continue;
+      const port = (addr: string | undefined) => Number.parseInt(addr?.split(':').pop() ?? '', 16);
+      rows.push({ localPort: port(f[1]), remotePort: port(f[2]), state: f[3] ?? '', inode: Number(f[9]) });
     }
   }
-  return inodes;
+  return rows;
 }
 
-/** Which of the given pids holds one of the socket inodes open; undefined if none. */
-export function socketOwner(inodes: Set<number>, pids: Iterable<number>): number | undefined {
-  if (inodes.size === 0) return undefined;
-  const wanted = new Set([...inodes].map((i) => `socket:[${i}]`));
+/** Inodes of TCP sockets listening on a port (any address, IPv4 or IPv6). */
+export function listeningInodes(port: number): Set<number> {
+  return new Set(
+    tcpRows()
+      .filter((r) => r.state === '0A' && r.localPort === port)
+      .map((r) => r.inode),
+  );
+}
+
+/** Server-side inodes of accepted connections to `serverPort`, by the client's port. */
+export function acceptedInodes(serverPort: number): Map<number, number> {
+  const rows = tcpRows().filter((r) => r.state === '01' && r.localPort === serverPort && r.inode !== 0);
+  return new Map(rows.map((r) => [r.remotePort, r.inode]));
+}
+
+/** For each socket inode, the pid (among `pids`) holding it open; with `first`, stops at the first found. */
+export function socketHolders(inodes: Iterable<number>, pids: Iterable<number>, first = false): Map<number, number> {
+  const wanted = new Map([...inodes].map((i) => [`socket:[${i}]`, i]));
+  const out = new Map<number, number>();
+  if (wanted.size === 0) return out;
   for (const pid of pids) {
     let fds: string[];
     try {
@@ -34,13 +60,21 @@ export function socketOwner(inodes: Set<number>, pids: Iterable<number>): number
     }
     for (const fd of fds) {
       try {
-        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return pid;
+        const inode = wanted.get(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (inode === undefined) continue;
+        out.set(inode, pid);
+        if (first) return out;
       } catch {
-        // fd closed meanwhile
+        // closed meanwhile
       }
     }
   }
-  return undefined;
+  return out;
+}
+
+/** Which of the given pids holds one of the socket inodes open; undefined if none. */
+export function socketOwner(inodes: Set<number>, pids: Iterable<number>): number | undefined {
+  return socketHolders(inodes, pids, true).values().next().value;
 }
 
 /** The pid listening on a port anywhere on the host, if it can be seen. */
@@ -57,54 +91,4 @@ export function cpuState(pid: number): { cpuNs: number; state: string } | undefi
   } catch {
     return undefined;
   }
-}
-
-/**
- * Server-side inodes of established TCP connections to `serverPort` on loopback, by the client's port.
- * A connection still waiting in the listen queue has inode 0 (no process has accepted it yet).
- */
-export function acceptedInodes(serverPort: number): Map<number, number> {
-  const out = new Map<number, number>();
-  const hexPort = serverPort.toString(16).toUpperCase().padStart(4, '0');
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // f[1] local, f[2] remote, f[3] state (01 = ESTABLISHED), f[9] inode
-      if (f.length > 9 && f[3] === '01' && f[1]?.endsWith(`:${hexPort}`)) {
-        const clientPort = Number.parseInt(f[2]?.split(':').pop() ?? '', 16);
-        const inode = Number(f[9]);
-        if (inode !== 0) out.set(clientPort, inode);
-      }
-    }
-  }
-  return out;
-}
-
-/** For each socket inode, the pid (among `pids`) holding it open. */
-export function socketHolders(inodes: Iterable<number>, pids: Iterable<number>): Map<number, number> {
-  const wanted = new Map([...inodes].map((i) => [`socket:[${i}]`, i]));
-  const out = new Map<number, number>();
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const inode = wanted.get(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (inode !== undefined) out.set(inode, pid);
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return out;
 }

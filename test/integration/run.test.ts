@@ -135,8 +135,14 @@ describe('an app that does not say which worker answered', () => {
     assert.deepEqual(run.warmup.topUp?.statusCodes, { '200': 4 });
     assert.match(stdout, /Every worker: 4 more requests, one held open per worker/);
   });
-  it('threaded workers (one accepts many): falls back to CPU time and says so', () => {
+  it('threaded workers (one may accept many): proof only when each took one, else CPU time, said so', () => {
     const { run } = warmupOf('env NO_PID_HEADER=1 gunicorn -b 127.0.0.1:{port} -w {workers} --threads 4 app:application', 3);
-    assert.equal(run.warmup.trafficEvidence, 'cpu-time');
+    if (run.warmup.trafficEvidence === 'connection') {
+      assert.deepEqual(run.warmup.idleWorkers, []);
+      assert.equal(run.warmup.topUp?.requests, 3);
+    } else {
+      assert.equal(run.warmup.trafficEvidence, 'cpu-time');
+      assert.equal(run.warmup.topUp, undefined);
+    }
   });
 });
