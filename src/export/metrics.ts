@@ -24,6 +24,11 @@ export interface MetricRow {
 
 export function metricRows(doc: ResultsDocument): MetricRow[] {
   return doc.summary.variants.flatMap((v: VariantSummary) =>
-    EXPORTED_METRICS.map(([metric, slug, label]) => ({ variant: v.name, metric, slug, label, runs: v.runs, spread: v[metric] })),
+    EXPORTED_METRICS.map(([metric, slug, label]) => {
+      // Per-worker figures are means over workers: whole bytes are precise enough for any dashboard.
+      const s = v[metric];
+      const spread = { median: Math.round(s.median), min: Math.round(s.min), max: Math.round(s.max), spreadPercent: s.spreadPercent };
+      return { variant: v.name, metric, slug, label, runs: v.runs, spread };
+    }),
   );
 }
