@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in gunicorn uwsgi-core uwsgi-plugin-python3 python3-numpy python3-matplotlib smem util-linux procps hey; do
+for pkg in gunicorn uwsgi-core uwsgi-plugin-python3 puma unicorn python3-numpy python3-matplotlib smem util-linux procps hey; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -94,7 +94,10 @@ async function measureOnce(
     );
   }
   const argv = variantCommand(scenario, variant, port);
-  const server = await launch({ argv, cwd: scenario.cwd, env: variant.env, echo: o.echo });
+  const env = Object.fromEntries(
+    Object.entries(variant.env).map(([k, v]) => [k, expandCommand([v], { port, workers: scenario.workers })[0] as string]),
+  );
+  const server = await launch({ argv, cwd: scenario.cwd, env, echo: o.echo });
   say(`${tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
   setImmediate(loadAutocannon);
   try {

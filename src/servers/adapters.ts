@@ -40,6 +40,26 @@ export const uwsgi: ServerAdapter = {
   versionCommand: ['uwsgi', '--version'],
 };
 
+/** Puma in cluster mode (-w N): the master forks the workers; --preload loads the app first. */
+export const puma: ServerAdapter = {
+  family: 'puma',
+  // TERM and INT both stop Puma; USR2/USR1 restart it.
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 10_000,
+  roleOf: directChildren,
+  versionCommand: ['puma', '--version'],
+};
+
+/** Unicorn: preload_app in its config file decides whether the master loads the app. */
+export const unicorn: ServerAdapter = {
+  family: 'unicorn',
+  // QUIT is Unicorn's graceful stop; INT and TERM are its quick one. HUP reloads.
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 10_000,
+  roleOf: directChildren,
+  versionCommand: ['unicorn', '--version'],
+};
+
 /** Any prefork server: workers are the launched process's children; INT stops it. */
 export const generic: ServerAdapter = {
   family: 'generic',
@@ -49,12 +69,14 @@ export const generic: ServerAdapter = {
   versionCommand: [],
 };
 
-export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, generic };
+export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, puma, unicorn, generic };
 
 /** Guesses the family from a command (for ad-hoc --command runs). */
 export function adapterForCommand(argv: string[]): ServerAdapter {
   const program = (argv[0] ?? '').split('/').pop() ?? '';
   if (program.startsWith('gunicorn') || argv.some((a) => /(^|\/)gunicorn$/.test(a))) return gunicorn;
   if (program.startsWith('uwsgi') || argv.some((a) => /(^|\/)uwsgi(_python3)?$/.test(a))) return uwsgi;
+  if (argv.some((a) => /(^|\/)puma$/.test(a))) return puma;
+  if (argv.some((a) => /(^|\/)unicorn$/.test(a))) return unicorn;
   return generic;
 }

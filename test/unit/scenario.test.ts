@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadScenario, validateScenario } from '../../src/scenario/scenario.js';
+import { listScenarioFiles, loadScenario, validateScenario } from '../../src/scenario/scenario.js';
 
 const base = mkdtempSync(join(tmpdir(), 'memcompare-scenario-'));
 const good = {
@@ -26,6 +26,11 @@ describe('scenarios', () => {
     );
     assert.deepEqual([s.warmup.requests, s.warmup.connections], [30, 30]);
     assert.match(s.cwd, /scenarios\/apps\/numpy-matplotlib$/);
+  });
+  it('every shipped scenario validates', () => {
+    const names = listScenarioFiles().map((f) => f.replace(/\.json$/, ''));
+    assert.ok(names.length >= 4, names.join(', '));
+    for (const n of names) assert.equal(loadScenario(n).name, n);
   });
   it('fills defaults', () => {
     const s = validateScenario(good, 'f.json', base);
