@@ -48,7 +48,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .option('name', { type: 'string', array: true, default: [] as string[], describe: 'Name of each --command variant' })
           .option('cwd', { type: 'string', describe: 'Working directory of --command servers' })
           .option('workers', { type: 'number', describe: 'Expected workers; fills {workers} (default 5)' })
-          .option('server', { type: 'string', describe: 'Server family of --command (gunicorn, uwsgi, puma, unicorn, generic); guessed from the command' })
+          .option('server', {
+            type: 'string',
+            describe: 'Server family of --command (gunicorn, uwsgi, puma, unicorn, generic); guessed from the command',
+          })
           .option('port', { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' })
           .option('runs', { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" })
           .option('json', { type: 'string', describe: 'Write the results document here after every run (- for stdout)' })
