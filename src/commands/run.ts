@@ -110,7 +110,10 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
   if (o.markdown && o.markdown !== '-') checkWritable(o.markdown, '--markdown');
 
   const jsonToStdout = o.json === '-';
-  const human = jsonToStdout ? io.stderr : io.stdout;
+  if (jsonToStdout && o.markdown === '-')
+    throw badArgument('--markdown', '-', 'only one of --json and --markdown can go to stdout; give the other a file');
+  // Whatever a machine reads goes to stdout alone; the human summary then goes to stderr.
+  const human = jsonToStdout || o.markdown === '-' ? io.stderr : io.stdout;
   const progressOn = !o.quiet && (o.progress || (io.stderr as NodeJS.WriteStream).isTTY === true);
   const controller = new AbortController();
   let signals = 0;

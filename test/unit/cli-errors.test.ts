@@ -64,4 +64,9 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     assertOneLineError(['report', join(tmp, 'nope.json')], /^memcompare: RESULTS ".*nope\.json": cannot be read \(ENOENT\)/));
   it('report: an unknown format', () =>
     assertOneLineError(['report', garbled, '-f', 'xml'], /^memcompare: --format "xml": use one of: markdown, json, table, csv, gab, bmf/));
+  it('run: --json - and --markdown - together', () =>
+    assertOneLineError(
+      ['run', 'preload-vs-nopreload', '--json', '-', '--markdown', '-'],
+      /^memcompare: --markdown "-": only one of --json and --markdown can go to stdout/,
+    ));
 });
