@@ -54,8 +54,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           })
           .option('port', { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' })
           .option('runs', { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" })
-          .option('json', { type: 'string', describe: 'Write the results document here after every run (- for stdout)' })
-          .option('markdown', { type: 'string', describe: 'Also write a Markdown report here (charts as SVG files beside it)' })
+          .option('json', { type: 'string', nargs: 1, describe: 'Write the results document here after every run (- for stdout)' })
+          .option('markdown', { type: 'string', nargs: 1, describe: 'Also write a Markdown report here (charts as SVG files beside it)' })
           .option('show-output', { type: 'boolean', default: false, describe: "Copy the server's output to stderr" })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress lines' })
           .option('progress', { type: 'boolean', default: false, describe: 'Progress lines on stderr even when it is not a terminal' })
@@ -98,7 +98,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             default: 'markdown',
             describe: 'markdown, json, table, csv, gab (github-action-benchmark), bmf (Bencher)',
           })
-          .option('out', { alias: 'o', type: 'string', describe: 'Output file (default or -: stdout); charts go beside it' })
+          .option('out', { alias: 'o', type: 'string', nargs: 1, describe: 'Output file (default or -: stdout); charts go beside it' })
           .example('$0 report results.json --out reports/report.md', 'Markdown with charts')
           .example('$0 report results.json -f bmf', 'for bencher run --adapter json'),
       async (args) => {

@@ -146,3 +146,25 @@ describe('an app that does not say which worker answered', () => {
     }
   });
 });
+
+describe('run --json -', () => {
+  it('prints only the results document on stdout; the tables go to stderr', () => {
+    const r = cli([
+      'run',
+      '--command',
+      'gunicorn -b 127.0.0.1:{port} -w {workers} app:application',
+      '--workers',
+      '2',
+      '--runs',
+      '1',
+      '--cwd',
+      join(FIXTURES, 'apps', 'alloc'),
+      '--json',
+      '-',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as ResultsDocument;
+    assert.equal(doc.complete, true);
+    assert.match(r.stderr, / {2}PID Role/);
+  });
+});
