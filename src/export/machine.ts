@@ -1,4 +1,3 @@
-import type { ResultsDocument } from '../results.js';
 import { type Exporter, text } from './exporter.js';
 import { metricRows } from './metrics.js';
 
