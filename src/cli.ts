@@ -177,6 +177,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     await parser.parseAsync();
   } catch (error) {
+    // Some of yargs's own checks (nargs) throw its YError instead of calling .fail().
+    if (error instanceof Error && error.name === 'YError') {
+      return reportError(new MemcompareError('BAD_ARGUMENT', `${error.message}; see memcompare --help`, { cause: error }), io);
+    }
     return reportError(error, io);
   }
   return exitCode;

@@ -69,4 +69,6 @@ describe('bad input: one line, exit 2, no stack trace', () => {
       ['run', 'preload-vs-nopreload', '--json', '-', '--markdown', '-'],
       /^memcompare: --markdown "-": only one of --json and --markdown can go to stdout/,
     ));
+  it('a flag missing its value (found by the fuzz test)', () =>
+    assertOneLineError(['report', 'x.json', '--out'], /^memcompare: Not enough arguments following: out; see memcompare --help/));
 });
