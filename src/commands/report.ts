@@ -16,7 +16,7 @@ export async function writeExport(doc: ResultsDocument, format: string, out: str
   const exporter = EXPORTERS[checkFormat(format)];
   if (!exporter) return;
   const toFile = out !== undefined && out !== '-';
-  const assetPrefix = toFile ? basename(out).replace(/\.[^.]+$/, '') : 'memcompare';
+  const assetPrefix = toFile ? basename(out).replace(/\.[^.]+$/, '') : undefined;
   const result = await exporter.render(doc, { assetPrefix });
   const dir = toFile ? dirname(resolve(out)) : process.cwd();
   for (const f of result.files) writeAtomic(join(dir, f.name), f.content);

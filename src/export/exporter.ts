@@ -14,8 +14,11 @@ export interface ExportOutput {
 }
 
 export interface ExportOptions {
-  /** Prefix of side files' names, from the output's base name (`report` -> `report-total-pss.svg`). */
-  assetPrefix: string;
+  /**
+   * Prefix of side files' names, from the output's base name (`report` -> `report-total-pss.svg`);
+   * undefined when the output goes to stdout, where no side file can sit beside it.
+   */
+  assetPrefix: string | undefined;
 }
 
 /** Every output format reads the one results document through this interface. */

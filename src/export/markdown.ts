@@ -107,7 +107,16 @@ export const markdown: Exporter = {
   render: async (doc, { assetPrefix }) => {
     const split = `${assetPrefix}-pss-split.svg`;
     const total = `${assetPrefix}-total-pss.svg`;
-    const [splitSvg, totalSvg] = await Promise.all([renderSvg(pssSplitSpec(doc)), renderSvg(totalPssSpec(doc))]);
+    const [splitSvg, totalSvg] =
+      assetPrefix === undefined ? ['', ''] : await Promise.all([renderSvg(pssSplitSpec(doc)), renderSvg(totalPssSpec(doc))]);
+    const images =
+      assetPrefix === undefined
+        ? ['_SVG charts are written beside the report when it goes to a file (`--out FILE`)._']
+        : [
+            `![PSS of each process, split into private (USS) and shared (PSS − USS), per variant](${split})`,
+            '',
+            `![Total PSS per variant, median with min–max over runs](${total})`,
+          ];
     const parts = [
       `# memcompare: ${doc.scenario.name}`,
       '',
@@ -124,9 +133,7 @@ export const markdown: Exporter = {
       '',
       '## Charts',
       '',
-      `![PSS of each process, split into private (USS) and shared (PSS − USS), per variant](${split})`,
-      '',
-      `![Total PSS per variant, median with min–max over runs](${total})`,
+      ...images,
       '',
       mermaidTotalPss(doc),
       '',
@@ -156,10 +163,13 @@ export const markdown: Exporter = {
     parts.push(`<sub>memcompare ${doc.tool.version}, ${doc.startedAt}</sub>`, '');
     return {
       text: parts.filter((p, i, a) => !(p === '' && a[i - 1] === '')).join('\n'),
-      files: [
-        { name: split, content: splitSvg },
-        { name: total, content: totalSvg },
-      ],
+      files:
+        assetPrefix === undefined
+          ? []
+          : [
+              { name: split, content: splitSvg },
+              { name: total, content: totalSvg },
+            ],
     };
   },
 };

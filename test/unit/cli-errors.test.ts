@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli } from '../helpers.js';
+import { makeResults } from '../results-fixture.js';
 
 function assertOneLineError(args: string[], pattern: RegExp) {
   const r = cli(args);
@@ -71,4 +72,13 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     ));
   it('a flag missing its value (found by the fuzz test)', () =>
     assertOneLineError(['report', 'x.json', '--out'], /^memcompare: Not enough arguments following: out; see memcompare --help/));
+  it('report to stdout leaves no file behind in the working folder', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'memcompare-cwd-'));
+    const ok = join(cwd, '..', `ok-${process.pid}.json`);
+    writeFileSync(ok, JSON.stringify(makeResults()));
+    const r = cli(['report', ok], { cwd });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^# memcompare: fixture/);
+    assert.deepEqual(readdirSync(cwd), []);
+  });
 });

@@ -73,6 +73,13 @@ describe('exporters, on a hand-built results document', () => {
     assert.match(out.files[1]?.content ?? '', />total PSS \(MiB\)</);
   });
 
+  it('markdown to stdout: no side files, and it says where charts go', async () => {
+    const out = await (EXPORTERS.markdown as NonNullable<(typeof EXPORTERS)[string]>).render(doc, { assetPrefix: undefined });
+    assert.deepEqual(out.files, []);
+    assert.match(out.text, /SVG charts are written beside the report when it goes to a file \(`--out FILE`\)/);
+    assert.doesNotMatch(out.text, /!\[/);
+  });
+
   it('csv: a header and one row per variant and metric', async () => {
     const lines = (await render('csv')).text.trim().split('\n');
     assert.equal(lines[0], 'scenario,variant,metric,runs,median_bytes,min_bytes,max_bytes,spread_percent');
