@@ -80,6 +80,8 @@ function oneBatch(
 ): Promise<void> {
   const header = settings.workerPidHeader?.toLowerCase();
   return new Promise<void>((resolveRun, reject) => {
+    // Listening only while this batch runs: a long warm-up has hundreds of batches.
+    const onAbort = () => (instance as unknown as { stop(): void }).stop();
     const instance = loadAutocannon()(
       {
         url,
@@ -102,6 +104,7 @@ function oneBatch(
         ],
       } as autocannon.Options,
       (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
         if (err) return reject(err);
         into.requests += res.requests.total ?? 0;
         into.sent += (res.requests as unknown as { sent?: number }).sent ?? amount;
@@ -116,7 +119,6 @@ function oneBatch(
         into.latenciesMs.push(responseTime);
       },
     );
-    const onAbort = () => (instance as unknown as { stop(): void }).stop();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
