@@ -19,55 +19,35 @@ export interface ServerAdapter {
 // Workers are direct children of the master for the prefork servers known so far.
 const directChildren = (pid: number, ppid: number, root: number): Role => (pid === root ? 'master' : ppid === root ? 'worker' : 'other');
 
-export const gunicorn: ServerAdapter = {
-  family: 'gunicorn',
-  // TERM is graceful (up to graceful_timeout, 30 s); INT is gunicorn's quick shutdown. Preloaded
-  // workers still take ~3 s to exit here (Python's finalization writes to every shared page).
+/**
+ * A prefork family whose quick stop is INT and whose workers are the master's children. The bound
+ * is 10 s: preloaded Python workers take ~3 s to exit here (finalization writes every shared page).
+ */
+const prefork = (family: string): ServerAdapter => ({
+  family,
   stopSignal: 'SIGINT',
   stopTimeoutMs: 10_000,
   roleOf: directChildren,
-  versionCommand: ['gunicorn', '--version'],
-};
+  versionCommand: [family, '--version'],
+});
 
-/** uWSGI with --master: loads the app in the master by default (preloading); --lazy-apps loads it per worker. */
-export const uwsgi: ServerAdapter = {
-  family: 'uwsgi',
-  // TERM makes the uWSGI master reload (brutally) unless --die-on-term; INT stops it. Workers with a
-  // preloaded app take 3-4 s to be "buried" here.
-  stopSignal: 'SIGINT',
-  stopTimeoutMs: 10_000,
-  roleOf: directChildren,
-  versionCommand: ['uwsgi', '--version'],
-};
+/** gunicorn: TERM is its graceful stop (up to graceful_timeout, 30 s); INT is the quick one. */
+export const gunicorn = prefork('gunicorn');
 
-/** Puma in cluster mode (-w N): the master forks the workers; --preload loads the app first. */
-export const puma: ServerAdapter = {
-  family: 'puma',
-  // TERM and INT both stop Puma; USR2/USR1 restart it.
-  stopSignal: 'SIGINT',
-  stopTimeoutMs: 10_000,
-  roleOf: directChildren,
-  versionCommand: ['puma', '--version'],
-};
+/**
+ * uWSGI with --master: loads the app in the master by default (preloading); --lazy-apps per worker.
+ * TERM makes the master reload (brutally) unless --die-on-term: INT stops it.
+ */
+export const uwsgi = prefork('uwsgi');
 
-/** Unicorn: preload_app in its config file decides whether the master loads the app. */
-export const unicorn: ServerAdapter = {
-  family: 'unicorn',
-  // QUIT is Unicorn's graceful stop; INT and TERM are its quick one. HUP reloads.
-  stopSignal: 'SIGINT',
-  stopTimeoutMs: 10_000,
-  roleOf: directChildren,
-  versionCommand: ['unicorn', '--version'],
-};
+/** Puma in cluster mode (-w N), --preload to load the app first. TERM and INT stop it; USR1/USR2 restart. */
+export const puma = prefork('puma');
+
+/** Unicorn: preload_app in its config file. QUIT is its graceful stop, INT and TERM the quick one, HUP reloads. */
+export const unicorn = prefork('unicorn');
 
 /** Any prefork server: workers are the launched process's children; INT stops it. */
-export const generic: ServerAdapter = {
-  family: 'generic',
-  stopSignal: 'SIGINT',
-  stopTimeoutMs: 5000,
-  roleOf: directChildren,
-  versionCommand: [],
-};
+export const generic: ServerAdapter = { ...prefork('generic'), stopTimeoutMs: 5000, versionCommand: [] };
 
 export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, puma, unicorn, generic };
 
