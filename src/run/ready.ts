@@ -88,19 +88,20 @@ export async function waitReady(
       }
     }
     if (answered) {
-      const workers = tree.filter((pid) => {
-        const stat = cpuState(pid);
-        return stat !== undefined && adapter.roleOf(pid, ppidOf(pid), server.pid) === 'worker';
-      });
+      // One read of each process per poll: its parent (role) and its CPU time and state (idle).
+      const workers: number[] = [];
       const cpu = new Map<number, number>();
-      let idle = workers.length >= o.workers;
-      for (const pid of workers) {
+      let busy = false;
+      for (const pid of tree) {
+        if (adapter.roleOf(pid, ppidOf(pid), server.pid) !== 'worker') continue;
         const s = cpuState(pid);
         if (!s) continue;
+        workers.push(pid);
         cpu.set(pid, s.cpuNs);
         const before = lastCpu.get(pid);
-        if (before === undefined || s.cpuNs - before > IDLE_CPU_NS_PER_POLL || s.state === 'R' || s.state === 'D') idle = false;
+        if (before === undefined || s.cpuNs - before > IDLE_CPU_NS_PER_POLL || s.state === 'R' || s.state === 'D') busy = true;
       }
+      const idle = !busy && workers.length >= o.workers;
       lastCpu = cpu;
       idleStreak = idle ? idleStreak + 1 : 0;
       if (idleStreak >= 2) {
