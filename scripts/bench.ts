@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMs } from '../src/clock.js';
-import { median } from '../src/run/aggregate.js';
+import { median } from '../src/results/aggregate.js';
 import { takeSnapshot } from '../src/snapshot.js';
 import { ROOT, startGunicorn } from '../test/helpers.js';
 

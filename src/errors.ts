@@ -11,6 +11,8 @@ export const ExitCode = {
   server: 3,
   /** memcompare was interrupted (SIGINT); results so far are kept, marked incomplete. */
   interrupted: 130,
+  /** memcompare's terminal hung up (SIGHUP); results so far are kept, marked incomplete. */
+  hangup: 129,
   /** memcompare was terminated (SIGTERM); results so far are kept, marked incomplete. */
   terminated: 143,
 } as const;
@@ -26,6 +28,8 @@ export type ErrorCode =
   | 'PORT_TAKEN'
   | 'SERVER_DIED'
   | 'SERVER_NOT_READY'
+  | 'SERVER_DAEMONIZED'
+  | 'LOCKED'
   | 'INTERRUPTED';
 
 const exitFor: Record<ErrorCode, ExitCodeValue> = {
@@ -38,6 +42,8 @@ const exitFor: Record<ErrorCode, ExitCodeValue> = {
   PORT_TAKEN: ExitCode.usage,
   SERVER_DIED: ExitCode.server,
   SERVER_NOT_READY: ExitCode.server,
+  SERVER_DAEMONIZED: ExitCode.usage,
+  LOCKED: ExitCode.usage,
   INTERRUPTED: ExitCode.interrupted,
 };
 

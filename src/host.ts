@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import type { HostInfo } from './results.js';
+import type { HostInfo } from './results/types.js';
 
 function versionOf(argv: string[]): Promise<string> {
   if (argv.length === 0) return Promise.resolve('unknown');

@@ -62,4 +62,4 @@ export async function startGunicorn(o: { preload?: boolean; workers?: number; ap
 }
 
 /** True while a process exists and is not a zombie. */
-export { isAlive } from '../src/run/stop.js';
+export { isAlive } from '../src/proc/stat.js';

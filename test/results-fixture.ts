@@ -1,5 +1,5 @@
-import type { ProcessRecord, ResultsDocument, RunRecord, VariantResult } from '../src/results.js';
-import { compareVariants, summarizeVariant } from '../src/run/aggregate.js';
+import { compareVariants, summarizeVariant } from '../src/results/aggregate.js';
+import type { ProcessRecord, ResultsDocument, RunRecord, VariantResult } from '../src/results/types.js';
 
 const MIB = 1048576;
 

@@ -1,12 +1,13 @@
 import { MemcompareError } from '../errors.js';
-import type { ResultsDocument, RunRecord } from '../results.js';
-import { median } from '../run/aggregate.js';
+import { median } from '../results/aggregate.js';
+import { runValue, type Scope } from '../results/metrics.js';
+import type { ResultsDocument, RunRecord } from '../results/types.js';
 import { welch } from './stats.js';
 
 export const METRICS = ['pss', 'uss', 'rss'] as const;
-export const SCOPES = ['worker', 'master', 'total'] as const;
+export const SCOPES: readonly Scope[] = ['worker', 'master', 'total'];
 export type Metric = (typeof METRICS)[number];
-export type Scope = (typeof SCOPES)[number];
+export type { Scope };
 
 export interface GateOptions {
   metrics: Metric[];
@@ -47,14 +48,9 @@ export interface GateRow {
 
 const field = { pss: 'pssBytes', uss: 'ussBytes', rss: 'rssBytes' } as const;
 
-/** The per-run values of a metric in a scope: a run's worker mean, its master, or its total. */
+/** The per-run values of a metric in a scope (the metric table's definition: results/metrics.ts). */
 export function runValues(runs: readonly RunRecord[], metric: Metric, scope: Scope): number[] {
-  const f = field[metric];
-  return runs.map((r) => {
-    const ps = scope === 'total' ? r.processes : r.processes.filter((p) => p.role === scope);
-    const sum = ps.reduce((s, p) => s + p[f], 0);
-    return scope === 'worker' ? (ps.length ? sum / ps.length : 0) : sum;
-  });
+  return runs.map((r) => runValue(r, scope, field[metric]));
 }
 
 /** Refuses to compare what is not comparable (exit 2). */

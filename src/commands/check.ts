@@ -3,7 +3,7 @@ import { DEFAULT_GATE, evaluateGate, type GateOptions, METRICS, type Metric, SCO
 import { renderGateMarkdown, renderGateTable } from '../check/render.js';
 import { badArgument, ExitCode } from '../errors.js';
 import { checkWritable, writeAtomic } from '../persist.js';
-import { readResults } from '../results-file.js';
+import { readResults } from '../results/file.js';
 import type { Io } from '../types.js';
 
 export interface CheckCommandOptions {

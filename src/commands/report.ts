@@ -2,8 +2,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { badArgument } from '../errors.js';
 import { EXPORTERS } from '../export/index.js';
 import { checkWritable, writeAtomic } from '../persist.js';
-import type { ResultsDocument } from '../results.js';
-import { readResults } from '../results-file.js';
+import { readResults } from '../results/file.js';
+import type { ResultsDocument } from '../results/types.js';
 import type { Io } from '../types.js';
 
 export function checkFormat(format: string): string {

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { badArgument, MemcompareError } from '../errors.js';
+import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
 import { toolVersion } from '../paths.js';
 import { checkWritable, writeAtomic } from '../persist.js';
 import { renderRunSummary } from '../render/terminal.js';
-import type { ResultsDocument } from '../results.js';
+import type { ResultsDocument } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { killAllNow } from '../run/stop.js';
 import { splitCommand } from '../scenario/argv.js';
@@ -26,6 +26,9 @@ export interface RunCommandOptions {
   quiet: boolean;
   progress: boolean;
 }
+
+/** 128 + the signal's number, as a shell reports a process killed by it. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, ExitCodeValue>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /** A scenario made of --command flags, hyperfine-style. */
 export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapter: ServerAdapter } {
@@ -70,6 +73,8 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
       cwd,
       command: argvs[0] ?? [],
       workers,
+      // No --workers and no {workers}: each command's own count (gunicorn -w 3), or detection.
+      detectWorkers: o.workers === undefined && !argvs.some((a) => a.some((x) => x.includes('{workers}'))),
       variants,
       warmup: { ...DEFAULT_WARMUP },
       settle: { ...DEFAULT_SETTLE },
@@ -100,6 +105,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
       if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 256)
         throw badArgument('--workers', o.workers, 'pass a whole number from 1 to 256');
       scenario.workers = o.workers;
+      scenario.detectWorkers = false;
     }
     if (o.port !== undefined) scenario.port = o.port;
   } else {
@@ -121,12 +127,12 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
     signals++;
     if (signals > 1) {
       killAllNow();
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+      process.exit(SIGNAL_EXIT[sig] ?? 143);
     }
     io.stderr.write(`\nmemcompare: ${sig} received; stopping the server and saving the runs finished so far (again to force)\n`);
     controller.abort(
       new MemcompareError('INTERRUPTED', `run interrupted by ${sig}; the runs finished so far are saved, marked incomplete`, {
-        exitCode: sig === 'SIGINT' ? 130 : 143,
+        exitCode: SIGNAL_EXIT[sig] ?? 143,
       }),
     );
   };

@@ -1,4 +1,4 @@
-import type { ResultsDocument } from '../results.js';
+import type { ResultsDocument } from '../results/types.js';
 
 /** A file an exporter writes beside its main output (a chart), by a path relative to it. */
 export interface SideFile {

@@ -1,8 +1,8 @@
+import { comparisonContent } from '../render/comparison.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
-import { METRIC_LABELS, spreadText } from '../render/terminal.js';
 import { mib } from '../render/units.js';
-import type { ResultsDocument, Spread, VariantSummary } from '../results.js';
-import { medianRunIndex } from '../run/aggregate.js';
+import { medianRunIndex } from '../results/aggregate.js';
+import type { ResultsDocument } from '../results/types.js';
 import { mermaidTotalPss, pssSplitSpec, renderSvg, totalPssSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
 
@@ -40,20 +40,7 @@ function headline(doc: ResultsDocument): string {
 }
 
 function comparisonTable(doc: ResultsDocument): string {
-  const s = doc.summary.variants;
-  const others = s.slice(1);
-  const head = ['Metric', ...s.map((v) => v.name), ...others.flatMap((o) => [`Saving (${o.name})`, `Ratio (${o.name})`])];
-  const rows = Object.keys(METRIC_LABELS).map((metric) => {
-    const row = [METRIC_LABELS[metric] as string, ...s.map((v) => spreadText(v[metric as keyof VariantSummary] as Spread))];
-    for (const o of others) {
-      const c = doc.summary.comparisons.find((x) => x.variant === o.name && x.metric === metric);
-      row.push(
-        c ? `${mib(c.savingBytes)} (${c.savingPercent.toFixed(1)}%)` : '',
-        c ? `${c.ratio.toFixed(2)}x (${c.ratioMin.toFixed(2)}–${c.ratioMax.toFixed(2)})` : '',
-      );
-    }
-    return row;
-  });
+  const { head, rows } = comparisonContent(doc.summary.variants, doc.summary.comparisons);
   return mdTable(
     head,
     rows,

@@ -81,14 +81,3 @@ export function socketOwner(inodes: Set<number>, pids: Iterable<number>): number
 export function portOwner(port: number): number | undefined {
   return socketOwner(listeningInodes(port), listPids());
 }
-
-/** CPU time used so far, in nanoseconds (/proc/<pid>/schedstat), and the scheduler state letter. */
-export function cpuState(pid: number): { cpuNs: number; state: string } | undefined {
-  try {
-    const schedstat = readFileSync(`/proc/${pid}/schedstat`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return { cpuNs: Number(schedstat.split(' ')[0]), state: stat.charAt(stat.lastIndexOf(')') + 2) };
-  } catch {
-    return undefined;
-  }
-}

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { ppidOf, readStat } from './stat.js';
 
 /** Every numeric entry of /proc. */
 export function listPids(procRoot = '/proc'): number[] {
@@ -46,17 +47,11 @@ export function childrenOf(pid: number, procRoot = '/proc'): number[] | undefine
 function parentMap(procRoot: string): Map<number, number[]> {
   const kids = new Map<number, number[]>();
   for (const pid of listPids(procRoot)) {
-    try {
-      const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-      // The command name may hold spaces and parentheses: fields start after the last ')'.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ppid = Number(rest[1]);
-      const list = kids.get(ppid) ?? [];
-      list.push(pid);
-      kids.set(ppid, list);
-    } catch {
-      // exited meanwhile
-    }
+    const ppid = readStat(pid, procRoot)?.ppid; // undefined: exited meanwhile
+    if (ppid === undefined) continue;
+    const list = kids.get(ppid) ?? [];
+    list.push(pid);
+    kids.set(ppid, list);
   }
   return kids;
 }
@@ -82,12 +77,4 @@ export function withDescendants(roots: number[], procRoot = '/proc'): number[] {
   return order;
 }
 
-/** Parent pid from /proc/<pid>/stat; -1 if the process is gone. */
-export function ppidOf(pid: number, procRoot = '/proc'): number {
-  try {
-    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return -1;
-  }
-}
+export { ppidOf };

@@ -1,9 +1,9 @@
 import Table from 'cli-table3';
-import type { Comparison, ResultsDocument, Spread, VariantSummary, Warning } from '../results.js';
-import { medianRunIndex } from '../run/aggregate.js';
-import type { WarmupResult } from '../run/warm.js';
+import { medianRunIndex } from '../results/aggregate.js';
+import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning } from '../results/types.js';
+
+import { comparisonContent } from './comparison.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
-import { mib } from './units.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
 
@@ -62,41 +62,11 @@ export function renderWarmup(w: WarmupResult, title: string): string {
 
 const BOXED = { head: [] as string[], border: [] as string[] };
 
-export function spreadText(s: Spread): string {
-  return s.min === s.max ? mib(s.median) : `${mib(s.median)} (${(s.min / 1048576).toFixed(1)}–${(s.max / 1048576).toFixed(1)})`;
-}
-
-export const METRIC_LABELS: Record<string, string> = {
-  workerPssBytes: 'PSS per worker',
-  workerUssBytes: 'USS per worker',
-  workerRssBytes: 'RSS per worker',
-  masterPssBytes: 'PSS of master',
-  totalPssBytes: 'PSS total',
-  totalUssBytes: 'USS total',
-  totalRssBytes: 'RSS summed (misleading)',
-};
-
 /** The comparison table: each metric for each variant (median, min–max), then saving and ratio. */
 export function renderComparison(summaries: readonly VariantSummary[], comparisons: readonly Comparison[]): string {
-  const others = summaries.slice(1);
-  const head = ['Metric', ...summaries.map((s) => s.name)];
-  for (const o of others) head.push(`Saving (${o.name})`, `Ratio (${o.name})`);
+  const { head, rows } = comparisonContent(summaries, comparisons);
   const table = new Table({ head, style: BOXED });
-  for (const metric of Object.keys(METRIC_LABELS)) {
-    const row = [METRIC_LABELS[metric] as string, ...summaries.map((s) => spreadText(s[metric as keyof VariantSummary] as Spread))];
-    for (const o of others) {
-      const c = comparisons.find((x) => x.variant === o.name && x.metric === metric);
-      if (!c) {
-        row.push('', '');
-        continue;
-      }
-      row.push(
-        `${mib(c.savingBytes)} (${c.savingPercent.toFixed(1)}%)`,
-        `${c.ratio.toFixed(2)}x (${c.ratioMin.toFixed(2)}–${c.ratioMax.toFixed(2)})`,
-      );
-    }
-    table.push(row);
-  }
+  table.push(...rows);
   return `${table.toString()}\n`;
 }
 

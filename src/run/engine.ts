@@ -1,22 +1,25 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { hostInfo } from '../host.js';
-import { listeningInodes, portOwner } from '../proc/sockets.js';
-import { withDescendants } from '../proc/tree.js';
+import { foreignSharers } from '../proc/sharers.js';
+import { listPids, withDescendants } from '../proc/tree.js';
+import { compareVariants, summarizeVariant } from '../results/aggregate.js';
 import {
   type HostInfo,
   RESULTS_SCHEMA_VERSION,
   type ResultsDocument,
   type RunRecord,
   type VariantResult,
-  type Warning,
-} from '../results.js';
+  type WorkerCountSource,
+} from '../results/types.js';
 import { expandCommand, type Scenario, type Variant } from '../scenario/scenario.js';
 import { ADAPTERS, type ServerAdapter } from '../servers/adapters.js';
-import { compareVariants, summarizeVariant } from './aggregate.js';
+import { daemonizedError, findEscapees, stopEscapees } from './daemon.js';
+import { diagnose, NOISY_PERCENT, noisyWarning } from './diagnose.js';
 import { freeLoopbackPort, launch } from './launch.js';
-import { waitReady } from './ready.js';
+import { assertPortFree } from './port.js';
+import { type ReadyRecord, waitReady } from './ready.js';
+import { sampleTree } from './sample.js';
 import { settle } from './settle.js';
 import { stopServer } from './stop.js';
 import { loadAutocannon, warmUp } from './warm.js';
@@ -37,33 +40,32 @@ export interface RunOptions {
   version?: string;
 }
 
-const NOISY_PERCENT = 1;
-
-/** Processes outside the tree running the same executable as the master: they share its file pages. */
-function foreignSharers(masterPid: number, tree: Set<number>): { exe: string; pids: number[] } | undefined {
-  let exe: string;
-  try {
-    exe = readlinkSync(`/proc/${masterPid}/exe`);
-  } catch {
-    return undefined;
-  }
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (tree.has(pid) || pid === process.pid) continue;
-    try {
-      if (readlinkSync(`/proc/${pid}/exe`) === exe) pids.push(pid);
-    } catch {
-      // not ours to read, or gone
-    }
-  }
-  return pids.length > 0 ? { exe, pids } : undefined;
-}
-
 export function variantCommand(scenario: Scenario, variant: Variant, port: number): string[] {
   const template = variant.command ?? [...scenario.command, ...variant.args];
   return expandCommand(template, { port, workers: scenario.workers });
+}
+
+/** What one run of one variant needs. */
+export interface RunContext {
+  scenario: Scenario;
+  adapter: ServerAdapter;
+  variant: Variant;
+  /** 1-based run number of this variant. */
+  index: number;
+  options: RunOptions;
+  /** Settles when every process of the previous server is gone (awaited before the warm-up). */
+  previousGone: Promise<unknown>;
+}
+
+/** Workers a variant should have: declared, read from its command, or (undefined) detected. */
+function expectedWorkers(
+  ctx: RunContext,
+  argv: string[],
+  env: Record<string, string>,
+): { count: number | undefined; source: WorkerCountSource } {
+  if (!ctx.scenario.detectWorkers) return { count: ctx.scenario.workers, source: 'declared' };
+  const fromCommand = ctx.adapter.workersFromCommand(argv, { ...process.env, ...env }, ctx.scenario.cwd);
+  return fromCommand === undefined ? { count: undefined, source: 'detected' } : { count: fromCommand, source: 'command' };
 }
 
 /**
@@ -72,123 +74,80 @@ export function variantCommand(scenario: Scenario, variant: Variant, port: numbe
  * dying process shares pages with, or takes CPU from, what is measured. Returns with the server
  * stopping: `stopped` settles when all of its processes are gone.
  */
-async function measureOnce(
-  scenario: Scenario,
-  adapter: ServerAdapter,
-  variant: Variant,
-  index: number,
-  o: RunOptions,
-  previousGone: Promise<unknown>,
-): Promise<{ record: RunRecord; stopped: Promise<unknown> }> {
+async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown> }> {
+  const { scenario, adapter, variant, index, options: o } = ctx;
   const say = o.onProgress ?? (() => {});
   const tag = `[${variant.name} ${index}/${o.runs ?? scenario.runs}]`;
   const startedAt = new Date().toISOString();
   const t0 = nowMs();
   const port = scenario.port ?? (await freeLoopbackPort());
-  const inodes = listeningInodes(port);
-  if (inodes.size > 0) {
-    const owner = portOwner(port);
-    throw new MemcompareError(
-      'PORT_TAKEN',
-      `port ${port}: already in use${owner === undefined ? '' : ` by pid ${owner}`}; stop that process or let memcompare pick a free port with {port}`,
-    );
-  }
+  assertPortFree(port);
   const argv = variantCommand(scenario, variant, port);
   const env = Object.fromEntries(
     Object.entries(variant.env).map(([k, v]) => [k, expandCommand([v], { port, workers: scenario.workers })[0] as string]),
   );
+  const expected = expectedWorkers(ctx, argv, env);
+  const before = new Set(listPids());
   const server = await launch({ argv, cwd: scenario.cwd, env, echo: o.echo });
   say(`${tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
   setImmediate(loadAutocannon);
   try {
-    const ready = await waitReady(
-      server,
-      adapter,
-      { port, path: scenario.warmup.path, workers: scenario.workers, timeoutMs: scenario.bootTimeoutMs },
-      o.signal,
+    let ready: ReadyRecord;
+    try {
+      ready = await waitReady(
+        server,
+        adapter,
+        { port, path: scenario.warmup.path, workers: expected.count, timeoutMs: scenario.bootTimeoutMs },
+        o.signal,
+      );
+    } catch (error) {
+      // A server that daemonized: its launched process exited (or lost the port to a process outside its
+      // tree) and its master went on in a session of its own. The port was free before the launch.
+      if (error instanceof MemcompareError && (error.code === 'SERVER_DIED' || error.code === 'PORT_TAKEN')) {
+        const escaped = await findEscapees(argv, before, port);
+        if (escaped.length > 0) throw daemonizedError(argv, await stopEscapees(escaped, adapter));
+      }
+      throw error;
+    }
+    await ctx.previousGone;
+    const workerCount = ready.workerPids.length;
+    say(
+      `${tag} ready in ${(ready.bootMs / 1000).toFixed(1)} s with ${workerCount} workers${ready.detected ? ' (detected)' : ''}; warming up`,
     );
-    await previousGone;
-    say(`${tag} ready in ${(ready.bootMs / 1000).toFixed(1)} s with ${ready.workerPids.length} workers; warming up`);
     let warmup = await warmUp(port, scenario.warmup, ready.workerPids, o.signal);
     const codes = Object.entries(warmup.statusCodes)
       .map(([c, n]) => `[${c}] ${n}`)
       .join(' ');
     say(`${tag} warm-up: ${warmup.requests} responses ${codes}; settling`);
-    let { sample, record } = await settle(server, adapter, scenario.workers, scenario.settle, o.signal);
+    const target = { server, sample: () => sampleTree(server, adapter) };
+    let { sample, record } = await settle(target, workerCount, scenario.settle, o.signal);
     say(`${tag} ${record.settled ? 'settled' : 'did not settle'} after ${record.samples} samples`);
-    const warnings: Warning[] = [];
-    const w = (kind: Warning['kind'], message: string, remedy: string) =>
-      warnings.push({ kind, message, remedy, variant: variant.name, run: index });
     // A worker that died and was replaced since the warm-up has served nothing: measuring it would
     // understate memory. Warm the new ones and settle again (bounded), and say so.
     const warmed = new Set(ready.workerPids);
+    const replaced: number[] = [];
     for (let retry = 0; retry < 2; retry++) {
       const fresh = sample.processes.filter((p) => p.role === 'worker' && !warmed.has(p.pid)).map((p) => p.pid);
       if (fresh.length === 0) break;
-      w(
-        'worker-replaced',
-        `workers ${fresh.join(', ')} replaced workers that exited after the warm-up`,
-        'memcompare warmed and measured the new workers; look for crashes, timeouts or max_requests in the server output',
-      );
+      replaced.push(...fresh);
       say(`${tag} workers ${fresh.join(', ')} are new since the warm-up; warming them`);
       const workerPids = sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
       warmup = await warmUp(port, scenario.warmup, workerPids, o.signal);
       for (const pid of workerPids) warmed.add(pid);
-      ({ sample, record } = await settle(server, adapter, scenario.workers, scenario.settle, o.signal));
+      ({ sample, record } = await settle(target, workerCount, scenario.settle, o.signal));
     }
-    if (warmup.idleWorkers.length > 0) {
-      w(
-        'idle-worker',
-        `${warmup.idleWorkers.length} of ${ready.workerPids.length} workers served no request during the warm-up (pids ${warmup.idleWorkers.join(', ')})`,
-        'raise warmup.requests and warmup.connections so that every worker gets traffic; an unwarmed worker understates memory',
-      );
-    }
-    const serverErrors = Object.entries(warmup.statusCodes)
-      .filter(([code]) => code.startsWith('5'))
-      .reduce((n, [, k]) => n + k, 0);
-    if (serverErrors > 0) {
-      w(
-        'warmup-errors',
-        `${serverErrors} of ${warmup.requests} warm-up responses were server errors (5xx)`,
-        "a failing app is not a warm one: check the app's output (--show-output) and warmup.path",
-      );
-    }
-    if (warmup.errors > 0 || warmup.timeouts > 0) {
-      w(
-        'warmup-errors',
-        `the warm-up had ${warmup.errors} errors and ${warmup.timeouts} timeouts`,
-        "check the app's output (--show-output) and warmup.path",
-      );
-    }
-    if (!record.settled) {
-      w(
-        'not-settled',
-        `total PSS still moved ${record.lastChangePercent.toFixed(2)}% between samples after ${(record.durationMs / 1000).toFixed(1)} s`,
-        'raise settle.timeoutMs or settle.tolerancePercent, or look for background work in the app',
-      );
-    }
-    if (sample.workers !== scenario.workers) {
-      w(
-        'worker-count',
-        `${sample.workers} workers measured, ${scenario.workers} expected`,
-        'check the --workers value and the server output (--show-output)',
-      );
-    }
-    if (sample.snapshot.skipped.length > 0) {
-      w(
-        'skipped-processes',
-        `${sample.snapshot.skipped.length} processes of the tree could not be read: ${sample.snapshot.skipped.map((s) => `${s.pid} (${s.reason})`).join(', ')}`,
-        'run memcompare as the server user or as root',
-      );
-    }
-    const sharers = foreignSharers(server.pid, new Set(withDescendants([server.pid])));
-    if (sharers) {
-      w(
-        'foreign-sharers',
-        `${sharers.pids.length} other processes on the host run ${sharers.exe} (pids ${sharers.pids.slice(0, 8).join(', ')}${sharers.pids.length > 8 ? ', …' : ''}); they share file pages with the server and lower its PSS`,
-        'stop them for numbers comparable across hosts; Pss_Anon (reported beside PSS) does not depend on them',
-      );
-    }
+    const warnings = diagnose({
+      variant: variant.name,
+      run: index,
+      warmup,
+      warmedWorkers: workerCount,
+      settle: record,
+      processes: sample.processes,
+      skipped: sample.snapshot.skipped,
+      expectedWorkers: workerCount,
+      replacedWorkers: replaced,
+      foreignSharers: foreignSharers(server.pid, new Set(withDescendants([server.pid]))),
+    });
     const pssMib = (sample.snapshot.totals.pssBytes / 1048576).toFixed(1);
     say(`${tag} measured total PSS ${pssMib} MiB; stopping`);
     const stopped = stopServer(server, adapter).then((r) => say(`${tag} stopped${r.forced ? ' (forced with SIGKILL)' : ''}`));
@@ -201,6 +160,7 @@ async function measureOnce(
         masterPid: server.pid,
         bootMs: ready.bootMs,
         wallMs: nowMs() - t0,
+        workerCount: { count: workerCount, source: expected.source },
         processes: sample.processes,
         totals: sample.snapshot.totals,
         skipped: sample.snapshot.skipped,
@@ -258,25 +218,21 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
     doc.summary = { variants: summaries, comparisons: compareVariants(summaries) };
     doc.warnings = variants.flatMap((v) => v.runs.flatMap((r) => r.warnings));
     for (const s of summaries) {
-      if (s.runs > 1 && s.totalPssBytes.spreadPercent > NOISY_PERCENT) {
-        doc.warnings.push({
-          kind: 'noisy',
-          variant: s.name,
-          message: `total PSS of ${s.name} varied by ${s.totalPssBytes.spreadPercent.toFixed(2)}% across runs`,
-          remedy: 'quiet the host (other servers share pages) or raise --runs',
-        });
-      }
+      if (s.runs > 1 && s.totalPssBytes.spreadPercent > NOISY_PERCENT)
+        doc.warnings.push(noisyWarning(s.name, s.totalPssBytes.spreadPercent));
     }
   };
   let previousGone: Promise<unknown> = Promise.resolve();
   try {
     for (let i = 1; i <= runs; i++) {
       for (const [vi, variant] of scenario.variants.entries()) {
-        const measuring = measureOnce(scenario, adapter, variant, i, o, previousGone);
+        const measuring = measureOnce({ scenario, adapter, variant, index: i, options: o, previousGone });
         host().catch(() => {});
         const { record, stopped } = await measuring;
         previousGone = stopped;
         (variants[vi] as VariantResult).runs.push(record);
+        // With no declared count, the document's count is what the first run found.
+        if (scenario.detectWorkers && vi === 0 && i === 1) doc.scenario.workers = record.workerCount?.count ?? doc.scenario.workers;
         if (doc.host.os === '') doc.host = await host();
         refresh();
         o.onUpdate?.(doc);

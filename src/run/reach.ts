@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { nowMs } from '../clock.js';
+import { nowMs, sleep } from '../clock.js';
 import { acceptedInodes, socketHolders } from '../proc/sockets.js';
 
 export interface ReachResult {
@@ -10,8 +10,6 @@ export interface ReachResult {
   statusCodes: Record<string, number>;
   errors: number;
 }
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Makes every worker serve one request, and knows which one did, without any help from the app:
@@ -61,11 +59,11 @@ export async function reachEveryWorker(
         holders = socketHolders(inodes, workerPids);
         if (holders.size === sockets.length) break;
       }
-      await delay(10);
+      await sleep(10);
     }
     const distinct = new Set(holders.values());
     for (const s of sockets) s.write('\r\n');
-    await Promise.race([Promise.all(closed.values()), delay(10_000)]);
+    await Promise.race([Promise.all(closed.values()), sleep(10_000)]);
     for (const [, text] of responses) {
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
       if (m) result.statusCodes[m[1] as string] = (result.statusCodes[m[1] as string] ?? 0) + 1;

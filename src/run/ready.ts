@@ -1,45 +1,44 @@
-import { request } from 'node:http';
-import { nowMs } from '../clock.js';
+import { type Clock, realClock } from '../clock.js';
 import { MemcompareError } from '../errors.js';
-import { cpuState, listeningInodes, portOwner, socketOwner } from '../proc/sockets.js';
-import { ppidOf, withDescendants } from '../proc/tree.js';
 import type { ServerAdapter } from '../servers/adapters.js';
+import type { ProbeResult } from './http-probe.js';
 import type { LaunchedServer } from './launch.js';
+import { portTaken } from './port.js';
+import { type ProcView, realProc } from './seams.js';
 
 export interface ReadyOptions {
   port: number;
   path: string;
-  workers: number;
+  /** Expected workers; undefined: detect them (the set unchanged and every worker idle for `detectMs`). */
+  workers: number | undefined;
   timeoutMs: number;
   pollMs?: number;
+  /** A detected worker set must be unchanged and idle this long (default 1 s). */
+  detectMs?: number;
+  /** A declared count not reached while the set has been unchanged and idle this long fails (default 3 s). */
+  shortfallMs?: number;
 }
 
 export interface ReadyRecord {
   /** Time from launch to ready, in milliseconds. */
   bootMs: number;
   workerPids: number[];
+  /** True when the worker count was detected, not declared. */
+  detected: boolean;
 }
 
-/** One HTTP GET to loopback; true for any answer, false for no answer yet. */
-export function probe(port: number, path: string, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolveProbe) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolveProbe(true));
-      res.on('error', () => resolveProbe(true));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolveProbe(false));
-    req.end();
-  });
-}
+/** What readiness needs of a launched server. */
+export type ReadyTarget = Pick<LaunchedServer, 'pid' | 'argv' | 'knownPids' | 'hasExited' | 'lastLines'>;
 
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export interface ReadyDeps {
+  proc: ProcView;
+  clock: Clock;
+}
 
 // A worker still importing its app burns CPU; an idle one sleeps in select()/accept().
 const IDLE_CPU_NS_PER_POLL = 3_000_000;
 
-export function serverDied(server: LaunchedServer, when: string): MemcompareError {
+export function serverDied(server: Pick<LaunchedServer, 'argv' | 'lastLines'>, when: string): MemcompareError {
   const lines = server.lastLines();
   return new MemcompareError(
     'SERVER_DIED',
@@ -50,75 +49,99 @@ export function serverDied(server: LaunchedServer, when: string): MemcompareErro
 
 /**
  * Waits until the server is ready to be warmed: its own process tree listens on the port, it answers
- * HTTP, the expected number of workers exists and every worker is idle (has finished loading the app).
- * Polls; never sleeps a fixed time. Stops at once if the server dies.
+ * HTTP, the expected number of workers exists (or, when none is declared, the set of workers stays
+ * the same) and every worker is idle (has finished loading the app). Polls; stops at once if the
+ * server dies, and early when a declared count is plainly never reached.
  */
 export async function waitReady(
-  server: LaunchedServer,
+  server: ReadyTarget,
   adapter: ServerAdapter,
   o: ReadyOptions,
   signal?: AbortSignal,
+  deps: ReadyDeps = { proc: realProc, clock: realClock },
 ): Promise<ReadyRecord> {
-  const started = nowMs();
+  const { proc, clock } = deps;
+  const started = clock.now();
   const poll = o.pollMs ?? 50;
+  const detectMs = o.detectMs ?? 1000;
+  const shortfallMs = o.shortfallMs ?? 3000;
+  let lastProbe: ProbeResult | undefined;
   let answered = false;
   let lastCpu = new Map<number, number>();
-  let idleStreak = 0;
+  let lastSet = '';
+  let stillPolls = 0;
+  let stillSince = started;
   const deadline = started + o.timeoutMs;
   while (true) {
     signal?.throwIfAborted();
     if (server.hasExited()) throw serverDied(server, 'during boot');
-    const tree = withDescendants([server.pid]);
+    const tree = proc.tree(server.pid);
     for (const pid of tree) server.knownPids.add(pid);
     if (!answered) {
-      const inodes = listeningInodes(o.port);
-      if (inodes.size > 0) {
-        if (socketOwner(inodes, tree) === undefined) {
-          // Someone listens, and it is not our server (it may not have bound yet, or lost the race).
-          const foreign = portOwner(o.port);
-          if (foreign !== undefined && !tree.includes(foreign)) {
-            throw new MemcompareError(
-              'PORT_TAKEN',
-              `port ${o.port}: already in use by pid ${foreign}, not by the launched server; stop that process or let memcompare pick the port ({port})`,
-            );
-          }
-        } else {
-          answered = await probe(o.port, o.path);
-        }
+      const listener = proc.listener(o.port, tree);
+      // Someone else listens: never warm or measure a foreign server.
+      if (listener.kind === 'foreign') throw portTaken(o.port, listener.pid, 'not by the launched server');
+      if (listener.kind === 'ours') {
+        lastProbe = await proc.probe(o.port, o.path);
+        answered = lastProbe === 'answered';
       }
     }
+    const now = clock.now();
     if (answered) {
       // One read of each process per poll: its parent (role) and its CPU time and state (idle).
       const workers: number[] = [];
       const cpu = new Map<number, number>();
       let busy = false;
       for (const pid of tree) {
-        if (adapter.roleOf(pid, ppidOf(pid), server.pid) !== 'worker') continue;
-        const s = cpuState(pid);
-        if (!s) continue;
+        const s = proc.cpu(pid);
+        if (!s || adapter.roleOf(pid, s.ppid, server.pid) !== 'worker') continue;
         workers.push(pid);
         cpu.set(pid, s.cpuNs);
         const before = lastCpu.get(pid);
         if (before === undefined || s.cpuNs - before > IDLE_CPU_NS_PER_POLL || s.state === 'R' || s.state === 'D') busy = true;
       }
-      const idle = !busy && workers.length >= o.workers;
+      const set = [...workers].sort((a, b) => a - b).join(',');
+      if (busy || set !== lastSet) {
+        stillPolls = 0;
+        stillSince = now;
+      } else {
+        stillPolls++;
+      }
       lastCpu = cpu;
-      idleStreak = idle ? idleStreak + 1 : 0;
-      if (idleStreak >= 2) {
+      lastSet = set;
+      const stillMs = now - stillSince;
+      if (o.workers === undefined) {
+        if (stillPolls >= 2 && stillMs >= detectMs) return { bootMs: now - started, workerPids: workers, detected: true };
+      } else if (stillPolls >= 2 && workers.length >= o.workers) {
         if (workers.length > o.workers) {
           throw new MemcompareError(
             'BAD_ARGUMENT',
-            `--workers ${o.workers}: the server runs ${workers.length} workers; pass --workers ${workers.length} or give the command {workers}`,
+            `--workers ${o.workers}: the server runs ${workers.length} workers; pass --workers ${workers.length}, leave --workers out to detect them, or give the command {workers}`,
           );
         }
-        return { bootMs: nowMs() - started, workerPids: workers };
+        return { bootMs: now - started, workerPids: workers, detected: false };
+      } else if (stillPolls >= 2 && stillMs >= shortfallMs) {
+        throw new MemcompareError(
+          'SERVER_NOT_READY',
+          `--workers ${o.workers}: the server runs ${workers.length} workers, unchanged and idle for ${(stillMs / 1000).toFixed(1)} s, not ${o.workers}; pass --workers ${workers.length} (or leave it out to detect them), or check the server's worker setting`,
+          {
+            detail: server
+              .lastLines()
+              .map((l) => `  | ${l}`)
+              .join('\n'),
+          },
+        );
       }
     }
-    if (nowMs() > deadline) {
-      const what = answered ? `only ${lastCpu.size} of ${o.workers} workers became ready` : `port ${o.port} never answered HTTP`;
+    if (now > deadline) {
+      const what = answered
+        ? `only ${lastCpu.size} of ${o.workers ?? 'the'} workers became ready`
+        : lastProbe === 'no-answer'
+          ? `port ${o.port} accepts connections but GET ${o.path} has not answered`
+          : `port ${o.port} never answered HTTP`;
       throw new MemcompareError(
         'SERVER_NOT_READY',
-        `--command ${JSON.stringify(server.argv.join(' '))}: not ready after ${Math.round(o.timeoutMs / 1000)} s (${what}); check --workers and the server's output (--show-output), or raise bootTimeoutSeconds`,
+        `--command ${JSON.stringify(server.argv.join(' '))}: not ready after ${Math.round(o.timeoutMs / 1000)} s (${what}); check the app and the server's output (--show-output), warmup.path, or raise bootTimeoutSeconds`,
         {
           detail: server
             .lastLines()
@@ -127,6 +150,6 @@ export async function waitReady(
         },
       );
     }
-    await delay(poll);
+    await clock.sleep(poll, signal);
   }
 }

@@ -1,4 +1,4 @@
-import { type ProcessRecord, toProcessRecord } from '../results.js';
+import { type ProcessRecord, toProcessRecord } from '../results/types.js';
 import type { ServerAdapter } from '../servers/adapters.js';
 import { takeSnapshot } from '../snapshot.js';
 import type { Snapshot } from '../types.js';

@@ -1,12 +1,14 @@
-import { nowMs } from '../clock.js';
-import type { SettleRecord } from '../results.js';
-import type { SettleSettings } from '../scenario/scenario.js';
-import type { ServerAdapter } from '../servers/adapters.js';
+import { type Clock, realClock } from '../clock.js';
+import type { SettleRecord, SettleSettings } from '../results/types.js';
 import type { LaunchedServer } from './launch.js';
 import { serverDied } from './ready.js';
-import { sampleTree, type TreeSample } from './sample.js';
+import type { TreeSample } from './sample.js';
 
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** What settling needs: the server (to notice its death) and a way to sample its tree (a seam for tests). */
+export interface SettleTarget {
+  server: Pick<LaunchedServer, 'argv' | 'lastLines' | 'hasExited'>;
+  sample(): TreeSample;
+}
 
 /**
  * Samples the tree until it is still: the same processes as the sample before, the expected number
@@ -14,21 +16,21 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * in a row. Returns the last sample; `settled` is false if the bound ran out first.
  */
 export async function settle(
-  server: LaunchedServer,
-  adapter: ServerAdapter,
+  target: SettleTarget,
   expectedWorkers: number,
   s: SettleSettings,
   signal?: AbortSignal,
+  clock: Clock = realClock,
 ): Promise<{ sample: TreeSample; record: SettleRecord }> {
-  const started = nowMs();
+  const started = clock.now();
   const history: number[] = [];
   let previous: TreeSample | undefined;
   let still = 0;
   let lastChange = Number.POSITIVE_INFINITY;
   while (true) {
     signal?.throwIfAborted();
-    if (server.hasExited()) throw serverDied(server, 'while memcompare was measuring it');
-    const sample = sampleTree(server, adapter);
+    if (target.server.hasExited()) throw serverDied(target.server, 'while memcompare was measuring it');
+    const sample = target.sample();
     const total = sample.snapshot.totals.pssBytes;
     history.push(total);
     if (previous) {
@@ -42,7 +44,7 @@ export async function settle(
       still = isStill ? still + 1 : 0;
     }
     previous = sample;
-    const elapsed = nowMs() - started;
+    const elapsed = clock.now() - started;
     if (still >= s.stableSamples || elapsed >= s.timeoutMs) {
       return {
         sample,
@@ -55,7 +57,7 @@ export async function settle(
         },
       };
     }
-    await delay(s.intervalMs);
+    await clock.sleep(s.intervalMs, signal);
   }
 }
 

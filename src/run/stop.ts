@@ -1,18 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { nowMs } from '../clock.js';
+import { existsSync } from 'node:fs';
+import { nowMs, sleep } from '../clock.js';
+import { isAlive } from '../proc/stat.js';
 import { withDescendants } from '../proc/tree.js';
 import type { ServerAdapter } from '../servers/adapters.js';
 import { forget, type LaunchedServer, liveServers } from './launch.js';
-
-/** Alive and not a zombie (a zombie holds no memory and only waits to be reaped). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function signalGroup(server: LaunchedServer, signal: NodeJS.Signals): void {
   try {
@@ -28,8 +19,6 @@ function signalGroup(server: LaunchedServer, signal: NodeJS.Signals): void {
     }
   }
 }
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Stops a server: its own stop signal to the master, a bounded wait for every process of its tree
@@ -47,15 +36,15 @@ export async function stopServer(server: LaunchedServer, adapter: ServerAdapter)
       // already gone
     }
     const deadline = nowMs() + adapter.stopTimeoutMs;
-    while (remaining().length > 0 && nowMs() < deadline) await delay(20);
+    while (remaining().length > 0 && nowMs() < deadline) await sleep(20);
     if (remaining().length > 0) {
       forced = true;
       signalGroup(server, 'SIGKILL');
       const hardDeadline = nowMs() + 5000;
-      while (remaining().length > 0 && nowMs() < hardDeadline) await delay(20);
+      while (remaining().length > 0 && nowMs() < hardDeadline) await sleep(20);
     }
   }
-  if (!server.hasExited()) await Promise.race([server.exited, delay(2000)]);
+  if (!server.hasExited()) await Promise.race([server.exited, sleep(2000)]);
   server.guard?.kill('SIGKILL');
   forget(server);
   return { forced, ms: nowMs() - started };

@@ -1,50 +1,9 @@
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
 import { nowMs } from '../clock.js';
-import { cpuState } from '../proc/sockets.js';
-import type { WarmupSettings } from '../scenario/scenario.js';
+import type { WarmupResult, WarmupSettings } from '../results/types.js';
 import { reachEveryWorker } from './reach.js';
-
-/** What the warm-up did: a hey-style account of the load sent to the server. */
-export interface WarmupResult {
-  url: string;
-  /** Requests that got a response. */
-  requests: number;
-  /** Requests sent. */
-  sent: number;
-  connections: number;
-  durationMs: number;
-  requestsPerSecond: number;
-  /** Responses per HTTP status code, e.g. {"204": 30}. */
-  statusCodes: Record<string, number>;
-  /** Connection errors (refused, reset, timeouts included). */
-  errors: number;
-  timeouts: number;
-  /** Response latency in milliseconds. */
-  latencyMs: {
-    min: number;
-    mean: number;
-    p10: number;
-    p25: number;
-    p50: number;
-    p75: number;
-    p90: number;
-    p97_5: number;
-    p99: number;
-    max: number;
-  };
-  /** Requests answered by each worker pid (only when the app reports its pid in a header). */
-  requestsPerWorker?: Record<string, number>;
-  /** How it was decided that each worker served traffic. */
-  trafficEvidence: 'pid-header' | 'connection' | 'cpu-time';
-  /** Workers with no sign of having served a request. */
-  idleWorkers: number[];
-  /**
-   * Extra rounds sent after the warm-up because some workers had served nothing (a worker that never
-   * served is not warm and would understate memory). Counted apart from the figures above.
-   */
-  topUp?: { rounds: number; requests: number; statusCodes: Record<string, number>; errors: number };
-}
+import { type BatchResult, type LoadGenerator, type ProcView, realProc } from './seams.js';
 
 type Autocannon = typeof autocannon;
 let loaded: Autocannon | undefined;
@@ -58,69 +17,65 @@ export function loadAutocannon(): Autocannon {
 }
 
 /** What a series of batches did, added up. */
-interface Sent {
-  /** Requests answered. */
-  requests: number;
-  sent: number;
+interface Sent extends BatchResult {
   statusCodes: Record<string, number>;
-  errors: number;
-  timeouts: number;
-  /** Response times, milliseconds. */
-  latenciesMs: number[];
   durationMs: number;
 }
 
-function oneBatch(
-  url: string,
-  settings: WarmupSettings,
-  amount: number,
-  into: Sent,
-  perWorker: Record<string, number>,
-  signal?: AbortSignal,
-): Promise<void> {
-  const header = settings.workerPidHeader?.toLowerCase();
-  return new Promise<void>((resolveRun, reject) => {
-    // Listening only while this batch runs: a long warm-up has hundreds of batches.
-    const onAbort = () => (instance as unknown as { stop(): void }).stop();
-    const instance = loadAutocannon()(
-      {
-        url,
-        amount,
-        connections: amount,
-        // The default 1 s sample interval would make a 30-request warm-up last a whole second.
-        sampleInt: 20,
-        timeout: 10,
-        requests: [
-          {
-            method: 'GET',
-            path: settings.path,
-            onResponse: (status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
-              into.statusCodes[String(status)] = (into.statusCodes[String(status)] ?? 0) + 1;
-              if (!header || !headers) return;
-              const pid = headers[header] ?? headers[settings.workerPidHeader ?? ''];
-              if (pid) perWorker[pid] = (perWorker[pid] ?? 0) + 1;
+/** The real load generator: autocannon in-process, loopback only. */
+export const autocannonLoad: LoadGenerator = {
+  batch(url, settings, amount, onResponse, signal) {
+    const header = settings.workerPidHeader?.toLowerCase();
+    const latenciesMs: number[] = [];
+    return new Promise<BatchResult>((resolveRun, reject) => {
+      // Listening only while this batch runs: a long warm-up has hundreds of batches.
+      const onAbort = () => (instance as unknown as { stop(): void }).stop();
+      const instance = loadAutocannon()(
+        {
+          url,
+          amount,
+          connections: amount,
+          // The default 1 s sample interval would make a 30-request warm-up last a whole second.
+          sampleInt: 20,
+          timeout: 10,
+          requests: [
+            {
+              method: 'GET',
+              path: settings.path,
+              onResponse: (status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
+                const pid = header && headers ? (headers[header] ?? headers[settings.workerPidHeader ?? '']) : undefined;
+                onResponse(status, pid);
+              },
             },
-          },
-        ],
-      } as autocannon.Options,
-      (err, res) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (err) return reject(err);
-        into.requests += res.requests.total ?? 0;
-        into.sent += (res.requests as unknown as { sent?: number }).sent ?? amount;
-        into.errors += res.errors;
-        into.timeouts += res.timeouts;
-        resolveRun();
-      },
-    );
-    (instance as unknown as NodeJS.EventEmitter).on(
-      'response',
-      (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
-        into.latenciesMs.push(responseTime);
-      },
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+          ],
+        } as autocannon.Options,
+        (err, res) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (err) return reject(err);
+          resolveRun({
+            requests: res.requests.total ?? 0,
+            sent: (res.requests as unknown as { sent?: number }).sent ?? amount,
+            errors: res.errors,
+            timeouts: res.timeouts,
+            latenciesMs,
+          });
+        },
+      );
+      (instance as unknown as NodeJS.EventEmitter).on(
+        'response',
+        (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+          latenciesMs.push(responseTime);
+        },
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  },
+  reach: reachEveryWorker,
+};
+
+export interface WarmDeps {
+  load: LoadGenerator;
+  proc: ProcView;
 }
 
 /**
@@ -129,6 +84,7 @@ function oneBatch(
  * would otherwise lose the second request of every kept-alive connection).
  */
 async function send(
+  load: LoadGenerator,
   url: string,
   settings: WarmupSettings,
   amount: number,
@@ -137,9 +93,18 @@ async function send(
 ): Promise<Sent> {
   const out: Sent = { requests: 0, sent: 0, statusCodes: {}, errors: 0, timeouts: 0, latenciesMs: [], durationMs: 0 };
   const started = nowMs();
+  const onResponse = (status: number, pid: string | undefined) => {
+    out.statusCodes[String(status)] = (out.statusCodes[String(status)] ?? 0) + 1;
+    if (pid) perWorker[pid] = (perWorker[pid] ?? 0) + 1;
+  };
   for (let left = amount; left > 0; left -= settings.connections) {
     signal?.throwIfAborted();
-    await oneBatch(url, settings, Math.min(left, settings.connections), out, perWorker, signal);
+    const b = await load.batch(url, settings, Math.min(left, settings.connections), onResponse, signal);
+    out.requests += b.requests;
+    out.sent += b.sent;
+    out.errors += b.errors;
+    out.timeouts += b.timeouts;
+    out.latenciesMs.push(...b.latenciesMs);
   }
   out.durationMs = nowMs() - started;
   return out;
@@ -157,11 +122,18 @@ const MAX_TOP_UP_ROUNDS = 20;
  * Sends the warm-up (the article: 30 requests over 30 connections) and checks that every worker
  * served traffic. With a worker-pid header it tops up until each worker has served (bounded).
  */
-export async function warmUp(port: number, settings: WarmupSettings, workerPids: number[], signal?: AbortSignal): Promise<WarmupResult> {
+export async function warmUp(
+  port: number,
+  settings: WarmupSettings,
+  workerPids: number[],
+  signal?: AbortSignal,
+  deps: WarmDeps = { load: autocannonLoad, proc: realProc },
+): Promise<WarmupResult> {
+  const { load, proc } = deps;
   const url = `http://127.0.0.1:${port}`;
   const perWorker: Record<string, number> = {};
-  const cpuBefore = new Map(workerPids.map((pid) => [pid, cpuState(pid)?.cpuNs ?? 0]));
-  const main = await send(url, settings, settings.requests, perWorker, signal);
+  const cpuBefore = new Map(workerPids.map((pid) => [pid, proc.cpu(pid)?.cpuNs ?? 0]));
+  const main = await send(load, url, settings, settings.requests, perWorker, signal);
   signal?.throwIfAborted();
   const byHeader = settings.workerPidHeader !== undefined && Object.keys(perWorker).length > 0;
   const idle = () => workerPids.filter((pid) => !perWorker[String(pid)]);
@@ -169,7 +141,7 @@ export async function warmUp(port: number, settings: WarmupSettings, workerPids:
   if (byHeader && idle().length > 0) {
     topUp = { rounds: 0, requests: 0, statusCodes: {}, errors: 0 };
     while (idle().length > 0 && topUp.rounds < MAX_TOP_UP_ROUNDS) {
-      const extra = await send(url, settings, settings.connections, perWorker, signal);
+      const extra = await send(load, url, settings, settings.connections, perWorker, signal);
       signal?.throwIfAborted();
       topUp.rounds++;
       topUp.requests += extra.requests;
@@ -184,7 +156,7 @@ export async function warmUp(port: number, settings: WarmupSettings, workerPids:
     idleWorkers = idle();
   } else {
     // No pid in the responses: hold one request per worker open to see, and make, every worker serve.
-    const reach = await reachEveryWorker(port, settings.path, workerPids, signal);
+    const reach = await load.reach(port, settings.path, workerPids, signal);
     if (reach.conclusive) {
       trafficEvidence = 'connection';
       idleWorkers = workerPids.filter((pid) => !reach.served.includes(pid));
@@ -192,7 +164,7 @@ export async function warmUp(port: number, settings: WarmupSettings, workerPids:
     } else {
       // Weaker: idle sync workers also wake on every connection, but a stuck worker shows no CPU at all.
       trafficEvidence = 'cpu-time';
-      idleWorkers = workerPids.filter((pid) => (cpuState(pid)?.cpuNs ?? 0) <= (cpuBefore.get(pid) ?? 0));
+      idleWorkers = workerPids.filter((pid) => (proc.cpu(pid)?.cpuNs ?? 0) <= (cpuBefore.get(pid) ?? 0));
     }
   }
   const lat = [...main.latenciesMs].sort((a, b) => a - b);

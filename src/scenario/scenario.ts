@@ -2,7 +2,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MemcompareError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import type { SettleSettings, WarmupSettings } from '../results/types.js';
 import { ADAPTERS } from '../servers/adapters.js';
+
+export type { SettleSettings, WarmupSettings };
 
 export interface Variant {
   name: string;
@@ -14,28 +17,6 @@ export interface Variant {
   command?: string[];
 }
 
-export interface WarmupSettings {
-  /** Requests to send in all (the article: 30). */
-  requests: number;
-  /** Concurrent connections (the article: 30). */
-  connections: number;
-  /** Request path. */
-  path: string;
-  /** A response header carrying the worker's pid, to count requests per worker (optional). */
-  workerPidHeader?: string;
-}
-
-export interface SettleSettings {
-  /** Time between samples. */
-  intervalMs: number;
-  /** Largest change of total PSS between consecutive samples that counts as still. */
-  tolerancePercent: number;
-  /** Consecutive still samples needed. */
-  stableSamples: number;
-  /** Give up (and warn) after this long. */
-  timeoutMs: number;
-}
-
 export interface Scenario {
   name: string;
   description: string;
@@ -45,7 +26,13 @@ export interface Scenario {
   cwd: string;
   /** Command template, an argument vector with {port} and {workers} placeholders. */
   command: string[];
+  /** Workers to expect, and the value of {workers}. */
   workers: number;
+  /**
+   * True when no count was declared (no `workers`, no --workers, no {workers}): each variant's
+   * count is read from its command by the family's adapter, or detected.
+   */
+  detectWorkers?: boolean;
   variants: Variant[];
   warmup: WarmupSettings;
   settle: SettleSettings;
@@ -183,7 +170,11 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   };
   const runs = c.int(o.runs ?? 3, 'runs', 1, 1000);
   const bootTimeoutMs = c.int(o.bootTimeoutSeconds ?? 120, 'bootTimeoutSeconds', 1, 3600) * 1000;
-  return { name, description, server, cwd, command, workers, variants, warmup, settle, runs, bootTimeoutMs, file };
+  const placeholder = [...command, ...variants.flatMap((v) => [...v.args, ...(v.command ?? []), ...Object.values(v.env)])].some((a) =>
+    a.includes('{workers}'),
+  );
+  const detectWorkers = o.workers === undefined && !placeholder;
+  return { name, description, server, cwd, command, workers, detectWorkers, variants, warmup, settle, runs, bootTimeoutMs, file };
 }
 
 /** Loads a scenario by shipped name or by path. */

@@ -2,7 +2,10 @@
  * What memcompare must know about a server family: how to stop it quickly, which of its processes
  * are workers, and how to ask its version. One adapter per family; the engine knows none of this.
  */
-export type Role = 'master' | 'worker' | 'other';
+import type { Role } from '../results/types.js';
+import { gunicornWorkers, pumaWorkers, unicornWorkers, uwsgiWorkers } from './worker-count.js';
+
+export type { Role };
 
 export interface ServerAdapter {
   family: string;
@@ -14,6 +17,8 @@ export interface ServerAdapter {
   roleOf(pid: number, ppid: number, rootPid: number): Role;
   /** A command that prints the server's version on stdout or stderr. */
   versionCommand: string[];
+  /** Workers the command asks for, read as the server reads it; undefined: detect them. */
+  workersFromCommand(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): number | undefined;
 }
 
 // Workers are direct children of the master for the prefork servers known so far.
@@ -23,31 +28,32 @@ const directChildren = (pid: number, ppid: number, root: number): Role => (pid =
  * A prefork family whose quick stop is INT and whose workers are the master's children. The bound
  * is 10 s: preloaded Python workers take ~3 s to exit here (finalization writes every shared page).
  */
-const prefork = (family: string): ServerAdapter => ({
+const prefork = (family: string, workersFromCommand: ServerAdapter['workersFromCommand']): ServerAdapter => ({
   family,
   stopSignal: 'SIGINT',
   stopTimeoutMs: 10_000,
   roleOf: directChildren,
   versionCommand: [family, '--version'],
+  workersFromCommand,
 });
 
 /** gunicorn: TERM is its graceful stop (up to graceful_timeout, 30 s); INT is the quick one. */
-export const gunicorn = prefork('gunicorn');
+export const gunicorn = prefork('gunicorn', gunicornWorkers);
 
 /**
  * uWSGI with --master: loads the app in the master by default (preloading); --lazy-apps per worker.
  * TERM makes the master reload (brutally) unless --die-on-term: INT stops it.
  */
-export const uwsgi = prefork('uwsgi');
+export const uwsgi = prefork('uwsgi', uwsgiWorkers);
 
 /** Puma in cluster mode (-w N), --preload to load the app first. TERM and INT stop it; USR1/USR2 restart. */
-export const puma = prefork('puma');
+export const puma = prefork('puma', pumaWorkers);
 
 /** Unicorn: preload_app in its config file. QUIT is its graceful stop, INT and TERM the quick one, HUP reloads. */
-export const unicorn = prefork('unicorn');
+export const unicorn = prefork('unicorn', (argv, _env, cwd) => unicornWorkers(argv, cwd));
 
 /** Any prefork server: workers are the launched process's children; INT stops it. */
-export const generic: ServerAdapter = { ...prefork('generic'), stopTimeoutMs: 5000, versionCommand: [] };
+export const generic: ServerAdapter = { ...prefork('generic', () => undefined), stopTimeoutMs: 5000, versionCommand: [] };
 
 export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, puma, unicorn, generic };
 

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readResults } from '../../src/results-file.js';
+import { readResults } from '../../src/results/file.js';
 import { cli, isAlive } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-families-'));

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ResultsDocument } from '../../src/results.js';
+import type { ResultsDocument } from '../../src/results/types.js';
 import { cli, cliAsync, FIXTURES, isAlive } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-faults-'));

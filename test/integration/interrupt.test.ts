@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ResultsDocument } from '../../src/results.js';
+import type { ResultsDocument } from '../../src/results/types.js';
 import { cliAsync, isAlive } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-int-'));

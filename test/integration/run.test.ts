@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ResultsDocument } from '../../src/results.js';
-import { readResults } from '../../src/results-file.js';
+import { readResults } from '../../src/results/file.js';
+import type { ResultsDocument } from '../../src/results/types.js';
 import { cli, FIXTURES, isAlive } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-run-'));

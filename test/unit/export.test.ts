@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
 import MarkdownIt from 'markdown-it';
 import { EXPORTERS } from '../../src/export/index.js';
-import { schemaProblem } from '../../src/results-file.js';
+import { schemaProblem } from '../../src/results/file.js';
 import { makeResults } from '../results-fixture.js';
 
 const doc = makeResults();

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { main } from '../../src/cli.js';
 import { MemcompareError } from '../../src/errors.js';
 import { parseRollup, parseStatus, sumSmaps } from '../../src/proc/smaps.js';
-import { readResults } from '../../src/results-file.js';
+import { readResults } from '../../src/results/file.js';
 import { splitCommand } from '../../src/scenario/argv.js';
 import { validateScenario } from '../../src/scenario/scenario.js';
 import { ROOT } from '../helpers.js';

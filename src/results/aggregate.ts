@@ -1,4 +1,5 @@
-import type { Comparison, ProcessRecord, RunRecord, Spread, VariantResult, VariantSummary } from '../results.js';
+import { COMPARED_METRICS, METRICS, processesOf, runValue } from './metrics.js';
+import type { Comparison, RunRecord, Spread, VariantResult, VariantSummary } from './types.js';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
@@ -14,9 +15,6 @@ export function spread(values: readonly number[]): Spread {
   return { median: m, min, max, spreadPercent: m > 0 ? ((max - min) * 100) / m : 0 };
 }
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-const sumOf = (ps: ProcessRecord[], f: (p: ProcessRecord) => number) => ps.reduce((a, p) => a + f(p), 0);
-
 /** Index of the run whose total PSS is the median (the run shown in tables). */
 export function medianRunIndex(runs: readonly RunRecord[]): number {
   const order = runs.map((r, i) => ({ i, v: r.totals.pssBytes })).sort((a, b) => a.v - b.v);
@@ -24,36 +22,14 @@ export function medianRunIndex(runs: readonly RunRecord[]): number {
 }
 
 export function summarizeVariant(v: VariantResult): VariantSummary {
-  const per = (f: (run: RunRecord) => number) => spread(v.runs.map(f));
-  const workersOf = (r: RunRecord) => r.processes.filter((p) => p.role === 'worker');
-  const mastersOf = (r: RunRecord) => r.processes.filter((p) => p.role === 'master');
-  return {
+  const out: Partial<VariantSummary> = {
     name: v.name,
     runs: v.runs.length,
-    workers: median(v.runs.map((r) => workersOf(r).length)),
-    workerPssBytes: per((r) => mean(workersOf(r).map((p) => p.pssBytes))),
-    workerUssBytes: per((r) => mean(workersOf(r).map((p) => p.ussBytes))),
-    workerRssBytes: per((r) => mean(workersOf(r).map((p) => p.rssBytes))),
-    masterPssBytes: per((r) => sumOf(mastersOf(r), (p) => p.pssBytes)),
-    masterUssBytes: per((r) => sumOf(mastersOf(r), (p) => p.ussBytes)),
-    masterRssBytes: per((r) => sumOf(mastersOf(r), (p) => p.rssBytes)),
-    totalPssBytes: per((r) => r.totals.pssBytes),
-    totalUssBytes: per((r) => r.totals.ussBytes),
-    totalRssBytes: per((r) => r.totals.rssBytes),
-    totalPssAnonBytes: per((r) => r.totals.pssAnonBytes),
+    workers: median(v.runs.map((r) => processesOf(r, 'worker').length)),
   };
+  for (const d of METRICS) out[d.key] = spread(v.runs.map((r) => runValue(r, d.scope, d.field)));
+  return out as VariantSummary;
 }
-
-export const COMPARED_METRICS = [
-  'workerPssBytes',
-  'workerUssBytes',
-  'workerRssBytes',
-  'masterPssBytes',
-  'totalPssBytes',
-  'totalUssBytes',
-  'totalRssBytes',
-] as const;
-export type ComparedMetric = (typeof COMPARED_METRICS)[number];
 
 /** Every variant against the first one, metric by metric. */
 export function compareVariants(summaries: readonly VariantSummary[]): Comparison[] {
@@ -61,7 +37,7 @@ export function compareVariants(summaries: readonly VariantSummary[]): Compariso
   if (!base) return [];
   const out: Comparison[] = [];
   for (const v of others) {
-    for (const metric of COMPARED_METRICS) {
+    for (const { key: metric } of COMPARED_METRICS) {
       const b = base[metric];
       const c = v[metric];
       out.push({

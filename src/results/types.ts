@@ -1,10 +1,75 @@
-import type { WarmupResult } from './run/warm.js';
-import type { SettleSettings, WarmupSettings } from './scenario/scenario.js';
-import type { Role } from './servers/adapters.js';
-import type { MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from './types.js';
+// The bottom layer: the results document every stage writes and every report, export and gate reads.
+// It imports nothing from run/, render/, export/, check/, scenario/ or servers/ (test/unit/layers.test.ts).
+import type { MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from '../types.js';
 
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;
+
+/** A process's part in a server tree, as the server family's adapter classifies it. */
+export type Role = 'master' | 'worker' | 'other';
+
+export interface WarmupSettings {
+  /** Requests to send in all (the article: 30). */
+  requests: number;
+  /** Concurrent connections (the article: 30). */
+  connections: number;
+  /** Request path. */
+  path: string;
+  /** A response header carrying the worker's pid, to count requests per worker (optional). */
+  workerPidHeader?: string;
+}
+
+export interface SettleSettings {
+  /** Time between samples. */
+  intervalMs: number;
+  /** Largest change of total PSS between consecutive samples that counts as still. */
+  tolerancePercent: number;
+  /** Consecutive still samples needed. */
+  stableSamples: number;
+  /** Give up (and warn) after this long. */
+  timeoutMs: number;
+}
+
+/** What the warm-up did: a hey-style account of the load sent to the server. */
+export interface WarmupResult {
+  url: string;
+  /** Requests that got a response. */
+  requests: number;
+  /** Requests sent. */
+  sent: number;
+  connections: number;
+  durationMs: number;
+  requestsPerSecond: number;
+  /** Responses per HTTP status code, e.g. {"204": 30}. */
+  statusCodes: Record<string, number>;
+  /** Connection errors (refused, reset, timeouts included). */
+  errors: number;
+  timeouts: number;
+  /** Response latency in milliseconds. */
+  latencyMs: {
+    min: number;
+    mean: number;
+    p10: number;
+    p25: number;
+    p50: number;
+    p75: number;
+    p90: number;
+    p97_5: number;
+    p99: number;
+    max: number;
+  };
+  /** Requests answered by each worker pid (only when the app reports its pid in a header). */
+  requestsPerWorker?: Record<string, number>;
+  /** How it was decided that each worker served traffic. */
+  trafficEvidence: 'pid-header' | 'connection' | 'cpu-time';
+  /** Workers with no sign of having served a request. */
+  idleWorkers: number[];
+  /**
+   * Extra rounds sent after the warm-up because some workers had served nothing (a worker that never
+   * served is not warm and would understate memory). Counted apart from the figures above.
+   */
+  topUp?: { rounds: number; requests: number; statusCodes: Record<string, number>; errors: number };
+}
 
 /** One measured process of a run. */
 export interface ProcessRecord extends Omit<MemoryAmounts, 'pssShmemBytes'> {
@@ -48,6 +113,9 @@ export interface Warning {
   run?: number;
 }
 
+/** Where a run's worker count came from: declared (scenario, --workers), read from the command, or detected. */
+export type WorkerCountSource = 'declared' | 'command' | 'detected';
+
 export interface RunRecord {
   /** 1-based run number of this variant. */
   index: number;
@@ -58,6 +126,8 @@ export interface RunRecord {
   bootMs: number;
   /** Launch to measured (stopping excluded), in milliseconds. */
   wallMs: number;
+  /** The workers the run waited for, and where that number came from. */
+  workerCount?: { count: number; source: WorkerCountSource };
   processes: ProcessRecord[];
   totals: SnapshotTotals;
   skipped: SkippedProcess[];

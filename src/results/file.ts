@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { MemcompareError } from './errors.js';
-import { packageRoot } from './paths.js';
-import { RESULTS_SCHEMA_VERSION, type ResultsDocument } from './results.js';
+import { MemcompareError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { RESULTS_SCHEMA_VERSION, type ResultsDocument } from './types.js';
 
 type Validate = ((doc: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null };
 let validate: Validate | undefined;

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { type Clock, realClock } from '../clock.js';
+import { MemcompareError } from '../errors.js';
+import { portOwner } from '../proc/sockets.js';
+import { isAlive, readStat } from '../proc/stat.js';
+import { listPids, withDescendants } from '../proc/tree.js';
+import type { ServerAdapter } from '../servers/adapters.js';
+
+function cmdline(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Processes the launched command left behind when it daemonized (gunicorn --daemon, uWSGI
+ * --daemonize, Unicorn -D, any double fork): started since the launch (absent from `before`), not in
+ * memcompare's session, and running the launched program with the command's last argument. Before
+ * anything is signalled, one of them must hold the port, which was free before the launch.
+ * Waits up to `waitMs` for the port to be taken. Returns the roots (their descendants follow).
+ */
+export async function findEscapees(
+  argv: readonly string[],
+  before: ReadonlySet<number>,
+  port: number,
+  clock: Clock = realClock,
+  waitMs = 3000,
+): Promise<number[]> {
+  const program = basename(argv[0] ?? '');
+  const last = argv.at(-1) ?? '';
+  const mySession = readStat(process.pid)?.session;
+  const deadline = clock.now() + waitMs;
+  while (true) {
+    const candidates = listPids().filter((pid) => {
+      if (before.has(pid) || pid === process.pid) return false;
+      const stat = readStat(pid);
+      if (!stat || stat.session === mySession) return false;
+      const args = cmdline(pid);
+      if (!args) return false;
+      const joined = args.join(' ');
+      return joined.includes(program) && (argv.length < 2 || joined.includes(last));
+    });
+    const holder = portOwner(port);
+    if (holder !== undefined && candidates.includes(holder)) {
+      const set = new Set(candidates);
+      return candidates.filter((pid) => !set.has(readStat(pid)?.ppid ?? -1));
+    }
+    if (clock.now() >= deadline) return [];
+    await clock.sleep(50);
+  }
+}
+
+/** Stops escaped processes: the family's stop signal, a bounded wait, then SIGKILL to what is left. */
+export async function stopEscapees(roots: number[], adapter: ServerAdapter, clock: Clock = realClock): Promise<number[]> {
+  const all = withDescendants(roots);
+  for (const pid of roots) {
+    try {
+      process.kill(pid, adapter.stopSignal);
+    } catch {
+      // gone
+    }
+  }
+  const deadline = clock.now() + adapter.stopTimeoutMs;
+  while (all.some(isAlive) && clock.now() < deadline) await clock.sleep(20);
+  for (const pid of all.filter(isAlive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  return all;
+}
+
+export function daemonizedError(argv: readonly string[], pids: number[]): MemcompareError {
+  return new MemcompareError(
+    'SERVER_DAEMONIZED',
+    `--command ${JSON.stringify(argv.join(' '))}: the server daemonized (its process exited and pid ${pids[0]} went on in a session of its own, holding the port), so it cannot be measured or stopped as launched; memcompare stopped ${pids.length} process${pids.length === 1 ? '' : 'es'} it had started. Run it in the foreground: drop --daemon (gunicorn), --daemonize (uWSGI) or -D (Unicorn, Puma)`,
+  );
+}

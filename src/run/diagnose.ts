@@ -1,0 +1,95 @@
+import type { ProcessRecord, SettleRecord, WarmupResult, Warning } from '../results/types.js';
+import type { SkippedProcess } from '../types.js';
+
+/** Everything a run's warnings are judged on. */
+export interface RunFacts {
+  variant: string;
+  run: number;
+  warmup: WarmupResult;
+  /** Workers the warm-up was sent to. */
+  warmedWorkers: number;
+  settle: SettleRecord;
+  processes: ProcessRecord[];
+  skipped: SkippedProcess[];
+  /** Workers the run expected (declared, from the command, or detected). */
+  expectedWorkers: number;
+  /** Workers that replaced, after the warm-up, workers that exited (warmed again before measuring). */
+  replacedWorkers: number[];
+  /** Other processes on the host running the server's executable. */
+  foreignSharers?: { exe: string; pids: number[] } | undefined;
+}
+
+type Kind = Warning['kind'];
+
+/** Every warning's text and remedy, in one table keyed by kind (hyperfine keeps its warnings so). */
+export const WARNINGS: { [K in Kind]: { remedy: string } } = {
+  'idle-worker': {
+    remedy: 'raise warmup.requests and warmup.connections so that every worker gets traffic; an unwarmed worker understates memory',
+  },
+  'worker-replaced': {
+    remedy: 'memcompare warmed and measured the new workers; look for crashes, timeouts or max_requests in the server output',
+  },
+  'not-settled': { remedy: 'raise settle.timeoutMs or settle.tolerancePercent, or look for background work in the app' },
+  'foreign-sharers': {
+    remedy: 'stop them for numbers comparable across hosts; Pss_Anon (reported beside PSS) does not depend on them',
+  },
+  'warmup-errors': { remedy: "a failing app is not a warm one: check the app's output (--show-output) and warmup.path" },
+  'worker-count': { remedy: 'check the --workers value and the server output (--show-output)' },
+  'skipped-processes': { remedy: 'run memcompare as the server user or as root' },
+  noisy: { remedy: 'quiet the host (other servers share pages) or raise --runs' },
+};
+
+/** A pure function of what a run found: its warnings, each with its remedy from the table. */
+export function diagnose(f: RunFacts): Warning[] {
+  const out: Warning[] = [];
+  const w = (kind: Kind, message: string) => out.push({ kind, message, remedy: WARNINGS[kind].remedy, variant: f.variant, run: f.run });
+  if (f.replacedWorkers.length > 0)
+    w('worker-replaced', `workers ${f.replacedWorkers.join(', ')} replaced workers that exited after the warm-up`);
+  const { warmup } = f;
+  if (warmup.idleWorkers.length > 0) {
+    w(
+      'idle-worker',
+      `${warmup.idleWorkers.length} of ${f.warmedWorkers} workers served no request during the warm-up (pids ${warmup.idleWorkers.join(', ')})`,
+    );
+  }
+  const serverErrors = Object.entries(warmup.statusCodes)
+    .filter(([code]) => code.startsWith('5'))
+    .reduce((n, [, k]) => n + k, 0);
+  if (serverErrors > 0) w('warmup-errors', `${serverErrors} of ${warmup.requests} warm-up responses were server errors (5xx)`);
+  if (warmup.errors > 0 || warmup.timeouts > 0)
+    w('warmup-errors', `the warm-up had ${warmup.errors} errors and ${warmup.timeouts} timeouts`);
+  if (!f.settle.settled) {
+    w(
+      'not-settled',
+      `total PSS still moved ${f.settle.lastChangePercent.toFixed(2)}% between samples after ${(f.settle.durationMs / 1000).toFixed(1)} s`,
+    );
+  }
+  const workers = f.processes.filter((p) => p.role === 'worker').length;
+  if (workers !== f.expectedWorkers) w('worker-count', `${workers} workers measured, ${f.expectedWorkers} expected`);
+  if (f.skipped.length > 0) {
+    w(
+      'skipped-processes',
+      `${f.skipped.length} processes of the tree could not be read: ${f.skipped.map((s) => `${s.pid} (${s.reason})`).join(', ')}`,
+    );
+  }
+  const sh = f.foreignSharers;
+  if (sh) {
+    w(
+      'foreign-sharers',
+      `${sh.pids.length} other processes on the host run ${sh.exe} (pids ${sh.pids.slice(0, 8).join(', ')}${sh.pids.length > 8 ? ', …' : ''}); they share file pages with the server and lower its PSS`,
+    );
+  }
+  return out;
+}
+
+/** A variant whose total PSS moved more than this across runs gets a `noisy` warning. */
+export const NOISY_PERCENT = 1;
+
+export function noisyWarning(variant: string, spreadPercent: number): Warning {
+  return {
+    kind: 'noisy',
+    variant,
+    message: `total PSS of ${variant} varied by ${spreadPercent.toFixed(2)}% across runs`,
+    remedy: WARNINGS.noisy.remedy,
+  };
+}

@@ -1,0 +1,20 @@
+import { request } from 'node:http';
+
+/** What one GET found: an answer, no connection, or a connection that never answered in time (a hung app). */
+export type ProbeResult = 'answered' | 'refused' | 'no-answer';
+
+/** One HTTP GET to loopback. */
+export function probe(port: number, path: string, timeoutMs = 1000): Promise<ProbeResult> {
+  return new Promise((resolveProbe) => {
+    let connected = false;
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolveProbe('answered'));
+      res.on('error', () => resolveProbe('answered'));
+    });
+    req.on('socket', (s) => s.once('connect', () => (connected = true)));
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolveProbe(connected ? 'no-answer' : 'refused'));
+    req.end();
+  });
+}
