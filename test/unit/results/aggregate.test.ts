@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareVariants, median, spread } from '../../src/results/aggregate.js';
-import type { VariantSummary } from '../../src/results/types.js';
+import { compareVariants, median, spread } from '../../../src/results/aggregate.js';
+import type { VariantSummary } from '../../../src/results/types.js';
 
 describe('aggregate', () => {
   it('median and spread', () => {

@@ -1,0 +1,60 @@
+import type { Clock } from '../../../src/clock.js';
+import type { CpuState } from '../../../src/proc/stat.js';
+import type { ProbeResult } from '../../../src/run/http-probe.js';
+import type { ReadyTarget } from '../../../src/run/ready.js';
+import type { ProcView } from '../../../src/run/seams.js';
+
+/** A clock that moves only when the code under test sleeps. */
+export function fakeClock(): Clock & { sleeps: number } {
+  let t = 0;
+  const c = {
+    sleeps: 0,
+    now: () => t,
+    sleep: async (ms: number) => {
+      c.sleeps++;
+      t += ms;
+    },
+  };
+  return c;
+}
+
+/** One poll's view of a server: its processes, each with CPU time and state. */
+export interface PollState {
+  listening: 'none' | 'ours' | 'foreign';
+  probe?: ProbeResult;
+  /** pid → [cpuNs, state] of each process; the master is pid 100, workers its children. */
+  processes: Record<number, [number, string]>;
+}
+
+/** A ProcView that plays one state per poll (the last repeats): scripted process states. */
+export function scriptedProc(states: PollState[]): ProcView & { polls: number } {
+  let i = -1;
+  const cur = () => states[Math.min(Math.max(i, 0), states.length - 1)] as PollState;
+  const view = {
+    polls: 0,
+    tree: (pid: number) => {
+      i++;
+      view.polls++;
+      return [
+        pid,
+        ...Object.keys(cur().processes)
+          .map(Number)
+          .filter((p) => p !== pid),
+      ];
+    },
+    cpu: (pid: number): CpuState | undefined => {
+      const p = cur().processes[pid];
+      return p ? { cpuNs: p[0], state: p[1], ppid: pid === 100 ? 1 : 100 } : undefined;
+    },
+    listener: () => {
+      const l = cur().listening;
+      return l === 'foreign' ? { kind: 'foreign' as const, pid: 999 } : { kind: l };
+    },
+    probe: async () => cur().probe ?? 'answered',
+  };
+  return view;
+}
+
+export function fakeServer(): ReadyTarget {
+  return { pid: 100, argv: ['server'], knownPids: new Set([100]), hasExited: () => false, lastLines: () => [] };
+}
