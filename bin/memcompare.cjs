@@ -4,7 +4,7 @@
 // ESM and has no compile cache of its own (see scripts/bundle.mjs). `snapshot` takes a fast path
 // that never loads yargs; everything else goes to the full CLI.
 const { readFileSync, writeFileSync } = require('node:fs');
-const Module = require('node:module');
+const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
@@ -15,11 +15,12 @@ function load(name) {
   try {
     cachedData = readFileSync(cacheFile);
   } catch {}
-  const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
-  const mod = new Module(file, module);
-  mod.filename = file;
-  mod.paths = Module._nodeModulePaths(dirname(file));
-  script.runInThisContext().call(mod.exports, mod.exports, (id) => mod.require(id), mod, file, dirname(file));
+  // The CommonJS wrapper written out (public APIs only): the bundle sees exports, a require that
+  // resolves from its own folder, module, __filename and __dirname.
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  const script = new vm.Script(source, { filename: file, cachedData });
+  const mod = { exports: {} };
+  script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
   // The build writes the cache after a real run, so it holds the functions a run compiles.
   if (process.env.MEMCOMPARE_WRITE_CODE_CACHE === '1') process.on('exit', () => writeFileSync(cacheFile, script.createCachedData()));
   return mod.exports;

@@ -5,17 +5,6 @@
 import { build } from 'esbuild';
 
 const here = (p) => new URL(p, import.meta.url).pathname;
-const lighter = {
-  name: 'lighter',
-  setup(b) {
-    // yargs's help layout (cliui, wrap-ansi) builds Intl.Segmenter and emoji tables at import time;
-    // help text is plain, so a simpler width is enough there. cli-table3 keeps the real one.
-    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (/yargs/.test(args.importer) ? { path: here('./assert-light.mjs') } : undefined));
-    b.onResolve({ filter: /^string-width$/ }, (args) =>
-      /(cliui|wrap-ansi)/.test(args.importer) ? { path: here('./string-width-light.mjs') } : undefined,
-    );
-  },
-};
 
 await build({
   entryPoints: { cli: 'dist/src/cli.js', fast: 'dist/src/fast.js' },
@@ -28,7 +17,6 @@ await build({
   minify: process.env.NOMINIFY !== '1',
   sourcemap: true,
   external: ['autocannon', 'systeminformation', 'vega', 'vega-lite', 'ajv'],
-  plugins: [lighter],
   // import() would need a loader callback inside vm.Script; require() is what CommonJS has.
   supported: { 'dynamic-import': false },
   // import.meta.url is used to find package files; in the bundle it is the bundle's own URL.

@@ -5,18 +5,10 @@ import { badArgument, ExitCode } from '../errors.js';
 import { checkWritable, writeAtomic } from '../persist.js';
 import { readResults } from '../results/file.js';
 import type { Io } from '../types.js';
+import type { CHECK_FLAGS, FlagValues } from './flags.js';
 
-export interface CheckCommandOptions {
-  current: string;
-  baseline: string;
-  metric: string | undefined;
-  scope: string | undefined;
-  limit: number | undefined;
-  floor: string | undefined;
-  alpha: number | undefined;
-  summary: string | undefined;
-  json: boolean;
-}
+/** `memcompare check`'s options: its flag table (flags.ts) and the results positional. */
+export type CheckCommandOptions = FlagValues<typeof CHECK_FLAGS> & { current: string };
 
 /** "2MiB", "2M", "512K", "2048KiB", "1G", or plain bytes. */
 export function parseSize(text: string, flag: string): number {
@@ -55,6 +47,8 @@ export function runCheckCommand(o: CheckCommandOptions, io: Io): number {
   const options = gateOptions(o);
   if (o.summary) checkWritable(o.summary, '--summary');
   const current = readResults(o.current, 'CURRENT');
+  if (o.baseline === undefined)
+    throw badArgument('--baseline', null, 'name the results to compare against: --baseline reports/baseline.json');
   const baseline = readResults(o.baseline, '--baseline');
   const rows = evaluateGate(baseline, current, options);
   const title = `Memory check: ${current.scenario.name}`;

@@ -5,6 +5,7 @@ import { checkWritable, writeAtomic } from '../persist.js';
 import { readResults } from '../results/file.js';
 import type { ResultsDocument } from '../results/types.js';
 import type { Io } from '../types.js';
+import type { FlagValues, REPORT_FLAGS } from './flags.js';
 
 export function checkFormat(format: string): string {
   if (!(format in EXPORTERS)) throw badArgument('--format', format, `use one of: ${Object.keys(EXPORTERS).join(', ')}`);
@@ -25,11 +26,8 @@ export async function writeExport(doc: ResultsDocument, format: string, out: str
   if (result.files.length > 0) io.stderr.write(`memcompare: wrote ${result.files.map((f) => join(dir, f.name)).join(', ')}\n`);
 }
 
-export interface ReportCommandOptions {
-  results: string;
-  format: string;
-  out: string | undefined;
-}
+/** `memcompare report`'s options: its flag table (flags.ts) and the results positional. */
+export type ReportCommandOptions = FlagValues<typeof REPORT_FLAGS> & { results: string };
 
 export async function runReportCommand(o: ReportCommandOptions, io: Io): Promise<number> {
   checkFormat(o.format);

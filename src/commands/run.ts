@@ -1,44 +1,34 @@
 import { resolve } from 'node:path';
+import { onExit } from 'signal-exit';
 import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
 import { toolVersion } from '../paths.js';
 import { checkWritable, writeAtomic } from '../persist.js';
 import { renderRunSummary } from '../render/terminal.js';
 import type { ResultsDocument } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
+import { acquireHostLock } from '../run/lock.js';
 import { killAllNow } from '../run/stop.js';
 import { splitCommand } from '../scenario/argv.js';
 import { DEFAULT_SETTLE, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
 import type { Io } from '../types.js';
+import type { FlagValues, RUN_FLAGS } from './flags.js';
 
-export interface RunCommandOptions {
-  scenario: string | undefined;
-  commands: string[];
-  names: string[];
-  cwd: string | undefined;
-  workers: number | undefined;
-  server: string | undefined;
-  runs: number | undefined;
-  port: number | undefined;
-  json: string | undefined;
-  markdown: string | undefined;
-  showOutput: boolean;
-  quiet: boolean;
-  progress: boolean;
-}
+/** `memcompare run`'s options: its flag table (flags.ts) and the scenario positional. */
+export type RunCommandOptions = FlagValues<typeof RUN_FLAGS> & { scenario: string | undefined };
 
 /** 128 + the signal's number, as a shell reports a process killed by it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, ExitCodeValue>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /** A scenario made of --command flags, hyperfine-style. */
 export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapter: ServerAdapter } {
-  if (o.names.length > 0 && o.names.length !== o.commands.length) {
-    throw badArgument('--name', o.names, `give one --name per --command (${o.commands.length} commands, ${o.names.length} names)`);
+  if (o.name.length > 0 && o.name.length !== o.command.length) {
+    throw badArgument('--name', o.name, `give one --name per --command (${o.command.length} commands, ${o.name.length} names)`);
   }
   const workers = o.workers ?? 5;
   if (!Number.isInteger(workers) || workers < 1 || workers > 256)
     throw badArgument('--workers', o.workers, 'pass a whole number from 1 to 256');
-  const argvs = o.commands.map((c) => {
+  const argvs = o.command.map((c) => {
     const argv = splitCommand(c);
     if (argv.length === 0) throw badArgument('--command', c, 'name the server program and its arguments');
     if (o.port === undefined && !argv.some((a) => a.includes('{port}'))) {
@@ -58,7 +48,7 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
   }
   const seen = new Set<string>();
   const variants = argvs.map((argv, i) => {
-    const name = o.names[i] ?? `command${i + 1}`;
+    const name = o.name[i] ?? `command${i + 1}`;
     if (seen.has(name)) throw badArgument('--name', name, 'names must differ');
     seen.add(name);
     return { name, args: [], env: {}, command: argv };
@@ -87,10 +77,10 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
 
 /** `memcompare run`: validate, run, persist after every run, print. Resolves to the exit code. */
 export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<number> {
-  if (o.scenario && o.commands.length > 0) {
-    throw badArgument('--command', o.commands[0], `give either a scenario (${o.scenario}) or --command, not both`);
+  if (o.scenario && o.command.length > 0) {
+    throw badArgument('--command', o.command[0], `give either a scenario (${o.scenario}) or --command, not both`);
   }
-  if (!o.scenario && o.commands.length === 0) {
+  if (!o.scenario && o.command.length === 0) {
     throw new MemcompareError('BAD_ARGUMENT', "run: no scenario; name one (memcompare list) or pass --command '…{port}…'");
   }
   if (o.runs !== undefined && (!Number.isInteger(o.runs) || o.runs < 1 || o.runs > 1000))
@@ -136,11 +126,20 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
       }),
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
-  const onExit = () => killAllNow();
-  process.on('exit', onExit);
+  const signalNames = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of signalNames) process.on(sig, onSignal);
+  const removeSignalHandlers = () => {
+    for (const sig of signalNames) process.off(sig, onSignal);
+  };
+  // However memcompare ends (a signal it does not handle included), its servers end with it.
+  const removeExitHook = onExit(() => killAllNow());
+  const lock = o.noLock
+    ? undefined
+    : await acquireHostLock({ wait: !o.noWait, say: (line) => io.stderr.write(`${line}\n`), signal: controller.signal }).catch((error) => {
+        removeSignalHandlers();
+        removeExitHook();
+        throw error;
+      });
   let last: ResultsDocument | undefined;
   const persist = (doc: ResultsDocument) => {
     last = doc;
@@ -171,10 +170,9 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
     if (jsonToStdout && last) io.stdout.write(`${JSON.stringify(last, null, 2)}\n`);
     throw error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
-    process.off('exit', onExit);
+    removeSignalHandlers();
+    removeExitHook();
     killAllNow();
+    lock?.release();
   }
 }

@@ -1,0 +1,86 @@
+/**
+ * The flags of `run`, `report` and `check`, each declared once: yargs reads these tables for parsing
+ * and help, and each command's typed options are derived from them (FlagValues). `snapshot`'s table is
+ * in snapshot-options.ts, shared with its start-up fast path.
+ */
+interface FlagSpec {
+  type: 'string' | 'number' | 'boolean';
+  describe: string;
+  alias?: string;
+  array?: boolean;
+  nargs?: number;
+  default?: unknown;
+}
+
+export const RUN_FLAGS = {
+  command: {
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe: 'Ad-hoc variant: a server command with {port} (repeat to compare)',
+  },
+  name: { type: 'string', array: true, default: [] as string[], describe: 'Name of each --command variant' },
+  cwd: { type: 'string', describe: 'Working directory of --command servers' },
+  workers: {
+    type: 'number',
+    describe: "Expected workers; fills {workers}. Default: the scenario's, else read from each command (gunicorn -w 3), else detected",
+  },
+  server: { type: 'string', describe: 'Server family of --command (gunicorn, uwsgi, puma, unicorn, generic); guessed from the command' },
+  port: { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' },
+  runs: { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" },
+  json: { type: 'string', nargs: 1, describe: 'Write the results document here after every run (- for stdout)' },
+  markdown: { type: 'string', nargs: 1, describe: 'Also write a Markdown report here (charts as SVG files beside it)' },
+  'show-output': { type: 'boolean', default: false, describe: "Copy the server's output to stderr" },
+  quiet: { alias: 'q', type: 'boolean', default: false, describe: 'No progress lines' },
+  progress: { type: 'boolean', default: false, describe: 'Progress lines on stderr even when it is not a terminal' },
+  'no-wait': {
+    type: 'boolean',
+    default: false,
+    describe: 'If another memcompare run is measuring on this host, fail (exit 2) instead of waiting',
+  },
+  'no-lock': { type: 'boolean', default: false, describe: 'Measure without the host lock (runs on one host lower each other’s PSS)' },
+} as const satisfies Record<string, FlagSpec>;
+
+export const REPORT_FLAGS = {
+  format: {
+    alias: 'f',
+    type: 'string',
+    default: 'markdown',
+    describe: 'markdown, json, table, csv, gab (github-action-benchmark), bmf (Bencher)',
+  },
+  out: { alias: 'o', type: 'string', nargs: 1, describe: 'Output file (default or -: stdout); charts go beside it' },
+} as const satisfies Record<string, FlagSpec>;
+
+export const CHECK_FLAGS = {
+  baseline: { alias: 'b', type: 'string', describe: 'Results to compare against (e.g. reports/baseline.json)' },
+  metric: { alias: 'm', type: 'string', describe: 'pss, uss, rss; comma-separated (default pss)' },
+  scope: { type: 'string', describe: 'worker, master, total; comma-separated (default all three)' },
+  limit: { type: 'number', describe: 'Relative limit in percent (default 5)' },
+  floor: { type: 'string', describe: 'Absolute floor, e.g. 2MiB (default 2MiB)' },
+  alpha: { type: 'number', describe: "Significance level of Welch's t-test over the runs (default 0.05)" },
+  summary: { type: 'string', describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)' },
+  json: { type: 'boolean', default: false, describe: 'Print the verdicts as JSON on stdout (the table goes to stderr)' },
+} as const satisfies Record<string, FlagSpec>;
+
+type Value<F> = F extends { type: 'boolean' }
+  ? boolean
+  : F extends { array: true }
+    ? string[]
+    : F extends { type: 'number' }
+      ? number | undefined
+      : F extends { default: string }
+        ? string
+        : string | undefined;
+
+/** The typed values of a flag table, keyed by camelCase names. */
+export type FlagValues<T> = { [K in keyof T as CamelCase<K & string>]: Value<T[K]> };
+type CamelCase<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<CamelCase<B>>}` : S;
+
+const camel = (k: string) => k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+/** Reads a table's flags out of yargs's parsed arguments. */
+export function flagValues<T extends Record<string, FlagSpec>>(table: T, args: Record<string, unknown>): FlagValues<T> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(table)) out[camel(key)] = args[key];
+  return out as FlagValues<T>;
+}
