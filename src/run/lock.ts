@@ -32,10 +32,13 @@ function hold(file: string, wait: boolean): ChildProcess {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   child.on('error', () => {});
-  child.unref();
-  (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   return child;
+}
+
+/** Once the lock is held, the holder must not keep memcompare alive. */
+function detach(child: ChildProcess): void {
+  child.unref();
+  for (const s of [child.stdout, child.stdin]) (s as unknown as { unref?: () => void } | null)?.unref?.();
 }
 
 function acquired(child: ChildProcess, signal?: AbortSignal): Promise<boolean> {
@@ -76,6 +79,7 @@ export async function acquireHostLock(o: { wait: boolean; say: (line: string) =>
       throw new MemcompareError('LOCKED', `host lock ${file}: could not be taken; pass --no-lock to measure anyway`);
     }
   }
+  detach(child);
   // Closing the pipe ends the `cat` that holds the lock (killing flock would leave its child holding it).
   return { release: () => child.stdin?.destroy() };
 }

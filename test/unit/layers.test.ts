@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from '../helpers.js';
+
+const SRC = join(ROOT, 'src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Every relative import of every file of src/, as [importer, imported], paths relative to src/. */
+function importGraph(): [string, string][] {
+  const edges: [string, string][] = [];
+  for (const file of files(SRC)) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+      const target = resolve(dirname(file), (m[1] as string).replace(/\.js$/, '.ts'));
+      edges.push([relative(SRC, file), relative(SRC, target)]);
+    }
+  }
+  return edges;
+}
+
+const layer = (path: string): string => (path.includes('/') ? (path.split('/')[0] as string) : path.replace(/\.ts$/, ''));
+
+/** Who may import whom: scenario → run → results ← render / export / check; proc and the roots at the bottom. */
+const FORBIDDEN: Record<string, string[]> = {
+  results: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'servers', 'cli', 'snapshot'],
+  proc: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'servers', 'results', 'cli'],
+  render: ['run', 'export', 'check', 'commands', 'cli'],
+  export: ['run', 'check', 'commands', 'cli'],
+  check: ['run', 'export', 'commands', 'cli'],
+  run: ['render', 'export', 'check', 'commands', 'cli'],
+  scenario: ['run', 'render', 'export', 'check', 'commands', 'cli'],
+  servers: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'cli'],
+};
+
+export function violations(edges: [string, string][]): string[] {
+  return edges.filter(([from, to]) => FORBIDDEN[layer(from)]?.includes(layer(to))).map(([from, to]) => `${from} imports ${to}`);
+}
+
+describe('dependencies point one way', () => {
+  it('the import graph is what the README says (results/ at the bottom; nothing reaches back up)', () => {
+    const edges = importGraph();
+    assert.ok(edges.length > 50, `read ${edges.length} imports`);
+    assert.deepEqual(violations(edges), []);
+  });
+  it('the check fails when results/ imports run/', () => {
+    assert.deepEqual(violations([['results/aggregate.ts', 'run/engine.ts']]), ['results/aggregate.ts imports run/engine.ts']);
+  });
+  it('no private API (an identifier starting with _ on an object) in bin/ or src/', () => {
+    const offenders: string[] = [];
+    for (const file of [...files(SRC), join(ROOT, 'bin', 'memcompare.cjs')]) {
+      for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+        if (/\.\s*_[A-Za-z]\w*/.test(line.replace(/'[^']*'|"[^"]*"|`[^`]*`/g, ''))) offenders.push(`${relative(ROOT, file)}:${i + 1}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+});

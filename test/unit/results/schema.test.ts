@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resultsSchema, schemaProblem } from '../../../src/results/file.js';
+import type { ResultsDocument } from '../../../src/results/types.js';
+import { makeResults } from '../../results-fixture.js';
+
+/** Every property required, all the way down: a document of this type holds every field the types declare. */
+type DeepRequired<T> = T extends (infer U)[]
+  ? DeepRequired<U>[]
+  : T extends object
+    ? { [K in keyof T]-?: DeepRequired<NonNullable<T[K]>> }
+    : T;
+
+/** A results document with every optional field present; the compiler refuses it if the types gain a field. */
+function fullDocument(): DeepRequired<ResultsDocument> {
+  const doc = makeResults({ runs: 2 });
+  for (const v of doc.variants) {
+    for (const r of v.runs) {
+      r.workerCount = { count: 2, source: 'command' };
+      r.warmup.topUp = { rounds: 1, requests: 30, statusCodes: { '200': 30 }, errors: 0 };
+      r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
+    }
+  }
+  doc.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: 'lazy', run: 1 });
+  doc.incompleteReason = 'interrupted';
+  doc.scenario.file = '/tmp/s.json';
+  doc.scenario.warmup.workerPidHeader = 'X-Worker-Pid';
+  return doc as DeepRequired<ResultsDocument>;
+}
+
+type Schema = { type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; required?: string[] };
+
+/** Walks the schema and a document together; returns the paths where one has a property the other lacks. */
+function disagreements(schema: Schema, value: unknown, path: string, out: string[]): string[] {
+  if (Array.isArray(value)) {
+    if (schema.items) for (const [i, item] of value.entries()) disagreements(schema.items, item, `${path}[${i}]`, out);
+    return out;
+  }
+  if (value === null || typeof value !== 'object' || !schema.properties) return out;
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) if (!(key in schema.properties)) out.push(`${path}.${key}: in the types, not in the schema`);
+  for (const [key, sub] of Object.entries(schema.properties)) {
+    if (!(key in obj)) out.push(`${path}.${key}: in the schema, not in the types`);
+    else disagreements(sub, obj[key], `${path}.${key}`, out);
+  }
+  return out;
+}
+
+describe('the results types and the JSON Schema agree', () => {
+  it('a document with every field of the types is valid against the schema', () => {
+    assert.equal(schemaProblem(fullDocument()), undefined);
+  });
+  it('every property of the types is in the schema, and every property of the schema in the types', () => {
+    const found = disagreements(resultsSchema() as Schema, fullDocument(), '(document)', []).map((d) => d.replace(/\[\d+\]/g, '[]'));
+    assert.deepEqual([...new Set(found)], []);
+  });
+});
