@@ -1,4 +1,5 @@
-/** Welch's t-test and the Student t distribution, for the CI gate. */
+/** Welch's t-test for the CI gate; the Student t distribution is jStat's. */
+import { createRequire } from 'node:module';
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 function variance(xs: readonly number[]): number {
@@ -7,59 +8,13 @@ function variance(xs: readonly number[]): number {
   return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1);
 }
 
-function logGamma(x: number): number {
-  // Lanczos approximation (g = 7, n = 9).
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const y = x - 1;
-  let a = c[0] as number;
-  const t = y + 7.5;
-  for (let i = 1; i < 9; i++) a += (c[i] as number) / (y + i);
-  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
-}
+type JStat = { jStat: { studentt: { cdf(t: number, df: number): number } } };
+let jstat: JStat | undefined;
 
-/** Continued fraction for the incomplete beta function (modified Lentz). */
-function betaCf(a: number, b: number, x: number): number {
-  const tiny = 1e-300;
-  let c = 1;
-  let d = 1 - ((a + b) * x) / (a + 1);
-  d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
-  let h = d;
-  for (let m = 1; m <= 300; m++) {
-    const m2 = 2 * m;
-    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
-    d = 1 + aa * d;
-    d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
-    c = 1 + aa / c;
-    c = Math.abs(c) < tiny ? tiny : c;
-    h *= d * c;
-    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
-    d = 1 + aa * d;
-    d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
-    c = 1 + aa / c;
-    c = Math.abs(c) < tiny ? tiny : c;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-12) break;
-  }
-  return h;
-}
-
-/** Regularized incomplete beta I_x(a, b). */
-export function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  return x < (a + 1) / (a + b + 2) ? (front * betaCf(a, b, x)) / a : 1 - (front * betaCf(b, a, 1 - x)) / b;
-}
-
-/** P(T > t) for Student's t with df degrees of freedom. */
+/** P(T > t) for Student's t with df degrees of freedom (jStat's distribution). */
 export function studentTUpper(t: number, df: number): number {
-  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
-  return t >= 0 ? tail : 1 - tail;
+  jstat ??= createRequire(import.meta.url)('jstat') as JStat;
+  return 1 - jstat.jStat.studentt.cdf(t, df);
 }
 
 export interface WelchResult {

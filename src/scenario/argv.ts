@@ -1,6 +1,10 @@
 import { MemcompareError } from '../errors.js';
 
 /**
+ * Kept by hand, not shell-quote: measured, shell-quote accepts an unterminated quote silently, drops
+ * the trailing backslash, and rewrites `${X}y` as `$Xy` when told not to expand variables; a test
+ * compares this splitter with Python's shlex on 1,000 generated inputs (test/unit/fuzz.test.ts).
+ *
  * Splits a command string into an argument vector the way a POSIX shell splits words (quotes and
  * backslashes), without running a shell: no expansion, no pipes. Placeholders are filled later,
  * inside single arguments, so a value can never add an argument.
@@ -26,7 +30,9 @@ export function splitCommand(command: string, flag = '--command'): string[] {
     if (ch === "'" || ch === '"') {
       quote = ch;
       inWord = true;
-    } else if (ch === '\\' && i + 1 < command.length) {
+    } else if (ch === '\\') {
+      if (i + 1 >= command.length)
+        throw new MemcompareError('BAD_ARGUMENT', `${flag} ${JSON.stringify(command)}: ends in a backslash; remove it or escape it (\\\\)`);
       cur += command.charAt(++i);
       inWord = true;
     } else if (/\s/.test(ch)) {
