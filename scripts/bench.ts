@@ -7,7 +7,7 @@
  * Prints a table and writes reports/bench.json. Exit code 0 always: it reports, it does not gate.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMs } from '../src/clock.js';
 import { median } from '../src/results/aggregate.js';
@@ -106,6 +106,60 @@ async function perProcess(): Promise<void> {
   }
 }
 
+/** Marginal cost of one more process in `snapshot --pid M --tree` (its table included) against `cat` of the same rollups. */
+async function marginalPerProcess(): Promise<void> {
+  const big = await startGunicorn({ preload: true, workers: 16 });
+  const small = await startGunicorn({ preload: true, workers: 1 });
+  try {
+    const files = (pid: number) => takeSnapshot({ pids: [pid], tree: true }).processes.map((p) => `/proc/${p.pid}/smaps_rollup`);
+    const bigFiles = files(big.server.pid);
+    const smallFiles = files(small.server.pid);
+    const ours: [number[], number[]] = [[], []];
+    const cat: [number[], number[]] = [[], []];
+    for (let i = 0; i < 30; i++) {
+      ours[0].push(timeCommand([process.execPath, BIN, 'snapshot', '--pid', String(big.server.pid), '--tree']));
+      ours[1].push(timeCommand([process.execPath, BIN, 'snapshot', '--pid', String(small.server.pid), '--tree']));
+      cat[0].push(timeCommand(['cat', ...bigFiles]));
+      cat[1].push(timeCommand(['cat', ...smallFiles]));
+    }
+    const extra = bigFiles.length - smallFiles.length;
+    const oursPer = (median(ours[0]) - median(ours[1])) / extra;
+    const catPer = (median(cat[0]) - median(cat[1])) / extra;
+    rows.push({
+      name: 'snapshot --tree per extra process / cat of its rollup',
+      value: oursPer / catPer,
+      unit: 'x',
+      target: '<= 1.5',
+      pass: oursPer / catPer <= 1.5,
+      detail: `${(oursPer * 1000).toFixed(0)} µs vs ${(catPer * 1000).toFixed(0)} µs per process (${bigFiles.length} against ${smallFiles.length} processes, medians of 30)`,
+    });
+  } finally {
+    await big.stop();
+    await small.stop();
+  }
+}
+
+/** `run` against the careful hand script (waits for every worker and a steady PSS): the anchor, goal <= 0.9x. */
+function runVsCareful(): void {
+  const careful = '/work/shared/bench/article-careful.sh';
+  if (!existsSync(careful)) return;
+  const ours: number[] = [];
+  const script: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    script.push(timeCommand(['bash', careful, join(ROOT, 'scenarios', 'apps', 'numpy-matplotlib'), 'wsgi:application', '18765']));
+    ours.push(timeCommand([process.execPath, BIN, 'run', 'preload-vs-nopreload', '--runs', '1', '-q', '--no-lock']));
+  }
+  const ratio = median(ours) / median(script);
+  rows.push({
+    name: 'run --runs 1 / careful hand script',
+    value: ratio,
+    unit: 'x',
+    target: '<= 0.9',
+    pass: ratio <= 0.9,
+    detail: `medians of 3 interleaved: ${(median(ours) / 1000).toFixed(2)} s vs ${(median(script) / 1000).toFixed(2)} s`,
+  });
+}
+
 function runVsScript(): void {
   const ours: number[] = [];
   const script: number[] = [];
@@ -126,6 +180,8 @@ function runVsScript(): void {
 
 await coldStart();
 await perProcess();
+await marginalPerProcess();
+runVsCareful();
 runVsScript();
 const width = Math.max(...rows.map((r) => r.name.length));
 for (const r of rows) {

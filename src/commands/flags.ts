@@ -81,6 +81,10 @@ const camel = (k: string) => k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase
 /** Reads a table's flags out of yargs's parsed arguments. */
 export function flagValues<T extends Record<string, FlagSpec>>(table: T, args: Record<string, unknown>): FlagValues<T> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(table)) out[camel(key)] = args[key];
+  for (const [key, spec] of Object.entries(table)) {
+    // A single-valued flag given twice: the last one counts (yargs would hand over an array).
+    const v = args[key];
+    out[camel(key)] = !spec.array && Array.isArray(v) ? v.at(-1) : v;
+  }
   return out as FlagValues<T>;
 }

@@ -45,6 +45,9 @@ export async function findEscapees(
       const joined = args.join(' ');
       return joined.includes(program) && (argv.length < 2 || joined.includes(last));
     });
+    // No process of the launched program in another session for a second: nothing escaped. (A
+    // daemonizing child calls setsid() just after its parent exits: give it that moment.)
+    if (candidates.length === 0 && clock.now() > deadline - waitMs + 1000) return [];
     const holder = portOwner(port);
     if (holder !== undefined && candidates.includes(holder)) {
       const set = new Set(candidates);

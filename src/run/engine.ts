@@ -103,7 +103,9 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
     } catch (error) {
       // A server that daemonized: its launched process exited (or lost the port to a process outside its
       // tree) and its master went on in a session of its own. The port was free before the launch.
-      if (error instanceof MemcompareError && (error.code === 'SERVER_DIED' || error.code === 'PORT_TAKEN')) {
+      // (A daemonizing parent exits 0; a server that failed exits otherwise and is reported at once.)
+      const exitedOk = server.child.exitCode === 0 || (error instanceof MemcompareError && error.code === 'PORT_TAKEN');
+      if (exitedOk && error instanceof MemcompareError && (error.code === 'SERVER_DIED' || error.code === 'PORT_TAKEN')) {
         const escaped = await findEscapees(argv, before, port);
         if (escaped.length > 0) throw daemonizedError(argv, await stopEscapees(escaped, adapter));
       }

@@ -35,7 +35,7 @@ function measure(name: string, allocMib: number): string {
   return out;
 }
 
-describe('memcompare check on real runs', () => {
+describe('memcompare check on real runs', { timeout: 300_000 }, () => {
   const unchanged: string[] = [];
   let regressed = '';
   before(() => {

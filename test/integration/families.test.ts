@@ -8,7 +8,7 @@ import { cli, isAlive } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-families-'));
 
-describe('every shipped scenario of the other server families runs for real', () => {
+describe('every shipped scenario of the other server families runs for real', { timeout: 300_000 }, () => {
   for (const [scenario, family] of [
     ['uwsgi-lazy-apps-vs-preload', 'uwsgi'],
     ['puma-preload', 'puma'],

@@ -61,7 +61,7 @@ function watch(args: string[], act?: (line: string, stderr: string) => void): Pr
   });
 }
 
-describe('the server dies during boot: exit 3 within 2 s, quoting its last output', () => {
+describe('the server dies during boot: exit 3 within 2 s, quoting its last output', { timeout: 300_000 }, () => {
   const cases: Array<[string, string, RegExp]> = [
     ['an import error in the app', 'gunicorn -b 127.0.0.1:{port} -w 2 no_such_module:application', /No module named 'no_such_module'/],
     ['a bad flag', 'gunicorn --no-such-flag -b 127.0.0.1:{port} -w 2 app:application', /unrecognized arguments: --no-such-flag/],
@@ -74,14 +74,17 @@ describe('the server dies during boot: exit 3 within 2 s, quoting its last outpu
       assert.match(o.stderr, /memcompare: --command ".*": the server exited during boot; its last output is below/);
       assert.match(o.stderr, quoted);
       assert.doesNotMatch(o.stderr, /\n\s+at /);
-      if (o.deathAt !== undefined)
+      // A missing binary never has a pid; every other case must have been seen dying, and quickly.
+      if (name !== 'a missing binary') {
+        assert.ok(o.deathAt !== undefined, 'the launched pid was never seen');
         assert.ok(o.exitAt - o.deathAt < 2000, `exited ${Math.round(o.exitAt - o.deathAt)} ms after the server died`);
+      }
       for (const port of o.ports) assert.deepEqual(onPort(port), []);
     });
   }
 });
 
-describe('a port already taken by another process', () => {
+describe('a port already taken by another process', { timeout: 300_000 }, () => {
   it('is refused naming that pid; the foreign server is never warmed or measured', async () => {
     let connections = 0;
     const foreign = createServer((s) => {
@@ -118,7 +121,7 @@ describe('a port already taken by another process', () => {
   });
 });
 
-describe('a worker killed mid-run', () => {
+describe('a worker killed mid-run', { timeout: 300_000 }, () => {
   for (const stage of ['warming up', 'settling']) {
     it(`while ${stage}: the server replaces it; the new worker is warmed and measured, and it says so`, async () => {
       const file = join(tmp, `killed-${stage.replace(' ', '-')}.json`);
@@ -171,7 +174,7 @@ describe('a worker killed mid-run', () => {
   }
 });
 
-describe('mismatches a user can make', () => {
+describe('mismatches a user can make', { timeout: 300_000 }, () => {
   it('more workers than --workers: exit 2 naming both numbers', () => {
     const r = cli([
       'run',
@@ -210,7 +213,7 @@ describe('mismatches a user can make', () => {
   });
 });
 
-describe('a server that ignores its stop signal', () => {
+describe('a server that ignores its stop signal', { timeout: 300_000 }, () => {
   it('is killed with SIGKILL after the bounded wait; nothing is left', async () => {
     const o = await watch([
       'run',
@@ -230,7 +233,7 @@ describe('a server that ignores its stop signal', () => {
   });
 });
 
-describe('uWSGI, whose TERM means reload', () => {
+describe('uWSGI, whose TERM means reload', { timeout: 300_000 }, () => {
   it('is stopped with INT, without force, and nothing is left', async () => {
     const o = await watch([
       'run',
@@ -251,7 +254,7 @@ describe('uWSGI, whose TERM means reload', () => {
   });
 });
 
-describe('an output path that cannot be written', () => {
+describe('an output path that cannot be written', { timeout: 300_000 }, () => {
   for (const [what, path] of [
     ['a read-only place', '/proc/memcompare.json'],
     ['a missing folder', join(tmp, 'no', 'such', 'dir', 'r.json')],

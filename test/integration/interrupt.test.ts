@@ -64,7 +64,7 @@ const moments: Array<[string, RegExp, number]> = [
   ['during the second variant', /\[preload 1\/2\] booting pid/, 1],
 ];
 
-describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kept', () => {
+describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kept', { timeout: 300_000 }, () => {
   for (const [name, when, nth] of moments) {
     it(name, async () => {
       const file = join(tmp, `${name.replaceAll(' ', '-')}.json`);
@@ -94,7 +94,7 @@ describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kep
   });
 });
 
-describe('memcompare itself killed with SIGKILL (no handler runs)', () => {
+describe('memcompare itself killed with SIGKILL (no handler runs)', { timeout: 300_000 }, () => {
   for (const when of [/warming up/, /settling/]) {
     it(`at ${when.source}: its guard kills the whole server within 2 s`, async () => {
       const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', '1', '--progress']);

@@ -13,7 +13,7 @@ function allPids(doc: ResultsDocument): number[] {
   return doc.variants.flatMap((v) => v.runs.flatMap((r) => [r.masterPid, ...r.processes.map((p) => p.pid)]));
 }
 
-describe('memcompare run preload-vs-nopreload (real gunicorn, numpy, matplotlib, autocannon)', () => {
+describe('memcompare run preload-vs-nopreload (real gunicorn, numpy, matplotlib, autocannon)', { timeout: 300_000 }, () => {
   const file = join(tmp, 'seed.json');
   const md = join(tmp, 'seed.md');
   const r = cli(['run', 'preload-vs-nopreload', '--runs', '3', '--json', file, '--markdown', md]);
@@ -80,7 +80,7 @@ describe('memcompare run preload-vs-nopreload (real gunicorn, numpy, matplotlib,
   });
 });
 
-describe('memcompare run --command (ad hoc, an app it has not seen)', () => {
+describe('memcompare run --command (ad hoc, an app it has not seen)', { timeout: 300_000 }, () => {
   it('compares two commands by name and stops everything', () => {
     const file = join(tmp, 'adhoc.json');
     const app = join(FIXTURES, 'apps', 'alloc');
@@ -117,7 +117,7 @@ describe('memcompare run --command (ad hoc, an app it has not seen)', () => {
   });
 });
 
-describe('an app that does not say which worker answered', () => {
+describe('an app that does not say which worker answered', { timeout: 300_000 }, () => {
   const app = join(FIXTURES, 'apps', 'alloc');
   const warmupOf = (command: string, workers: number) => {
     const file = join(tmp, `nopid-${workers}.json`);
@@ -137,17 +137,15 @@ describe('an app that does not say which worker answered', () => {
   });
   it('threaded workers (one may accept many): proof only when each took one, else CPU time, said so', () => {
     const { run } = warmupOf('env NO_PID_HEADER=1 gunicorn -b 127.0.0.1:{port} -w {workers} --threads 4 app:application', 3);
-    if (run.warmup.trafficEvidence === 'connection') {
-      assert.deepEqual(run.warmup.idleWorkers, []);
-      assert.equal(run.warmup.topUp?.requests, 3);
-    } else {
-      assert.equal(run.warmup.trafficEvidence, 'cpu-time');
-      assert.equal(run.warmup.topUp, undefined);
-    }
+    // Either outcome is honest, but in both every worker must have served (by proof or by CPU time),
+    // and the evidence must say which it was.
+    assert.deepEqual(run.warmup.idleWorkers, []);
+    assert.ok(['connection', 'cpu-time'].includes(run.warmup.trafficEvidence), run.warmup.trafficEvidence);
+    assert.equal(run.warmup.topUp?.requests, run.warmup.trafficEvidence === 'connection' ? 3 : undefined);
   });
 });
 
-describe('run --json -', () => {
+describe('run --json -', { timeout: 300_000 }, () => {
   it('prints only the results document on stdout; the tables go to stderr', () => {
     const r = cli([
       'run',
@@ -169,7 +167,7 @@ describe('run --json -', () => {
   });
 });
 
-describe('copy-on-write erosion (preload-gc-freeze)', () => {
+describe('copy-on-write erosion (preload-gc-freeze)', { timeout: 300_000 }, () => {
   it('after 5,000 caching requests, gc.freeze() before fork keeps workers lighter; no Node warning', () => {
     const file = join(tmp, 'gc-freeze.json');
     const r = cli(['run', 'preload-gc-freeze', '--runs', '1', '--workers', '3', '--json', file]);

@@ -60,7 +60,7 @@ function ourSnapshot(master: number): Snapshot {
 const mappings = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n').length;
 
 for (const preload of [false, true]) {
-  describe(`snapshot agrees with smem on a real gunicorn tree (${preload ? 'preload' : 'no preload'})`, () => {
+  describe(`snapshot agrees with smem on a real gunicorn tree (${preload ? 'preload' : 'no preload'})`, { timeout: 300_000 }, () => {
     let srv: TestServer;
     before(async () => {
       srv = await startGunicorn({ preload });
@@ -154,7 +154,7 @@ for (const preload of [false, true]) {
   });
 }
 
-describe('snapshot of everything', () => {
+describe('snapshot of everything', { timeout: 300_000 }, () => {
   it('never lists memcompare itself, and reports skipped pids with reasons', async () => {
     const child = cliAsync(['snapshot', '--json', '--match', 'memcompare|node']);
     let out = '';
