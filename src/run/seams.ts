@@ -55,8 +55,10 @@ export const realProc: ProcView = {
     const inodes = listeningInodes(port);
     if (inodes.size === 0) return { kind: 'none' };
     if (socketOwner(inodes, tree) !== undefined) return { kind: 'ours' };
+    // A listening socket nobody visible holds is one being opened or closed (a dying master): not foreign.
     const pid = portOwner(port);
-    return pid !== undefined && tree.includes(pid) ? { kind: 'ours' } : { kind: 'foreign', pid };
+    if (pid === undefined) return { kind: 'none' };
+    return tree.includes(pid) ? { kind: 'ours' } : { kind: 'foreign', pid };
   },
   probe,
 };
