@@ -91,3 +91,14 @@ export function readProcess(pid: number, procRoot = '/proc', accept?: ProcessFil
     return skip(pid, reasonFor(errno), `${errno} at ${step}`);
   }
 }
+
+/** A process's argument vector from /proc/<pid>/cmdline; undefined once it is gone or unreadable. */
+export function readArgv(pid: number, procRoot = '/proc'): string[] | undefined {
+  try {
+    return readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
+  } catch {
+    return undefined;
+  }
+}

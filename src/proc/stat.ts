@@ -5,8 +5,7 @@ export interface ProcStat {
   /** Scheduler state letter: R running, S sleeping, D disk sleep, Z zombie, … */
   state: string;
   ppid: number;
-  /** Process group and session: a daemonizing server leaves memcompare's. */
-  pgrp: number;
+  /** Session: a daemonizing server leaves memcompare's. */
   session: number;
 }
 
@@ -20,7 +19,7 @@ export function parseStat(text: string): ProcStat | undefined {
   const f = text.slice(close + 2).split(' ');
   const ppid = Number(f[1]);
   if (f[0] === undefined || f[0] === '' || !Number.isFinite(ppid)) return undefined;
-  return { state: f[0], ppid, pgrp: Number(f[2]), session: Number(f[3]) };
+  return { state: f[0], ppid, session: Number(f[3]) };
 }
 
 export function readStat(pid: number, procRoot = '/proc'): ProcStat | undefined {

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { ppidOf, readStat } from './stat.js';
+import { readStat } from './stat.js';
 
 /** Every numeric entry of /proc. */
 export function listPids(procRoot = '/proc'): number[] {
@@ -76,5 +76,3 @@ export function withDescendants(roots: number[], procRoot = '/proc'): number[] {
   }
   return order;
 }
-
-export { ppidOf };

@@ -1,21 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Clock, realClock } from '../clock.js';
 import { MemcompareError } from '../errors.js';
+import { readArgv } from '../proc/process.js';
 import { portOwner } from '../proc/sockets.js';
 import { isAlive, readStat } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
 import type { ServerAdapter } from '../servers/adapters.js';
-
-function cmdline(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      .split('\0')
-      .filter((a) => a !== '');
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Processes the launched command left behind when it daemonized (gunicorn --daemon, uWSGI
@@ -40,7 +30,7 @@ export async function findEscapees(
       if (before.has(pid) || pid === process.pid) return false;
       const stat = readStat(pid);
       if (!stat || stat.session === mySession) return false;
-      const args = cmdline(pid);
+      const args = readArgv(pid);
       if (!args) return false;
       const joined = args.join(' ');
       return joined.includes(program) && (argv.length < 2 || joined.includes(last));

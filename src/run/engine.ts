@@ -2,7 +2,7 @@ import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { hostInfo } from '../host.js';
 import { foreignSharers } from '../proc/sharers.js';
-import { listPids, withDescendants } from '../proc/tree.js';
+import { listPids } from '../proc/tree.js';
 import { compareVariants, summarizeVariant } from '../results/aggregate.js';
 import {
   type HostInfo,
@@ -148,7 +148,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       skipped: sample.snapshot.skipped,
       expectedWorkers: workerCount,
       replacedWorkers: replaced,
-      foreignSharers: foreignSharers(server.pid, new Set(withDescendants([server.pid]))),
+      foreignSharers: foreignSharers(server.pid, new Set(sample.processes.map((p) => p.pid))),
     });
     const pssMib = (sample.snapshot.totals.pssBytes / 1048576).toFixed(1);
     say(`${tag} measured total PSS ${pssMib} MiB; stopping`);

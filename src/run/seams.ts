@@ -1,6 +1,6 @@
-import { listeningInodes, portOwner, socketOwner } from '../proc/sockets.js';
+import { listeningInodes, socketOwner } from '../proc/sockets.js';
 import { type CpuState, cpuState } from '../proc/stat.js';
-import { withDescendants } from '../proc/tree.js';
+import { listPids, withDescendants } from '../proc/tree.js';
 import type { WarmupSettings } from '../results/types.js';
 import { type ProbeResult, probe } from './http-probe.js';
 import type { ReachResult } from './reach.js';
@@ -56,7 +56,7 @@ export const realProc: ProcView = {
     if (inodes.size === 0) return { kind: 'none' };
     if (socketOwner(inodes, tree) !== undefined) return { kind: 'ours' };
     // A listening socket nobody visible holds is one being opened or closed (a dying master): not foreign.
-    const pid = portOwner(port);
+    const pid = socketOwner(inodes, listPids());
     if (pid === undefined) return { kind: 'none' };
     return tree.includes(pid) ? { kind: 'ours' } : { kind: 'foreign', pid };
   },

@@ -25,25 +25,14 @@ function running(text: string): string[] {
   }
 }
 
+/** `memcompare run --command C` on the grow app, one run, with extra arguments. */
+const runGrow = (command: string, extra: string[] = [], timeoutMs = 60_000) =>
+  cli(['run', '--command', command, '--cwd', join(FIXTURES, 'apps', 'grow'), '--runs', '1', ...extra], { timeoutMs });
+
 describe('your own server, ad hoc, without --workers', { timeout: 240_000 }, () => {
   it('gunicorn -w 3: the count comes from the command; memory that grows after the first response is waited for', () => {
     const file = join(tmp, 'grow.json');
-    const r = cli(
-      [
-        'run',
-        '--command',
-        'gunicorn -b 127.0.0.1:{port} -w 3 app:app',
-        '--cwd',
-        join(FIXTURES, 'apps', 'grow'),
-        '--runs',
-        '1',
-        '--json',
-        file,
-      ],
-      {
-        timeoutMs: 120_000,
-      },
-    );
+    const r = runGrow('gunicorn -b 127.0.0.1:{port} -w 3 app:app', ['--json', file], 120_000);
     assert.equal(r.status, 0, r.stderr);
     const doc = readResults(file);
     const run = doc.variants[0]?.runs[0];
@@ -72,22 +61,7 @@ describe('your own server, ad hoc, without --workers', { timeout: 240_000 }, () 
 
   it('a declared count that is never reached fails within seconds, naming both counts', () => {
     const started = Date.now();
-    const r = cli(
-      [
-        'run',
-        '--command',
-        'gunicorn -b 127.0.0.1:{port} -w 2 app:app',
-        '--workers',
-        '4',
-        '--cwd',
-        join(FIXTURES, 'apps', 'grow'),
-        '--runs',
-        '1',
-      ],
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    const r = runGrow('gunicorn -b 127.0.0.1:{port} -w 2 app:app', ['--workers', '4']);
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /runs 2 workers.*not 4.*--workers 2/);
     assert.ok(Date.now() - started < 30_000);
@@ -96,20 +70,7 @@ describe('your own server, ad hoc, without --workers', { timeout: 240_000 }, () 
 
   it('a daemonizing server (gunicorn --daemon) is named, stopped, and nothing is left running', () => {
     const marker = `--name=mc-daemon-${process.pid}`;
-    const r = cli(
-      [
-        'run',
-        '--command',
-        `gunicorn -b 127.0.0.1:{port} -w 2 --daemon ${marker} app:app`,
-        '--cwd',
-        join(FIXTURES, 'apps', 'grow'),
-        '--runs',
-        '1',
-      ],
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    const r = runGrow(`gunicorn -b 127.0.0.1:{port} -w 2 --daemon ${marker} app:app`);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /daemonized.*foreground.*--daemon/);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
