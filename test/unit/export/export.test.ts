@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
 import MarkdownIt from 'markdown-it';
-import { EXPORTERS } from '../../src/export/index.js';
-import { schemaProblem } from '../../src/results/file.js';
-import { makeResults } from '../results-fixture.js';
+import { EXPORTERS } from '../../../src/export/index.js';
+import { schemaProblem } from '../../../src/results/file.js';
+import { makeResults } from '../../results-fixture.js';
 
 const doc = makeResults();
 const render = (format: string) => (EXPORTERS[format] as NonNullable<(typeof EXPORTERS)[string]>).render(doc, { assetPrefix: 'report' });

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { listScenarioFiles, loadScenario, validateScenario } from '../../src/scenario/scenario.js';
+import { listScenarioFiles, loadScenario, validateScenario } from '../../../src/scenario/scenario.js';
 
 const base = mkdtempSync(join(tmpdir(), 'memcompare-scenario-'));
 const good = {

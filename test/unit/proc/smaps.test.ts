@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { deriveAmounts, formatCmdline, parseRollup, parseStatus, sumSmaps } from '../../src/proc/smaps.js';
-import { FIXTURES } from '../helpers.js';
+import { deriveAmounts, formatCmdline, parseRollup, parseStatus, sumSmaps } from '../../../src/proc/smaps.js';
+import { FIXTURES } from '../../helpers.js';
 
 const rollup = readFileSync(join(FIXTURES, 'proc', '100', 'smaps_rollup'), 'utf8');
 const smaps = readFileSync(join(FIXTURES, 'proc', '200', 'smaps'), 'utf8');

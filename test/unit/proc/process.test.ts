@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readProcess } from '../../src/proc/process.js';
-import { takeSnapshot } from '../../src/snapshot.js';
-import { FIXTURES } from '../helpers.js';
+import { readProcess } from '../../../src/proc/process.js';
+import { takeSnapshot } from '../../../src/snapshot.js';
+import { FIXTURES } from '../../helpers.js';
 
 const PROC = join(FIXTURES, 'proc');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { pyFixed1, smemUnits } from '../../src/render/units.js';
+import { pyFixed1, smemUnits } from '../../../src/render/units.js';
 
 describe('smemUnits (smem -k)', () => {
   it('prints like smem', () => {

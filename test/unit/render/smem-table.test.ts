@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseColumns, renderSmemTable, type TableProcess } from '../../src/render/smem-table.js';
+import { parseColumns, renderSmemTable, type TableProcess } from '../../../src/render/smem-table.js';
 
 function proc(
   pid: number,

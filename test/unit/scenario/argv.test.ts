@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { splitCommand } from '../../src/scenario/argv.js';
-import { expandCommand } from '../../src/scenario/scenario.js';
+import { splitCommand } from '../../../src/scenario/argv.js';
+import { expandCommand } from '../../../src/scenario/scenario.js';
 
 describe('splitCommand', () => {
   it('splits words like a shell, without running one', () => {
