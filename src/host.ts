@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import type { HostInfo } from './results/types.js';
+import { basename } from 'node:path';
+import type { HostInfo, SoftwareInfo } from './results/types.js';
 
 function versionOf(argv: string[]): Promise<string> {
   if (argv.length === 0) return Promise.resolve('unknown');
@@ -25,4 +26,57 @@ export async function hostInfo(serverVersionCommand: string[]): Promise<HostInfo
     node: process.version,
     server,
   };
+}
+
+// Packages whose versions move a server's memory: web frameworks, servers, numeric libraries.
+const PYTHON_PACKAGES = [
+  'gunicorn',
+  'uWSGI',
+  'Django',
+  'Flask',
+  'fastapi',
+  'starlette',
+  'uvicorn',
+  'gevent',
+  'eventlet',
+  'numpy',
+  'pandas',
+  'scipy',
+  'matplotlib',
+  'SQLAlchemy',
+  'celery',
+];
+const PYTHON_PROBE = `import json, sys
+from importlib import metadata
+v = {}
+for n in ${JSON.stringify(PYTHON_PACKAGES)}:
+    try:
+        v[n.lower()] = metadata.version(n)
+    except Exception:
+        pass
+print(json.dumps({"interpreter": "Python " + sys.version.split()[0], "packages": v}))`;
+const RUBY_PROBE = `require "json"; v = {}; %w[puma unicorn rack rails sinatra].each { |g| begin; v[g] = Gem::Specification.find_by_name(g).version.to_s; rescue Exception; end }; puts JSON.dump(interpreter: "ruby " + RUBY_VERSION, packages: v)`;
+
+function run(argv: string[]): Promise<string> {
+  return new Promise((resolveRun) => {
+    execFile(argv[0] as string, argv.slice(1), { timeout: 15_000 }, (error, stdout) => resolveRun(error ? '' : stdout.trim()));
+  });
+}
+
+/**
+ * The interpreter a server runs on (the master's executable) and the versions of the main packages
+ * it can import: a baseline made with other versions is not comparable (\`check\` refuses it).
+ */
+export async function softwareInfo(exe: string | undefined): Promise<SoftwareInfo> {
+  const name = exe ? basename(exe) : '';
+  let text = '';
+  if (/^python/.test(name)) text = await run([exe as string, '-c', PYTHON_PROBE]);
+  else if (/^ruby/.test(name)) text = await run([exe as string, '-e', RUBY_PROBE]);
+  else if (/^node/.test(name)) return { interpreter: `node ${await run([exe as string, '--version'])}`, packages: {} };
+  try {
+    const parsed = JSON.parse(text) as SoftwareInfo;
+    return { interpreter: String(parsed.interpreter ?? ''), packages: parsed.packages ?? {} };
+  } catch {
+    return { interpreter: name, packages: {} };
+  }
 }

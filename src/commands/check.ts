@@ -1,9 +1,12 @@
 import { appendFileSync } from 'node:fs';
 import { DEFAULT_GATE, evaluateGate, type GateOptions, METRICS, type Metric, SCOPES, type Scope } from '../check/gate.js';
+import { describeDifference, hostDifferences } from '../check/host.js';
 import { renderGateMarkdown, renderGateTable } from '../check/render.js';
-import { badArgument, ExitCode } from '../errors.js';
+import { badArgument, ExitCode, MemcompareError } from '../errors.js';
 import { checkWritable, writeAtomic } from '../persist.js';
 import { readResults } from '../results/file.js';
+import { splitByRevision } from '../results/revisions.js';
+import type { ResultsDocument } from '../results/types.js';
 import type { Io } from '../types.js';
 import type { CHECK_FLAGS, FlagValues } from './flags.js';
 
@@ -46,10 +49,37 @@ export function gateOptions(o: CheckCommandOptions): GateOptions {
 export function runCheckCommand(o: CheckCommandOptions, io: Io): number {
   const options = gateOptions(o);
   if (o.summary) checkWritable(o.summary, '--summary');
-  const current = readResults(o.current, 'CURRENT');
-  if (o.baseline === undefined)
-    throw badArgument('--baseline', null, 'name the results to compare against: --baseline reports/baseline.json');
-  const baseline = readResults(o.baseline, '--baseline');
+  const doc = readResults(o.current, 'CURRENT');
+  let baseline: ResultsDocument;
+  let current: ResultsDocument;
+  if (o.baseline === undefined) {
+    // One document of `run --baseline-ref`: head against base, measured on the same host in one run.
+    const split = splitByRevision(doc);
+    if (!split) {
+      throw badArgument(
+        'CURRENT',
+        o.current,
+        'has no base revision to compare with; make it with memcompare run --baseline-ref REF, or pass --baseline FILE',
+      );
+    }
+    ({ base: baseline, head: current } = split);
+  } else {
+    baseline = readResults(o.baseline, '--baseline');
+    current = doc;
+    const differences = hostDifferences(baseline.host, current.host);
+    const blocking = differences.filter((d) => d.blocking);
+    if (blocking.length > 0 && !o.allowHostChange) {
+      throw new MemcompareError(
+        'BAD_RESULTS',
+        `--baseline ${JSON.stringify(o.baseline)}: measured on another host or software (${blocking.map(describeDifference).join('; ')}); PSS moves with these: measure base and head on one runner (memcompare run --baseline-ref REF), or pass --allow-host-change to compare anyway`,
+      );
+    }
+    for (const d of differences) {
+      (o.json ? io.stderr : io.stdout).write(
+        `note: ${describeDifference(d)}${d.blocking ? ' (accepted with --allow-host-change)' : ' (does not move memory)'}\n`,
+      );
+    }
+  }
   const rows = evaluateGate(baseline, current, options);
   const title = `Memory check: ${current.scenario.name}`;
   if (o.json) io.stdout.write(`${JSON.stringify({ options, rows }, null, 2)}\n`);

@@ -28,6 +28,12 @@ export const RUN_FLAGS = {
   server: { type: 'string', describe: 'Server family of --command (gunicorn, uwsgi, puma, unicorn, generic); guessed from the command' },
   port: { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' },
   runs: { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" },
+  'baseline-ref': {
+    type: 'string',
+    nargs: 1,
+    describe:
+      'Also measure every variant at this git ref (a temporary worktree of the repository holding the scenario), interleaved with the working tree',
+  },
   json: { type: 'string', nargs: 1, describe: 'Write the results document here after every run (- for stdout)' },
   markdown: { type: 'string', nargs: 1, describe: 'Also write a Markdown report here (charts as SVG files beside it)' },
   'show-output': { type: 'boolean', default: false, describe: "Copy the server's output to stderr" },
@@ -52,7 +58,16 @@ export const REPORT_FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 export const CHECK_FLAGS = {
-  baseline: { alias: 'b', type: 'string', describe: 'Results to compare against (e.g. reports/baseline.json)' },
+  baseline: {
+    alias: 'b',
+    type: 'string',
+    describe: 'Results to compare against; without it, CURRENT must come from run --baseline-ref (head against base)',
+  },
+  'allow-host-change': {
+    type: 'boolean',
+    default: false,
+    describe: 'Compare with a baseline measured on another kernel, distribution, core count or software',
+  },
   metric: { alias: 'm', type: 'string', describe: 'pss, uss, rss; comma-separated (default pss)' },
   scope: { type: 'string', describe: 'worker, master, total; comma-separated (default all three)' },
   limit: { type: 'number', describe: 'Relative limit in percent (default 5)' },

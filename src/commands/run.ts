@@ -8,6 +8,7 @@ import type { ResultsDocument } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
 import { killAllNow } from '../run/stop.js';
+import { openBaseTree } from '../run/worktree.js';
 import { splitCommand } from '../scenario/argv.js';
 import { DEFAULT_SETTLE, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
@@ -131,13 +132,26 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
   const removeSignalHandlers = () => {
     for (const sig of signalNames) process.off(sig, onSignal);
   };
-  // However memcompare ends (a signal it does not handle included), its servers end with it.
-  const removeExitHook = onExit(() => killAllNow());
+  // Base and head in one run: every variant also measured in a worktree of the baseline ref.
+  const baseTree = o.baselineRef === undefined ? undefined : openBaseTree(scenario.file ?? scenario.cwd, o.baselineRef);
+  if (baseTree) {
+    scenario.variants = scenario.variants.flatMap((v) => [
+      { ...v, name: `${v.name}@base`, cwd: baseTree.inBase(v.cwd ?? scenario.cwd), revision: baseTree.base },
+      { ...v, revision: baseTree.head },
+    ]);
+  }
+  // However memcompare ends (a signal it does not handle included), its servers end with it, and the
+  // base worktree is removed after them.
+  const removeExitHook = onExit(() => {
+    killAllNow();
+    baseTree?.remove();
+  });
   const lock = o.noLock
     ? undefined
     : await acquireHostLock({ wait: !o.noWait, say: (line) => io.stderr.write(`${line}\n`), signal: controller.signal }).catch((error) => {
         removeSignalHandlers();
         removeExitHook();
+        baseTree?.remove();
         throw error;
       });
   let last: ResultsDocument | undefined;
@@ -174,5 +188,6 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
     removeExitHook();
     killAllNow();
     lock?.release();
+    baseTree?.remove();
   }
 }

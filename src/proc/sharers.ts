@@ -6,12 +6,8 @@ import { listPids } from './tree.js';
  * so share file pages with it, which lowers its PSS (another Python process lowers a Python server's).
  */
 export function foreignSharers(rootPid: number, tree: ReadonlySet<number>): { exe: string; pids: number[] } | undefined {
-  let exe: string;
-  try {
-    exe = readlinkSync(`/proc/${rootPid}/exe`);
-  } catch {
-    return undefined;
-  }
+  const exe = exeOf(rootPid);
+  if (exe === undefined) return undefined;
   const pids: number[] = [];
   for (const pid of listPids()) {
     if (tree.has(pid) || pid === process.pid) continue;
@@ -22,4 +18,13 @@ export function foreignSharers(rootPid: number, tree: ReadonlySet<number>): { ex
     }
   }
   return pids.length > 0 ? { exe, pids } : undefined;
+}
+
+/** The executable a process runs (/proc/<pid>/exe); undefined when gone or not ours to read. */
+export function exeOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
 }

@@ -31,12 +31,20 @@ export function summarizeVariant(v: VariantResult): VariantSummary {
   return out as VariantSummary;
 }
 
-/** Every variant against the first one, metric by metric. */
-export function compareVariants(summaries: readonly VariantSummary[]): Comparison[] {
-  const [base, ...others] = summaries;
-  if (!base) return [];
+/** Every variant against the first one (or the given [baseline, variant] pairs), metric by metric. */
+export function compareVariants(summaries: readonly VariantSummary[], pairs?: readonly [string, string][]): Comparison[] {
+  const [first, ...rest] = summaries;
+  if (!first) return [];
+  const byName = new Map(summaries.map((s) => [s.name, s]));
+  const todo: [VariantSummary, VariantSummary][] = pairs
+    ? pairs.flatMap(([b, v]) => {
+        const bs = byName.get(b);
+        const vs = byName.get(v);
+        return bs && vs ? [[bs, vs] as [VariantSummary, VariantSummary]] : [];
+      })
+    : rest.map((v) => [first, v]);
   const out: Comparison[] = [];
-  for (const v of others) {
+  for (const [base, v] of todo) {
     for (const { key: metric } of COMPARED_METRICS) {
       const b = base[metric];
       const c = v[metric];

@@ -186,12 +186,35 @@ export interface HostInfo {
   memoryBytes: number;
   node: string;
   server: string;
+  /** The server's interpreter and the versions of the main packages it can import (they move memory). */
+  software?: SoftwareInfo;
+}
+
+export interface SoftwareInfo {
+  /** e.g. "Python 3.11.2", "ruby 3.1.2", "node v20.20.2"; "" when not known. */
+  interpreter: string;
+  /** Package name → version, for the well-known web and numeric packages the interpreter has. */
+  packages: Record<string, string>;
+}
+
+/** Which tree of the repository a variant was measured in (`run --baseline-ref`). */
+export interface Revision {
+  /** base: the baseline ref's worktree; head: the working tree. */
+  role: 'base' | 'head';
+  /** The ref as given (e.g. origin/main), or "working tree". */
+  ref: string;
+  /** Full commit id. */
+  commit: string;
+  /** The working tree had uncommitted changes (head only). */
+  dirty: boolean;
 }
 
 export interface VariantResult {
   name: string;
   command: string[];
   env: Record<string, string>;
+  /** With `run --baseline-ref`: the revision measured (base variants are named `<name>@base`). */
+  revision?: Revision;
   runs: RunRecord[];
 }
 

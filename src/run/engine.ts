@@ -1,7 +1,7 @@
 import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
-import { hostInfo } from '../host.js';
-import { foreignSharers } from '../proc/sharers.js';
+import { hostInfo, softwareInfo } from '../host.js';
+import { exeOf, foreignSharers } from '../proc/sharers.js';
 import { listPids } from '../proc/tree.js';
 import { compareVariants, summarizeVariant } from '../results/aggregate.js';
 import {
@@ -9,6 +9,7 @@ import {
   RESULTS_SCHEMA_VERSION,
   type ResultsDocument,
   type RunRecord,
+  type SoftwareInfo,
   type VariantResult,
   type WorkerCountSource,
 } from '../results/types.js';
@@ -64,7 +65,7 @@ function expectedWorkers(
   env: Record<string, string>,
 ): { count: number | undefined; source: WorkerCountSource } {
   if (!ctx.scenario.detectWorkers) return { count: ctx.scenario.workers, source: 'declared' };
-  const fromCommand = ctx.adapter.workersFromCommand(argv, { ...process.env, ...env }, ctx.scenario.cwd);
+  const fromCommand = ctx.adapter.workersFromCommand(argv, { ...process.env, ...env }, ctx.variant.cwd ?? ctx.scenario.cwd);
   return fromCommand === undefined ? { count: undefined, source: 'detected' } : { count: fromCommand, source: 'command' };
 }
 
@@ -74,7 +75,7 @@ function expectedWorkers(
  * dying process shares pages with, or takes CPU from, what is measured. Returns with the server
  * stopping: `stopped` settles when all of its processes are gone.
  */
-async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown> }> {
+async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown>; exe: string | undefined }> {
   const { scenario, adapter, variant, index, options: o } = ctx;
   const say = o.onProgress ?? (() => {});
   const tag = `[${variant.name} ${index}/${o.runs ?? scenario.runs}]`;
@@ -88,7 +89,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
   );
   const expected = expectedWorkers(ctx, argv, env);
   const before = new Set(listPids());
-  const server = await launch({ argv, cwd: scenario.cwd, env, echo: o.echo });
+  const server = await launch({ argv, cwd: variant.cwd ?? scenario.cwd, env, echo: o.echo });
   say(`${tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
   setImmediate(loadAutocannon);
   try {
@@ -111,6 +112,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       }
       throw error;
     }
+    const exe = exeOf(server.pid);
     await ctx.previousGone;
     const workerCount = ready.workerPids.length;
     say(
@@ -155,6 +157,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
     const stopped = stopServer(server, adapter).then((r) => say(`${tag} stopped${r.forced ? ' (forced with SIGKILL)' : ''}`));
     return {
       stopped,
+      exe,
       record: {
         index,
         startedAt,
@@ -192,6 +195,7 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
     name: v.name,
     command: v.command ?? [...scenario.command, ...v.args],
     env: v.env,
+    ...(v.revision ? { revision: v.revision } : {}),
     runs: [],
   }));
   const doc: ResultsDocument = {
@@ -217,7 +221,11 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
   };
   const refresh = () => {
     const summaries = variants.filter((v) => v.runs.length > 0).map(summarizeVariant);
-    doc.summary = { variants: summaries, comparisons: compareVariants(summaries) };
+    // Base against head of each variant when a baseline ref was measured; else every variant against the first.
+    const pairs = variants
+      .filter((v) => v.revision?.role === 'base')
+      .map((v) => [v.name, v.name.replace(/@base$/, '')] as [string, string]);
+    doc.summary = { variants: summaries, comparisons: compareVariants(summaries, pairs.length > 0 ? pairs : undefined) };
     doc.warnings = variants.flatMap((v) => v.runs.flatMap((r) => r.warnings));
     for (const s of summaries) {
       if (s.runs > 1 && s.totalPssBytes.spreadPercent > NOISY_PERCENT)
@@ -225,13 +233,20 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
     }
   };
   let previousGone: Promise<unknown> = Promise.resolve();
+  let software: Promise<SoftwareInfo | undefined> | undefined;
+  const withSoftware = async () => {
+    const sw = await software;
+    if (sw) doc.host.software = sw;
+  };
   try {
     for (let i = 1; i <= runs; i++) {
       for (const [vi, variant] of scenario.variants.entries()) {
         const measuring = measureOnce({ scenario, adapter, variant, index: i, options: o, previousGone });
         host().catch(() => {});
-        const { record, stopped } = await measuring;
+        const { record, stopped, exe } = await measuring;
         previousGone = stopped;
+        // The interpreter and its packages, asked once, while the next server boots.
+        software ??= softwareInfo(exe).catch(() => undefined);
         (variants[vi] as VariantResult).runs.push(record);
         // With no declared count, the document's count is what the first run found.
         if (scenario.detectWorkers && vi === 0 && i === 1) doc.scenario.workers = record.workerCount?.count ?? doc.scenario.workers;
@@ -241,6 +256,7 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
       }
     }
     await previousGone;
+    await withSoftware();
     doc.complete = true;
     doc.finishedAt = new Date().toISOString();
     refresh();
@@ -252,6 +268,7 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
     doc.finishedAt = new Date().toISOString();
     doc.incompleteReason = error instanceof Error ? error.message : String(error);
     if (doc.host.os === '') doc.host = await host().catch(() => doc.host);
+    await withSoftware();
     refresh();
     try {
       o.onUpdate?.(doc);

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MemcompareError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import type { SettleSettings, WarmupSettings } from '../results/types.js';
+import type { Revision, SettleSettings, WarmupSettings } from '../results/types.js';
 import { ADAPTERS } from '../servers/adapters.js';
 
 export type { SettleSettings, WarmupSettings };
@@ -15,6 +15,10 @@ export interface Variant {
   env: Record<string, string>;
   /** A whole command of its own instead of the scenario's (hyperfine-style --command). */
   command?: string[];
+  /** Working directory of this variant instead of the scenario's (the base worktree of --baseline-ref). */
+  cwd?: string;
+  /** The revision this variant measures (--baseline-ref). */
+  revision?: Revision;
 }
 
 export interface Scenario {

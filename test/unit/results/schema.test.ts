@@ -23,6 +23,8 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   }
   doc.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: 'lazy', run: 1 });
   doc.incompleteReason = 'interrupted';
+  doc.host.software = { interpreter: 'Python 3.11.2', packages: { gunicorn: '20.1.0' } };
+  for (const v of doc.variants) v.revision = { role: 'head', ref: 'working tree', commit: 'a'.repeat(40), dirty: false };
   doc.scenario.file = '/tmp/s.json';
   doc.scenario.warmup.workerPidHeader = 'X-Worker-Pid';
   return doc as DeepRequired<ResultsDocument>;
