@@ -52,17 +52,22 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       },
     )
     .command(
-      'report <results>',
-      'Render a results file as Markdown (with SVG charts), JSON, a table, CSV, or benchmark-dashboard input',
+      'report <results..>',
+      'Render a results file as Markdown (with SVG charts), JSON, a table, CSV, or benchmark-dashboard input; several files side by side',
       (y) =>
         y
-          .positional('results', { type: 'string', demandOption: true, describe: 'A results file from memcompare run --json' })
+          .positional('results', {
+            type: 'string',
+            array: true,
+            demandOption: true,
+            describe: 'Results files from memcompare run --json (several: side by side, markdown or json)',
+          })
           .options(REPORT_FLAGS)
           .example('$0 report results.json --out reports/report.md', 'Markdown with charts')
           .example('$0 report results.json -f bmf', 'for bencher run --adapter json'),
       async (args) => {
         const { runReportCommand } = await import('./commands/report.js');
-        exitCode = await runReportCommand({ ...flagValues(REPORT_FLAGS, args), results: args.results }, io);
+        exitCode = await runReportCommand({ ...flagValues(REPORT_FLAGS, args), results: (args.results as string[]).map(String) }, io);
       },
     )
     .command(

@@ -1,6 +1,7 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { badArgument } from '../errors.js';
 import { EXPORTERS } from '../export/index.js';
+import { renderMatrixJson, renderMatrixMarkdown } from '../export/matrix.js';
 import { checkWritable, writeAtomic } from '../persist.js';
 import { readResults } from '../results/file.js';
 import type { ResultsDocument } from '../results/types.js';
@@ -27,12 +28,22 @@ export async function writeExport(doc: ResultsDocument, format: string, out: str
 }
 
 /** `memcompare report`'s options: its flag table (flags.ts) and the results positional. */
-export type ReportCommandOptions = FlagValues<typeof REPORT_FLAGS> & { results: string };
+export type ReportCommandOptions = FlagValues<typeof REPORT_FLAGS> & { results: string[] };
 
 export async function runReportCommand(o: ReportCommandOptions, io: Io): Promise<number> {
   checkFormat(o.format);
+  if (o.results.length > 1 && o.format !== 'markdown' && o.format !== 'json') {
+    throw badArgument('--format', o.format, 'several results files render side by side as markdown or json only');
+  }
   if (o.out !== undefined && o.out !== '-') checkWritable(o.out, '--out');
-  const doc = readResults(o.results, 'RESULTS');
-  await writeExport(doc, o.format, o.out, io);
+  const docs = o.results.map((file) => ({ file, doc: readResults(file, 'RESULTS') }));
+  const [only] = docs;
+  if (docs.length === 1 && only) {
+    await writeExport(only.doc, o.format, o.out, io);
+    return 0;
+  }
+  const text = o.format === 'json' ? renderMatrixJson(docs) : renderMatrixMarkdown(docs);
+  if (o.out !== undefined && o.out !== '-') writeAtomic(o.out, text);
+  else io.stdout.write(text);
   return 0;
 }

@@ -1,0 +1,54 @@
+import { mib } from '../render/units.js';
+import type { ResultsDocument } from '../results/types.js';
+
+/** One results document of a matrix (a Python version, a server version, a host), by the file it came from. */
+export interface MatrixEntry {
+  file: string;
+  doc: ResultsDocument;
+}
+
+const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+const row = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
+
+function software(doc: ResultsDocument): string {
+  const sw = doc.host.software;
+  if (!sw) return '';
+  const packages = Object.entries(sw.packages)
+    .map(([n, v]) => `${n} ${v}`)
+    .join(', ');
+  return [sw.interpreter, packages].filter((s) => s !== '').join('; ');
+}
+
+/**
+ * Several results documents side by side (a CI matrix: Python versions, server versions, hosts):
+ * each document's host and software, then every variant's PSS per worker, USS per worker and total
+ * PSS, with the ratio to the document's first variant.
+ */
+export function renderMatrixMarkdown(entries: readonly MatrixEntry[]): string {
+  const lines = [`# memcompare: ${entries.length} results side by side`, '', '## Hosts and software', ''];
+  lines.push(row(['Document', 'Scenario', 'OS', 'Kernel', 'Cores', 'Server', 'Interpreter and packages']));
+  lines.push(`|${Array(7).fill(':---').join('|')}|`);
+  for (const { file, doc } of entries) {
+    const h = doc.host;
+    lines.push(row([file, doc.scenario.name, h.os, h.kernel, String(h.cores), h.server, software(doc)]));
+  }
+  lines.push('', '## Memory (median over runs)', '');
+  lines.push(row(['Document', 'Variant', 'Runs', 'PSS per worker', 'USS per worker', 'PSS total', 'Total vs first variant']));
+  lines.push(`|:---|:---|${Array(5).fill('---:').join('|')}|`);
+  for (const { file, doc } of entries) {
+    const first = doc.summary.variants[0];
+    for (const v of doc.summary.variants) {
+      const ratio = first && first.totalPssBytes.median > 0 ? `${(v.totalPssBytes.median / first.totalPssBytes.median).toFixed(2)}x` : '';
+      lines.push(
+        row([file, v.name, String(v.runs), mib(v.workerPssBytes.median), mib(v.workerUssBytes.median), mib(v.totalPssBytes.median), ratio]),
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The same as JSON: each document's file, scenario, host and summary. */
+export function renderMatrixJson(entries: readonly MatrixEntry[]): string {
+  const documents = entries.map(({ file, doc }) => ({ file, scenario: doc.scenario.name, host: doc.host, summary: doc.summary }));
+  return `${JSON.stringify({ documents }, null, 2)}\n`;
+}
