@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS } from './commands/flags.js';
+import { CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS } from './commands/flags.js';
 import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from './commands/snapshot-options.js';
 import { ExitCode, MemcompareError, reportError } from './errors.js';
 import type { Io } from './types.js';
@@ -52,6 +52,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       },
     )
     .command(
+      'sweep [scenario]',
+      'Run every variant at several worker counts; fit total PSS = fixed + per-worker × workers; how many workers fit a budget',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', describe: 'Shipped scenario name (memcompare list) or path to a scenario .json' })
+          .options(SWEEP_FLAGS)
+          .example('$0 sweep preload-vs-nopreload --workers 1,2,4,8 --budget 2GiB', 'capacity of the seed app, with and without preload'),
+      async (args) => {
+        const { runSweepCommand } = await import('./commands/sweep.js');
+        exitCode = await runSweepCommand({ ...flagValues(SWEEP_FLAGS, args), scenario: args.scenario }, io);
+      },
+    )
+    .command(
       'report <results..>',
       'Render a results file as Markdown (with SVG charts), JSON, a table, CSV, or benchmark-dashboard input; several files side by side',
       (y) =>
@@ -96,7 +109,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         }
       },
     )
-    .demandCommand(1, 'name a command: snapshot, run, list, report or check (see memcompare --help)')
+    .demandCommand(1, 'name a command: snapshot, run, sweep, list, report or check (see memcompare --help)')
     .strict()
     .help()
     .alias('h', 'help')

@@ -47,6 +47,27 @@ export const RUN_FLAGS = {
   'no-lock': { type: 'boolean', default: false, describe: 'Measure without the host lock (runs on one host lower each other’s PSS)' },
 } as const satisfies Record<string, FlagSpec>;
 
+/** `sweep`: run's flags, with --workers a list and a memory budget. */
+export const SWEEP_FLAGS = {
+  command: RUN_FLAGS.command,
+  name: RUN_FLAGS.name,
+  cwd: RUN_FLAGS.cwd,
+  workers: { type: 'string', describe: 'Worker counts to measure, increasing, e.g. 1,2,4,8 (each fills {workers})' },
+  budget: {
+    type: 'string',
+    describe: 'A memory budget, e.g. 2GiB or 1536MiB: how many workers fit, by the fit and by the RSS and PSS rules',
+  },
+  server: RUN_FLAGS.server,
+  runs: { type: 'number', describe: "Runs per variant and count, interleaved (default: the scenario's, 3)" },
+  json: RUN_FLAGS.json,
+  markdown: RUN_FLAGS.markdown,
+  'show-output': RUN_FLAGS['show-output'],
+  quiet: RUN_FLAGS.quiet,
+  progress: RUN_FLAGS.progress,
+  'no-wait': RUN_FLAGS['no-wait'],
+  'no-lock': RUN_FLAGS['no-lock'],
+} as const satisfies Record<string, FlagSpec>;
+
 export const REPORT_FLAGS = {
   format: {
     alias: 'f',

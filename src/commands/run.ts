@@ -76,8 +76,20 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
   };
 }
 
+/** What another command built on `run` (sweep) changes in it. */
+export interface RunPlan {
+  /** Rewrites the scenario before anything boots (checks included: throw a usage error). */
+  prepare(scenario: Scenario): void;
+  /** Called with the document after every run, before it is saved. */
+  update(doc: ResultsDocument): void;
+  /** Called after it is saved; may throw a usage error to stop the run (what is measured is kept). */
+  guard?(doc: ResultsDocument): void;
+  /** What the terminal shows at the end, instead of the run summary. */
+  render(doc: ResultsDocument): string;
+}
+
 /** `memcompare run`: validate, run, persist after every run, print. Resolves to the exit code. */
-export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<number> {
+export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan): Promise<number> {
   if (o.scenario && o.command.length > 0) {
     throw badArgument('--command', o.command[0], `give either a scenario (${o.scenario}) or --command, not both`);
   }
@@ -102,6 +114,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
   } else {
     ({ scenario, adapter } = adhocScenario(o));
   }
+  plan?.prepare(scenario);
   // Say so before anything boots: a half-hour run must not end in an unwritable path.
   if (o.json && o.json !== '-') checkWritable(o.json, '--json');
   if (o.markdown && o.markdown !== '-') checkWritable(o.markdown, '--markdown');
@@ -157,8 +170,11 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
   let last: ResultsDocument | undefined;
   const persist = (doc: ResultsDocument) => {
     last = doc;
+    plan?.update(doc);
     if (o.json && o.json !== '-') writeAtomic(o.json, `${JSON.stringify(doc, null, 2)}\n`);
+    if (!doc.complete) plan?.guard?.(doc);
   };
+  const summary = plan?.render ?? renderRunSummary;
   try {
     const doc = await runScenario({
       scenario,
@@ -170,7 +186,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
       signal: controller.signal,
       version: toolVersion(),
     });
-    human.write(renderRunSummary(doc));
+    human.write(summary(doc));
     if (jsonToStdout) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (o.markdown) {
       const { writeExport } = await import('./report.js');
@@ -179,7 +195,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io): Promise<numbe
     return 0;
   } catch (error) {
     if (last?.variants.some((v) => v.runs.length > 0) && !jsonToStdout) {
-      io.stderr.write(renderRunSummary(last));
+      io.stderr.write(summary(last));
     }
     if (jsonToStdout && last) io.stdout.write(`${JSON.stringify(last, null, 2)}\n`);
     throw error;

@@ -128,3 +128,43 @@ export function mermaidTotalPss(doc: ResultsDocument): string {
     '```',
   ].join('\n');
 }
+
+/** (c) A sweep: total PSS against the worker count per variant — every run's point, the fitted line, the budget. */
+export function sweepSpec(doc: ResultsDocument): object | undefined {
+  const sweep = doc.sweep;
+  if (!sweep) return undefined;
+  const points = sweep.variants.flatMap((v) =>
+    v.points.flatMap((p) => p.totalPssBytes.map((b) => ({ variant: v.name, workers: p.workers, mib: round1(b) }))),
+  );
+  const lo = Math.min(...sweep.workerCounts, 0);
+  const hi = Math.max(...sweep.variants.map((v) => Math.max(v.maxWorkers ?? 0, ...v.points.map((p) => p.workers))));
+  const lines = sweep.variants.flatMap((v) =>
+    [lo, hi].map((w) => ({ variant: v.name, workers: w, mib: round1(v.fixedBytes + v.perWorkerBytes * w) })),
+  );
+  const budget = sweep.variants.find((v) => v.budgetBytes !== undefined)?.budgetBytes;
+  const x = { field: 'workers', type: 'quantitative', title: 'workers' };
+  const y = { field: 'mib', type: 'quantitative', title: 'total PSS (MiB)' };
+  const color = { field: 'variant', type: 'nominal', title: 'variant', legend: { orient: 'bottom' } };
+  const layer: object[] = [
+    { data: { values: lines }, mark: { type: 'line', strokeDash: [6, 3] }, encoding: { x, y, color } },
+    { data: { values: points }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y, color } },
+  ];
+  if (budget !== undefined) {
+    layer.push({
+      data: { values: [{ mib: round1(budget), label: `budget ${round1(budget)} MiB` }] },
+      mark: { type: 'rule', color: '#d62728', strokeWidth: 2 },
+      encoding: { y: { field: 'mib', type: 'quantitative' } },
+    });
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: 'Total PSS against the number of workers',
+      subtitle: `${doc.scenario.name}: every run's point; dashed: least-squares fit`,
+    },
+    width: 420,
+    height: 280,
+    layer,
+    config: { font: 'sans-serif' },
+  };
+}

@@ -40,6 +40,24 @@ export const gab: Exporter = {
       range: `± ${((r.spread.max - r.spread.min) / 2 / MIB).toFixed(3)}`,
       extra: `median of ${r.runs} runs; min ${(r.spread.min / MIB).toFixed(3)} MiB, max ${(r.spread.max / MIB).toFixed(3)} MiB`,
     }));
+    for (const v of doc.sweep?.variants ?? []) {
+      entries.push(
+        {
+          name: `${doc.scenario.name}/${v.name}: fixed cost`,
+          unit: 'MiB',
+          value: Number((v.fixedBytes / MIB).toFixed(3)),
+          range: '',
+          extra: `sweep fit, R² ${v.r2.toFixed(4)}`,
+        },
+        {
+          name: `${doc.scenario.name}/${v.name}: cost per worker`,
+          unit: 'MiB',
+          value: Number((v.perWorkerBytes / MIB).toFixed(3)),
+          range: '',
+          extra: `sweep fit, R² ${v.r2.toFixed(4)}`,
+        },
+      );
+    }
     return text(`${JSON.stringify(entries, null, 2)}\n`);
   },
 };
@@ -54,6 +72,20 @@ export const bmf: Exporter = {
       const bench = `${doc.scenario.name}/${r.variant}`;
       out[bench] ??= {};
       out[bench][r.slug] = { value: r.spread.median, lower_value: r.spread.min, upper_value: r.spread.max };
+    }
+    for (const v of doc.sweep?.variants ?? []) {
+      const bench = `${doc.scenario.name}/${v.name}`;
+      out[bench] ??= {};
+      out[bench]['sweep-fixed'] = {
+        value: Math.round(v.fixedBytes),
+        lower_value: Math.round(v.fixedBytes),
+        upper_value: Math.round(v.fixedBytes),
+      };
+      out[bench]['sweep-per-worker'] = {
+        value: Math.round(v.perWorkerBytes),
+        lower_value: Math.round(v.perWorkerBytes),
+        upper_value: Math.round(v.perWorkerBytes),
+      };
     }
     return text(`${JSON.stringify(out, null, 2)}\n`);
   },

@@ -1,9 +1,10 @@
 import { comparisonContent } from '../render/comparison.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { mib } from '../render/units.js';
-import { medianRunIndex } from '../results/aggregate.js';
+import { median, medianRunIndex } from '../results/aggregate.js';
+import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
-import { mermaidTotalPss, pssSplitSpec, renderSvg, totalPssSpec } from './charts.js';
+import { mermaidTotalPss, pssSplitSpec, renderSvg, sweepSpec, totalPssSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
 
 const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -88,14 +89,55 @@ function warmupLine(doc: ResultsDocument, vi: number): string {
   return `Warm-up of run ${run.index}: ${w.requests} responses (${codes}), ${w.errors} errors, latency p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms${per}${top}. Settled after ${run.settle.samples} samples.`;
 }
 
+/** The capacity section of a sweep: the fit per variant, its points, and how many workers fit a budget. */
+function capacity(doc: ResultsDocument, chart: string | undefined): string[] {
+  if (!doc.sweep) return [];
+  const out = ['## Capacity (sweep)', ''];
+  for (const v of doc.sweep.variants) {
+    out.push(
+      `**${v.name}**: total PSS = ${mib(v.fixedBytes)} + ${mib(v.perWorkerBytes)} × workers (R² ${v.r2.toFixed(4)}); total USS = ${mib(v.uss.fixedBytes)} + ${mib(v.uss.perWorkerBytes)} × workers.`,
+      '',
+      mdTable(
+        ['Workers', 'Total PSS (median)', 'Fitted', 'Residual', 'PSS per worker', 'RSS per worker'],
+        v.points.map((p) => [
+          String(p.workers),
+          mib(median(p.totalPssBytes)),
+          mib(predictTotalPss(v, p.workers)),
+          `${p.residualPercent.toFixed(1)}%`,
+          mib(median(p.workerPssBytes)),
+          mib(median(p.workerRssBytes)),
+        ]),
+        ['r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+      '',
+    );
+    if (v.budgetBytes !== undefined) {
+      out.push(
+        `In ${mib(v.budgetBytes)}: **${v.maxWorkers ?? '–'} workers** by the fit; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule ${v.maxWorkersByPssRule}.`,
+        '',
+      );
+    }
+  }
+  out.push(
+    "A worker's marginal cost is the slope: its private memory (USS), not its PSS (which includes a share of what all workers share) nor its RSS (which counts shared pages in full).",
+    '',
+  );
+  if (chart) out.push(`![Total PSS against the number of workers, with the fit](${chart})`, '');
+  return out;
+}
+
 export const markdown: Exporter = {
   format: 'markdown',
   describe: 'a report with tables and SVG charts written beside it',
   render: async (doc, { assetPrefix }) => {
     const split = `${assetPrefix}-pss-split.svg`;
     const total = `${assetPrefix}-total-pss.svg`;
-    const [splitSvg, totalSvg] =
-      assetPrefix === undefined ? ['', ''] : await Promise.all([renderSvg(pssSplitSpec(doc)), renderSvg(totalPssSpec(doc))]);
+    const sweepFile = `${assetPrefix}-sweep.svg`;
+    const sweepChart = sweepSpec(doc);
+    const [splitSvg, totalSvg, sweepSvg] =
+      assetPrefix === undefined
+        ? ['', '', '']
+        : await Promise.all([renderSvg(pssSplitSpec(doc)), renderSvg(totalPssSpec(doc)), sweepChart ? renderSvg(sweepChart) : '']);
     const images =
       assetPrefix === undefined
         ? ['_SVG charts are written beside the report when it goes to a file (`--out FILE`)._']
@@ -118,6 +160,7 @@ export const markdown: Exporter = {
       '',
       'PSS counts each shared page once, split among the processes that map it: sum PSS for a total. RSS counts shared pages in every process, so summed RSS barely moves when sharing grows.',
       '',
+      ...capacity(doc, assetPrefix === undefined ? undefined : sweepFile),
       '## Charts',
       '',
       ...images,
@@ -156,6 +199,7 @@ export const markdown: Exporter = {
           : [
               { name: split, content: splitSvg },
               { name: total, content: totalSvg },
+              ...(sweepChart ? [{ name: sweepFile, content: sweepSvg }] : []),
             ],
     };
   },

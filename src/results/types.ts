@@ -105,7 +105,8 @@ export interface Warning {
     | 'warmup-errors'
     | 'worker-count'
     | 'skipped-processes'
-    | 'noisy';
+    | 'noisy'
+    | 'not-linear';
   message: string;
   /** What to do about it. */
   remedy: string;
@@ -215,7 +216,54 @@ export interface VariantResult {
   env: Record<string, string>;
   /** With `run --baseline-ref`: the revision measured (base variants are named `<name>@base`). */
   revision?: Revision;
+  /** With `sweep`: the scenario variant and worker count this point measures (named `<name>@<n>w`). */
+  point?: { variant: string; workers: number };
   runs: RunRecord[];
+}
+
+/** A least-squares line y = fixed + perWorker × workers, in bytes. */
+export interface LineFit {
+  fixedBytes: number;
+  perWorkerBytes: number;
+  /** Coefficient of determination over every run's point. */
+  r2: number;
+}
+
+/** One worker count of one variant in a sweep. */
+export interface SweepPoint {
+  workers: number;
+  /** Per run, bytes. */
+  totalPssBytes: number[];
+  totalUssBytes: number[];
+  totalRssBytes: number[];
+  /** Mean over a run's workers, per run. */
+  workerPssBytes: number[];
+  workerRssBytes: number[];
+  /** (median total PSS − fitted) / fitted, percent. */
+  residualPercent: number;
+}
+
+export interface SweepVariant {
+  name: string;
+  /** Total PSS = fixedBytes + perWorkerBytes × workers. */
+  fixedBytes: number;
+  perWorkerBytes: number;
+  r2: number;
+  /** The same fit of total USS. */
+  uss: LineFit;
+  points: SweepPoint[];
+  /** With --budget: the budget, and the largest worker count whose predicted total PSS fits in it. */
+  budgetBytes?: number;
+  maxWorkers?: number;
+  /** What the rules of thumb say: budget ÷ RSS of one worker, budget ÷ PSS of one worker (at the largest count). */
+  maxWorkersByRssRule?: number;
+  maxWorkersByPssRule?: number;
+}
+
+/** `memcompare sweep`: every variant at every worker count, and the line through the points. */
+export interface SweepResult {
+  workerCounts: number[];
+  variants: SweepVariant[];
 }
 
 export interface ResultsDocument {
@@ -240,6 +288,8 @@ export interface ResultsDocument {
   host: HostInfo;
   variants: VariantResult[];
   summary: { variants: VariantSummary[]; comparisons: Comparison[] };
+  /** With `memcompare sweep`: the fit per variant. */
+  sweep?: SweepResult;
   warnings: Warning[];
 }
 

@@ -13,10 +13,11 @@ import {
   type VariantResult,
   type WorkerCountSource,
 } from '../results/types.js';
+import { NOISY_PERCENT, noisyWarning } from '../results/warnings.js';
 import { expandCommand, type Scenario, type Variant } from '../scenario/scenario.js';
 import { ADAPTERS, type ServerAdapter } from '../servers/adapters.js';
 import { daemonizedError, findEscapees, stopEscapees } from './daemon.js';
-import { diagnose, NOISY_PERCENT, noisyWarning } from './diagnose.js';
+import { diagnose } from './diagnose.js';
 import { freeLoopbackPort, launch } from './launch.js';
 import { assertPortFree } from './port.js';
 import { type ReadyRecord, waitReady } from './ready.js';
@@ -43,7 +44,7 @@ export interface RunOptions {
 
 export function variantCommand(scenario: Scenario, variant: Variant, port: number): string[] {
   const template = variant.command ?? [...scenario.command, ...variant.args];
-  return expandCommand(template, { port, workers: scenario.workers });
+  return expandCommand(template, { port, workers: variant.workers ?? scenario.workers });
 }
 
 /** What one run of one variant needs. */
@@ -64,6 +65,7 @@ function expectedWorkers(
   argv: string[],
   env: Record<string, string>,
 ): { count: number | undefined; source: WorkerCountSource } {
+  if (ctx.variant.workers !== undefined) return { count: ctx.variant.workers, source: 'declared' };
   if (!ctx.scenario.detectWorkers) return { count: ctx.scenario.workers, source: 'declared' };
   const fromCommand = ctx.adapter.workersFromCommand(argv, { ...process.env, ...env }, ctx.variant.cwd ?? ctx.scenario.cwd);
   return fromCommand === undefined ? { count: undefined, source: 'detected' } : { count: fromCommand, source: 'command' };
@@ -85,7 +87,10 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
   assertPortFree(port);
   const argv = variantCommand(scenario, variant, port);
   const env = Object.fromEntries(
-    Object.entries(variant.env).map(([k, v]) => [k, expandCommand([v], { port, workers: scenario.workers })[0] as string]),
+    Object.entries(variant.env).map(([k, v]) => [
+      k,
+      expandCommand([v], { port, workers: variant.workers ?? scenario.workers })[0] as string,
+    ]),
   );
   const expected = expectedWorkers(ctx, argv, env);
   const before = new Set(listPids());
@@ -196,6 +201,7 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
     command: v.command ?? [...scenario.command, ...v.args],
     env: v.env,
     ...(v.revision ? { revision: v.revision } : {}),
+    ...(v.point ? { point: v.point } : {}),
     runs: [],
   }));
   const doc: ResultsDocument = {

@@ -19,6 +19,10 @@ export interface Variant {
   cwd?: string;
   /** The revision this variant measures (--baseline-ref). */
   revision?: Revision;
+  /** Workers of this variant instead of the scenario's (sweep points). */
+  workers?: number;
+  /** The sweep point this variant is (sweep). */
+  point?: { variant: string; workers: number };
 }
 
 export interface Scenario {

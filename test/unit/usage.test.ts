@@ -9,12 +9,13 @@ describe('usage text', () => {
     for (const [cmd, what] of <Array<[string, string]>>[
       ['snapshot', 'like smem'],
       ['run [scenario]', 'compare the variants'],
-      ['report <results>', 'Markdown'],
+      ['sweep [scenario]', 'at several worker counts'],
+      ['report <results..>', 'Markdown'],
       ['check <current>', 'CI gate'],
       ['list', 'shipped scenarios'],
     ]) {
       // yargs wraps descriptions: the words may follow on the next line.
-      assert.match(r.stdout, new RegExp(`memcompare ${cmd.replace(/[[\]<>]/g, '\\$&')}\\s+[\\s\\S]{0,120}${what}`), cmd);
+      assert.match(r.stdout, new RegExp(`memcompare ${cmd.replace(/[[\]<>.]/g, '\\$&')}\\s+[\\s\\S]{0,120}${what}`), cmd);
     }
   });
   it('documents each snapshot flag with its smem name', () => {

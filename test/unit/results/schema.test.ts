@@ -24,7 +24,36 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   doc.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: 'lazy', run: 1 });
   doc.incompleteReason = 'interrupted';
   doc.host.software = { interpreter: 'Python 3.11.2', packages: { gunicorn: '20.1.0' } };
-  for (const v of doc.variants) v.revision = { role: 'head', ref: 'working tree', commit: 'a'.repeat(40), dirty: false };
+  for (const v of doc.variants) {
+    v.revision = { role: 'head', ref: 'working tree', commit: 'a'.repeat(40), dirty: false };
+    v.point = { variant: v.name, workers: 2 };
+  }
+  const point = {
+    workers: 2,
+    totalPssBytes: [1],
+    totalUssBytes: [1],
+    totalRssBytes: [1],
+    workerPssBytes: [1],
+    workerRssBytes: [1],
+    residualPercent: 0,
+  };
+  doc.sweep = {
+    workerCounts: [2],
+    variants: [
+      {
+        name: 'lazy',
+        fixedBytes: 1,
+        perWorkerBytes: 1,
+        r2: 1,
+        uss: { fixedBytes: 1, perWorkerBytes: 1, r2: 1 },
+        points: [point],
+        budgetBytes: 10,
+        maxWorkers: 9,
+        maxWorkersByRssRule: 1,
+        maxWorkersByPssRule: 2,
+      },
+    ],
+  };
   doc.scenario.file = '/tmp/s.json';
   doc.scenario.warmup.workerPidHeader = 'X-Worker-Pid';
   return doc as DeepRequired<ResultsDocument>;

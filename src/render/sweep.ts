@@ -1,0 +1,48 @@
+import Table from 'cli-table3';
+import { median } from '../results/aggregate.js';
+import { predictTotalPss } from '../results/sweep.js';
+import type { ResultsDocument, SweepVariant } from '../results/types.js';
+import { mib } from './units.js';
+
+const BOXED = { head: [] as string[], border: [] as string[] };
+
+/** One variant's points against its fit: measured, fitted, residual; then the line and the budget. */
+export function renderSweepVariant(v: SweepVariant): string {
+  const table = new Table({
+    head: ['Workers', 'Total PSS', 'Fitted', 'Residual', 'Total USS', 'PSS per worker', 'RSS per worker'],
+    style: BOXED,
+  });
+  for (const p of v.points) {
+    table.push([
+      String(p.workers),
+      mib(median(p.totalPssBytes)),
+      mib(predictTotalPss(v, p.workers)),
+      `${p.residualPercent >= 0 ? '+' : ''}${p.residualPercent.toFixed(1)}%`,
+      mib(median(p.totalUssBytes)),
+      mib(median(p.workerPssBytes)),
+      mib(median(p.workerRssBytes)),
+    ]);
+  }
+  const lines = [
+    `== ${v.name}: total PSS = ${mib(v.fixedBytes)} + ${mib(v.perWorkerBytes)} × workers (R² ${v.r2.toFixed(4)}); total USS = ${mib(v.uss.fixedBytes)} + ${mib(v.uss.perWorkerBytes)} × workers (R² ${v.uss.r2.toFixed(4)})`,
+    table.toString(),
+  ];
+  if (v.budgetBytes !== undefined) {
+    const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? `${(a / b).toFixed(2)}x` : '–');
+    lines.push(
+      `Budget ${mib(v.budgetBytes)}: ${v.maxWorkers ?? '–'} workers fit by the fit of total PSS; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule (budget ÷ PSS of one worker) says ${v.maxWorkersByPssRule}: the fit allows ${ratio(v.maxWorkers, v.maxWorkersByRssRule)} the RSS rule and ${ratio(v.maxWorkers, v.maxWorkersByPssRule)} the PSS rule.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** What `memcompare sweep` prints at the end. */
+export function renderSweep(doc: ResultsDocument): string {
+  if (!doc.sweep) return '';
+  const parts = doc.sweep.variants.map(renderSweepVariant);
+  const warnings = doc.warnings.filter(
+    (w) => w.kind === 'not-linear' || w.kind === 'noisy' || w.kind === 'idle-worker' || w.kind === 'not-settled',
+  );
+  if (warnings.length > 0) parts.push(warnings.map((w) => `warning (${w.variant}): ${w.message}\n  what to do: ${w.remedy}`).join('\n'));
+  return `${parts.join('\n')}\n`;
+}

@@ -1,0 +1,37 @@
+import type { Warning } from './types.js';
+
+type Kind = Warning['kind'];
+
+/** Every warning's text and remedy, in one table keyed by kind (hyperfine keeps its warnings so). */
+export const WARNINGS: { [K in Kind]: { remedy: string } } = {
+  'idle-worker': {
+    remedy: 'raise warmup.requests and warmup.connections so that every worker gets traffic; an unwarmed worker understates memory',
+  },
+  'worker-replaced': {
+    remedy: 'memcompare warmed and measured the new workers; look for crashes, timeouts or max_requests in the server output',
+  },
+  'not-settled': { remedy: 'raise settle.timeoutMs or settle.tolerancePercent, or look for background work in the app' },
+  'foreign-sharers': {
+    remedy: 'stop them for numbers comparable across hosts; Pss_Anon (reported beside PSS) does not depend on them',
+  },
+  'warmup-errors': { remedy: "a failing app is not a warm one: check the app's output (--show-output) and warmup.path" },
+  'worker-count': { remedy: 'check the --workers value and the server output (--show-output)' },
+  'skipped-processes': { remedy: 'run memcompare as the server user or as root' },
+  noisy: { remedy: 'quiet the host (other servers share pages) or raise --runs' },
+  'not-linear': {
+    remedy:
+      'look at that point (a worker count where the server behaves differently, or a noisy host); raise --runs, or fit only the linear range',
+  },
+};
+
+/** A variant whose total PSS moved more than this across runs gets a `noisy` warning. */
+export const NOISY_PERCENT = 1;
+
+export function noisyWarning(variant: string, spreadPercent: number): Warning {
+  return {
+    kind: 'noisy',
+    variant,
+    message: `total PSS of ${variant} varied by ${spreadPercent.toFixed(2)}% across runs`,
+    remedy: WARNINGS.noisy.remedy,
+  };
+}

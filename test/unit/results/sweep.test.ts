@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { linearFit } from '../../../src/results/fit.js';
+import { analyzeSweep } from '../../../src/results/sweep.js';
+import type { ProcessRecord, ResultsDocument, RunRecord, VariantResult } from '../../../src/results/types.js';
+import { makeResults } from '../../results-fixture.js';
+
+const MiB = 1048576;
+
+/** A run with a master of `masterMib` PSS and `n` workers of `workerMib` PSS (USS = PSS − 8 MiB shared; RSS = PSS + 40). */
+function run(n: number, masterMib: number, workerMib: number): RunRecord {
+  const base = makeResults({ runs: 1 }).variants[0]?.runs[0] as RunRecord;
+  const p = (pid: number, role: ProcessRecord['role'], pss: number): ProcessRecord => ({
+    ...(base.processes[0] as ProcessRecord),
+    pid,
+    role,
+    pssBytes: pss * MiB,
+    ussBytes: (pss - 8) * MiB,
+    rssBytes: (pss + 40) * MiB,
+  });
+  return { ...base, processes: [p(1, 'master', masterMib), ...Array.from({ length: n }, (_, i) => p(10 + i, 'worker', workerMib))] };
+}
+
+function sweepDoc(points: Record<string, [number, number, number][]>): ResultsDocument {
+  const doc = makeResults();
+  doc.variants = Object.entries(points).flatMap(([name, list]) =>
+    list.map(
+      ([n, master, worker]): VariantResult => ({
+        name: `${name}@${n}w`,
+        command: [],
+        env: {},
+        point: { variant: name, workers: n },
+        runs: [run(n, master, worker)],
+      }),
+    ),
+  );
+  return doc;
+}
+
+describe('the sweep fit', () => {
+  it('least squares: an exact line has R² 1', () => {
+    const f = linearFit([1, 2, 4, 8], [14, 18, 26, 42]);
+    assert.ok(Math.abs(f.slope - 4) < 1e-9 && Math.abs(f.intercept - 10) < 1e-9 && Math.abs(f.r2 - 1) < 1e-12);
+  });
+
+  it('fixed cost and cost per worker per variant; how many workers fit a budget, against the RSS and PSS rules', () => {
+    // Preloaded: master 30 MiB, each worker 12 MiB PSS → total = 30 + 12 n.
+    const { sweep, warnings } = analyzeSweep(
+      sweepDoc({ preload: [1, 2, 4, 8].map((n) => [n, 30, 12] as [number, number, number]) }),
+      2048 * MiB,
+    );
+    const v = sweep.variants[0];
+    assert.ok(v);
+    assert.ok(Math.abs(v.fixedBytes / MiB - 30) < 1e-6, String(v.fixedBytes / MiB));
+    assert.ok(Math.abs(v.perWorkerBytes / MiB - 12) < 1e-6);
+    assert.deepEqual(warnings, []);
+    assert.equal(v.maxWorkers, Math.floor((2048 - 30) / 12));
+    assert.equal(v.maxWorkersByRssRule, Math.floor(2048 / 52));
+    assert.equal(v.maxWorkersByPssRule, Math.floor(2048 / 12));
+    assert.deepEqual(sweep.workerCounts, [1, 2, 4, 8]);
+  });
+
+  it('warns when the points are not a line, naming the point', () => {
+    const points: [number, number, number][] = [
+      [1, 30, 12],
+      [2, 30, 12],
+      [4, 30, 12],
+      [8, 30, 30],
+    ];
+    const { warnings } = analyzeSweep(sweepDoc({ lazy: points }));
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.kind, 'not-linear');
+    assert.match(warnings[0]?.message ?? '', /at 8 workers/);
+  });
+});
