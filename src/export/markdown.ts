@@ -1,4 +1,5 @@
 import { comparisonContent } from '../render/comparison.js';
+import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { mib } from '../render/units.js';
 import { median, medianRunIndex } from '../results/aggregate.js';
@@ -89,6 +90,20 @@ function warmupLine(doc: ResultsDocument, vi: number): string {
   return `Warm-up of run ${run.index}: ${w.requests} responses (${codes}), ${w.errors} errors, latency p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms${per}${top}. Settled after ${run.settle.samples} samples.`;
 }
 
+/** Reload staleness: per variant, what it saves next to whether a reload picks up a code change. */
+function reloadSection(doc: ResultsDocument): string[] {
+  const rows = reloadRows(doc);
+  if (rows.length === 0) return [];
+  return [
+    '## Reload: memory saved against code picked up',
+    '',
+    mdTable(RELOAD_HEAD, rows.map(reloadCells), ['l', 'r', 'r', 'l', 'l']),
+    '',
+    'memcompare edited the app in a copy of its folder, sent the reload signal, waited until every worker had been replaced and was ready, warmed them and asked again. A stale reload serves the old code from new workers: they were forked from a master that imported the app once.',
+    '',
+  ];
+}
+
 /** The capacity section of a sweep: the fit per variant, its points, and how many workers fit a budget. */
 function capacity(doc: ResultsDocument, chart: string | undefined): string[] {
   if (!doc.sweep) return [];
@@ -161,6 +176,7 @@ export const markdown: Exporter = {
       'PSS counts each shared page once, split among the processes that map it: sum PSS for a total. RSS counts shared pages in every process, so summed RSS barely moves when sharing grows.',
       '',
       ...capacity(doc, assetPrefix === undefined ? undefined : sweepFile),
+      ...reloadSection(doc),
       '## Charts',
       '',
       ...images,

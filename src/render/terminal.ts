@@ -3,6 +3,7 @@ import { medianRunIndex } from '../results/aggregate.js';
 import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning } from '../results/types.js';
 
 import { comparisonContent } from './comparison.js';
+import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
@@ -93,6 +94,12 @@ export function renderRunSummary(doc: ResultsDocument): string {
   if (doc.summary.variants.length > 0) {
     parts.push(`== Comparison (${doc.summary.variants.map((s) => `${s.name}: ${s.runs} runs`).join(', ')}; MiB, median (min–max))\n`);
     parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons));
+  }
+  const reload = reloadRows(doc);
+  if (reload.length > 0) {
+    const table = new Table({ head: RELOAD_HEAD, style: BOXED });
+    table.push(...reload.map(reloadCells));
+    parts.push('== Reload: memory saved against code picked up\n', `${table.toString()}\n`);
   }
   const w = renderWarnings(doc.warnings);
   if (w) parts.push(`\n${w}`);

@@ -117,6 +117,28 @@ export interface Warning {
 /** Where a run's worker count came from: declared (scenario, --workers), read from the command, or detected. */
 export type WorkerCountSource = 'declared' | 'command' | 'detected';
 
+/** What a reload did (scenarios with `reload`): does the server pick up a code change? */
+export interface ReloadRecord {
+  /** The signal sent to the master. */
+  signal: string;
+  /** The file edited and what `path` answered before and after the reload (bodies, trimmed). */
+  file: string;
+  path: string;
+  before: string;
+  after: string;
+  /** True when the new workers still serve the old body: the reload did not pick up the code. */
+  stale: boolean;
+  /** Workers that replaced the old ones. */
+  workersReplaced: number;
+  /** True when the master itself was replaced (another pid), as a re-executing server may do. */
+  masterReplaced: boolean;
+  /** Signal to the new workers being ready, milliseconds. */
+  reloadMs: number;
+  /** Total PSS of the tree before the reload and after it (warmed and settled again). */
+  totalPssBeforeBytes: number;
+  totalPssAfterBytes: number;
+}
+
 export interface RunRecord {
   /** 1-based run number of this variant. */
   index: number;
@@ -134,6 +156,8 @@ export interface RunRecord {
   skipped: SkippedProcess[];
   warmup: WarmupResult;
   settle: SettleRecord;
+  /** With a scenario's `reload`: the reload measured after this run's sample. */
+  reload?: ReloadRecord;
   warnings: Warning[];
 }
 

@@ -7,6 +7,7 @@ import { compareVariants, summarizeVariant } from '../results/aggregate.js';
 import {
   type HostInfo,
   RESULTS_SCHEMA_VERSION,
+  type ReloadRecord,
   type ResultsDocument,
   type RunRecord,
   type SoftwareInfo,
@@ -21,6 +22,7 @@ import { diagnose } from './diagnose.js';
 import { freeLoopbackPort, launch } from './launch.js';
 import { assertPortFree } from './port.js';
 import { type ReadyRecord, waitReady } from './ready.js';
+import { copyApp, measureReload } from './reload.js';
 import { sampleTree } from './sample.js';
 import { settle } from './settle.js';
 import { stopServer } from './stop.js';
@@ -94,7 +96,13 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
   );
   const expected = expectedWorkers(ctx, argv, env);
   const before = new Set(listPids());
-  const server = await launch({ argv, cwd: variant.cwd ?? scenario.cwd, env, echo: o.echo });
+  // A reload run edits the app: it runs in a copy of the app folder, never in the user's.
+  const appCopy = scenario.reload ? copyApp(variant.cwd ?? scenario.cwd) : undefined;
+  if (appCopy) env.PYTHONDONTWRITEBYTECODE = '1';
+  const server = await launch({ argv, cwd: appCopy?.dir ?? variant.cwd ?? scenario.cwd, env, echo: o.echo }).catch((error) => {
+    appCopy?.remove();
+    throw error;
+  });
   say(`${tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
   setImmediate(loadAutocannon);
   try {
@@ -157,9 +165,32 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       replacedWorkers: replaced,
       foreignSharers: foreignSharers(server.pid, new Set(sample.processes.map((p) => p.pid))),
     });
+    let reload: ReloadRecord | undefined;
+    if (scenario.reload && appCopy) {
+      const measured = await measureReload({
+        server,
+        adapter,
+        port,
+        settings: scenario.reload,
+        appDir: appCopy.dir,
+        workerPids: sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid),
+        warmup: scenario.warmup,
+        settle: scenario.settle,
+        totalPssBeforeBytes: sample.snapshot.totals.pssBytes,
+        ...(o.signal ? { signal: o.signal } : {}),
+        say: (line) => say(`${tag} ${line}`),
+      });
+      reload = measured.record;
+      say(
+        `${tag} reload: ${reload.workersReplaced} new workers in ${(reload.reloadMs / 1000).toFixed(1)} s answer ${JSON.stringify(reload.after.slice(0, 40))} (before: ${JSON.stringify(reload.before.slice(0, 40))}): ${reload.stale ? 'STALE' : 'fresh'}`,
+      );
+    }
     const pssMib = (sample.snapshot.totals.pssBytes / 1048576).toFixed(1);
     say(`${tag} measured total PSS ${pssMib} MiB; stopping`);
-    const stopped = stopServer(server, adapter).then((r) => say(`${tag} stopped${r.forced ? ' (forced with SIGKILL)' : ''}`));
+    const stopped = stopServer(server, adapter).then((r) => {
+      appCopy?.remove();
+      say(`${tag} stopped${r.forced ? ' (forced with SIGKILL)' : ''}`);
+    });
     return {
       stopped,
       exe,
@@ -176,11 +207,13 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
         skipped: sample.snapshot.skipped,
         warmup,
         settle: record,
+        ...(reload ? { reload } : {}),
         warnings,
       },
     };
   } catch (error) {
     await stopServer(server, adapter);
+    appCopy?.remove();
     throw error;
   }
 }

@@ -18,3 +18,18 @@ export function probe(port: number, path: string, timeoutMs = 1000): Promise<Pro
     req.end();
   });
 }
+
+/** The body of one GET to loopback (trimmed), or undefined without an answer in time. */
+export function fetchBody(port: number, path: string, timeoutMs = 10_000): Promise<string | undefined> {
+  return new Promise((resolveBody) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8').trim()));
+      res.on('error', () => resolveBody(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolveBody(undefined));
+    req.end();
+  });
+}

@@ -17,6 +17,8 @@ export interface ReadyOptions {
   detectMs?: number;
   /** A declared count not reached while the set has been unchanged and idle this long fails (default 3 s). */
   shortfallMs?: number;
+  /** Workers that do not count (the old ones, still exiting, after a reload). */
+  excludeWorkers?: ReadonlySet<number>;
 }
 
 export interface ReadyRecord {
@@ -94,7 +96,7 @@ export async function waitReady(
       let busy = false;
       for (const pid of tree) {
         const s = proc.cpu(pid);
-        if (!s || adapter.roleOf(pid, s.ppid, server.pid) !== 'worker') continue;
+        if (!s || adapter.roleOf(pid, s.ppid, server.pid) !== 'worker' || o.excludeWorkers?.has(pid)) continue;
         workers.push(pid);
         cpu.set(pid, s.cpuNs);
         const before = lastCpu.get(pid);

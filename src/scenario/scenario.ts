@@ -7,6 +7,18 @@ import { ADAPTERS } from '../servers/adapters.js';
 
 export type { SettleSettings, WarmupSettings };
 
+/** A code change and the reload that should pick it up (reload staleness). */
+export interface ReloadSettings {
+  /** Applied to a copy of the app folder: the first occurrence of `replace` in `file` becomes `with`. */
+  edit: { file: string; replace: string; with: string };
+  /** The path asked before and after the reload; its body is compared. */
+  path: string;
+  /** The reload signal (default: the family's: gunicorn, uWSGI, Unicorn HUP; Puma USR2). */
+  signal: NodeJS.Signals;
+  /** Bound on the workers' replacement after the signal. */
+  timeoutMs: number;
+}
+
 export interface Variant {
   name: string;
   /** Arguments appended to the scenario's command. */
@@ -47,6 +59,8 @@ export interface Scenario {
   runs: number;
   /** Milliseconds to wait for the server to be ready. */
   bootTimeoutMs: number;
+  /** Reload staleness: edit the app (in a copy), send the reload signal, ask again (see ReloadSettings). */
+  reload?: ReloadSettings;
   /** A fixed port, for servers whose port is set elsewhere (a config file); otherwise memcompare picks one for {port}. */
   port?: number;
   /** The file it came from, if any. */
@@ -115,6 +129,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     'settle',
     'runs',
     'bootTimeoutSeconds',
+    'reload',
   ]);
   const name = c.string(o.name, 'name', NAME, 'use letters, digits, dot, dash and underscore');
   const description = o.description === undefined ? '' : c.string(o.description, 'description');
@@ -165,8 +180,12 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   };
   if (warmup.connections > warmup.requests)
     c.fail('warmup.connections', warmup.connections, `must not exceed warmup.requests (${warmup.requests})`);
-  if (w.workerPidHeader !== undefined)
-    warmup.workerPidHeader = c.string(w.workerPidHeader, 'warmup.workerPidHeader', /^[A-Za-z0-9-]+$/, 'must be an HTTP header name');
+  // The documented default holds when a warm-up is given without it (an app that does not send the
+  // header is then reached one held connection per worker instead).
+  warmup.workerPidHeader =
+    w.workerPidHeader === undefined
+      ? DEFAULT_WARMUP.workerPidHeader
+      : c.string(w.workerPidHeader, 'warmup.workerPidHeader', /^[A-Za-z0-9-]+$/, 'must be an HTTP header name');
   const s = o.settle === undefined ? {} : c.object(o.settle, 'settle');
   c.keys(s, 'settle', ['intervalMs', 'tolerancePercent', 'stableSamples', 'timeoutMs']);
   const settle: SettleSettings = {
@@ -182,7 +201,53 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     a.includes('{workers}'),
   );
   const detectWorkers = o.workers === undefined && !placeholder;
-  return { name, description, server, cwd, command, workers, detectWorkers, variants, warmup, settle, runs, bootTimeoutMs, file };
+  const reload = o.reload === undefined ? undefined : validateReload(c, c.object(o.reload, 'reload'), cwd, server);
+  return {
+    name,
+    description,
+    server,
+    cwd,
+    command,
+    workers,
+    detectWorkers,
+    variants,
+    warmup,
+    settle,
+    runs,
+    bootTimeoutMs,
+    file,
+    ...(reload ? { reload } : {}),
+  };
+}
+
+const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGWINCH'] as const;
+
+function validateReload(c: Check, r: Record<string, unknown>, cwd: string, server: string): ReloadSettings {
+  c.keys(r, 'reload', ['edit', 'path', 'signal', 'timeoutSeconds']);
+  const e = c.object(r.edit, 'reload.edit');
+  c.keys(e, 'reload.edit', ['file', 'replace', 'with']);
+  const file = c.string(e.file, 'reload.edit.file');
+  const target = resolve(cwd, file);
+  if (isAbsolute(file) || !target.startsWith(`${cwd}/`))
+    c.fail('reload.edit.file', file, 'give a path inside the app folder, relative to it');
+  const replace = c.string(e.replace, 'reload.edit.replace');
+  const by = c.string(e.with, 'reload.edit.with');
+  if (replace === '' || replace === by) c.fail('reload.edit.with', by, 'must differ from reload.edit.replace, which must not be empty');
+  let text = '';
+  try {
+    text = readFileSync(target, 'utf8');
+  } catch {
+    c.fail('reload.edit.file', file, `cannot be read in ${cwd}; name a file of the app`);
+  }
+  if (!text.includes(replace)) c.fail('reload.edit.replace', replace, `does not occur in ${file}; give text the file holds`);
+  const path =
+    r.path === undefined
+      ? '/'
+      : c.string(r.path, 'reload.path', /^\/(?!\/)/, 'must be a path starting with one "/" (loopback only; no host or URL)');
+  const signal = r.signal === undefined ? (ADAPTERS[server]?.reloadSignal ?? 'SIGHUP') : c.string(r.signal, 'reload.signal');
+  if (!(SIGNALS as readonly string[]).includes(signal)) c.fail('reload.signal', signal, `use one of: ${SIGNALS.join(', ')}`);
+  const timeoutMs = c.int(r.timeoutSeconds ?? 60, 'reload.timeoutSeconds', 1, 3600) * 1000;
+  return { edit: { file, replace, with: by }, path, signal: signal as NodeJS.Signals, timeoutMs };
 }
 
 /** Loads a scenario by shipped name or by path. */

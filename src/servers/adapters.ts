@@ -17,6 +17,8 @@ export interface ServerAdapter {
   roleOf(pid: number, ppid: number, rootPid: number): Role;
   /** A command that prints the server's version on stdout or stderr. */
   versionCommand: string[];
+  /** The signal that makes the server reload its app (new workers). */
+  reloadSignal: NodeJS.Signals;
   /** Workers the command asks for, read as the server reads it; undefined: detect them. */
   workersFromCommand(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): number | undefined;
 }
@@ -34,6 +36,7 @@ const prefork = (family: string, workersFromCommand: ServerAdapter['workersFromC
   stopTimeoutMs: 10_000,
   roleOf: directChildren,
   versionCommand: [family, '--version'],
+  reloadSignal: 'SIGHUP',
   workersFromCommand,
 });
 
@@ -47,7 +50,8 @@ export const gunicorn = prefork('gunicorn', gunicornWorkers);
 export const uwsgi = prefork('uwsgi', uwsgiWorkers);
 
 /** Puma in cluster mode (-w N), --preload to load the app first. TERM and INT stop it; USR1/USR2 restart. */
-export const puma = prefork('puma', pumaWorkers);
+// USR1 (phased restart) is refused with --preload; USR2 (hot restart: the master re-executes) always works.
+export const puma: ServerAdapter = { ...prefork('puma', pumaWorkers), reloadSignal: 'SIGUSR2' };
 
 /** Unicorn: preload_app in its config file. QUIT is its graceful stop, INT and TERM the quick one, HUP reloads. */
 export const unicorn = prefork('unicorn', (argv, _env, cwd) => unicornWorkers(argv, cwd));

@@ -17,6 +17,19 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   for (const v of doc.variants) {
     for (const r of v.runs) {
       r.workerCount = { count: 2, source: 'command' };
+      r.reload = {
+        signal: 'SIGHUP',
+        file: 'wsgi.py',
+        path: '/',
+        before: 'v1',
+        after: 'v1',
+        stale: true,
+        workersReplaced: 2,
+        masterReplaced: false,
+        reloadMs: 900,
+        totalPssBeforeBytes: 1,
+        totalPssAfterBytes: 1,
+      };
       r.warmup.topUp = { rounds: 1, requests: 30, statusCodes: { '200': 30 }, errors: 0 };
       r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
     }
