@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort, type LaunchedServer, launch } from '../src/run/launch.js';
@@ -63,3 +63,48 @@ export async function startGunicorn(o: { preload?: boolean; workers?: number; ap
 
 /** True while a process exists and is not a zombie. */
 export { isAlive } from '../src/proc/stat.js';
+
+/** smem, held open around memcompare's own reading (see fixtures/smem-hold.py). */
+export class HeldSmem {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private out = '';
+  constructor(args: string[]) {
+    this.child = spawn('/usr/bin/python3', [join(FIXTURES, 'smem-hold.py'), ...args]);
+    this.child.stdout.on('data', (d: Buffer) => {
+      this.out += d.toString();
+    });
+  }
+  get pid(): number {
+    return this.child.pid as number;
+  }
+  private until(marker: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.out.includes(marker)) {
+          this.child.stdout.off('data', check);
+          resolve();
+        }
+      };
+      this.child.stdout.on('data', check);
+      this.child.once('exit', () => reject(new Error(`smem exited early: ${this.out}`)));
+      check();
+    });
+  }
+  /** Started, and smem has run once already so that its interpreter has touched what it touches. */
+  async ready(): Promise<void> {
+    await this.until('ready\n');
+    await this.run();
+  }
+  async run(): Promise<string> {
+    this.out = '';
+    this.child.stdin.write('\n');
+    await this.until('--done--\n');
+    return this.out.slice(0, this.out.indexOf('--done--\n'));
+  }
+  finish(): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}

@@ -14,6 +14,16 @@ export const SNAPSHOT_FLAGS = {
   columns: { alias: 'c', type: 'string', describe: 'Columns to show (default: pid user command swap uss pss rss)' },
   'no-header': { alias: 'H', type: 'boolean', default: false, describe: 'Omit the header line' },
   json: { type: 'boolean', default: false, describe: 'Print a JSON document on stdout instead of the table' },
+  mappings: {
+    type: 'boolean',
+    default: false,
+    describe: 'One row per mapping name over the selected processes, from full smaps (smem -m)',
+  },
+  group: {
+    type: 'boolean',
+    default: false,
+    describe: 'With --mappings: rows grouped into heap, interpreter, packages, other files, stacks',
+  },
 } as const;
 
 export type SnapshotArgs = {
@@ -28,6 +38,8 @@ export type SnapshotArgs = {
   columns?: string;
   'no-header': boolean;
   json: boolean;
+  mappings: boolean;
+  group: boolean;
 };
 
 export function parsePids(values: unknown): number[] {
@@ -71,5 +83,7 @@ export function toSnapshotOptions(args: SnapshotArgs): SnapshotCommandOptions {
     columns: args.columns,
     noHeader: args['no-header'],
     json: args.json,
+    mappings: args.mappings,
+    group: args.group,
   };
 }

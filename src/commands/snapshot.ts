@@ -1,4 +1,6 @@
 import { badArgument } from '../errors.js';
+import { groupRows, readMappings, sumMappings } from '../proc/mappings.js';
+import { DEFAULT_GROUP_COLUMNS, DEFAULT_MAPPING_COLUMNS, GROUP_COLUMNS, MAPPING_COLUMNS } from '../render/mapping-table.js';
 import { checkSortColumn, parseColumns, renderSmemTable } from '../render/smem-table.js';
 import { takeSnapshot } from '../snapshot.js';
 import type { Io, SkippedProcess } from '../types.js';
@@ -15,6 +17,8 @@ export interface SnapshotCommandOptions {
   columns: string | undefined;
   noHeader: boolean;
   json: boolean;
+  mappings: boolean;
+  group: boolean;
 }
 
 export function describeSkipped(skipped: readonly SkippedProcess[]): string {
@@ -23,7 +27,41 @@ export function describeSkipped(skipped: readonly SkippedProcess[]): string {
   return `memcompare: skipped ${skipped.length} process${skipped.length === 1 ? '' : 'es'}: ${shown.join(', ')}${more}\n`;
 }
 
+/** `snapshot --mappings [--group]`: one row per mapping name (or group) over the selected processes. */
+function runMappings(o: SnapshotCommandOptions, io: Io): number {
+  const set = o.group ? GROUP_COLUMNS : MAPPING_COLUMNS;
+  const columns = o.columns === undefined ? undefined : parseColumns(o.columns, set);
+  const sort = checkSortColumn(o.sort, set);
+  if (o.tree && (o.pids === undefined || o.pids.length === 0)) {
+    throw badArgument('--tree', true, 'name the root processes with --pid, e.g. --pid 1234 --tree');
+  }
+  const snapshot = takeSnapshot({ pids: o.pids, tree: o.tree, match: o.match, user: o.user }, { strictPids: true });
+  const skipped = [...snapshot.skipped];
+  const perProcess = snapshot.processes.flatMap((p) => {
+    const maps = readMappings(p.pid);
+    if (!maps) skipped.push({ pid: p.pid, reason: 'exited', detail: 'gone before its smaps was read' });
+    return maps ? [maps] : [];
+  });
+  const rows = sumMappings(perProcess);
+  const groups = groupRows(rows);
+  if (o.json) {
+    const doc = { schemaVersion: 1, takenAt: snapshot.takenAt, processes: perProcess.length, mappings: rows, groups, skipped };
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    const options = { sort, reverse: o.reverse, totals: o.totals, abbreviate: o.abbreviate, noHeader: o.noHeader };
+    io.stdout.write(
+      o.group
+        ? renderSmemTable(groups, { ...options, columnSet: GROUP_COLUMNS, columns: columns ?? DEFAULT_GROUP_COLUMNS })
+        : renderSmemTable(rows, { ...options, columnSet: MAPPING_COLUMNS, columns: columns ?? DEFAULT_MAPPING_COLUMNS }),
+    );
+  }
+  if (skipped.length > 0) io.stderr.write(describeSkipped(skipped));
+  return 0;
+}
+
 export function runSnapshotCommand(o: SnapshotCommandOptions, io: Io): number {
+  if (o.group && !o.mappings) throw badArgument('--group', true, 'groups mappings: add --mappings');
+  if (o.mappings) return runMappings(o, io);
   // Validate everything before reading /proc.
   const columns = o.columns === undefined ? undefined : parseColumns(o.columns);
   const sort = checkSortColumn(o.sort);

@@ -168,3 +168,30 @@ export function sweepSpec(doc: ResultsDocument): object | undefined {
     config: { font: 'sans-serif' },
   };
 }
+
+/** (d) Where the memory is: USS per worker of each mapping group, per variant (median runs). */
+export function whereSpec(doc: ResultsDocument): object | undefined {
+  const values = doc.variants.flatMap((v) => {
+    const run = v.runs[medianRunIndex(v.runs)];
+    return (run?.mappings?.groups ?? []).map((g) => ({ variant: v.name, group: g.name, mib: round1(g.workerMean.ussBytes) }));
+  });
+  if (values.length === 0) return undefined;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: "Where a worker's private memory is",
+      subtitle: `${doc.scenario.name}: USS per worker by mapping group, median run of each variant`,
+    },
+    data: { values },
+    width: 420,
+    height: { step: 14 },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'group', type: 'nominal', title: null, sort: '-x' },
+      yOffset: { field: 'variant', sort: doc.variants.map((v) => v.name) },
+      x: { field: 'mib', type: 'quantitative', title: 'USS per worker (MiB)' },
+      color: { field: 'variant', type: 'nominal', sort: doc.variants.map((v) => v.name), legend: { orient: 'bottom' } },
+    },
+    config: { font: 'sans-serif' },
+  };
+}

@@ -2,10 +2,11 @@ import { comparisonContent } from '../render/comparison.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { mib } from '../render/units.js';
+import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from '../render/where.js';
 import { median, medianRunIndex } from '../results/aggregate.js';
 import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
-import { mermaidTotalPss, pssSplitSpec, renderSvg, sweepSpec, totalPssSpec } from './charts.js';
+import { mermaidTotalPss, pssSplitSpec, renderSvg, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
 
 const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -90,6 +91,38 @@ function warmupLine(doc: ResultsDocument, vi: number): string {
   return `Warm-up of run ${run.index}: ${w.requests} responses (${codes}), ${w.errors} errors, latency p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms${per}${top}. Settled after ${run.settle.samples} samples.`;
 }
 
+/** Where the memory is, and where each variant's saving comes from (per group and top mappings). */
+function whereSection(doc: ResultsDocument, chart: string | undefined): string[] {
+  const comparisons = whereComparisons(doc);
+  if (comparisons.length === 0) return [];
+  const out = ['## Where the memory is', ''];
+  for (const w of comparisons) {
+    const head = WHERE_HEAD(w);
+    const align = head.map((_, i) => (i === 0 ? 'l' : 'r')) as ('l' | 'r')[];
+    out.push(
+      `**${whereHeadline(w)}**`,
+      '',
+      mdTable(head, w.groups.map(whereCells), align),
+      '',
+      'The mappings whose USS per worker changed most:',
+      '',
+      mdTable(
+        head,
+        w.top.map((r) => whereCells({ ...r, name: `\`${r.name}\`` })),
+        align,
+      ),
+      '',
+    );
+  }
+  const readMs = doc.variants.flatMap((v) => v.runs.map((r) => r.mappings?.readMs ?? 0));
+  out.push(
+    `From full \`/proc/<pid>/smaps\` of the master and every worker at each run's final sample (smem's per-mapping formulas; read in ${Math.max(...readMs).toFixed(0)} ms at most per run). Groups: heap and anonymous memory; the interpreter (libpython, libruby, the executable); each package's extension modules or gem's shared objects; other files; stacks and special mappings.`,
+    '',
+  );
+  if (chart) out.push(`![USS per worker by mapping group and variant](${chart})`, '');
+  return out;
+}
+
 /** Reload staleness: per variant, what it saves next to whether a reload picks up a code change. */
 function reloadSection(doc: ResultsDocument): string[] {
   const rows = reloadRows(doc);
@@ -148,11 +181,18 @@ export const markdown: Exporter = {
     const split = `${assetPrefix}-pss-split.svg`;
     const total = `${assetPrefix}-total-pss.svg`;
     const sweepFile = `${assetPrefix}-sweep.svg`;
+    const whereFile = `${assetPrefix}-where.svg`;
     const sweepChart = sweepSpec(doc);
-    const [splitSvg, totalSvg, sweepSvg] =
+    const whereChart = whereSpec(doc);
+    const [splitSvg, totalSvg, sweepSvg, whereSvg] =
       assetPrefix === undefined
-        ? ['', '', '']
-        : await Promise.all([renderSvg(pssSplitSpec(doc)), renderSvg(totalPssSpec(doc)), sweepChart ? renderSvg(sweepChart) : '']);
+        ? ['', '', '', '']
+        : await Promise.all([
+            renderSvg(pssSplitSpec(doc)),
+            renderSvg(totalPssSpec(doc)),
+            sweepChart ? renderSvg(sweepChart) : '',
+            whereChart ? renderSvg(whereChart) : '',
+          ]);
     const images =
       assetPrefix === undefined
         ? ['_SVG charts are written beside the report when it goes to a file (`--out FILE`)._']
@@ -177,6 +217,7 @@ export const markdown: Exporter = {
       '',
       ...capacity(doc, assetPrefix === undefined ? undefined : sweepFile),
       ...reloadSection(doc),
+      ...whereSection(doc, assetPrefix === undefined || !whereChart ? undefined : whereFile),
       '## Charts',
       '',
       ...images,
@@ -216,6 +257,7 @@ export const markdown: Exporter = {
               { name: split, content: splitSvg },
               { name: total, content: totalSvg },
               ...(sweepChart ? [{ name: sweepFile, content: sweepSvg }] : []),
+              ...(whereChart ? [{ name: whereFile, content: whereSvg }] : []),
             ],
     };
   },

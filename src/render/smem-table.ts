@@ -12,12 +12,12 @@ export type TableProcess = Omit<MemoryAmounts, 'pssShmemBytes'> &
 export const RUN_COLUMNS = ['pid', 'role', 'command', 'swap', 'uss', 'pss', 'rss'];
 
 export type Kind = 'pid' | 'text' | 'command' | 'amount';
-export interface Column {
+export interface Column<T = TableProcess> {
   header: string;
   kind: Kind;
   /** smem's printf width. */
   width: number;
-  value: (p: TableProcess) => number | string;
+  value: (p: T) => number | string;
   /** What the totals row shows: the row count, distinct values, the sum, or nothing. */
   total: 'count' | 'distinct' | 'sum' | 'none';
   help: string;
@@ -52,7 +52,9 @@ export const COLUMNS: Record<string, Column> = {
 
 export const DEFAULT_COLUMNS = ['pid', 'user', 'command', 'swap', 'uss', 'pss', 'rss'];
 
-export interface SmemTableOptions {
+export interface SmemTableOptions<T = TableProcess> {
+  /** The columns by name (default: the process columns; `snapshot --mappings` passes its own). */
+  columnSet?: Record<string, Column<T>>;
   /** Column names, smem's -c (default: pid user command swap uss pss rss). */
   columns?: string[];
   /** Sort column (default pss), ascending like smem. */
@@ -64,24 +66,24 @@ export interface SmemTableOptions {
   noHeader?: boolean;
 }
 
-export function parseColumns(spec: string): string[] {
+export function parseColumns(spec: string, set: Record<string, unknown> = COLUMNS): string[] {
   const names = spec.split(/[\s,]+/).filter((s) => s !== '');
   for (const n of names) {
-    if (!(n in COLUMNS)) {
-      throw badArgument('--columns', n, `unknown column; use any of: ${Object.keys(COLUMNS).join(' ')}`);
+    if (!(n in set)) {
+      throw badArgument('--columns', n, `unknown column; use any of: ${Object.keys(set).join(' ')}`);
     }
   }
-  if (names.length === 0) throw badArgument('--columns', spec, `name at least one column: ${Object.keys(COLUMNS).join(' ')}`);
+  if (names.length === 0) throw badArgument('--columns', spec, `name at least one column: ${Object.keys(set).join(' ')}`);
   return names;
 }
 
-export function checkSortColumn(sort: string): string {
-  if (!(sort in COLUMNS)) throw badArgument('--sort', sort, `unknown column; use any of: ${Object.keys(COLUMNS).join(' ')}`);
+export function checkSortColumn(sort: string, set: Record<string, unknown> = COLUMNS): string {
+  if (!(sort in set)) throw badArgument('--sort', sort, `unknown column; use any of: ${Object.keys(set).join(' ')}`);
   return sort;
 }
 
 // printf-style cells, as smem's "% 5s", "%-8s", "%-27.27s", "% 8s".
-function cell(col: Column, value: string): string {
+function cell<T>(col: Column<T>, value: string): string {
   switch (col.kind) {
     case 'pid':
     case 'amount':
@@ -93,7 +95,7 @@ function cell(col: Column, value: string): string {
   }
 }
 
-function shown(col: Column, value: number | string, abbreviate: boolean): string {
+function shown<T>(col: Column<T>, value: number | string, abbreviate: boolean): string {
   if (col.kind === 'amount') {
     const bytes = value as number;
     return abbreviate ? smemUnits(bytes) : String(Math.floor(bytes / 1024));
@@ -131,17 +133,18 @@ const PLAIN_CHARS = {
  * totals row and units, so that a user coming from smem reads the same thing.
  */
 /** The table's content before layout: shown values (not yet padded), sorted as smem sorts. */
-export interface TableContent {
-  columns: Column[];
+export interface TableContent<T = TableProcess> {
+  columns: Column<T>[];
   rows: string[][];
   /** The totals row's values, when asked for. */
   totals?: string[];
 }
 
 /** Sorts and formats rows: shared by the smem layout (terminal) and the Markdown layout. */
-export function tableContent(processes: readonly TableProcess[], options: SmemTableOptions = {}): TableContent {
-  const cols = (options.columns ?? DEFAULT_COLUMNS).map((n) => COLUMNS[n] as Column);
-  const sortCol = COLUMNS[options.sort ?? 'pss'] as Column;
+export function tableContent<T = TableProcess>(processes: readonly T[], options: SmemTableOptions<T> = {}): TableContent<T> {
+  const set = options.columnSet ?? (COLUMNS as unknown as Record<string, Column<T>>);
+  const cols = (options.columns ?? DEFAULT_COLUMNS).map((n) => set[n] as Column<T>);
+  const sortCol = set[options.sort ?? 'pss'] as Column<T>;
   const abbreviate = options.abbreviate ?? false;
   const rows = processes.map((p) => ({ key: sortCol.value(p), values: cols.map((c) => c.value(p)) }));
   rows.sort((a, b) => {
@@ -150,7 +153,7 @@ export function tableContent(processes: readonly TableProcess[], options: SmemTa
     return d;
   });
   if (options.reverse) rows.reverse();
-  const content: TableContent = {
+  const content: TableContent<T> = {
     columns: cols,
     rows: rows.map((r) => cols.map((c, i) => shown(c, r.values[i] as number | string, abbreviate))),
   };
@@ -175,7 +178,7 @@ export function tableContent(processes: readonly TableProcess[], options: SmemTa
  * smem's process table: same columns, widths, trailing spaces, sort (PSS ascending, ties by the row),
  * totals row and units, so that a user coming from smem reads the same thing.
  */
-export function renderSmemTable(processes: readonly TableProcess[], options: SmemTableOptions = {}): string {
+export function renderSmemTable<T = TableProcess>(processes: readonly T[], options: SmemTableOptions<T> = {}): string {
   const { columns: cols, rows, totals } = tableContent(processes, options);
   const table = new Table({
     chars: PLAIN_CHARS,

@@ -5,6 +5,7 @@ import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning
 import { comparisonContent } from './comparison.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
+import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from './where.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
 
@@ -94,6 +95,11 @@ export function renderRunSummary(doc: ResultsDocument): string {
   if (doc.summary.variants.length > 0) {
     parts.push(`== Comparison (${doc.summary.variants.map((s) => `${s.name}: ${s.runs} runs`).join(', ')}; MiB, median (min–max))\n`);
     parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons));
+  }
+  for (const w of whereComparisons(doc)) {
+    const table = new Table({ head: WHERE_HEAD(w), style: BOXED });
+    table.push(...w.groups.map(whereCells));
+    parts.push(`== Where the memory is: ${whereHeadline(w)}\n`, `${table.toString()}\n`);
   }
   const reload = reloadRows(doc);
   if (reload.length > 0) {

@@ -117,6 +117,33 @@ export interface Warning {
 /** Where a run's worker count came from: declared (scenario, --workers), read from the command, or detected. */
 export type WorkerCountSource = 'declared' | 'command' | 'detected';
 
+/** Memory of a set of mappings, in bytes (smem's per-mapping formulas). */
+export interface MappingAmounts {
+  pssBytes: number;
+  /** Private_Clean + Private_Dirty. */
+  ussBytes: number;
+  rssBytes: number;
+  swapBytes: number;
+}
+
+/** One group or mapping of a run's breakdown: the master's, and the workers' summed and per worker on average. */
+export interface MappingShare {
+  /** Group name ("heap and anonymous", "interpreter", "package numpy", "other files", "stacks and special") or mapping name. */
+  name: string;
+  master: MappingAmounts;
+  workersSum: MappingAmounts;
+  workerMean: MappingAmounts;
+}
+
+/** Where a run's memory is, from full /proc/<pid>/smaps at its final sample. */
+export interface MappingBreakdown {
+  /** Time to read the full smaps of the master and workers, milliseconds (they walk every page table). */
+  readMs: number;
+  groups: MappingShare[];
+  /** The mappings with the most PSS in master + workers (at most 25). */
+  top: MappingShare[];
+}
+
 /** What a reload did (scenarios with `reload`): does the server pick up a code change? */
 export interface ReloadRecord {
   /** The signal sent to the master. */
@@ -156,6 +183,8 @@ export interface RunRecord {
   skipped: SkippedProcess[];
   warmup: WarmupResult;
   settle: SettleRecord;
+  /** Where the memory is at the final sample: per group and top mappings, master and workers. */
+  mappings?: MappingBreakdown;
   /** With a scenario's `reload`: the reload measured after this run's sample. */
   reload?: ReloadRecord;
   warnings: Warning[];

@@ -17,6 +17,7 @@ import {
 import { NOISY_PERCENT, noisyWarning } from '../results/warnings.js';
 import { expandCommand, type Scenario, type Variant } from '../scenario/scenario.js';
 import { ADAPTERS, type ServerAdapter } from '../servers/adapters.js';
+import { readBreakdown } from './breakdown.js';
 import { daemonizedError, findEscapees, stopEscapees } from './daemon.js';
 import { diagnose } from './diagnose.js';
 import { freeLoopbackPort, launch } from './launch.js';
@@ -153,6 +154,8 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       for (const pid of workerPids) warmed.add(pid);
       ({ sample, record } = await settle(target, workerCount, scenario.settle, o.signal));
     }
+    // Where the memory is: full smaps of the master and workers, at this final sample only.
+    const mappings = readBreakdown(sample.processes);
     const warnings = diagnose({
       variant: variant.name,
       run: index,
@@ -207,6 +210,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
         skipped: sample.snapshot.skipped,
         warmup,
         settle: record,
+        mappings,
         ...(reload ? { reload } : {}),
         warnings,
       },

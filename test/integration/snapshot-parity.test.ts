@@ -1,55 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Snapshot } from '../../src/types.js';
-import { cli, cliAsync, FIXTURES, startGunicorn, type TestServer } from '../helpers.js';
-
-/** smem, held open around memcompare's own reading (see fixtures/smem-hold.py). */
-class HeldSmem {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private out = '';
-  constructor(args: string[]) {
-    this.child = spawn('/usr/bin/python3', [join(FIXTURES, 'smem-hold.py'), ...args]);
-    this.child.stdout.on('data', (d: Buffer) => {
-      this.out += d.toString();
-    });
-  }
-  get pid(): number {
-    return this.child.pid as number;
-  }
-  private until(marker: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.out.includes(marker)) {
-          this.child.stdout.off('data', check);
-          resolve();
-        }
-      };
-      this.child.stdout.on('data', check);
-      this.child.once('exit', () => reject(new Error(`smem exited early: ${this.out}`)));
-      check();
-    });
-  }
-  /** Started, and smem has run once already so that its interpreter has touched what it touches. */
-  async ready(): Promise<void> {
-    await this.until('ready\n');
-    await this.run();
-  }
-  async run(): Promise<string> {
-    this.out = '';
-    this.child.stdin.write('\n');
-    await this.until('--done--\n');
-    return this.out.slice(0, this.out.indexOf('--done--\n'));
-  }
-  finish(): Promise<void> {
-    return new Promise((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.stdin.end();
-    });
-  }
-}
+import { cli, cliAsync, HeldSmem, startGunicorn, type TestServer } from '../helpers.js';
 
 function ourSnapshot(master: number): Snapshot {
   const r = cli(['snapshot', '--pid', String(master), '--tree', '--json']);

@@ -17,6 +17,9 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   for (const v of doc.variants) {
     for (const r of v.runs) {
       r.workerCount = { count: 2, source: 'command' };
+      const a = { pssBytes: 1, ussBytes: 1, rssBytes: 1, swapBytes: 0 };
+      const share = { name: '[heap]', master: a, workersSum: a, workerMean: a };
+      r.mappings = { readMs: 3, groups: [share], top: [share] };
       r.reload = {
         signal: 'SIGHUP',
         file: 'wsgi.py',

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+
+/** What one mapping name holds in one process, or summed over processes, in bytes. */
+export interface MappingAmounts {
+  pssBytes: number;
+  /** Private_Clean + Private_Dirty (smem's USS). */
+  ussBytes: number;
+  rssBytes: number;
+  swapBytes: number;
+  /** Shared_Clean + Shared_Dirty. */
+  sharedBytes: number;
+}
+
+export interface MappingRow extends MappingAmounts {
+  /** A file path, [heap], [stack], [vdso], … or <anonymous> (smem's name for a mapping without one). */
+  name: string;
+  /** Processes that map it. */
+  processes: number;
+  /** Mappings of that name, over those processes. */
+  mappings: number;
+}
+
+const ZERO = (): MappingAmounts => ({ pssBytes: 0, ussBytes: 0, rssBytes: 0, swapBytes: 0, sharedBytes: 0 });
+const HEADER = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/;
+const AMOUNT = /^([A-Za-z_]+):\s+(\d+) kB/;
+
+/**
+ * Per mapping name, one process's full /proc/<pid>/smaps: smem's formulas per mapping (USS =
+ * Private_Clean + Private_Dirty; PSS, RSS, Swap as the kernel gives them, truncated to whole kB per
+ * mapping). A deleted file keeps its path without the " (deleted)" mark.
+ */
+export function parseMappings(text: string): Map<string, MappingAmounts & { mappings: number }> {
+  const out = new Map<string, MappingAmounts & { mappings: number }>();
+  let cur: (MappingAmounts & { mappings: number }) | undefined;
+  for (const line of text.split('\n')) {
+    const h = HEADER.exec(line);
+    if (h) {
+      const name = (h[1] ?? '').replace(/ \(deleted\)$/, '') || '<anonymous>';
+      cur = out.get(name) ?? { ...ZERO(), mappings: 0 };
+      cur.mappings++;
+      out.set(name, cur);
+      continue;
+    }
+    const m = AMOUNT.exec(line);
+    if (!m || !cur) continue;
+    const bytes = Number(m[2]) * 1024;
+    switch (m[1]) {
+      case 'Pss':
+        cur.pssBytes += bytes;
+        break;
+      case 'Rss':
+        cur.rssBytes += bytes;
+        break;
+      case 'Swap':
+        cur.swapBytes += bytes;
+        break;
+      case 'Private_Clean':
+      case 'Private_Dirty':
+        cur.ussBytes += bytes;
+        break;
+      case 'Shared_Clean':
+      case 'Shared_Dirty':
+        cur.sharedBytes += bytes;
+        break;
+    }
+  }
+  return out;
+}
+
+/** One process's mappings; undefined when it is gone or not ours to read. Walks every page table: costly. */
+export function readMappings(pid: number, procRoot = '/proc'): Map<string, MappingAmounts & { mappings: number }> | undefined {
+  try {
+    return parseMappings(readFileSync(`${procRoot}/${pid}/smaps`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rows over several processes: amounts summed per name, with the number of processes mapping it. */
+export function sumMappings(perProcess: Iterable<Map<string, MappingAmounts & { mappings: number }>>): MappingRow[] {
+  const rows = new Map<string, MappingRow>();
+  for (const maps of perProcess) {
+    for (const [name, a] of maps) {
+      const r = rows.get(name) ?? { name, processes: 0, mappings: 0, ...ZERO() };
+      r.processes++;
+      r.mappings += a.mappings;
+      r.pssBytes += a.pssBytes;
+      r.ussBytes += a.ussBytes;
+      r.rssBytes += a.rssBytes;
+      r.swapBytes += a.swapBytes;
+      r.sharedBytes += a.sharedBytes;
+      rows.set(name, r);
+    }
+  }
+  return [...rows.values()];
+}
+
+/** The categories a user reasons in. */
+export type GroupKind = 'heap-anon' | 'interpreter' | 'package' | 'other-file' | 'stack-special';
+
+/**
+ * The group of a mapping name. Extension modules and gems are grouped by their package, taken from
+ * the path after dist-packages/site-packages/gems (not by a "python3" substring, which matches
+ * dist-packages too); the interpreter is libpython/libruby or the python, ruby or node executable.
+ */
+export function groupOf(name: string): { group: string; kind: GroupKind } {
+  if (name === '[heap]' || name === '<anonymous>' || name.startsWith('[anon')) return { group: 'heap and anonymous', kind: 'heap-anon' };
+  if (name.startsWith('[')) return { group: 'stacks and special', kind: 'stack-special' };
+  const pkg = /\/(?:dist-packages|site-packages)\/([^/]+)/.exec(name) ?? /.*\/gems\/([^/]+?)(?:-\d[^/]*)?\//.exec(name);
+  if (pkg) {
+    const base = (pkg[1] as string)
+      .replace(/\.libs$/, '')
+      .replace(/\.cpython-.*$/, '')
+      .replace(/\.so$/, '');
+    return { group: `package ${base}`, kind: 'package' };
+  }
+  const file = name.split('/').pop() ?? name;
+  if (/^lib(python|ruby)/.test(file) || /^(python|ruby)[\d.]*$/.test(file) || file === 'node') {
+    return { group: 'interpreter', kind: 'interpreter' };
+  }
+  return { group: 'other files', kind: 'other-file' };
+}
+
+export interface GroupRow extends MappingAmounts {
+  group: string;
+  kind: GroupKind;
+  /** Mapping names in the group. */
+  names: number;
+}
+
+export function groupRows(rows: readonly MappingRow[]): GroupRow[] {
+  const out = new Map<string, GroupRow>();
+  for (const r of rows) {
+    const { group, kind } = groupOf(r.name);
+    const g = out.get(group) ?? { group, kind, names: 0, ...ZERO() };
+    g.names++;
+    g.pssBytes += r.pssBytes;
+    g.ussBytes += r.ussBytes;
+    g.rssBytes += r.rssBytes;
+    g.swapBytes += r.swapBytes;
+    g.sharedBytes += r.sharedBytes;
+    out.set(group, g);
+  }
+  return [...out.values()];
+}
