@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS } from './commands/flags.js';
+import { CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS, WATCH_FLAGS } from './commands/flags.js';
 import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from './commands/snapshot-options.js';
 import { ExitCode, MemcompareError, reportError } from './errors.js';
 import type { Io } from './types.js';
@@ -49,6 +49,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       async (args) => {
         const { runRunCommand } = await import('./commands/run.js');
         exitCode = await runRunCommand({ ...flagValues(RUN_FLAGS, args), scenario: args.scenario }, io);
+      },
+    )
+    .command(
+      'watch',
+      'Watch processes over time, like snapshot: a table redrawn in place, or one JSON line per sample',
+      (y) =>
+        y
+          .options(WATCH_FLAGS)
+          .example('$0 watch --pid 1234 --tree', 'a server and its workers, every second')
+          .example('$0 watch --match gunicorn --interval 0.5 --count 20 --json', 'NDJSON'),
+      async (args) => {
+        const { runWatchCommand } = await import('./commands/watch.js');
+        exitCode = await runWatchCommand(flagValues(WATCH_FLAGS, args), io);
       },
     )
     .command(
@@ -109,7 +122,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         }
       },
     )
-    .demandCommand(1, 'name a command: snapshot, run, sweep, list, report or check (see memcompare --help)')
+    .demandCommand(1, 'name a command: snapshot, watch, run, sweep, list, report or check (see memcompare --help)')
     .strict()
     .help()
     .alias('h', 'help')

@@ -28,6 +28,11 @@ export const RUN_FLAGS = {
   server: { type: 'string', describe: 'Server family of --command (gunicorn, uwsgi, puma, unicorn, generic); guessed from the command' },
   port: { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' },
   runs: { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" },
+  soak: {
+    type: 'number',
+    describe: 'After the warm-up, keep load on for this many seconds while sampling the tree (peak, timeline, copy-on-write erosion)',
+  },
+  'max-cpu': { type: 'number', describe: "The sampler's CPU budget during a soak, percent of one core (default 10)" },
   'baseline-ref': {
     type: 'string',
     nargs: 1,
@@ -66,6 +71,19 @@ export const SWEEP_FLAGS = {
   progress: RUN_FLAGS.progress,
   'no-wait': RUN_FLAGS['no-wait'],
   'no-lock': RUN_FLAGS['no-lock'],
+} as const satisfies Record<string, FlagSpec>;
+
+/** `watch`: snapshot's selectors, an interval, a count, a CPU budget. */
+export const WATCH_FLAGS = {
+  pid: { alias: 'p', type: 'string', array: true, describe: 'Process ids, comma-separated or repeated' },
+  tree: { type: 'boolean', default: false, describe: 'With --pid: include all descendants' },
+  match: { alias: 'P', type: 'string', describe: 'Regex searched in the command line or process name (smem -P)' },
+  user: { alias: 'U', type: 'string', describe: 'Only processes of this user name or uid' },
+  interval: { alias: 'n', type: 'number', describe: 'Seconds between samples, fractions allowed (default 1)' },
+  count: { type: 'number', describe: 'Stop after this many samples (default: until Ctrl-C)' },
+  json: { type: 'boolean', default: false, describe: 'One JSON line per sample (NDJSON), also the default when stdout is not a terminal' },
+  abbreviate: { alias: 'k', type: 'boolean', default: false, describe: 'Units (K, M, G) in the table instead of kB' },
+  'max-cpu': { type: 'number', describe: "The sampler's CPU budget, percent of one core (default 10); the interval stretches to keep it" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const REPORT_FLAGS = {

@@ -10,7 +10,7 @@ import { acquireHostLock } from '../run/lock.js';
 import { killAllNow } from '../run/stop.js';
 import { openBaseTree } from '../run/worktree.js';
 import { splitCommand } from '../scenario/argv.js';
-import { DEFAULT_SETTLE, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
+import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
 import type { Io } from '../types.js';
 import type { FlagValues, RUN_FLAGS } from './flags.js';
@@ -76,6 +76,18 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
   };
 }
 
+/** One line of a soak's progress bar, redrawn in place. */
+export function soakBar(
+  tag: string,
+  st: { elapsedMs: number; durationMs: number; requests: number; totalPssBytes: number; peakPssBytes: number },
+): string {
+  const width = 24;
+  const filled = Math.min(width, Math.round((st.elapsedMs / st.durationMs) * width));
+  const left = Math.max(0, (st.durationMs - st.elapsedMs) / 1000);
+  const line = `${tag} soak [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(st.elapsedMs / 1000).toFixed(0)} s, ${left.toFixed(0)} s left, ${st.requests} requests, total PSS ${(st.totalPssBytes / 1048576).toFixed(1)} MiB (peak ${(st.peakPssBytes / 1048576).toFixed(1)})`;
+  return `\r${line}\u001b[K${st.elapsedMs >= st.durationMs ? '\n' : ''}`;
+}
+
 /** What another command built on `run` (sweep) changes in it. */
 export interface RunPlan {
   /** Rewrites the scenario before anything boots (checks included: throw a usage error). */
@@ -113,6 +125,17 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     if (o.port !== undefined) scenario.port = o.port;
   } else {
     ({ scenario, adapter } = adhocScenario(o));
+  }
+  if (o.soak !== undefined) {
+    if (!Number.isFinite(o.soak) || o.soak <= 0 || o.soak > 86_400)
+      throw badArgument('--soak', o.soak, 'give the soak in seconds, more than 0 and at most 86400');
+    scenario.soak = { ...DEFAULT_SOAK, ...scenario.soak, durationSeconds: o.soak };
+  }
+  if (o.maxCpu !== undefined) {
+    if (!Number.isFinite(o.maxCpu) || o.maxCpu <= 0 || o.maxCpu > 100)
+      throw badArgument('--max-cpu', o.maxCpu, 'give a percentage of one core, more than 0 and at most 100');
+    if (!scenario.soak) throw badArgument('--max-cpu', o.maxCpu, 'budgets the soak sampler: add --soak SECONDS');
+    scenario.soak.maxCpuPercent = o.maxCpu;
   }
   plan?.prepare(scenario);
   // Say so before anything boots: a half-hour run must not end in an unwritable path.
@@ -182,6 +205,8 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       ...(o.runs !== undefined ? { runs: o.runs } : {}),
       onUpdate: persist,
       onProgress: progressOn ? (line) => io.stderr.write(`${line}\n`) : undefined,
+      // A soak's progress bar: on a terminal only.
+      onSoakTick: !o.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true ? (tag, st) => io.stderr.write(soakBar(tag, st)) : undefined,
       echo: o.showOutput ? io.stderr : undefined,
       signal: controller.signal,
       version: toolVersion(),

@@ -37,7 +37,14 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
   const progressOn = !o.quiet && (o.progress || (io.stderr as NodeJS.WriteStream).isTTY === true);
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   let total = 0;
-  const runOptions: RunCommandOptions = { ...o, workers: undefined, baselineRef: undefined, port: undefined };
+  const runOptions: RunCommandOptions = {
+    ...o,
+    workers: undefined,
+    baselineRef: undefined,
+    port: undefined,
+    soak: undefined,
+    maxCpu: undefined,
+  };
   return runRunCommand(runOptions, io, {
     prepare(scenario) {
       const uses = (a: string) => a.includes('{workers}');

@@ -1,12 +1,13 @@
 import { comparisonContent } from '../render/comparison.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
+import { soakLines } from '../render/soak.js';
 import { mib } from '../render/units.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from '../render/where.js';
 import { median, medianRunIndex } from '../results/aggregate.js';
 import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
-import { mermaidTotalPss, pssSplitSpec, renderSvg, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
+import { mermaidTotalPss, pssSplitSpec, renderSvg, soakSpecs, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
 
 const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -33,10 +34,14 @@ function processTable(doc: ResultsDocument, vi: number): string {
 
 function headline(doc: ResultsDocument): string {
   const lines: string[] = [];
-  for (const c of doc.summary.comparisons.filter((x) => x.metric === 'totalPssBytes' || x.metric === 'workerPssBytes')) {
-    const what = c.metric === 'totalPssBytes' ? 'total PSS' : 'PSS per worker';
+  const what: Record<string, string> = {
+    totalPssBytes: 'total PSS',
+    workerPssBytes: 'PSS per worker',
+    peakTotalPssBytes: 'peak total PSS under load',
+  };
+  for (const c of doc.summary.comparisons.filter((x) => x.metric in what)) {
     lines.push(
-      `- **${c.variant}** vs ${c.baseline}: ${what} ${mib(c.variantBytes)} vs ${mib(c.baselineBytes)} — **${c.ratio.toFixed(2)}x** (${c.ratioMin.toFixed(2)}–${c.ratioMax.toFixed(2)} over the runs), saving ${mib(c.savingBytes)} (${c.savingPercent.toFixed(1)}%).`,
+      `- **${c.variant}** vs ${c.baseline}: ${what[c.metric]} ${mib(c.variantBytes)} vs ${mib(c.baselineBytes)} — **${c.ratio.toFixed(2)}x** (${c.ratioMin.toFixed(2)}–${c.ratioMax.toFixed(2)} over the runs), saving ${mib(c.savingBytes)} (${c.savingPercent.toFixed(1)}%).`,
     );
   }
   return lines.join('\n');
@@ -123,6 +128,25 @@ function whereSection(doc: ResultsDocument, chart: string | undefined): string[]
   return out;
 }
 
+/** Memory under a soak's load: peak against settled, erosion of the shared part, the sampler's cost; two charts. */
+function soakSection(doc: ResultsDocument, charts: [string, string] | undefined): string[] {
+  const lines = soakLines(doc);
+  if (lines.length === 0) return [];
+  const out = ['## Memory under load (soak)', '', ...lines.map((l) => `- ${l}`), ''];
+  out.push(
+    "Erosion shows in the shared part, not in USS: an app that caches per request grows its private memory far faster than copy-on-write moves pages out of sharing. The efficiency is the shared part at the end over the master's RSS at the start.",
+    '',
+  );
+  if (charts)
+    out.push(
+      `![Total PSS under load](${charts[0]})`,
+      '',
+      `![Each worker's private and shared memory over requests served](${charts[1]})`,
+      '',
+    );
+  return out;
+}
+
 /** Reload staleness: per variant, what it saves next to whether a reload picks up a code change. */
 function reloadSection(doc: ResultsDocument): string[] {
   const rows = reloadRows(doc);
@@ -184,14 +208,19 @@ export const markdown: Exporter = {
     const whereFile = `${assetPrefix}-where.svg`;
     const sweepChart = sweepSpec(doc);
     const whereChart = whereSpec(doc);
-    const [splitSvg, totalSvg, sweepSvg, whereSvg] =
+    const soakCharts = soakSpecs(doc);
+    const soakTotalFile = `${assetPrefix}-soak-total.svg`;
+    const soakWorkersFile = `${assetPrefix}-soak-workers.svg`;
+    const [splitSvg, totalSvg, sweepSvg, whereSvg, soakTotalSvg, soakWorkersSvg] =
       assetPrefix === undefined
-        ? ['', '', '', '']
+        ? ['', '', '', '', '', '']
         : await Promise.all([
             renderSvg(pssSplitSpec(doc)),
             renderSvg(totalPssSpec(doc)),
             sweepChart ? renderSvg(sweepChart) : '',
             whereChart ? renderSvg(whereChart) : '',
+            soakCharts ? renderSvg(soakCharts.total) : '',
+            soakCharts ? renderSvg(soakCharts.workers) : '',
           ]);
     const images =
       assetPrefix === undefined
@@ -216,6 +245,7 @@ export const markdown: Exporter = {
       'PSS counts each shared page once, split among the processes that map it: sum PSS for a total. RSS counts shared pages in every process, so summed RSS barely moves when sharing grows.',
       '',
       ...capacity(doc, assetPrefix === undefined ? undefined : sweepFile),
+      ...soakSection(doc, assetPrefix === undefined || !soakCharts ? undefined : [soakTotalFile, soakWorkersFile]),
       ...reloadSection(doc),
       ...whereSection(doc, assetPrefix === undefined || !whereChart ? undefined : whereFile),
       '## Charts',
@@ -258,6 +288,12 @@ export const markdown: Exporter = {
               { name: total, content: totalSvg },
               ...(sweepChart ? [{ name: sweepFile, content: sweepSvg }] : []),
               ...(whereChart ? [{ name: whereFile, content: whereSvg }] : []),
+              ...(soakCharts
+                ? [
+                    { name: soakTotalFile, content: soakTotalSvg },
+                    { name: soakWorkersFile, content: soakWorkersSvg },
+                  ]
+                : []),
             ],
     };
   },

@@ -17,8 +17,10 @@ export function comparisonContent(
 ): { head: string[]; rows: string[][] } {
   const others = summaries.slice(1);
   const head = ['Metric', ...summaries.map((s) => s.name), ...others.flatMap((o) => [`Saving (${o.name})`, `Ratio (${o.name})`])];
-  const rows = COMPARED_METRICS.map(({ key, label }) => {
-    const row = [label, ...summaries.map((s) => spreadText(s[key]))];
+  // A metric no variant has (a soak's peak, without a soak) is left out.
+  const metrics = COMPARED_METRICS.filter(({ key }) => summaries.some((s) => s[key] !== undefined));
+  const rows = metrics.map(({ key, label }) => {
+    const row = [label, ...summaries.map((s) => (s[key] ? spreadText(s[key]) : ''))];
     for (const o of others) {
       const c = comparisons.find((x) => x.variant === o.name && x.metric === key);
       row.push(

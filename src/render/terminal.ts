@@ -5,6 +5,7 @@ import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning
 import { comparisonContent } from './comparison.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
+import { soakLines } from './soak.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from './where.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
@@ -96,6 +97,8 @@ export function renderRunSummary(doc: ResultsDocument): string {
     parts.push(`== Comparison (${doc.summary.variants.map((s) => `${s.name}: ${s.runs} runs`).join(', ')}; MiB, median (min–max))\n`);
     parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons));
   }
+  const soaks = soakLines(doc);
+  if (soaks.length > 0) parts.push(`== Memory under load (soak)\n${soaks.map((l) => `- ${l}`).join('\n')}\n`);
   for (const w of whereComparisons(doc)) {
     const table = new Table({ head: WHERE_HEAD(w), style: BOXED });
     table.push(...w.groups.map(whereCells));

@@ -27,7 +27,14 @@ export function summarizeVariant(v: VariantResult): VariantSummary {
     runs: v.runs.length,
     workers: median(v.runs.map((r) => processesOf(r, 'worker').length)),
   };
-  for (const d of METRICS) out[d.key] = spread(v.runs.map((r) => runValue(r, d.scope, d.field)));
+  for (const d of METRICS) {
+    if (!d.extract) {
+      out[d.key] = spread(v.runs.map((r) => runValue(r, d.scope, d.field)));
+      continue;
+    }
+    const values = v.runs.map(d.extract).filter((x): x is number => x !== undefined);
+    if (values.length > 0) out[d.key] = spread(values);
+  }
   return out as VariantSummary;
 }
 
@@ -48,6 +55,7 @@ export function compareVariants(summaries: readonly VariantSummary[], pairs?: re
     for (const { key: metric } of COMPARED_METRICS) {
       const b = base[metric];
       const c = v[metric];
+      if (!b || !c) continue;
       out.push({
         baseline: base.name,
         variant: v.name,

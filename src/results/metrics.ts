@@ -21,6 +21,8 @@ export interface MetricDef {
   compared: boolean;
   /** In the machine-readable exports. */
   exported: boolean;
+  /** A figure not summed from the processes (a soak's peak); undefined for runs without it. */
+  extract?: (run: RunRecord) => number | undefined;
 }
 
 const m = (key: MetricKey, slug: string, label: string, scope: Scope, field: Field, compared: boolean, exported: boolean): MetricDef => ({
@@ -46,6 +48,11 @@ export const METRICS: readonly MetricDef[] = [
   // Sum of RSS counts shared pages once per process: shown only to show why it misleads.
   m('totalRssBytes', 'rss-total', 'RSS summed (misleading)', 'total', 'rssBytes', true, false),
   m('totalPssAnonBytes', 'pss-anon-total', 'Pss_Anon total', 'total', 'pssAnonBytes', false, true),
+  // The largest total PSS sampled under a soak's load: only for runs with a soak.
+  {
+    ...m('peakTotalPssBytes', 'pss-peak', 'PSS total, peak under load', 'total', 'pssBytes', true, true),
+    extract: (r) => r.soak?.peakTotalPssBytes,
+  },
 ];
 
 export const COMPARED_METRICS = METRICS.filter((d) => d.compared);

@@ -117,6 +117,73 @@ export interface Warning {
 /** Where a run's worker count came from: declared (scenario, --workers), read from the command, or detected. */
 export type WorkerCountSource = 'declared' | 'command' | 'detected';
 
+/** Load kept on after the warm-up while the tree is sampled (`run --soak`, a scenario's `soak`). */
+export interface SoakSettings {
+  durationSeconds: number;
+  /** Concurrent connections (one request per connection, as the warm-up). */
+  connections: number;
+  /** Requests per second overall; absent: as fast as the server answers. */
+  rate?: number;
+  /** Wanted time between samples, milliseconds (stretched to keep the sampler within maxCpuPercent). */
+  intervalMs: number;
+  /** The sampler's CPU budget, percent of one core. */
+  maxCpuPercent: number;
+}
+
+/** Samples of a tree over time, in columns: arrays aligned with tMs; null where a process did not exist. */
+export interface Timeline {
+  /** Milliseconds since the soak began. */
+  tMs: number[];
+  /** Requests answered so far, at each sample. */
+  requests: number[];
+  processes: Array<{
+    pid: number;
+    role: Role;
+    pssBytes: (number | null)[];
+    ussBytes: (number | null)[];
+    rssBytes: (number | null)[];
+    /** Shared_Clean + Shared_Dirty: where copy-on-write erosion shows. */
+    sharedBytes: (number | null)[];
+  }>;
+}
+
+/** One worker's copy-on-write over the soak. */
+export interface SoakWorker {
+  pid: number;
+  sharedStartBytes: number;
+  sharedEndBytes: number;
+  /** sharedStartBytes − sharedEndBytes: pages that stopped being shared (erosion). */
+  sharedLostBytes: number;
+  ussStartBytes: number;
+  ussEndBytes: number;
+  /** Shared part at the end ÷ the master's RSS at the start, percent (Pitchfork's copy-on-write efficiency). */
+  cowEfficiencyPercent: number;
+}
+
+export interface SoakRecord {
+  durationMs: number;
+  /** Requests answered during the soak. */
+  requests: number;
+  errors: number;
+  statusCodes: Record<string, number>;
+  requestsPerSecond: number;
+  /** The rate asked for, or null for as fast as the server answers. */
+  rate: number | null;
+  /** The largest total PSS of any sample during the soak (what the OOM killer would have met). */
+  peakTotalPssBytes: number;
+  samples: number;
+  /** Interval asked for and achieved, milliseconds. */
+  intervalMs: number;
+  achievedIntervalMs: number;
+  /** The sampler's own CPU time per sample (milliseconds) and its share of one core (percent). */
+  samplerCpuMsPerSample: number;
+  samplerCpuPercent: number;
+  maxCpuPercent: number;
+  /** Workers present from the first sample to the last. */
+  workers: SoakWorker[];
+  timeline: Timeline;
+}
+
 /** Memory of a set of mappings, in bytes (smem's per-mapping formulas). */
 export interface MappingAmounts {
   pssBytes: number;
@@ -185,6 +252,8 @@ export interface RunRecord {
   settle: SettleRecord;
   /** Where the memory is at the final sample: per group and top mappings, master and workers. */
   mappings?: MappingBreakdown;
+  /** With a soak: load kept on after the warm-up, sampled; the run's figures are settled after it. */
+  soak?: SoakRecord;
   /** With a scenario's `reload`: the reload measured after this run's sample. */
   reload?: ReloadRecord;
   warnings: Warning[];
@@ -215,6 +284,8 @@ export interface VariantSummary {
   /** Sum of RSS: counts shared pages once per process; shown only to show why it misleads. */
   totalRssBytes: Spread;
   totalPssAnonBytes: Spread;
+  /** With a soak: the peak total PSS during the soak, over runs. */
+  peakTotalPssBytes?: Spread;
 }
 
 export interface Comparison {
@@ -336,6 +407,8 @@ export interface ResultsDocument {
     runs: number;
     warmup: WarmupSettings;
     settle: SettleSettings;
+    /** With a soak: its settings. */
+    soak?: SoakSettings;
     file?: string;
   };
   host: HostInfo;

@@ -10,6 +10,7 @@ import {
   type ReloadRecord,
   type ResultsDocument,
   type RunRecord,
+  type SoakRecord,
   type SoftwareInfo,
   type VariantResult,
   type WorkerCountSource,
@@ -22,12 +23,13 @@ import { daemonizedError, findEscapees, stopEscapees } from './daemon.js';
 import { diagnose } from './diagnose.js';
 import { freeLoopbackPort, launch } from './launch.js';
 import { assertPortFree } from './port.js';
-import { type ReadyRecord, waitReady } from './ready.js';
+import { type ReadyRecord, serverDied, waitReady } from './ready.js';
 import { copyApp, measureReload } from './reload.js';
 import { sampleTree } from './sample.js';
 import { settle } from './settle.js';
+import { soak } from './soak.js';
 import { stopServer } from './stop.js';
-import { loadAutocannon, warmUp } from './warm.js';
+import { autocannonLoad, loadAutocannon, warmUp } from './warm.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -39,6 +41,11 @@ export interface RunOptions {
   onUpdate?: (doc: ResultsDocument) => void;
   /** One line per stage, for a progress display. */
   onProgress?: (line: string) => void;
+  /** Called at every soak sample (a progress bar on a terminal). */
+  onSoakTick?: (
+    tag: string,
+    state: { elapsedMs: number; durationMs: number; requests: number; totalPssBytes: number; peakPssBytes: number },
+  ) => void;
   /** Where to copy the server's output (--show-output). */
   echo?: NodeJS.WritableStream;
   signal?: AbortSignal;
@@ -136,8 +143,29 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
     const codes = Object.entries(warmup.statusCodes)
       .map(([c, n]) => `[${c}] ${n}`)
       .join(' ');
-    say(`${tag} warm-up: ${warmup.requests} responses ${codes}; settling`);
     const target = { server, sample: () => sampleTree(server, adapter) };
+    let soaked: SoakRecord | undefined;
+    if (scenario.soak) {
+      const settings = scenario.soak;
+      say(`${tag} warm-up: ${warmup.requests} responses ${codes}; soaking for ${settings.durationSeconds} s`);
+      soaked = await soak({
+        port,
+        path: scenario.warmup.path,
+        settings,
+        load: autocannonLoad,
+        sample: target.sample,
+        alive: () => {
+          if (server.hasExited()) throw serverDied(server, 'during the soak');
+        },
+        onTick: (st) => o.onSoakTick?.(tag, { ...st, durationMs: settings.durationSeconds * 1000 }),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      say(
+        `${tag} soak: ${soaked.requests} responses in ${(soaked.durationMs / 1000).toFixed(1)} s, peak total PSS ${(soaked.peakTotalPssBytes / 1048576).toFixed(1)} MiB, ${soaked.samples} samples every ${soaked.achievedIntervalMs.toFixed(0)} ms (sampler ${soaked.samplerCpuPercent.toFixed(1)}% of a core); settling`,
+      );
+    } else {
+      say(`${tag} warm-up: ${warmup.requests} responses ${codes}; settling`);
+    }
     let { sample, record } = await settle(target, workerCount, scenario.settle, o.signal);
     say(`${tag} ${record.settled ? 'settled' : 'did not settle'} after ${record.samples} samples`);
     // A worker that died and was replaced since the warm-up has served nothing: measuring it would
@@ -211,6 +239,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
         warmup,
         settle: record,
         mappings,
+        ...(soaked ? { soak: soaked } : {}),
         ...(reload ? { reload } : {}),
         warnings,
       },
@@ -255,6 +284,7 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
       runs,
       warmup: scenario.warmup,
       settle: scenario.settle,
+      ...(scenario.soak ? { soak: scenario.soak } : {}),
       ...(scenario.file ? { file: scenario.file } : {}),
     },
     host: { os: '', kernel: '', cpu: '', cores: 0, memoryBytes: 0, node: process.version, server: '' },

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MemcompareError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import type { Revision, SettleSettings, WarmupSettings } from '../results/types.js';
+import type { Revision, SettleSettings, SoakSettings, WarmupSettings } from '../results/types.js';
 import { ADAPTERS } from '../servers/adapters.js';
 
 export type { SettleSettings, WarmupSettings };
@@ -61,6 +61,8 @@ export interface Scenario {
   bootTimeoutMs: number;
   /** Reload staleness: edit the app (in a copy), send the reload signal, ask again (see ReloadSettings). */
   reload?: ReloadSettings;
+  /** Load kept on after the warm-up while the tree is sampled (memory over time). */
+  soak?: SoakSettings;
   /** A fixed port, for servers whose port is set elsewhere (a config file); otherwise memcompare picks one for {port}. */
   port?: number;
   /** The file it came from, if any. */
@@ -130,6 +132,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     'runs',
     'bootTimeoutSeconds',
     'reload',
+    'soak',
   ]);
   const name = c.string(o.name, 'name', NAME, 'use letters, digits, dot, dash and underscore');
   const description = o.description === undefined ? '' : c.string(o.description, 'description');
@@ -202,6 +205,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   );
   const detectWorkers = o.workers === undefined && !placeholder;
   const reload = o.reload === undefined ? undefined : validateReload(c, c.object(o.reload, 'reload'), cwd, server);
+  const soak = o.soak === undefined ? undefined : validateSoak(c, c.object(o.soak, 'soak'));
   return {
     name,
     description,
@@ -217,7 +221,22 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     bootTimeoutMs,
     file,
     ...(reload ? { reload } : {}),
+    ...(soak ? { soak } : {}),
   };
+}
+
+export const DEFAULT_SOAK = { connections: 10, intervalMs: 250, maxCpuPercent: 10 };
+
+function validateSoak(c: Check, o: Record<string, unknown>): SoakSettings {
+  c.keys(o, 'soak', ['durationSeconds', 'connections', 'rate', 'intervalMs', 'maxCpuPercent']);
+  const soak: SoakSettings = {
+    durationSeconds: c.number(o.durationSeconds, 'soak.durationSeconds', 0.1, 86_400),
+    connections: o.connections === undefined ? DEFAULT_SOAK.connections : c.int(o.connections, 'soak.connections', 1, 1000),
+    intervalMs: o.intervalMs === undefined ? DEFAULT_SOAK.intervalMs : c.int(o.intervalMs, 'soak.intervalMs', 10, 600_000),
+    maxCpuPercent: o.maxCpuPercent === undefined ? DEFAULT_SOAK.maxCpuPercent : c.number(o.maxCpuPercent, 'soak.maxCpuPercent', 0.1, 100),
+  };
+  if (o.rate !== undefined) soak.rate = c.number(o.rate, 'soak.rate', 0.1, 1_000_000);
+  return soak;
 }
 
 const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGWINCH'] as const;

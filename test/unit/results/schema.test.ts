@@ -20,6 +20,37 @@ function fullDocument(): DeepRequired<ResultsDocument> {
       const a = { pssBytes: 1, ussBytes: 1, rssBytes: 1, swapBytes: 0 };
       const share = { name: '[heap]', master: a, workersSum: a, workerMean: a };
       r.mappings = { readMs: 3, groups: [share], top: [share] };
+      r.soak = {
+        durationMs: 1000,
+        requests: 10,
+        errors: 0,
+        statusCodes: { '204': 10 },
+        requestsPerSecond: 10,
+        rate: 10,
+        peakTotalPssBytes: 1,
+        samples: 4,
+        intervalMs: 250,
+        achievedIntervalMs: 250,
+        samplerCpuMsPerSample: 1,
+        samplerCpuPercent: 0.4,
+        maxCpuPercent: 10,
+        workers: [
+          {
+            pid: 2,
+            sharedStartBytes: 2,
+            sharedEndBytes: 1,
+            sharedLostBytes: 1,
+            ussStartBytes: 1,
+            ussEndBytes: 2,
+            cowEfficiencyPercent: 50,
+          },
+        ],
+        timeline: {
+          tMs: [0],
+          requests: [0],
+          processes: [{ pid: 2, role: 'worker', pssBytes: [1], ussBytes: [1], rssBytes: [1], sharedBytes: [null] }],
+        },
+      };
       r.reload = {
         signal: 'SIGHUP',
         file: 'wsgi.py',
@@ -72,6 +103,8 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   };
   doc.scenario.file = '/tmp/s.json';
   doc.scenario.warmup.workerPidHeader = 'X-Worker-Pid';
+  doc.scenario.soak = { durationSeconds: 1, connections: 2, rate: 10, intervalMs: 250, maxCpuPercent: 10 };
+  for (const v of doc.summary.variants) v.peakTotalPssBytes = { median: 1, min: 1, max: 1, spreadPercent: 0 };
   return doc as DeepRequired<ResultsDocument>;
 }
 

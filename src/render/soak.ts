@@ -1,0 +1,24 @@
+import { medianRunIndex } from '../results/aggregate.js';
+import type { ResultsDocument, RunRecord, SoakRecord } from '../results/types.js';
+import { mib } from './units.js';
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+/** The soaked runs shown: each variant's median run, when it has a soak. */
+export function soakedRuns(doc: ResultsDocument): Array<{ variant: string; run: RunRecord; soak: SoakRecord }> {
+  return doc.variants.flatMap((v) => {
+    const run = v.runs[medianRunIndex(v.runs)];
+    return run?.soak ? [{ variant: v.name, run, soak: run.soak }] : [];
+  });
+}
+
+/** Lines per soaked variant: load, settled against peak, erosion of the workers' shared part, the sampler's cost. */
+export function soakLines(doc: ResultsDocument): string[] {
+  return soakedRuns(doc).map(({ variant, run, soak: s }) => {
+    const w = s.workers;
+    const erosion = w.length
+      ? `per worker the shared part (Shared_Clean + Shared_Dirty) went ${mib(mean(w.map((x) => x.sharedStartBytes)))} → ${mib(mean(w.map((x) => x.sharedEndBytes)))} (−${mib(mean(w.map((x) => x.sharedLostBytes)))}) and USS ${mib(mean(w.map((x) => x.ussStartBytes)))} → ${mib(mean(w.map((x) => x.ussEndBytes)))}; copy-on-write efficiency ${mean(w.map((x) => x.cowEfficiencyPercent)).toFixed(0)}%`
+      : 'no worker lasted the whole soak';
+    return `${variant}: ${s.requests} requests in ${(s.durationMs / 1000).toFixed(1)} s (${s.requestsPerSecond.toFixed(0)}/s${s.rate ? `, rate ${s.rate}/s` : ''}); total PSS peak ${mib(s.peakTotalPssBytes)}, settled after it ${mib(run.totals.pssBytes)}; ${erosion}; sampler: ${s.samples} samples every ${s.achievedIntervalMs.toFixed(0)} ms (asked ${s.intervalMs}), ${s.samplerCpuMsPerSample.toFixed(1)} ms CPU each, ${s.samplerCpuPercent.toFixed(1)}% of a core (budget ${s.maxCpuPercent}%)`;
+  });
+}

@@ -1,0 +1,156 @@
+import { type Clock, realClock } from '../clock.js';
+import type { Role, SoakRecord, SoakSettings, SoakWorker, Timeline, WarmupSettings } from '../results/types.js';
+import type { TreeSample } from './sample.js';
+import { BudgetedSampler } from './sampler.js';
+import type { LoadGenerator } from './seams.js';
+
+/** Columns of samples: one entry per pid ever seen (a recycled worker is a new entry), null where absent. */
+export class TimelineBuilder {
+  readonly timeline: Timeline = { tMs: [], requests: [], processes: [] };
+  private readonly index = new Map<number, number>();
+
+  add(tMs: number, requests: number, sample: TreeSample): void {
+    const n = this.timeline.tMs.length;
+    this.timeline.tMs.push(Math.round(tMs));
+    this.timeline.requests.push(requests);
+    for (const p of this.timeline.processes) for (const k of ['pssBytes', 'ussBytes', 'rssBytes', 'sharedBytes'] as const) p[k].push(null);
+    const roles = new Map(sample.processes.map((p) => [p.pid, p.role]));
+    for (const p of sample.snapshot.processes) {
+      let i = this.index.get(p.pid);
+      if (i === undefined) {
+        i = this.timeline.processes.length;
+        this.index.set(p.pid, i);
+        const empty = () => Array<number | null>(n + 1).fill(null);
+        this.timeline.processes.push({
+          pid: p.pid,
+          role: (roles.get(p.pid) ?? 'other') as Role,
+          pssBytes: empty(),
+          ussBytes: empty(),
+          rssBytes: empty(),
+          sharedBytes: empty(),
+        });
+      }
+      const e = this.timeline.processes[i];
+      if (!e) continue;
+      e.pssBytes[n] = p.pssBytes;
+      e.ussBytes[n] = p.ussBytes;
+      e.rssBytes[n] = p.rssBytes;
+      e.sharedBytes[n] = (p.fields.Shared_Clean ?? 0) + (p.fields.Shared_Dirty ?? 0);
+    }
+  }
+}
+
+/** Per worker present at the first and last samples: its shared part and USS then, and the copy-on-write efficiency. */
+export function soakWorkers(t: Timeline): SoakWorker[] {
+  const last = t.tMs.length - 1;
+  const master = t.processes.find((p) => p.role === 'master');
+  const masterRss = master?.rssBytes[0] ?? null;
+  return t.processes
+    .filter((p) => p.role === 'worker' && p.sharedBytes[0] !== null && p.sharedBytes[last] !== null)
+    .map((p) => {
+      const start = p.sharedBytes[0] as number;
+      const end = p.sharedBytes[last] as number;
+      return {
+        pid: p.pid,
+        sharedStartBytes: start,
+        sharedEndBytes: end,
+        sharedLostBytes: start - end,
+        ussStartBytes: p.ussBytes[0] as number,
+        ussEndBytes: p.ussBytes[last] as number,
+        cowEfficiencyPercent: masterRss ? (end * 100) / masterRss : 0,
+      };
+    });
+}
+
+export interface SoakContext {
+  port: number;
+  path: string;
+  settings: SoakSettings;
+  load: LoadGenerator;
+  sample: () => TreeSample;
+  /** Checked after every sample: throws when the server died. */
+  alive: () => void;
+  onTick?: (state: { elapsedMs: number; requests: number; totalPssBytes: number; peakPssBytes: number }) => void;
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+/**
+ * Keeps load on the server for the duration (one request per connection, in batches, at the rate if
+ * one is given; loopback only, bounded in time) while a budgeted sampler records the tree.
+ */
+export async function soak(ctx: SoakContext): Promise<SoakRecord> {
+  const clock = ctx.clock ?? realClock;
+  const s = ctx.settings;
+  const url = `http://127.0.0.1:${ctx.port}`;
+  const durationMs = s.durationSeconds * 1000;
+  const started = clock.now();
+  const statusCodes: Record<string, number> = {};
+  let requests = 0;
+  let errors = 0;
+  let done = false;
+  const warm: WarmupSettings = { requests: s.connections, connections: s.connections, path: ctx.path };
+  const loadLoop = (async () => {
+    while (!done && clock.now() - started < durationMs) {
+      ctx.signal?.throwIfAborted();
+      if (s.rate !== undefined) {
+        // Hold to the rate: no batch before the requests so far are due.
+        const due = ((clock.now() - started) / 1000) * s.rate;
+        if (requests >= due) {
+          await clock.sleep(Math.min(50, ((requests - due) / s.rate) * 1000 + 1), ctx.signal);
+          continue;
+        }
+      }
+      const b = await ctx.load.batch(
+        url,
+        warm,
+        s.connections,
+        (status) => {
+          statusCodes[String(status)] = (statusCodes[String(status)] ?? 0) + 1;
+        },
+        ctx.signal,
+      );
+      requests += b.requests;
+      errors += b.errors + b.timeouts;
+    }
+  })();
+  const sampler = new BudgetedSampler(ctx.sample, { intervalMs: s.intervalMs, maxCpu: s.maxCpuPercent / 100 }, clock);
+  const timeline = new TimelineBuilder();
+  let peak = 0;
+  try {
+    while (true) {
+      const sample = sampler.sample();
+      ctx.alive();
+      const elapsed = clock.now() - started;
+      const total = sample.snapshot.totals.pssBytes;
+      peak = Math.max(peak, total);
+      timeline.add(elapsed, requests, sample);
+      ctx.onTick?.({ elapsedMs: elapsed, requests, totalPssBytes: total, peakPssBytes: peak });
+      if (elapsed >= durationMs) break;
+      await clock.sleep(Math.min(sampler.nextDelayMs(), Math.max(0, durationMs - elapsed)), ctx.signal);
+    }
+  } finally {
+    done = true;
+    await loadLoop.catch(() => {});
+  }
+  await loadLoop;
+  const stats = sampler.stats();
+  const elapsed = clock.now() - started;
+  return {
+    durationMs: elapsed,
+    requests,
+    errors,
+    statusCodes,
+    requestsPerSecond: elapsed > 0 ? (requests * 1000) / elapsed : 0,
+    rate: s.rate ?? null,
+    peakTotalPssBytes: peak,
+    samples: stats.samples,
+    intervalMs: s.intervalMs,
+    achievedIntervalMs: stats.achievedIntervalMs,
+    samplerCpuMsPerSample: stats.cpuMsPerSample,
+    samplerCpuPercent: stats.cpuPercent,
+    maxCpuPercent: s.maxCpuPercent,
+    workers: soakWorkers(timeline.timeline),
+    timeline: timeline.timeline,
+  };
+}
