@@ -9,8 +9,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nowMs } from '../src/clock.js';
+import { nowMs, sleep } from '../src/clock.js';
 import { median } from '../src/results/aggregate.js';
+import { BudgetedSampler } from '../src/run/sampler.js';
 import { takeSnapshot } from '../src/snapshot.js';
 import { ROOT, startGunicorn } from '../test/helpers.js';
 
@@ -139,6 +140,55 @@ async function marginalPerProcess(): Promise<void> {
   }
 }
 
+/** The soak/watch sampler on a 64-worker tree: CPU per sample against raw rollup reads, and its budget. */
+async function samplerCost(): Promise<void> {
+  const srv = await startGunicorn({ preload: true, workers: 64 });
+  try {
+    const take = () => takeSnapshot({ pids: [srv.server.pid], tree: true });
+    const files = take().processes.map((p) => `/proc/${p.pid}/smaps_rollup`);
+    const cpu = (f: () => unknown) => {
+      const before = process.cpuUsage();
+      f();
+      const used = process.cpuUsage(before);
+      return (used.user + used.system) / 1000;
+    };
+    const ours: number[] = [];
+    const raw: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      raw.push(cpu(() => files.map((f) => readFileSync(f, 'utf8'))));
+      ours.push(cpu(take));
+    }
+    rows.push({
+      name: 'sampler CPU per sample / raw rollup reads (64 workers)',
+      value: median(ours) / median(raw),
+      unit: 'x',
+      target: '<= 1.3',
+      pass: median(ours) / median(raw) <= 1.3,
+      detail: `${median(ours).toFixed(1)} ms vs ${median(raw).toFixed(1)} ms of CPU for ${files.length} processes (medians of 40)`,
+    });
+    // The budget: ask for a sample every 10 ms at 10% of a core, for 5 s, and measure this process's CPU.
+    const sampler = new BudgetedSampler(take, { intervalMs: 10, maxCpu: 0.1 });
+    const t0 = nowMs();
+    const c0 = process.cpuUsage();
+    while (nowMs() - t0 < 5000) {
+      sampler.sample();
+      await sleep(sampler.nextDelayMs());
+    }
+    const c = process.cpuUsage(c0);
+    const share = ((c.user + c.system) / 1000 / (nowMs() - t0)) * 100;
+    rows.push({
+      name: 'sampler CPU budget held (10% asked, 64 workers)',
+      value: share / 10,
+      unit: 'x',
+      target: '<= 1.1',
+      pass: share <= 11,
+      detail: `${share.toFixed(1)}% of a core over 5 s; ${sampler.stats().samples} samples every ${sampler.stats().achievedIntervalMs.toFixed(0)} ms (10 ms asked)`,
+    });
+  } finally {
+    await srv.stop();
+  }
+}
+
 /** `run` against the careful hand script (waits for every worker and a steady PSS): the anchor, goal <= 0.9x. */
 function runVsCareful(): void {
   const careful = '/work/shared/bench/article-careful.sh';
@@ -181,6 +231,7 @@ function runVsScript(): void {
 await coldStart();
 await perProcess();
 await marginalPerProcess();
+await samplerCost();
 runVsCareful();
 runVsScript();
 const width = Math.max(...rows.map((r) => r.name.length));

@@ -166,16 +166,3 @@ describe('run --json -', { timeout: 300_000 }, () => {
     assert.match(r.stderr, / {2}PID Role/);
   });
 });
-
-describe('copy-on-write erosion (preload-gc-freeze)', { timeout: 300_000 }, () => {
-  it('after 5,000 caching requests, gc.freeze() before fork keeps workers lighter; no Node warning', () => {
-    const file = join(tmp, 'gc-freeze.json');
-    const r = cli(['run', 'preload-gc-freeze', '--runs', '1', '--workers', '3', '--json', file]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.doesNotMatch(r.stderr, /Warning|trace-warnings/);
-    const doc = readResults(file);
-    for (const v of doc.variants) assert.equal(v.runs[0]?.warmup.requests, 5000);
-    const uss = doc.summary.comparisons.find((c) => c.metric === 'workerUssBytes');
-    assert.ok(uss && uss.ratio < 0.8, `USS per worker, frozen / not: ${uss?.ratio}`);
-  });
-});
