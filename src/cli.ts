@@ -103,7 +103,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         y
           .positional('current', { type: 'string', demandOption: true, describe: 'Results of this change (memcompare run --json)' })
           .options(CHECK_FLAGS)
-          .example('$0 check current.json --baseline reports/baseline.json', 'the default gate')
+          .example('$0 run memory.json --baseline-ref origin/main --json r.json && $0 check r.json', 'head against base, one runner')
+          .example('$0 check current.json --baseline base.json', 'against results from elsewhere (the same host and software)')
           .example('$0 check current.json -b base.json --metric pss,uss --scope worker --limit 3 --floor 1MiB', 'stricter, per worker'),
       async (args) => {
         const { runCheckCommand } = await import('./commands/check.js');

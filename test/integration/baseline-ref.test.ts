@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
-import { cli } from '../helpers.js';
+import { BIN, cli } from '../helpers.js';
 
 const APP = `import os
 def app(environ, start_response):
@@ -78,6 +78,31 @@ describe('run --baseline-ref: base against head on one runner, in one run', { ti
       const check = cli(['check', results], { cwd: repo.dir });
       assert.equal(check.status, 0, `attempt ${i + 1}: ${check.stdout}`);
     }
+  });
+
+  it('the worktree is removed on Ctrl-C; one left by a SIGKILLed run is removed by the next run', async () => {
+    const worktrees = () => repo.git('worktree', 'list').trim().split('\n').length;
+    const interrupted = async (signal: NodeJS.Signals) => {
+      const child = spawn(process.execPath, [BIN, 'run', 'memory.json', '--baseline-ref', 'HEAD', '--progress', '--no-lock'], {
+        cwd: repo.dir,
+      });
+      let err = '';
+      await new Promise<void>((booted) => {
+        child.stderr.on('data', (d) => {
+          err += d;
+          if (/booting pid/.test(err)) booted();
+        });
+      });
+      child.kill(signal);
+      return new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    };
+    assert.equal(await interrupted('SIGINT'), 130);
+    assert.equal(worktrees(), 1);
+    await interrupted('SIGKILL');
+    assert.equal(worktrees(), 2, 'a SIGKILLed run leaves its worktree');
+    const next = cli(['run', 'memory.json', '--baseline-ref', 'HEAD', '--runs', '1', '-q'], { cwd: repo.dir, timeoutMs: 120_000 });
+    assert.equal(next.status, 0, next.stderr);
+    assert.equal(worktrees(), 1, 'the next run removed it');
   });
 
   it('bad refs, a scenario outside a repository and a document without a base are one-line errors, exit 2', () => {
