@@ -295,9 +295,13 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
   const refresh = () => {
     const summaries = variants.filter((v) => v.runs.length > 0).map(summarizeVariant);
     // Base against head of each variant when a baseline ref was measured; else every variant against the first.
-    const pairs = variants
-      .filter((v) => v.revision?.role === 'base')
-      .map((v) => [v.name, v.name.replace(/@base$/, '')] as [string, string]);
+    // Sweep points: every variant against the first at the same worker count.
+    const pairs = variants.some((v) => v.point)
+      ? variants.flatMap((v) => {
+          const first = variants.find((x) => x.point?.workers === v.point?.workers);
+          return first && first !== v ? [[first.name, v.name] as [string, string]] : [];
+        })
+      : variants.filter((v) => v.revision?.role === 'base').map((v) => [v.name, v.name.replace(/@base$/, '')] as [string, string]);
     doc.summary = { variants: summaries, comparisons: compareVariants(summaries, pairs.length > 0 ? pairs : undefined) };
     doc.warnings = variants.flatMap((v) => v.runs.flatMap((r) => r.warnings));
     for (const s of summaries) {
