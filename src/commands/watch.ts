@@ -2,6 +2,7 @@ import { sleep } from '../clock.js';
 import { badArgument } from '../errors.js';
 import { renderSmemTable } from '../render/smem-table.js';
 import { mib } from '../render/units.js';
+import { toProcessRecord } from '../results/types.js';
 import { BudgetedSampler } from '../run/sampler.js';
 import { takeSnapshot } from '../snapshot.js';
 import type { Io, Selection, Snapshot } from '../types.js';
@@ -19,16 +20,11 @@ function jsonLine(s: Snapshot, tMs: number, first: Snapshot): string {
     takenAt: s.takenAt,
     totals: s.totals,
     changeSinceStart: { pssBytes: s.totals.pssBytes - first.totals.pssBytes, ussBytes: s.totals.ussBytes - first.totals.ussBytes },
-    processes: s.processes.map((p) => ({
-      pid: p.pid,
-      ppid: p.ppid,
-      user: p.user,
-      command: p.command,
-      ussBytes: p.ussBytes,
-      pssBytes: p.pssBytes,
-      rssBytes: p.rssBytes,
-      swapBytes: p.swapBytes,
-    })),
+    // The fields of a run's process records (no role: watch does not know the server's family).
+    processes: s.processes.map((p) => {
+      const { role, ...fields } = toProcessRecord(p, 'other');
+      return fields;
+    }),
   })}\n`;
 }
 

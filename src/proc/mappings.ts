@@ -21,6 +21,14 @@ export interface MappingRow extends MappingAmounts {
 }
 
 const ZERO = (): MappingAmounts => ({ pssBytes: 0, ussBytes: 0, rssBytes: 0, swapBytes: 0, sharedBytes: 0 });
+
+function addInto(t: MappingAmounts, a: MappingAmounts): void {
+  t.pssBytes += a.pssBytes;
+  t.ussBytes += a.ussBytes;
+  t.rssBytes += a.rssBytes;
+  t.swapBytes += a.swapBytes;
+  t.sharedBytes += a.sharedBytes;
+}
 const HEADER = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/;
 const AMOUNT = /^([A-Za-z_]+):\s+(\d+) kB/;
 
@@ -84,11 +92,7 @@ export function sumMappings(perProcess: Iterable<Map<string, MappingAmounts & { 
       const r = rows.get(name) ?? { name, processes: 0, mappings: 0, ...ZERO() };
       r.processes++;
       r.mappings += a.mappings;
-      r.pssBytes += a.pssBytes;
-      r.ussBytes += a.ussBytes;
-      r.rssBytes += a.rssBytes;
-      r.swapBytes += a.swapBytes;
-      r.sharedBytes += a.sharedBytes;
+      addInto(r, a);
       rows.set(name, r);
     }
   }
@@ -134,11 +138,7 @@ export function groupRows(rows: readonly MappingRow[]): GroupRow[] {
     const { group, kind } = groupOf(r.name);
     const g = out.get(group) ?? { group, kind, names: 0, ...ZERO() };
     g.names++;
-    g.pssBytes += r.pssBytes;
-    g.ussBytes += r.ussBytes;
-    g.rssBytes += r.rssBytes;
-    g.swapBytes += r.swapBytes;
-    g.sharedBytes += r.sharedBytes;
+    addInto(g, r);
     out.set(group, g);
   }
   return [...out.values()];

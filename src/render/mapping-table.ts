@@ -1,25 +1,23 @@
-import type { GroupRow, MappingRow } from '../proc/mappings.js';
-import type { Column } from './smem-table.js';
+import type { GroupRow, MappingAmounts, MappingRow } from '../proc/mappings.js';
+import { amount, type Column } from './smem-table.js';
 
-const amount = <T extends { swapBytes: number }>(header: string, value: (r: T) => number, help: string): Column<T> => ({
-  header,
-  kind: 'amount',
-  width: 8,
-  value,
-  total: 'sum',
-  help,
-});
+/** The amount columns both tables share: smem's "% 8s" cells, summed in the totals row. */
+function amountColumns<T extends MappingAmounts>(): Record<string, Column<T>> {
+  return {
+    swap: amount<T>('Swap', (r) => r.swapBytes, 'swap space consumed (ignoring sharing)'),
+    uss: amount<T>('USS', (r) => r.ussBytes, 'unique set size (Private_Clean + Private_Dirty)'),
+    pss: amount<T>('PSS', (r) => r.pssBytes, 'proportional set size'),
+    rss: amount<T>('RSS', (r) => r.rssBytes, 'resident set size (ignoring sharing)'),
+    shared: amount<T>('Shared', (r) => r.sharedBytes, 'Shared_Clean + Shared_Dirty'),
+  };
+}
 
 /** `snapshot --mappings` columns, smem -m's widths: map %-40.40s, counts % 5s, amounts % 8s. */
 export const MAPPING_COLUMNS: Record<string, Column<MappingRow>> = {
   map: { header: 'Map', kind: 'command', width: 40, value: (r) => r.name, total: 'count', help: 'mapping name' },
   pids: { header: 'PIDs', kind: 'pid', width: 5, value: (r) => r.processes, total: 'sum', help: 'number of processes using the mapping' },
   count: { header: 'Count', kind: 'pid', width: 5, value: (r) => r.mappings, total: 'sum', help: 'number of mappings found' },
-  swap: amount('Swap', (r) => r.swapBytes, 'swap space consumed (ignoring sharing)'),
-  uss: amount('USS', (r) => r.ussBytes, 'unique set size (Private_Clean + Private_Dirty)'),
-  pss: amount('PSS', (r) => r.pssBytes, 'proportional set size'),
-  rss: amount('RSS', (r) => r.rssBytes, 'resident set size (ignoring sharing)'),
-  shared: amount('Shared', (r) => r.sharedBytes, 'Shared_Clean + Shared_Dirty'),
+  ...amountColumns<MappingRow>(),
 };
 export const DEFAULT_MAPPING_COLUMNS = ['map', 'pids', 'swap', 'uss', 'pss', 'rss'];
 
@@ -27,10 +25,6 @@ export const DEFAULT_MAPPING_COLUMNS = ['map', 'pids', 'swap', 'uss', 'pss', 'rs
 export const GROUP_COLUMNS: Record<string, Column<GroupRow>> = {
   group: { header: 'Group', kind: 'command', width: 40, value: (r) => r.group, total: 'count', help: 'category of mappings' },
   maps: { header: 'Maps', kind: 'pid', width: 5, value: (r) => r.names, total: 'sum', help: 'mapping names in the group' },
-  swap: amount('Swap', (r) => r.swapBytes, 'swap space consumed (ignoring sharing)'),
-  uss: amount('USS', (r) => r.ussBytes, 'unique set size'),
-  pss: amount('PSS', (r) => r.pssBytes, 'proportional set size'),
-  rss: amount('RSS', (r) => r.rssBytes, 'resident set size (ignoring sharing)'),
-  shared: amount('Shared', (r) => r.sharedBytes, 'Shared_Clean + Shared_Dirty'),
+  ...amountColumns<GroupRow>(),
 };
 export const DEFAULT_GROUP_COLUMNS = ['group', 'maps', 'swap', 'uss', 'pss', 'rss'];

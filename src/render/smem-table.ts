@@ -22,7 +22,8 @@ export interface Column<T = TableProcess> {
   help: string;
 }
 
-const amount = (header: string, value: (p: TableProcess) => number, help: string): Column => ({
+/** An amount column: smem's "% 8s", summed in the totals row. */
+export const amount = <T = TableProcess>(header: string, value: (p: T) => number, help: string): Column<T> => ({
   header,
   kind: 'amount',
   width: 8,
