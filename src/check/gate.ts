@@ -1,17 +1,21 @@
 import { MemcompareError } from '../errors.js';
 import { median } from '../results/aggregate.js';
 import { runValue, type Scope } from '../results/metrics.js';
+
+export type { Scope };
+
 import type { ResultsDocument, RunRecord } from '../results/types.js';
 import { welch } from './stats.js';
 
 export const METRICS = ['pss', 'uss', 'rss'] as const;
-export const SCOPES: readonly Scope[] = ['worker', 'master', 'total'];
+/** Where a figure is gated: a run's workers, master or total, or (PSS only) a soak's peak total. */
+export type GateScope = Scope | 'peak';
+export const SCOPES: readonly GateScope[] = ['worker', 'master', 'total', 'peak'];
 export type Metric = (typeof METRICS)[number];
-export type { Scope };
 
 export interface GateOptions {
   metrics: Metric[];
-  scopes: Scope[];
+  scopes: GateScope[];
   /** A change must exceed this percentage of the baseline to count. */
   limitPercent: number;
   /** …and this many bytes. */
@@ -22,7 +26,8 @@ export interface GateOptions {
 
 export const DEFAULT_GATE: GateOptions = {
   metrics: ['pss'],
-  scopes: ['worker', 'master', 'total'],
+  // The peak is gated when both sides soaked (results without a soak have no peak row).
+  scopes: ['worker', 'master', 'total', 'peak'],
   limitPercent: 5,
   floorBytes: 2 * 1048576,
   alpha: 0.05,
@@ -33,7 +38,7 @@ export type Verdict = 'regression' | 'improvement' | 'unchanged';
 export interface GateRow {
   variant: string;
   metric: Metric;
-  scope: Scope;
+  scope: GateScope;
   /** Median over the baseline's runs, bytes. */
   baselineBytes: number;
   currentBytes: number;
@@ -49,8 +54,11 @@ export interface GateRow {
 const field = { pss: 'pssBytes', uss: 'ussBytes', rss: 'rssBytes' } as const;
 
 /** The per-run values of a metric in a scope (the metric table's definition: results/metrics.ts). */
-export function runValues(runs: readonly RunRecord[], metric: Metric, scope: Scope): number[] {
-  return runs.map((r) => runValue(r, scope, field[metric]));
+export function runValues(runs: readonly RunRecord[], metric: Metric, scope: GateScope): number[] | undefined {
+  if (scope !== 'peak') return runs.map((r) => runValue(r, scope, field[metric]));
+  // A soak's peak is a total PSS: no USS or RSS peak is recorded.
+  const peaks = runs.map((r) => r.soak?.peakTotalPssBytes);
+  return metric === 'pss' && peaks.every((p) => p !== undefined) ? (peaks as number[]) : undefined;
 }
 
 /** Refuses to compare what is not comparable (exit 2). */
@@ -84,6 +92,7 @@ export function evaluateGate(baseline: ResultsDocument, current: ResultsDocument
       for (const scope of o.scopes) {
         const b = runValues(bv.runs, metric, scope);
         const c = runValues(cv.runs, metric, scope);
+        if (!b || !c) continue;
         const bm = median(b);
         const cm = median(c);
         const change = cm - bm;

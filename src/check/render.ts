@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import { mib, signedMib } from '../render/units.js';
 import type { GateRow } from './gate.js';
 
-const scopeLabel = { worker: 'per worker', master: 'master', total: 'total' } as const;
+const scopeLabel = { worker: 'per worker', master: 'master', total: 'total', peak: 'peak total under load' } as const;
 const mark = { regression: 'REGRESSION', improvement: 'improvement', unchanged: 'ok' } as const;
 
 function cells(r: GateRow): string[] {

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { DEFAULT_GATE, evaluateGate, type GateOptions, METRICS, type Metric, SCOPES, type Scope } from '../check/gate.js';
+import { DEFAULT_GATE, evaluateGate, type GateOptions, type GateScope, METRICS, type Metric, SCOPES } from '../check/gate.js';
 import { describeDifference, hostDifferences } from '../check/host.js';
 import { renderGateMarkdown, renderGateTable } from '../check/render.js';
 import { badArgument, ExitCode, MemcompareError } from '../errors.js';
@@ -38,7 +38,7 @@ export function gateOptions(o: CheckCommandOptions): GateOptions {
     throw badArgument('--alpha', o.alpha, 'give a significance level between 0 and 1, e.g. 0.05');
   return {
     metrics: parseList<Metric>(o.metric, METRICS, '--metric', DEFAULT_GATE.metrics),
-    scopes: parseList<Scope>(o.scope, SCOPES, '--scope', DEFAULT_GATE.scopes),
+    scopes: parseList<GateScope>(o.scope, SCOPES, '--scope', DEFAULT_GATE.scopes),
     limitPercent: limit,
     floorBytes: o.floor === undefined ? DEFAULT_GATE.floorBytes : parseSize(o.floor, '--floor'),
     alpha,

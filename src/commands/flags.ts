@@ -108,7 +108,7 @@ export const CHECK_FLAGS = {
     describe: 'Compare with a baseline measured on another kernel, distribution, core count or software',
   },
   metric: { alias: 'm', type: 'string', describe: 'pss, uss, rss; comma-separated (default pss)' },
-  scope: { type: 'string', describe: 'worker, master, total; comma-separated (default all three)' },
+  scope: { type: 'string', describe: "worker, master, total, peak (a soak's peak total PSS); comma-separated (default all)" },
   limit: { type: 'number', describe: 'Relative limit in percent (default 5)' },
   floor: { type: 'string', describe: 'Absolute floor, e.g. 2MiB (default 2MiB)' },
   alpha: { type: 'number', describe: "Significance level of Welch's t-test over the runs (default 0.05)" },
