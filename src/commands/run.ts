@@ -8,7 +8,7 @@ import type { ResultsDocument } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
 import { killAllNow } from '../run/stop.js';
-import { openBaseTree } from '../run/worktree.js';
+import { openBaseTree, withBaseline } from '../run/worktree.js';
 import { splitCommand } from '../scenario/argv.js';
 import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
@@ -170,12 +170,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   };
   // Base and head in one run: every variant also measured in a worktree of the baseline ref.
   const baseTree = o.baselineRef === undefined ? undefined : openBaseTree(scenario.file ?? scenario.cwd, o.baselineRef);
-  if (baseTree) {
-    scenario.variants = scenario.variants.flatMap((v) => [
-      { ...v, name: `${v.name}@base`, cwd: baseTree.inBase(v.cwd ?? scenario.cwd), revision: baseTree.base },
-      { ...v, revision: baseTree.head },
-    ]);
-  }
+  if (baseTree) scenario.variants = withBaseline(scenario.variants, scenario.cwd, baseTree);
   // However memcompare ends (a signal it does not handle included), its servers end with it, and the
   // base worktree is removed after them.
   const removeExitHook = onExit(() => {
@@ -199,8 +194,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   };
   const summary = plan?.render ?? renderRunSummary;
   try {
-    const doc = await runScenario({
-      scenario,
+    const doc = await runScenario(scenario, {
       ...(adapter ? { adapter } : {}),
       ...(o.runs !== undefined ? { runs: o.runs } : {}),
       onUpdate: persist,

@@ -1,9 +1,9 @@
-import { nowMs } from '../clock.js';
+import { realClock } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { hostInfo, softwareInfo } from '../host.js';
 import { exeOf, foreignSharers } from '../proc/sharers.js';
 import { listPids } from '../proc/tree.js';
-import { compareVariants, summarizeVariant } from '../results/aggregate.js';
+import { summarize } from '../results/summary.js';
 import {
   type HostInfo,
   RESULTS_SCHEMA_VERSION,
@@ -13,31 +13,52 @@ import {
   type SoakRecord,
   type SoftwareInfo,
   type VariantResult,
+  type WarmupResult,
   type WorkerCountSource,
 } from '../results/types.js';
-import { NOISY_PERCENT, noisyWarning } from '../results/warnings.js';
 import { expandCommand, type Scenario, type Variant } from '../scenario/scenario.js';
 import { ADAPTERS, type ServerAdapter } from '../servers/adapters.js';
 import { readBreakdown } from './breakdown.js';
 import { daemonizedError, findEscapees, stopEscapees } from './daemon.js';
 import { diagnose } from './diagnose.js';
-import { freeLoopbackPort, launch } from './launch.js';
+import { freeLoopbackPort, type LaunchedServer, launch } from './launch.js';
 import { assertPortFree } from './port.js';
 import { type ReadyRecord, serverDied, waitReady } from './ready.js';
 import { copyApp, measureReload } from './reload.js';
-import { sampleTree } from './sample.js';
+import { sampleTree, type TreeSample } from './sample.js';
+import { type RunDeps, realProc, type ServerHandle } from './seams.js';
 import { settle } from './settle.js';
 import { soak } from './soak.js';
 import { stopServer } from './stop.js';
 import { autocannonLoad, loadAutocannon, warmUp } from './warm.js';
 
+/** The real world: processes, /proc, autocannon, the monotonic clock, systeminformation. */
+export const realRunDeps: RunDeps = {
+  clock: realClock,
+  proc: realProc,
+  load: autocannonLoad,
+  launcher: {
+    freePort: freeLoopbackPort,
+    assertPortFree,
+    listPids,
+    launch: (request) => {
+      setImmediate(loadAutocannon); // autocannon loads while the server boots
+      return launch(request);
+    },
+    stop: (server, adapter) => stopServer(server as LaunchedServer, adapter),
+    findEscapees: (argv, before, port) => findEscapees(argv, before, port),
+    stopEscapees: (roots, adapter) => stopEscapees(roots, adapter),
+  },
+  memory: { sample: sampleTree, breakdown: readBreakdown, exe: exeOf, foreignSharers },
+  host: { info: hostInfo, software: softwareInfo },
+};
+
 export interface RunOptions {
-  scenario: Scenario;
   /** Overrides the scenario's run count. */
   runs?: number;
   /** The adapter to use instead of the scenario's server family. */
   adapter?: ServerAdapter;
-  /** Called with the document after every run, and at the end (persist it here). */
+  /** The output sink: called with the document after every run, and at the end (persist it here). */
   onUpdate?: (doc: ResultsDocument) => void;
   /** One line per stage, for a progress display. */
   onProgress?: (line: string) => void;
@@ -58,13 +79,17 @@ export function variantCommand(scenario: Scenario, variant: Variant, port: numbe
 }
 
 /** What one run of one variant needs. */
-export interface RunContext {
+interface RunContext {
   scenario: Scenario;
   adapter: ServerAdapter;
   variant: Variant;
   /** 1-based run number of this variant. */
   index: number;
   options: RunOptions;
+  deps: RunDeps;
+  /** `[variant i/n]`, the prefix of every progress line. */
+  tag: string;
+  say: (line: string) => void;
   /** Settles when every process of the previous server is gone (awaited before the warm-up). */
   previousGone: Promise<unknown>;
 }
@@ -81,146 +106,200 @@ function expectedWorkers(
   return fromCommand === undefined ? { count: undefined, source: 'detected' } : { count: fromCommand, source: 'command' };
 }
 
-/**
- * One run of one variant. The previous server may still be shutting down while this one boots
- * (a preloaded gunicorn takes seconds to exit); `previousGone` is awaited before the warm-up, so no
- * dying process shares pages with, or takes CPU from, what is measured. Returns with the server
- * stopping: `stopped` settles when all of its processes are gone.
- */
-async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown>; exe: string | undefined }> {
-  const { scenario, adapter, variant, index, options: o } = ctx;
-  const say = o.onProgress ?? (() => {});
-  const tag = `[${variant.name} ${index}/${o.runs ?? scenario.runs}]`;
-  const startedAt = new Date().toISOString();
-  const t0 = nowMs();
-  const port = scenario.port ?? (await freeLoopbackPort());
-  assertPortFree(port);
+/** A server booted for one run, with what the later stages need to know of it. */
+interface Booted {
+  server: ServerHandle;
+  port: number;
+  argv: string[];
+  expected: { count: number | undefined; source: WorkerCountSource };
+  appCopy: { dir: string; remove(): void } | undefined;
+}
+
+/** Stage 1, launch: a port, the command filled in, the server started (in a copy of the app for a reload). */
+async function bootStage(ctx: RunContext): Promise<Booted & { before: Set<number> }> {
+  const { scenario, variant, deps } = ctx;
+  const port = scenario.port ?? (await deps.launcher.freePort());
+  deps.launcher.assertPortFree(port);
   const argv = variantCommand(scenario, variant, port);
-  const env = Object.fromEntries(
-    Object.entries(variant.env).map(([k, v]) => [
-      k,
-      expandCommand([v], { port, workers: variant.workers ?? scenario.workers })[0] as string,
-    ]),
-  );
+  const workers = variant.workers ?? scenario.workers;
+  const env = Object.fromEntries(Object.entries(variant.env).map(([k, v]) => [k, expandCommand([v], { port, workers })[0] as string]));
   const expected = expectedWorkers(ctx, argv, env);
-  const before = new Set(listPids());
+  const before = new Set(deps.launcher.listPids());
   // A reload run edits the app: it runs in a copy of the app folder, never in the user's.
   const appCopy = scenario.reload ? copyApp(variant.cwd ?? scenario.cwd) : undefined;
   if (appCopy) env.PYTHONDONTWRITEBYTECODE = '1';
-  const server = await launch({ argv, cwd: appCopy?.dir ?? variant.cwd ?? scenario.cwd, env, echo: o.echo }).catch((error) => {
+  const request = { argv, cwd: appCopy?.dir ?? variant.cwd ?? scenario.cwd, env, ...(ctx.options.echo ? { echo: ctx.options.echo } : {}) };
+  const server = await deps.launcher.launch(request).catch((error) => {
     appCopy?.remove();
     throw error;
   });
-  say(`${tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
-  setImmediate(loadAutocannon);
+  ctx.say(`${ctx.tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
+  return { server, port, argv, expected, appCopy, before };
+}
+
+/**
+ * Stage 2, ready. A server that daemonized is caught here: its launched process exited 0 (or lost
+ * the port to a process outside its tree) and its master went on in a session of its own; it is
+ * stopped and reported (the port was free before the launch).
+ */
+async function readyStage(ctx: RunContext, b: Booted & { before: Set<number> }): Promise<ReadyRecord> {
+  const { scenario, adapter, deps } = ctx;
   try {
-    let ready: ReadyRecord;
-    try {
-      ready = await waitReady(
-        server,
-        adapter,
-        { port, path: scenario.warmup.path, workers: expected.count, timeoutMs: scenario.bootTimeoutMs },
-        o.signal,
-      );
-    } catch (error) {
-      // A server that daemonized: its launched process exited (or lost the port to a process outside its
-      // tree) and its master went on in a session of its own. The port was free before the launch.
-      // (A daemonizing parent exits 0; a server that failed exits otherwise and is reported at once.)
-      const exitedOk = server.child.exitCode === 0 || (error instanceof MemcompareError && error.code === 'PORT_TAKEN');
-      if (exitedOk && error instanceof MemcompareError && (error.code === 'SERVER_DIED' || error.code === 'PORT_TAKEN')) {
-        const escaped = await findEscapees(argv, before, port);
-        if (escaped.length > 0) throw daemonizedError(argv, await stopEscapees(escaped, adapter));
-      }
-      throw error;
+    return await waitReady(
+      b.server,
+      adapter,
+      { port: b.port, path: scenario.warmup.path, workers: b.expected.count, timeoutMs: scenario.bootTimeoutMs },
+      ctx.options.signal,
+      { proc: deps.proc, clock: deps.clock },
+    );
+  } catch (error) {
+    const code = error instanceof MemcompareError ? error.code : undefined;
+    const exitedOk = b.server.exitCode() === 0 || code === 'PORT_TAKEN';
+    if (exitedOk && (code === 'SERVER_DIED' || code === 'PORT_TAKEN')) {
+      const escaped = await deps.launcher.findEscapees(b.argv, b.before, b.port);
+      if (escaped.length > 0) throw daemonizedError(b.argv, await deps.launcher.stopEscapees(escaped, adapter));
     }
-    const exe = exeOf(server.pid);
+    throw error;
+  }
+}
+
+const statusLine = (w: WarmupResult) =>
+  Object.entries(w.statusCodes)
+    .map(([c, n]) => `[${c}] ${n}`)
+    .join(' ');
+
+/** Stage 4 (optional), soak: load kept on while a budgeted sampler records the tree. */
+async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample): Promise<SoakRecord> {
+  const settings = ctx.scenario.soak as NonNullable<Scenario['soak']>;
+  const soaked = await soak({
+    port: b.port,
+    path: ctx.scenario.warmup.path,
+    settings,
+    load: ctx.deps.load,
+    clock: ctx.deps.clock,
+    sample,
+    alive: () => {
+      if (b.server.hasExited()) throw serverDied(b.server, 'during the soak');
+    },
+    onTick: (st) => ctx.options.onSoakTick?.(ctx.tag, { ...st, durationMs: settings.durationSeconds * 1000 }),
+    ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
+  });
+  ctx.say(
+    `${ctx.tag} soak: ${soaked.requests} responses in ${(soaked.durationMs / 1000).toFixed(1)} s, peak total PSS ${(soaked.peakTotalPssBytes / 1048576).toFixed(1)} MiB, ${soaked.samples} samples every ${soaked.achievedIntervalMs.toFixed(0)} ms (sampler ${soaked.samplerCpuPercent.toFixed(1)}% of a core); settling`,
+  );
+  return soaked;
+}
+
+/**
+ * Stages 5–6, settle and sample. A worker that died and was replaced since the warm-up has served
+ * nothing: measuring it would understate memory. The new ones are warmed and the tree settled again
+ * (bounded), and the run says so.
+ */
+async function settleStage(
+  ctx: RunContext,
+  b: Booted,
+  ready: ReadyRecord,
+  warmup: WarmupResult,
+  sampleNow: () => TreeSample,
+): Promise<{ sample: TreeSample; settleRecord: RunRecord['settle']; warmup: WarmupResult; replaced: number[] }> {
+  const { scenario, deps } = ctx;
+  const signal = ctx.options.signal;
+  const target = { server: b.server, sample: sampleNow };
+  const workerCount = ready.workerPids.length;
+  let { sample, record } = await settle(target, workerCount, scenario.settle, signal, deps.clock);
+  ctx.say(`${ctx.tag} ${record.settled ? 'settled' : 'did not settle'} after ${record.samples} samples`);
+  const warmed = new Set(ready.workerPids);
+  const replaced: number[] = [];
+  for (let retry = 0; retry < 2; retry++) {
+    const fresh = sample.processes.filter((p) => p.role === 'worker' && !warmed.has(p.pid)).map((p) => p.pid);
+    if (fresh.length === 0) break;
+    replaced.push(...fresh);
+    ctx.say(`${ctx.tag} workers ${fresh.join(', ')} are new since the warm-up; warming them`);
+    const workerPids = sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
+    warmup = await warmUp(b.port, scenario.warmup, workerPids, signal, { load: deps.load, proc: deps.proc });
+    for (const pid of workerPids) warmed.add(pid);
+    ({ sample, record } = await settle(target, workerCount, scenario.settle, signal, deps.clock));
+  }
+  return { sample, settleRecord: record, warmup, replaced };
+}
+
+/** Stage 7 (optional), reload: edit the app copy, signal, wait for new workers, ask again. */
+async function reloadStage(ctx: RunContext, b: Booted, sample: TreeSample): Promise<ReloadRecord> {
+  const { scenario } = ctx;
+  const measured = await measureReload({
+    server: b.server,
+    adapter: ctx.adapter,
+    port: b.port,
+    settings: scenario.reload as NonNullable<Scenario['reload']>,
+    appDir: (b.appCopy as { dir: string }).dir,
+    workerPids: sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid),
+    warmup: scenario.warmup,
+    settle: scenario.settle,
+    totalPssBeforeBytes: sample.snapshot.totals.pssBytes,
+    deps: ctx.deps,
+    ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
+    say: (line) => ctx.say(`${ctx.tag} ${line}`),
+  });
+  const r = measured.record;
+  ctx.say(
+    `${ctx.tag} reload: ${r.workersReplaced} new workers in ${(r.reloadMs / 1000).toFixed(1)} s answer ${JSON.stringify(r.after.slice(0, 40))} (before: ${JSON.stringify(r.before.slice(0, 40))}): ${r.stale ? 'STALE' : 'fresh'}`,
+  );
+  return r;
+}
+
+/**
+ * One run of one variant: launch → ready → warm → (soak) → settle → sample → (reload) → stop.
+ * The previous server may still be shutting down while this one boots (a preloaded gunicorn takes
+ * seconds to exit); `previousGone` is awaited before the warm-up, so no dying process shares pages
+ * with, or takes CPU from, what is measured. Returns with the server stopping: `stopped` settles
+ * when all of its processes are gone.
+ */
+async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown>; exe: string | undefined }> {
+  const { scenario, adapter, variant, index, deps } = ctx;
+  const signal = ctx.options.signal;
+  const startedAt = new Date().toISOString();
+  const t0 = deps.clock.now();
+  const b = await bootStage(ctx);
+  const { server, port } = b;
+  try {
+    const ready = await readyStage(ctx, b);
+    const exe = deps.memory.exe(server.pid);
     await ctx.previousGone;
     const workerCount = ready.workerPids.length;
-    say(
-      `${tag} ready in ${(ready.bootMs / 1000).toFixed(1)} s with ${workerCount} workers${ready.detected ? ' (detected)' : ''}; warming up`,
+    ctx.say(
+      `${ctx.tag} ready in ${(ready.bootMs / 1000).toFixed(1)} s with ${workerCount} workers${ready.detected ? ' (detected)' : ''}; warming up`,
     );
-    let warmup = await warmUp(port, scenario.warmup, ready.workerPids, o.signal);
-    const codes = Object.entries(warmup.statusCodes)
-      .map(([c, n]) => `[${c}] ${n}`)
-      .join(' ');
-    const target = { server, sample: () => sampleTree(server, adapter) };
+    const firstWarmup = await warmUp(port, scenario.warmup, ready.workerPids, signal, { load: deps.load, proc: deps.proc });
+    const sampleNow = () => deps.memory.sample(server, adapter);
     let soaked: SoakRecord | undefined;
     if (scenario.soak) {
-      const settings = scenario.soak;
-      say(`${tag} warm-up: ${warmup.requests} responses ${codes}; soaking for ${settings.durationSeconds} s`);
-      soaked = await soak({
-        port,
-        path: scenario.warmup.path,
-        settings,
-        load: autocannonLoad,
-        sample: target.sample,
-        alive: () => {
-          if (server.hasExited()) throw serverDied(server, 'during the soak');
-        },
-        onTick: (st) => o.onSoakTick?.(tag, { ...st, durationMs: settings.durationSeconds * 1000 }),
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
-      say(
-        `${tag} soak: ${soaked.requests} responses in ${(soaked.durationMs / 1000).toFixed(1)} s, peak total PSS ${(soaked.peakTotalPssBytes / 1048576).toFixed(1)} MiB, ${soaked.samples} samples every ${soaked.achievedIntervalMs.toFixed(0)} ms (sampler ${soaked.samplerCpuPercent.toFixed(1)}% of a core); settling`,
+      ctx.say(
+        `${ctx.tag} warm-up: ${firstWarmup.requests} responses ${statusLine(firstWarmup)}; soaking for ${scenario.soak.durationSeconds} s`,
       );
+      soaked = await soakStage(ctx, b, sampleNow);
     } else {
-      say(`${tag} warm-up: ${warmup.requests} responses ${codes}; settling`);
+      ctx.say(`${ctx.tag} warm-up: ${firstWarmup.requests} responses ${statusLine(firstWarmup)}; settling`);
     }
-    let { sample, record } = await settle(target, workerCount, scenario.settle, o.signal);
-    say(`${tag} ${record.settled ? 'settled' : 'did not settle'} after ${record.samples} samples`);
-    // A worker that died and was replaced since the warm-up has served nothing: measuring it would
-    // understate memory. Warm the new ones and settle again (bounded), and say so.
-    const warmed = new Set(ready.workerPids);
-    const replaced: number[] = [];
-    for (let retry = 0; retry < 2; retry++) {
-      const fresh = sample.processes.filter((p) => p.role === 'worker' && !warmed.has(p.pid)).map((p) => p.pid);
-      if (fresh.length === 0) break;
-      replaced.push(...fresh);
-      say(`${tag} workers ${fresh.join(', ')} are new since the warm-up; warming them`);
-      const workerPids = sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
-      warmup = await warmUp(port, scenario.warmup, workerPids, o.signal);
-      for (const pid of workerPids) warmed.add(pid);
-      ({ sample, record } = await settle(target, workerCount, scenario.settle, o.signal));
-    }
+    const { sample, settleRecord, warmup, replaced } = await settleStage(ctx, b, ready, firstWarmup, sampleNow);
     // Where the memory is: full smaps of the master and workers, at this final sample only.
-    const mappings = readBreakdown(sample.processes);
+    const mappings = deps.memory.breakdown(sample.processes);
     const warnings = diagnose({
       variant: variant.name,
       run: index,
       warmup,
       warmedWorkers: workerCount,
-      settle: record,
+      settle: settleRecord,
       processes: sample.processes,
       skipped: sample.snapshot.skipped,
       expectedWorkers: workerCount,
       replacedWorkers: replaced,
-      foreignSharers: foreignSharers(server.pid, new Set(sample.processes.map((p) => p.pid))),
+      foreignSharers: deps.memory.foreignSharers(server.pid, new Set(sample.processes.map((p) => p.pid))),
     });
-    let reload: ReloadRecord | undefined;
-    if (scenario.reload && appCopy) {
-      const measured = await measureReload({
-        server,
-        adapter,
-        port,
-        settings: scenario.reload,
-        appDir: appCopy.dir,
-        workerPids: sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid),
-        warmup: scenario.warmup,
-        settle: scenario.settle,
-        totalPssBeforeBytes: sample.snapshot.totals.pssBytes,
-        ...(o.signal ? { signal: o.signal } : {}),
-        say: (line) => say(`${tag} ${line}`),
-      });
-      reload = measured.record;
-      say(
-        `${tag} reload: ${reload.workersReplaced} new workers in ${(reload.reloadMs / 1000).toFixed(1)} s answer ${JSON.stringify(reload.after.slice(0, 40))} (before: ${JSON.stringify(reload.before.slice(0, 40))}): ${reload.stale ? 'STALE' : 'fresh'}`,
-      );
-    }
-    const pssMib = (sample.snapshot.totals.pssBytes / 1048576).toFixed(1);
-    say(`${tag} measured total PSS ${pssMib} MiB; stopping`);
-    const stopped = stopServer(server, adapter).then((r) => {
-      appCopy?.remove();
-      say(`${tag} stopped${r.forced ? ' (forced with SIGKILL)' : ''}`);
+    const reload = scenario.reload && b.appCopy ? await reloadStage(ctx, b, sample) : undefined;
+    ctx.say(`${ctx.tag} measured total PSS ${(sample.snapshot.totals.pssBytes / 1048576).toFixed(1)} MiB; stopping`);
+    const stopped = deps.launcher.stop(server, adapter).then((r) => {
+      b.appCopy?.remove();
+      ctx.say(`${ctx.tag} stopped${r.forced ? ' (forced with SIGKILL)' : ''}`);
     });
     return {
       stopped,
@@ -231,13 +310,13 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
         port,
         masterPid: server.pid,
         bootMs: ready.bootMs,
-        wallMs: nowMs() - t0,
-        workerCount: { count: workerCount, source: expected.source },
+        wallMs: deps.clock.now() - t0,
+        workerCount: { count: workerCount, source: b.expected.source },
         processes: sample.processes,
         totals: sample.snapshot.totals,
         skipped: sample.snapshot.skipped,
         warmup,
-        settle: record,
+        settle: settleRecord,
         mappings,
         ...(soaked ? { soak: soaked } : {}),
         ...(reload ? { reload } : {}),
@@ -245,34 +324,17 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       },
     };
   } catch (error) {
-    await stopServer(server, adapter);
-    appCopy?.remove();
+    await deps.launcher.stop(server, adapter);
+    b.appCopy?.remove();
     throw error;
   }
 }
 
-/** Runs a scenario: variants interleaved (A B A B …) so that drift on the host hits all alike. */
-export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
-  const { scenario } = o;
-  const adapter = o.adapter ?? (ADAPTERS[scenario.server] as ServerAdapter);
-  const runs = o.runs ?? scenario.runs;
-  // Host metadata is gathered while the first server boots (systeminformation is slow to load and ask).
-  let hostPromise: Promise<HostInfo> | undefined;
-  const host = () => {
-    hostPromise ??= new Promise<void>((r) => setImmediate(r)).then(() => hostInfo(adapter.versionCommand));
-    return hostPromise;
-  };
-  const variants: VariantResult[] = scenario.variants.map((v) => ({
-    name: v.name,
-    command: v.command ?? [...scenario.command, ...v.args],
-    env: v.env,
-    ...(v.revision ? { revision: v.revision } : {}),
-    ...(v.point ? { point: v.point } : {}),
-    runs: [],
-  }));
-  const doc: ResultsDocument = {
+/** The document before any run: settings used, host to be filled in, no variant measured. */
+function emptyDocument(scenario: Scenario, adapter: ServerAdapter, runs: number, version: string): ResultsDocument {
+  return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: { name: 'memcompare', version: o.version ?? '0.0.0' },
+    tool: { name: 'memcompare', version },
     startedAt: new Date().toISOString(),
     finishedAt: null,
     complete: false,
@@ -288,27 +350,44 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
       ...(scenario.file ? { file: scenario.file } : {}),
     },
     host: { os: '', kernel: '', cpu: '', cores: 0, memoryBytes: 0, node: process.version, server: '' },
-    variants,
+    variants: scenario.variants.map((v) => ({
+      name: v.name,
+      command: v.command ?? [...scenario.command, ...v.args],
+      env: v.env,
+      ...(v.revision ? { revision: v.revision } : {}),
+      ...(v.point ? { point: v.point } : {}),
+      runs: [],
+    })),
     summary: { variants: [], comparisons: [] },
     warnings: [],
   };
-  const refresh = () => {
-    const summaries = variants.filter((v) => v.runs.length > 0).map(summarizeVariant);
-    // Base against head of each variant when a baseline ref was measured; else every variant against the first.
-    // Sweep points: every variant against the first at the same worker count.
-    const pairs = variants.some((v) => v.point)
-      ? variants.flatMap((v) => {
-          const first = variants.find((x) => x.point?.workers === v.point?.workers);
-          return first && first !== v ? [[first.name, v.name] as [string, string]] : [];
-        })
-      : variants.filter((v) => v.revision?.role === 'base').map((v) => [v.name, v.name.replace(/@base$/, '')] as [string, string]);
-    doc.summary = { variants: summaries, comparisons: compareVariants(summaries, pairs.length > 0 ? pairs : undefined) };
-    doc.warnings = variants.flatMap((v) => v.runs.flatMap((r) => r.warnings));
-    for (const s of summaries) {
-      if (s.runs > 1 && s.totalPssBytes.spreadPercent > NOISY_PERCENT)
-        doc.warnings.push(noisyWarning(s.name, s.totalPssBytes.spreadPercent));
-    }
+}
+
+/** The order of a scenario's runs: variants interleaved (A B A B …) so that drift on the host hits all alike. */
+export function runOrder(variants: number, runs: number): { run: number; variant: number }[] {
+  const order: { run: number; variant: number }[] = [];
+  for (let run = 1; run <= runs; run++) for (let variant = 0; variant < variants; variant++) order.push({ run, variant });
+  return order;
+}
+
+/**
+ * Runs a scenario: every run of every variant, interleaved; the output sink (`onUpdate`) gets the
+ * document after every run, and once more at the end, marked incomplete (with the reason) when the
+ * run was interrupted or failed.
+ */
+export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: RunDeps = realRunDeps): Promise<ResultsDocument> {
+  const adapter = o.adapter ?? (ADAPTERS[scenario.server] as ServerAdapter);
+  const runs = o.runs ?? scenario.runs;
+  const say = o.onProgress ?? (() => {});
+  // Host metadata is gathered while the first server boots (systeminformation is slow to load and ask).
+  let hostPromise: Promise<HostInfo> | undefined;
+  const host = () => {
+    hostPromise ??= new Promise<void>((r) => setImmediate(r)).then(() => deps.host.info(adapter.versionCommand));
+    return hostPromise;
   };
+  const doc = emptyDocument(scenario, adapter, runs, o.version ?? '0.0.0');
+  const variants: VariantResult[] = doc.variants;
+  const refresh = () => Object.assign(doc, summarize(variants));
   let previousGone: Promise<unknown> = Promise.resolve();
   let software: Promise<SoftwareInfo | undefined> | undefined;
   const withSoftware = async () => {
@@ -316,21 +395,21 @@ export async function runScenario(o: RunOptions): Promise<ResultsDocument> {
     if (sw) doc.host.software = sw;
   };
   try {
-    for (let i = 1; i <= runs; i++) {
-      for (const [vi, variant] of scenario.variants.entries()) {
-        const measuring = measureOnce({ scenario, adapter, variant, index: i, options: o, previousGone });
-        host().catch(() => {});
-        const { record, stopped, exe } = await measuring;
-        previousGone = stopped;
-        // The interpreter and its packages, asked once, while the next server boots.
-        software ??= softwareInfo(exe).catch(() => undefined);
-        (variants[vi] as VariantResult).runs.push(record);
-        // With no declared count, the document's count is what the first run found.
-        if (scenario.detectWorkers && vi === 0 && i === 1) doc.scenario.workers = record.workerCount?.count ?? doc.scenario.workers;
-        if (doc.host.os === '') doc.host = await host();
-        refresh();
-        o.onUpdate?.(doc);
-      }
+    for (const { run, variant: vi } of runOrder(scenario.variants.length, runs)) {
+      const variant = scenario.variants[vi] as Variant;
+      const tag = `[${variant.name} ${run}/${runs}]`;
+      const measuring = measureOnce({ scenario, adapter, variant, index: run, options: o, deps, tag, say, previousGone });
+      host().catch(() => {});
+      const { record, stopped, exe } = await measuring;
+      previousGone = stopped;
+      // The interpreter and its packages, asked once, while the next server boots.
+      software ??= deps.host.software(exe).catch(() => undefined);
+      (variants[vi] as VariantResult).runs.push(record);
+      // With no declared count, the document's count is what the first run found.
+      if (scenario.detectWorkers && vi === 0 && run === 1) doc.scenario.workers = record.workerCount?.count ?? doc.scenario.workers;
+      if (doc.host.os === '') doc.host = await host();
+      refresh();
+      o.onUpdate?.(doc);
     }
     await previousGone;
     await withSoftware();

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { MemcompareError } from '../errors.js';
+import type { LaunchRequest } from './seams.js';
 
 /** A launched server: its process (leader of its own process group) and its captured output. */
 export interface LaunchedServer {
@@ -15,6 +16,8 @@ export interface LaunchedServer {
   /** Resolves when the launched process has exited (code or signal). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasExited(): boolean;
+  /** The launched process's exit code (null while it runs or when a signal ended it). */
+  exitCode(): number | null;
   /** The last lines the server printed (stdout and stderr, interleaved). */
   lastLines(n?: number): string[];
   /** Full captured output (bounded). */
@@ -48,15 +51,7 @@ export function freeLoopbackPort(): Promise<number> {
 const SETPRIV = '/usr/bin/setpriv';
 const hasSetpriv = existsSync(SETPRIV);
 
-export interface LaunchOptions {
-  argv: string[];
-  cwd: string;
-  env: Record<string, string>;
-  /** Copy the server's output to this stream as it arrives. */
-  echo?: NodeJS.WritableStream;
-}
-
-export async function launch(o: LaunchOptions): Promise<LaunchedServer> {
+export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
   const [program, ...rest] = o.argv;
   if (!program) throw new MemcompareError('BAD_ARGUMENT', '--command "": empty command; name the server program');
   const argv = hasSetpriv ? [SETPRIV, '--pdeathsig', 'KILL', '--', program, ...rest] : [program, ...rest];
@@ -107,6 +102,7 @@ export async function launch(o: LaunchOptions): Promise<LaunchedServer> {
     knownPids: new Set([child.pid]),
     exited,
     hasExited: () => exitedFlag,
+    exitCode: () => child.exitCode,
     output,
     lastLines: (n = 15) => {
       const lines = output()

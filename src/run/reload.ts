@@ -1,16 +1,16 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { nowMs } from '../clock.js';
+import { realClock } from '../clock.js';
 import type { ReloadRecord, SettleSettings, WarmupSettings } from '../results/types.js';
 import type { ReloadSettings } from '../scenario/scenario.js';
 import type { ServerAdapter } from '../servers/adapters.js';
 import { fetchBody } from './http-probe.js';
-import type { LaunchedServer } from './launch.js';
 import { waitReady } from './ready.js';
 import { sampleTree, type TreeSample } from './sample.js';
+import { type RunDeps, realProc, type ServerHandle } from './seams.js';
 import { settle } from './settle.js';
-import { warmUp } from './warm.js';
+import { autocannonLoad, warmUp } from './warm.js';
 
 /**
  * A copy of the app folder for a reload run: the edit goes there, never into the user's files.
@@ -24,7 +24,7 @@ export function copyApp(dir: string): { dir: string; remove(): void } {
 }
 
 export interface ReloadContext {
-  server: LaunchedServer;
+  server: ServerHandle;
   adapter: ServerAdapter;
   port: number;
   settings: ReloadSettings;
@@ -36,6 +36,8 @@ export interface ReloadContext {
   totalPssBeforeBytes: number;
   signal?: AbortSignal;
   say: (line: string) => void;
+  /** The run's seams (the real ones when absent). */
+  deps?: Pick<RunDeps, 'proc' | 'clock' | 'load' | 'memory'>;
 }
 
 /**
@@ -45,10 +47,11 @@ export interface ReloadContext {
  */
 export async function measureReload(ctx: ReloadContext): Promise<{ record: ReloadRecord; sample: TreeSample }> {
   const { server, adapter, port, settings: s } = ctx;
+  const deps = ctx.deps ?? { proc: realProc, clock: realClock, load: autocannonLoad, memory: { sample: sampleTree } };
   const before = (await fetchBody(port, s.path)) ?? '';
   const file = join(ctx.appDir, s.edit.file);
   writeFileSync(file, readFileSync(file, 'utf8').replace(s.edit.replace, s.edit.with));
-  const t0 = nowMs();
+  const t0 = deps.clock.now();
   ctx.say(`reload: ${s.edit.file} edited; ${s.signal} to pid ${server.pid}`);
   process.kill(server.pid, s.signal);
   const ready = await waitReady(
@@ -56,11 +59,18 @@ export async function measureReload(ctx: ReloadContext): Promise<{ record: Reloa
     adapter,
     { port, path: s.path, workers: ctx.workerPids.length, timeoutMs: s.timeoutMs, excludeWorkers: new Set(ctx.workerPids) },
     ctx.signal,
+    { proc: deps.proc, clock: deps.clock },
   );
-  const reloadMs = nowMs() - t0;
-  await warmUp(port, ctx.warmup, ready.workerPids, ctx.signal);
+  const reloadMs = deps.clock.now() - t0;
+  await warmUp(port, ctx.warmup, ready.workerPids, ctx.signal, { load: deps.load, proc: deps.proc });
   const after = (await fetchBody(port, s.path)) ?? '';
-  const { sample } = await settle({ server, sample: () => sampleTree(server, adapter) }, ready.workerPids.length, ctx.settle, ctx.signal);
+  const { sample } = await settle(
+    { server, sample: () => deps.memory.sample(server, adapter) },
+    ready.workerPids.length,
+    ctx.settle,
+    ctx.signal,
+    deps.clock,
+  );
   return {
     sample,
     record: {

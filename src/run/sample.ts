@@ -2,7 +2,6 @@ import { type ProcessRecord, toProcessRecord } from '../results/types.js';
 import type { ServerAdapter } from '../servers/adapters.js';
 import { takeSnapshot } from '../snapshot.js';
 import type { Snapshot } from '../types.js';
-import type { LaunchedServer } from './launch.js';
 
 export interface TreeSample {
   snapshot: Snapshot;
@@ -11,7 +10,7 @@ export interface TreeSample {
 }
 
 /** Measures the server's whole tree through the core, each process with its role. */
-export function sampleTree(server: LaunchedServer, adapter: ServerAdapter): TreeSample {
+export function sampleTree(server: { pid: number; knownPids: Set<number> }, adapter: ServerAdapter): TreeSample {
   const snapshot = takeSnapshot({ pids: [server.pid], tree: true });
   const processes = snapshot.processes.map((p) => {
     server.knownPids.add(p.pid);

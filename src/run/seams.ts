@@ -1,9 +1,12 @@
+import type { Clock } from '../clock.js';
 import { listeningInodes, socketOwner } from '../proc/sockets.js';
 import { type CpuState, cpuState } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
-import type { WarmupSettings } from '../results/types.js';
+import type { HostInfo, MappingBreakdown, ProcessRecord, SoftwareInfo, WarmupSettings } from '../results/types.js';
+import type { ServerAdapter } from '../servers/adapters.js';
 import { type ProbeResult, probe } from './http-probe.js';
 import type { ReachResult } from './reach.js';
+import type { TreeSample } from './sample.js';
 
 /**
  * The seams of the run stages, as hyperfine's Executor: what they read of /proc and what they send.
@@ -62,3 +65,69 @@ export const realProc: ProcView = {
   },
   probe,
 };
+
+/** A booted server as the run stages see it (the real one is a LaunchedServer, launch.ts). */
+export interface ServerHandle {
+  pid: number;
+  argv: string[];
+  /** Every pid seen in its tree, so teardown can check each one is gone. */
+  knownPids: Set<number>;
+  hasExited(): boolean;
+  /** The launched process's exit code (null while it runs or when a signal ended it). */
+  exitCode(): number | null;
+  lastLines(n?: number): string[];
+}
+
+export interface LaunchRequest {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Copy the server's output to this stream as it arrives. */
+  echo?: NodeJS.WritableStream;
+}
+
+/** Starting and stopping servers: real processes in the run, scripted ones in unit tests. */
+export interface Launcher {
+  /** A free loopback port for `{port}`. */
+  freePort(): Promise<number>;
+  /** Throws PORT_TAKEN when a process already listens on the port. */
+  assertPortFree(port: number): void;
+  /** Every pid on the host now (to tell, after a daemonizing launch, what is new). */
+  listPids(): number[];
+  launch(request: LaunchRequest): Promise<ServerHandle>;
+  /** The family's stop signal, a bounded wait, then SIGKILL; resolves when nothing of the tree is left. */
+  stop(server: ServerHandle, adapter: ServerAdapter): Promise<{ forced: boolean; ms: number }>;
+  /** Processes a daemonizing launch left in sessions of their own (roots), holding the port. */
+  findEscapees(argv: readonly string[], before: ReadonlySet<number>, port: number): Promise<number[]>;
+  /** Stops escaped processes; returns every pid that was stopped. */
+  stopEscapees(roots: number[], adapter: ServerAdapter): Promise<number[]>;
+}
+
+/** What is read of a server's memory: its tree's snapshot, its full smaps, who else maps its executable. */
+export interface MemoryView {
+  sample(server: ServerHandle, adapter: ServerAdapter): TreeSample;
+  breakdown(processes: readonly ProcessRecord[]): MappingBreakdown;
+  /** The executable of a process (for the interpreter's version). */
+  exe(pid: number): string | undefined;
+  /** Other processes on the host running the server's executable (they share its pages). */
+  foreignSharers(rootPid: number, tree: ReadonlySet<number>): { exe: string; pids: number[] } | undefined;
+}
+
+/** Host metadata, asked once per run. */
+export interface HostView {
+  info(serverVersionCommand: string[]): Promise<HostInfo>;
+  software(exe: string | undefined): Promise<SoftwareInfo | undefined>;
+}
+
+/**
+ * Everything a whole run touches outside memcompare, as hyperfine's Executor: the engine is given
+ * the real one (realRunDeps, engine.ts); test/unit/run/engine.test.ts drives whole runs on scripted ones.
+ */
+export interface RunDeps {
+  clock: Clock;
+  proc: ProcView;
+  load: LoadGenerator;
+  launcher: Launcher;
+  memory: MemoryView;
+  host: HostView;
+}

@@ -97,3 +97,18 @@ export function openBaseTree(anchor: string, ref: string): BaseTree {
     },
   };
 }
+
+/**
+ * Base and head in one run: every variant twice, `NAME@base` running in the base worktree (its
+ * folder mapped into it) before `NAME` in the working tree, so that each pair is interleaved.
+ */
+export function withBaseline<V extends { name: string; cwd?: string }>(
+  variants: readonly V[],
+  scenarioCwd: string,
+  tree: Pick<BaseTree, 'base' | 'head' | 'inBase'>,
+): (V & { revision: Revision })[] {
+  return variants.flatMap((v) => [
+    { ...v, name: `${v.name}@base`, cwd: tree.inBase(v.cwd ?? scenarioCwd), revision: tree.base },
+    { ...v, revision: tree.head },
+  ]);
+}

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemcompareError } from '../../../src/errors.js';
+import type { ResultsDocument } from '../../../src/results/types.js';
+import { runOrder, runScenario } from '../../../src/run/engine.js';
+import { withBaseline } from '../../../src/run/worktree.js';
+import { makeWorld, scenarioOf } from './world.js';
+
+/** Launch events, in order, by variant name. */
+const launches = (events: string[]) => events.filter((e) => e.startsWith('launch ')).map((e) => e.split(' ')[1]);
+
+describe('whole runs on a scripted host (no process is started)', () => {
+  it('runs two variants three times each, interleaved A B A B A B, and stops every server', async () => {
+    const world = makeWorld({ workerPssMiB: { a: 30, b: 10 } });
+    const updates: ResultsDocument[] = [];
+    const doc = await runScenario(scenarioOf(['a', 'b'], 3), { onUpdate: (d) => updates.push(structuredClone(d)) }, world.deps);
+    assert.deepEqual(launches(world.events), ['a', 'b', 'a', 'b', 'a', 'b']);
+    assert.deepEqual(runOrder(2, 2), [
+      { run: 1, variant: 0 },
+      { run: 1, variant: 1 },
+      { run: 2, variant: 0 },
+      { run: 2, variant: 1 },
+    ]);
+    assert.equal(world.live().length, 0);
+    assert.equal(doc.complete, true);
+    assert.deepEqual(
+      doc.variants.map((v) => v.runs.length),
+      [3, 3],
+    );
+    // The sink got the document after each of the 6 runs and once at the end.
+    assert.equal(updates.length, 7);
+    assert.deepEqual(
+      updates.map((u) => u.complete),
+      [false, false, false, false, false, false, true],
+    );
+    // 20 MiB master + 2 workers: 80 MiB against 40 MiB, the second against the first.
+    const cmp = doc.summary.comparisons[0];
+    assert.equal(cmp?.baseline, 'a');
+    assert.equal(cmp?.variant, 'b');
+    assert.equal(doc.summary.variants[0]?.totalPssBytes.median, 80 * 1048576);
+    assert.equal(doc.summary.variants[1]?.totalPssBytes.median, 40 * 1048576);
+    // Every worker served before anything was recorded: the warm-up's evidence, with top-ups.
+    for (const v of doc.variants)
+      for (const r of v.runs) {
+        assert.deepEqual(r.warmup.idleWorkers, []);
+        assert.equal(Object.keys(r.warmup.requestsPerWorker ?? {}).length, 2);
+      }
+  });
+
+  it('warms a worker that replaced one after the warm-up, settles again and says so', async () => {
+    let replacedPid = 0;
+    const world = makeWorld({
+      beforeSample: (server, w) => {
+        // The second server loses its first worker just after its warm-up.
+        if (w.servers.indexOf(server) === 1 && server.samples === 0) replacedPid = w.replaceWorker(server, 0);
+      },
+    });
+    const doc = await runScenario(scenarioOf(['a', 'b'], 1), {}, world.deps);
+    const run = doc.variants[1]?.runs[0];
+    assert.ok(replacedPid > 0);
+    assert.ok(run?.processes.some((p) => p.pid === replacedPid));
+    // The new worker served requests of a second warm-up before the sample that was recorded.
+    assert.ok((run?.warmup.requestsPerWorker?.[String(replacedPid)] ?? 0) > 0, JSON.stringify(run?.warmup.requestsPerWorker));
+    const kinds = run?.warnings.map((w) => w.kind) ?? [];
+    assert.ok(kinds.includes('worker-replaced'), kinds.join(','));
+    const afterReplace = world.events.slice(world.events.findIndex((e) => e.startsWith('replace')));
+    assert.ok(
+      afterReplace.some((e) => e === 'batch b 2'),
+      afterReplace.join('\n'),
+    );
+    // The other variant's run is untouched.
+    assert.equal(doc.variants[0]?.runs[0]?.warnings.length, 0);
+  });
+
+  it('stops a daemonizing server and fails with SERVER_DAEMONIZED, the document incomplete', async () => {
+    const world = makeWorld({ daemonize: true });
+    let last: ResultsDocument | undefined;
+    await assert.rejects(
+      runScenario(scenarioOf(['a']), { onUpdate: (d) => (last = structuredClone(d)) }, world.deps),
+      (e: unknown) => e instanceof MemcompareError && e.code === 'SERVER_DAEMONIZED' && /pid 9000/.test(e.message),
+    );
+    assert.ok(world.events.includes('stop escapees 9000'), world.events.join('\n'));
+    assert.equal(last?.complete, false);
+    assert.match(last?.incompleteReason ?? '', /daemonized/);
+  });
+
+  it('an interrupt during the second run keeps the first, marks the document incomplete and stops the server', async () => {
+    const controller = new AbortController();
+    const world = makeWorld({
+      beforeBatch: (server, w) => {
+        if (w.servers.indexOf(server) === 1) controller.abort(new MemcompareError('INTERRUPTED', 'run interrupted by SIGTERM'));
+      },
+    });
+    let last: ResultsDocument | undefined;
+    await assert.rejects(
+      runScenario(scenarioOf(['a', 'b'], 2), { onUpdate: (d) => (last = structuredClone(d)), signal: controller.signal }, world.deps),
+      (e: unknown) => e instanceof MemcompareError && e.code === 'INTERRUPTED',
+    );
+    assert.equal(last?.complete, false);
+    assert.match(last?.incompleteReason ?? '', /interrupted/);
+    assert.equal(last?.variants[0]?.runs.length, 1);
+    assert.equal(last?.variants[1]?.runs.length, 0);
+    assert.equal(world.live().length, 0);
+    assert.deepEqual(launches(world.events), ['a', 'b']);
+  });
+
+  it('an output sink that fails ends the run with its error, every server stopped', async () => {
+    const world = makeWorld();
+    let calls = 0;
+    const sink = () => {
+      calls++;
+      if (calls === 2)
+        throw new MemcompareError('OUTPUT_UNWRITABLE', 'out.json: cannot be written (ENOSPC); free space or choose another path');
+    };
+    await assert.rejects(
+      runScenario(scenarioOf(['a', 'b'], 2), { onUpdate: sink }, world.deps),
+      (e: unknown) => e instanceof MemcompareError && e.code === 'OUTPUT_UNWRITABLE',
+    );
+    assert.deepEqual(launches(world.events), ['a', 'b']);
+    assert.equal(world.live().length, 0);
+  });
+
+  it('--baseline-ref: the base variant runs in the base worktree, the head in the working tree, pairwise', async () => {
+    const world = makeWorld();
+    const scenario = scenarioOf(['a'], 2);
+    const tree = {
+      base: { ref: 'main', commit: 'b'.repeat(40), role: 'base' as const, dirty: false },
+      head: { ref: 'HEAD', commit: 'h'.repeat(40), role: 'head' as const, dirty: false },
+      inBase: (p: string) => p.replace('/srv/app', '/tmp/memcompare-base-1/app'),
+    };
+    scenario.variants = withBaseline(scenario.variants, scenario.cwd, tree);
+    const doc = await runScenario(scenario, {}, world.deps);
+    const launched = world.events.filter((e) => e.startsWith('launch '));
+    assert.deepEqual(launched, [
+      'launch a in /tmp/memcompare-base-1/app',
+      'launch a in /srv/app',
+      'launch a in /tmp/memcompare-base-1/app',
+      'launch a in /srv/app',
+    ]);
+    assert.deepEqual(
+      doc.variants.map((v) => [v.name, v.revision?.role]),
+      [
+        ['a@base', 'base'],
+        ['a', 'head'],
+      ],
+    );
+    assert.equal(doc.summary.comparisons[0]?.baseline, 'a@base');
+  });
+});

@@ -1,0 +1,200 @@
+import type { CpuState } from '../../../src/proc/stat.js';
+import type { ProcessRecord } from '../../../src/results/types.js';
+import type { TreeSample } from '../../../src/run/sample.js';
+import type { BatchResult, LaunchRequest, RunDeps, ServerHandle } from '../../../src/run/seams.js';
+import type { Scenario } from '../../../src/scenario/scenario.js';
+import type { Snapshot } from '../../../src/types.js';
+import { fakeClock } from './scripted.js';
+
+const MiB = 1048576;
+
+/** One scripted server: a master and its workers, each with a PSS. */
+export interface FakeServer {
+  handle: ServerHandle;
+  request: LaunchRequest;
+  port: number;
+  workers: number[];
+  /** Samples taken of this server's tree. */
+  samples: number;
+  stopped: boolean;
+  /** Requests each worker served (the pid header's count). */
+  served: Map<number, number>;
+}
+
+export interface WorldScript {
+  /** Workers each server forks (default 2). */
+  workers?: number;
+  /** PSS of each worker, MiB, by the variant name (the command's last argument); default 10. */
+  workerPssMiB?: Record<string, number>;
+  /** Called before every sample of a server: may replace workers, abort, etc. */
+  beforeSample?: (server: FakeServer, world: World) => void;
+  /** Called before every load batch. */
+  beforeBatch?: (server: FakeServer, world: World) => void;
+  /** The launched process exits 0 at once and pid 9000 holds the port in a session of its own. */
+  daemonize?: boolean;
+}
+
+export type World = ReturnType<typeof makeWorld>;
+
+/**
+ * A whole host as the run sees it, scripted (as hyperfine's MockExecutor): servers are records, /proc
+ * reads answer from them, the load generator answers with a worker's pid, time moves when slept.
+ * `events` logs launches, stops, batches and samples in order.
+ */
+export function makeWorld(script: WorldScript = {}) {
+  const clock = fakeClock();
+  const servers: FakeServer[] = [];
+  const events: string[] = [];
+  let nextPid = 1000;
+  let nextPort = 40000;
+  const byPid = (pid: number) => servers.find((s) => s.handle.pid === pid || s.workers.includes(pid));
+  const byPort = (port: number) => servers.find((s) => s.port === port && !s.stopped);
+  const name = (s: FakeServer) => s.request.argv.at(-1) ?? '';
+  const record = (pid: number, ppid: number, pss: number): ProcessRecord => ({
+    pid,
+    ppid,
+    role: ppid === 1 ? 'master' : 'worker',
+    user: 'root',
+    command: 'server',
+    ussBytes: pss / 2,
+    pssBytes: pss,
+    rssBytes: pss * 2,
+    swapBytes: 0,
+    swapPssBytes: 0,
+    pssAnonBytes: pss / 2,
+    pssFileBytes: pss / 2,
+    vssBytes: pss * 4,
+  });
+  const world = {
+    clock,
+    servers,
+    events,
+    /** Replaces a worker with a new pid (the server forked a new one after one died). */
+    replaceWorker(server: FakeServer, index = 0): number {
+      const pid = nextPid++;
+      server.workers[index] = pid;
+      events.push(`replace ${name(server)} → ${pid}`);
+      return pid;
+    },
+    live: () => servers.filter((s) => !s.stopped),
+    deps: undefined as unknown as RunDeps,
+  };
+  const batch = async (
+    url: string,
+    _settings: unknown,
+    amount: number,
+    onResponse: (status: number, pid: string | undefined) => void,
+  ): Promise<BatchResult> => {
+    const server = byPort(Number(new URL(url).port));
+    if (!server) return { requests: 0, sent: amount, errors: amount, timeouts: 0, latenciesMs: [] };
+    script.beforeBatch?.(server, world);
+    events.push(`batch ${name(server)} ${amount}`);
+    // The first worker takes most of a batch, as one gunicorn worker often does: top-ups are needed.
+    for (let i = 0; i < amount; i++) {
+      const pid = server.workers[i === amount - 1 ? (server.samples + i) % server.workers.length : 0] as number;
+      server.served.set(pid, (server.served.get(pid) ?? 0) + 1);
+      onResponse(200, String(pid));
+    }
+    return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: Array(amount).fill(1) };
+  };
+  const deps: RunDeps = {
+    clock,
+    proc: {
+      tree: (pid) => {
+        const s = byPid(pid);
+        return s && !s.stopped ? [s.handle.pid, ...s.workers] : [];
+      },
+      cpu: (pid): CpuState | undefined => {
+        const s = byPid(pid);
+        if (!s || s.stopped) return undefined;
+        return { cpuNs: 0, state: 'S', ppid: pid === s.handle.pid ? 1 : s.handle.pid };
+      },
+      listener: (port) => (byPort(port) ? { kind: 'ours' } : { kind: 'none' }),
+      probe: async () => 'answered',
+    },
+    load: {
+      batch,
+      reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
+    },
+    launcher: {
+      freePort: async () => nextPort++,
+      assertPortFree: () => {},
+      listPids: () => [1],
+      launch: async (request) => {
+        const pid = nextPid;
+        nextPid += 100;
+        const port = Number(request.argv.find((a) => /^\d+$/.test(a)));
+        const workers = Array.from({ length: script.workers ?? 2 }, (_, i) => pid + 1 + i);
+        const exited = Boolean(script.daemonize);
+        const handle: ServerHandle = {
+          pid,
+          argv: request.argv,
+          knownPids: new Set([pid]),
+          hasExited: () => exited,
+          exitCode: () => (exited ? 0 : null),
+          lastLines: () => [],
+        };
+        const server: FakeServer = { handle, request, port, workers, samples: 0, stopped: false, served: new Map() };
+        if (script.daemonize) server.stopped = true;
+        servers.push(server);
+        events.push(`launch ${name(server)} in ${request.cwd}`);
+        return handle;
+      },
+      stop: async (handle) => {
+        const s = servers.find((x) => x.handle === handle);
+        if (s && !s.stopped) {
+          s.stopped = true;
+          events.push(`stop ${name(s)}`);
+        }
+        return { forced: false, ms: 1 };
+      },
+      findEscapees: async () => (script.daemonize ? [9000] : []),
+      stopEscapees: async (roots) => {
+        events.push(`stop escapees ${roots.join(',')}`);
+        return [...roots, 9001];
+      },
+    },
+    memory: {
+      sample: (handle): TreeSample => {
+        const s = servers.find((x) => x.handle === handle) as FakeServer;
+        script.beforeSample?.(s, world);
+        s.samples++;
+        events.push(`sample ${name(s)}`);
+        const pss = (script.workerPssMiB?.[name(s)] ?? 10) * MiB;
+        const processes = [record(s.handle.pid, 1, 20 * MiB), ...s.workers.map((w) => record(w, s.handle.pid, pss))];
+        const total = processes.reduce((a, p) => a + p.pssBytes, 0);
+        const snapshot = {
+          totals: { processes: processes.length, pssBytes: total, ussBytes: total / 2, rssBytes: total * 2 },
+          skipped: [],
+        } as unknown as Snapshot;
+        return { snapshot, processes, workers: s.workers.length };
+      },
+      breakdown: () => ({ readMs: 0, groups: [], top: [] }),
+      exe: () => undefined,
+      foreignSharers: () => undefined,
+    },
+    host: {
+      info: async () => ({ os: 'Scripted 1', kernel: '6.1.0', cpu: 'cpu', cores: 2, memoryBytes: 1, node: 'v20', server: 'srv 1' }),
+      software: async () => undefined,
+    },
+  };
+  world.deps = deps;
+  return world;
+}
+
+/** A scenario of `variants` named variants; each command ends with the variant's name. */
+export function scenarioOf(variants: string[], runs = 3, workers = 2): Scenario {
+  return {
+    name: 'scripted',
+    description: 'scripted',
+    server: 'generic',
+    cwd: '/srv/app',
+    command: ['srv', '{port}'],
+    workers,
+    variants: variants.map((name) => ({ name, args: [name], env: {} })),
+    warmup: { requests: 4, connections: 2, path: '/', workerPidHeader: 'X-Worker-Pid' },
+    settle: { intervalMs: 50, tolerancePercent: 0.1, stableSamples: 3, timeoutMs: 20_000 },
+    runs,
+    bootTimeoutMs: 10_000,
+  };
+}
