@@ -108,7 +108,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .example('$0 check current.json -b base.json --metric pss,uss --scope worker --limit 3 --floor 1MiB', 'stricter, per worker'),
       async (args) => {
         const { runCheckCommand } = await import('./commands/check.js');
-        exitCode = runCheckCommand({ ...flagValues(CHECK_FLAGS, args), current: args.current }, io);
+        exitCode = await runCheckCommand({ ...flagValues(CHECK_FLAGS, args), current: args.current }, io);
       },
     )
     .command(

@@ -23,14 +23,27 @@ export function cli(args: string[], options: { cwd?: string; timeoutMs?: number;
     cwd: options.cwd ?? ROOT,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 300_000,
+    // SIGKILL: a memcompare that hangs past SIGTERM must not hang the test too (its guard stops its servers).
+    killSignal: 'SIGKILL',
     env: { ...process.env, ...options.env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs the CLI asynchronously (for tests that signal it mid-run). */
-export function cliAsync(args: string[]) {
-  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs the CLI asynchronously (for tests that signal it mid-run). Pass the test's `t.signal`: when the
+ * test ends or times out, memcompare is SIGKILLed and its guard stops its servers, so a failing test
+ * never leaves processes behind or hangs its file.
+ */
+export function cliAsync(args: string[], signal?: AbortSignal, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+    ...(signal ? { signal, killSignal: 'SIGKILL' as const } : {}),
+  });
+  child.on('error', () => {}); // the abort itself
+  return child;
 }
 
 export interface TestServer {

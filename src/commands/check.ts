@@ -3,7 +3,7 @@ import { DEFAULT_GATE, evaluateGate, type GateOptions, type GateScope, METRICS, 
 import { describeDifference, hostDifferences } from '../check/host.js';
 import { renderGateMarkdown, renderGateTable } from '../check/render.js';
 import { badArgument, ExitCode, MemcompareError } from '../errors.js';
-import { checkWritable, writeAtomic } from '../persist.js';
+import { checkWritable, writeOutput } from '../persist.js';
 import { readResults } from '../results/file.js';
 import { splitByRevision } from '../results/revisions.js';
 import type { ResultsDocument } from '../results/types.js';
@@ -46,7 +46,7 @@ export function gateOptions(o: CheckCommandOptions): GateOptions {
 }
 
 /** `memcompare check`: 0 pass, 1 regression, 2 bad input. */
-export function runCheckCommand(o: CheckCommandOptions, io: Io): number {
+export async function runCheckCommand(o: CheckCommandOptions, io: Io): Promise<number> {
   const options = gateOptions(o);
   if (o.summary) checkWritable(o.summary, '--summary');
   const doc = readResults(o.current, 'CURRENT');
@@ -85,7 +85,7 @@ export function runCheckCommand(o: CheckCommandOptions, io: Io): number {
   if (o.json) io.stdout.write(`${JSON.stringify({ options, rows }, null, 2)}\n`);
   (o.json ? io.stderr : io.stdout).write(renderGateTable(rows));
   const md = renderGateMarkdown(rows, title);
-  if (o.summary) writeAtomic(o.summary, md);
+  if (o.summary) await writeOutput(o.summary, md);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) appendFileSync(stepSummary, `${md}\n`);
   return rows.some((r) => r.verdict === 'regression') ? ExitCode.regression : ExitCode.ok;

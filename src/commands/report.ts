@@ -2,7 +2,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { badArgument } from '../errors.js';
 import { EXPORTERS } from '../export/index.js';
 import { renderMatrixJson, renderMatrixMarkdown } from '../export/matrix.js';
-import { checkWritable, writeAtomic } from '../persist.js';
+import { checkWritable, writeAtomic, writeOutput } from '../persist.js';
 import { readResults } from '../results/file.js';
 import type { ResultsDocument } from '../results/types.js';
 import type { Io } from '../types.js';
@@ -22,7 +22,7 @@ export async function writeExport(doc: ResultsDocument, format: string, out: str
   const result = await exporter.render(doc, { assetPrefix });
   const dir = toFile ? dirname(resolve(out)) : process.cwd();
   for (const f of result.files) writeAtomic(join(dir, f.name), f.content);
-  if (toFile) writeAtomic(out, result.text);
+  if (toFile) await writeOutput(out, result.text);
   else io.stdout.write(result.text);
   if (result.files.length > 0) io.stderr.write(`memcompare: wrote ${result.files.map((f) => join(dir, f.name)).join(', ')}\n`);
 }
@@ -43,7 +43,7 @@ export async function runReportCommand(o: ReportCommandOptions, io: Io): Promise
     return 0;
   }
   const text = o.format === 'json' ? renderMatrixJson(docs) : renderMatrixMarkdown(docs);
-  if (o.out !== undefined && o.out !== '-') writeAtomic(o.out, text);
+  if (o.out !== undefined && o.out !== '-') await writeOutput(o.out, text);
   else io.stdout.write(text);
   return 0;
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { onExit } from 'signal-exit';
 import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
 import { toolVersion } from '../paths.js';
-import { checkWritable, writeAtomic } from '../persist.js';
+import { checkWritable, isStreamOutput, writeAtomic, writeOutput } from '../persist.js';
 import { renderRunSummary } from '../render/terminal.js';
 import type { ResultsDocument } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
@@ -186,11 +186,31 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
         throw error;
       });
   let last: ResultsDocument | undefined;
+  // A regular file is rewritten atomically after every run (an interrupted run loses nothing finished);
+  // a FIFO or a device gets one document, the last, at the end: a reader of a FIFO reads one document.
+  const jsonFile = o.json && o.json !== '-' ? o.json : undefined;
+  const jsonStream = jsonFile !== undefined && isStreamOutput(jsonFile);
   const persist = (doc: ResultsDocument) => {
     last = doc;
     plan?.update(doc);
-    if (o.json && o.json !== '-') writeAtomic(o.json, `${JSON.stringify(doc, null, 2)}\n`);
+    if (jsonFile && !jsonStream) writeAtomic(jsonFile, `${JSON.stringify(doc, null, 2)}\n`);
     if (!doc.complete) plan?.guard?.(doc);
+  };
+  const finishStream = async (doc: ResultsDocument | undefined, interrupted: boolean) => {
+    if (!jsonFile || !jsonStream || !doc) return;
+    const text = `${JSON.stringify(doc, null, 2)}\n`;
+    // Interrupted: a signal must end memcompare within a second or two, reader or not.
+    try {
+      await writeOutput(
+        jsonFile,
+        text,
+        interrupted ? { signal: AbortSignal.timeout(800), readerWaitMs: 250 } : { signal: controller.signal },
+      );
+    } catch (error) {
+      // A signal while waiting for the FIFO's reader: the interruption is what is reported.
+      if (!interrupted && controller.signal.aborted) throw controller.signal.reason;
+      throw error;
+    }
   };
   const summary = plan?.render ?? renderRunSummary;
   try {
@@ -205,6 +225,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       signal: controller.signal,
       version: toolVersion(),
     });
+    await finishStream(doc, false);
     human.write(summary(doc));
     if (jsonToStdout) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (o.markdown) {
@@ -213,6 +234,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     }
     return 0;
   } catch (error) {
+    await finishStream(last, true).catch((e: unknown) => io.stderr.write(`memcompare: ${e instanceof Error ? e.message : String(e)}\n`));
     if (last?.variants.some((v) => v.runs.length > 0) && !jsonToStdout) {
       io.stderr.write(summary(last));
     }

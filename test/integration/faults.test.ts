@@ -31,9 +31,9 @@ interface Watched {
 }
 
 /** Runs the CLI, watching the launched server's pid, and calling `act` on each new stderr line. */
-function watch(args: string[], act?: (line: string, stderr: string) => void): Promise<Watched> {
+function watch(args: string[], signal: AbortSignal, act?: (line: string, stderr: string) => void): Promise<Watched> {
   return new Promise((resolve) => {
-    const child = cliAsync(args);
+    const child = cliAsync(args, signal);
     let stderr = '';
     let pid: number | undefined;
     let deathAt: number | undefined;
@@ -68,8 +68,8 @@ describe('the server dies during boot: exit 3 within 2 s, quoting its last outpu
     ['a missing binary', 'no-such-server-binary --port {port}', /no-such-server-binary/],
   ];
   for (const [name, command, quoted] of cases) {
-    it(name, async () => {
-      const o = await watch(['run', '--command', command, '--workers', '2', '--runs', '1', '--cwd', ALLOC, '--progress']);
+    it(name, async (t) => {
+      const o = await watch(['run', '--command', command, '--workers', '2', '--runs', '1', '--cwd', ALLOC, '--progress'], t.signal);
       assert.equal(o.code, 3, o.stderr);
       assert.match(o.stderr, /memcompare: --command ".*": the server exited during boot; its last output is below/);
       assert.match(o.stderr, quoted);
@@ -123,7 +123,7 @@ describe('a port already taken by another process', { timeout: 300_000 }, () => 
 
 describe('a worker killed mid-run', { timeout: 300_000 }, () => {
   for (const stage of ['warming up', 'settling']) {
-    it(`while ${stage}: the server replaces it; the new worker is warmed and measured, and it says so`, async () => {
+    it(`while ${stage}: the server replaces it; the new worker is warmed and measured, and it says so`, async (t) => {
       const file = join(tmp, `killed-${stage.replace(' ', '-')}.json`);
       let killed = 0;
       const o = await watch(
@@ -141,6 +141,7 @@ describe('a worker killed mid-run', { timeout: 300_000 }, () => {
           file,
           '--progress',
         ],
+        t.signal,
         (line) => {
           const m = /booting pid (\d+)/.exec(line);
           if (m) (globalThis as { master?: number }).master = Number(m[1]);
@@ -213,20 +214,24 @@ describe('mismatches a user can make', { timeout: 300_000 }, () => {
   });
 });
 
-describe('a server that ignores its stop signal', { timeout: 300_000 }, () => {
-  it('is killed with SIGKILL after the bounded wait; nothing is left', async () => {
-    const o = await watch([
-      'run',
-      '--command',
-      `/usr/bin/python3 ${join(FIXTURES, 'apps', 'stubborn', 'server.py')} {port} {workers}`,
-      '--server',
-      'generic',
-      '--workers',
-      '2',
-      '--runs',
-      '1',
-      '--progress',
-    ]);
+describe('a server that ignores its stop signal', () => {
+  // Sized to the case (5 s stop bound): a stop that never escalates fails here within a minute.
+  it('is killed with SIGKILL after the bounded wait; nothing is left', { timeout: 60_000 }, async (t) => {
+    const o = await watch(
+      [
+        'run',
+        '--command',
+        `/usr/bin/python3 ${join(FIXTURES, 'apps', 'stubborn', 'server.py')} {port} {workers}`,
+        '--server',
+        'generic',
+        '--workers',
+        '2',
+        '--runs',
+        '1',
+        '--progress',
+      ],
+      t.signal,
+    );
     assert.equal(o.code, 0, o.stderr);
     assert.match(o.stderr, /stopped \(forced with SIGKILL\)/);
     for (const port of o.ports) assert.deepEqual(onPort(port), []);
@@ -234,19 +239,22 @@ describe('a server that ignores its stop signal', { timeout: 300_000 }, () => {
 });
 
 describe('uWSGI, whose TERM means reload', { timeout: 300_000 }, () => {
-  it('is stopped with INT, without force, and nothing is left', async () => {
-    const o = await watch([
-      'run',
-      '--command',
-      'uwsgi --plugin python3 --http-socket 127.0.0.1:{port} --master --processes {workers} --wsgi-file app.py --callable application --need-app',
-      '--workers',
-      '2',
-      '--runs',
-      '1',
-      '--cwd',
-      ALLOC,
-      '--progress',
-    ]);
+  it('is stopped with INT, without force, and nothing is left', async (t) => {
+    const o = await watch(
+      [
+        'run',
+        '--command',
+        'uwsgi --plugin python3 --http-socket 127.0.0.1:{port} --master --processes {workers} --wsgi-file app.py --callable application --need-app',
+        '--workers',
+        '2',
+        '--runs',
+        '1',
+        '--cwd',
+        ALLOC,
+        '--progress',
+      ],
+      t.signal,
+    );
     assert.equal(o.code, 0, o.stderr);
     assert.match(o.stderr, /\[command1 1\/1\] stopped\n/);
     assert.doesNotMatch(o.stderr, /forced/);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -26,12 +27,15 @@ interface Outcome {
   stderr: string;
   ports: number[];
   pids: number[];
+  /** Milliseconds from the signal to memcompare's exit. */
+  afterSignalMs: number;
 }
 
 /** Runs the seed scenario and sends `signal` as soon as stderr shows `when` (the nth time). */
-function interruptAt(when: RegExp, signal: NodeJS.Signals, file: string, nth = 1): Promise<Outcome> {
+function interruptAt(when: RegExp, signal: NodeJS.Signals, file: string, nth = 1, abort?: AbortSignal, runs = 2): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', '2', '--progress', '--json', file]);
+    const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', String(runs), '--progress', '--json', file], abort);
+    let sentAt = 0;
     let stderr = '';
     let seen = 0;
     let sent = false;
@@ -48,11 +52,12 @@ function interruptAt(when: RegExp, signal: NodeJS.Signals, file: string, nth = 1
         sent = true;
         // Record the server's workers too, by the port in their command lines, before the signal.
         for (const port of ports) for (const pid of serverPids(port)) pids.add(pid);
+        sentAt = performance.now();
         child.kill(signal);
       }
     });
     child.stdout.resume();
-    child.on('exit', (code) => resolve({ code, stderr, ports: [...ports], pids: [...pids] }));
+    child.on('exit', (code) => resolve({ code, stderr, ports: [...ports], pids: [...pids], afterSignalMs: performance.now() - sentAt }));
   });
 }
 
@@ -66,9 +71,9 @@ const moments: Array<[string, RegExp, number]> = [
 
 describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kept', { timeout: 300_000 }, () => {
   for (const [name, when, nth] of moments) {
-    it(name, async () => {
+    it(name, async (t) => {
       const file = join(tmp, `${name.replaceAll(' ', '-')}.json`);
-      const o = await interruptAt(when, 'SIGINT', file, nth);
+      const o = await interruptAt(when, 'SIGINT', file, nth, t.signal);
       assert.equal(o.code, 130, o.stderr);
       assert.ok(o.pids.length > 0, 'saw the server start');
       assert.deepEqual(o.pids.filter(isAlive), [], 'every pid it started is gone');
@@ -85,9 +90,9 @@ describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kep
       }
     });
   }
-  it('SIGTERM exits 143 with the same guarantees', async () => {
+  it('SIGTERM exits 143 with the same guarantees', async (t) => {
     const file = join(tmp, 'term.json');
-    const o = await interruptAt(/settling/, 'SIGTERM', file);
+    const o = await interruptAt(/settling/, 'SIGTERM', file, 1, t.signal);
     assert.equal(o.code, 143, o.stderr);
     assert.deepEqual(o.pids.filter(isAlive), []);
     for (const port of o.ports) assert.deepEqual(serverPids(port), []);
@@ -96,8 +101,8 @@ describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kep
 
 describe('memcompare itself killed with SIGKILL (no handler runs)', { timeout: 300_000 }, () => {
   for (const when of [/warming up/, /settling/]) {
-    it(`at ${when.source}: its guard kills the whole server within 2 s`, async () => {
-      const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', '1', '--progress']);
+    it(`at ${when.source}: its guard kills the whole server within 2 s`, async (t0) => {
+      const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', '1', '--progress'], t0.signal);
       let stderr = '';
       const port = await new Promise<number>((resolve) => {
         child.stderr.on('data', (d: Buffer) => {
@@ -115,6 +120,48 @@ describe('memcompare itself killed with SIGKILL (no handler runs)', { timeout: 3
       while (left().length > 0 && performance.now() - t < 5000) await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(left(), [], `left after ${Math.round(performance.now() - t)} ms`);
       assert.ok(performance.now() - t < 2000, `took ${Math.round(performance.now() - t)} ms`);
+    });
+  }
+});
+
+describe('--json to a FIFO: one document, the last; a signal always ends memcompare', { timeout: 300_000 }, () => {
+  const mkfifo = (path: string) => new Promise((r) => spawn('mkfifo', [path]).on('exit', r));
+
+  it('a reader that reads once gets one complete document, and the run ends', async (t) => {
+    const fifo = join(tmp, 'once.fifo');
+    await mkfifo(fifo);
+    const reader = spawn('sh', ['-c', `cat ${fifo} > ${fifo}.out`], { signal: t.signal, killSignal: 'SIGKILL' });
+    reader.on('error', () => {});
+    const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', '1', '-q', '--json', fifo], t.signal);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    const code = await new Promise((r) => child.on('exit', r));
+    await new Promise((r) => (reader.exitCode === null ? reader.on('exit', r) : r(undefined)));
+    assert.equal(code, 0, stderr);
+    const doc = JSON.parse(readFileSync(`${fifo}.out`, 'utf8')) as ResultsDocument;
+    assert.equal(doc.complete, true);
+    assert.deepEqual(
+      doc.variants.map((v) => v.runs.length),
+      [1, 1],
+    );
+    assert.ok(lstatSync(fifo).isFIFO());
+  });
+
+  for (const [name, when] of [
+    ['during the warm-up, no reader', /warming up/],
+    ['between runs, no reader', /measured total PSS/],
+    ['at the end, waiting for a reader', /\[preload 1\/1\] stopped/],
+  ] as const) {
+    it(`SIGTERM ${name}: exit 143 within 2 s, nothing left running`, async (t) => {
+      const fifo = join(tmp, `${name.replaceAll(' ', '-').replaceAll(',', '')}.fifo`);
+      await mkfifo(fifo);
+      const o = await interruptAt(when, 'SIGTERM', fifo, 1, t.signal, 1);
+      assert.equal(o.code, 143, o.stderr);
+      assert.ok(o.afterSignalMs < 2000, `exited ${Math.round(o.afterSignalMs)} ms after SIGTERM`);
+      assert.deepEqual(o.pids.filter(isAlive), []);
+      for (const port of o.ports) assert.deepEqual(serverPids(port), []);
+      assert.ok(lstatSync(fifo).isFIFO());
     });
   }
 });

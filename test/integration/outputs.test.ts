@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -22,6 +22,40 @@ describe('outputs that are not regular files', { timeout: 120_000 }, () => {
     assert.ok(lstatSync(link).isSymbolicLink());
     assert.equal(readlinkSync(link), target);
     assert.match(readFileSync(target, 'utf8'), /^scenario,variant,metric/);
+  });
+
+  it('a dangling symlink (a stable name for a file still to be written) is written through: the target is created, the link kept', () => {
+    const real = join(tmp, 'real');
+    const links = join(tmp, 'links');
+    mkdirSync(real);
+    mkdirSync(links);
+    symlinkSync('../real/r.csv', join(links, 'r.csv'));
+    const r = cli(['report', results, '-f', 'csv', '--out', join(links, 'r.csv')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(lstatSync(join(links, 'r.csv')).isSymbolicLink());
+    assert.match(readFileSync(join(real, 'r.csv'), 'utf8'), /^scenario,variant,metric/);
+
+    symlinkSync('../real/r.json', join(links, 'r.json'));
+    const run = cli(
+      [
+        'run',
+        '--command',
+        'gunicorn -b 127.0.0.1:{port} -w 1 app:app',
+        '--cwd',
+        join(FIXTURES, 'apps', 'grow'),
+        '--runs',
+        '1',
+        '-q',
+        '--json',
+        join(links, 'r.json'),
+      ],
+      { timeoutMs: 90_000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(lstatSync(join(links, 'r.json')).isSymbolicLink());
+    assert.equal(readlinkSync(join(links, 'r.json')), '../real/r.json');
+    const doc = JSON.parse(readFileSync(join(real, 'r.json'), 'utf8')) as { complete: boolean };
+    assert.equal(doc.complete, true);
   });
 
   it('a character device is written straight, never replaced (as root a rename would replace the device node)', () => {
