@@ -1,20 +1,21 @@
 import Table from 'cli-table3';
+import { mdText, termText } from '../render/escape.js';
 import { mib, signedMib } from '../render/units.js';
 import type { GateRow } from './gate.js';
 
 const scopeLabel = { worker: 'per worker', master: 'master', total: 'total', peak: 'peak total under load' } as const;
 const mark = { regression: 'REGRESSION', improvement: 'improvement', unchanged: 'ok' } as const;
 
-function cells(r: GateRow): string[] {
+function cells(r: GateRow, text: (s: string) => string = termText): string[] {
   return [
-    r.variant,
+    text(r.variant),
     `${r.metric.toUpperCase()} ${scopeLabel[r.scope]}`,
     mib(r.baselineBytes),
     mib(r.currentBytes),
     `${signedMib(r.changeBytes)} (${r.changePercent >= 0 ? '+' : ''}${r.changePercent.toFixed(1)}%)`,
     Number.isFinite(r.pValue) ? r.pValue.toPrecision(2) : '-',
     mark[r.verdict],
-    r.reason,
+    text(r.reason),
   ];
 }
 
@@ -26,11 +27,11 @@ export function renderGateTable(rows: readonly GateRow[]): string {
   return `${t.toString()}\n${gateLine(rows)}\n`;
 }
 
-export function gateLine(rows: readonly GateRow[]): string {
+export function gateLine(rows: readonly GateRow[], text: (s: string) => string = termText): string {
   const reg = rows.filter((r) => r.verdict === 'regression');
   const imp = rows.filter((r) => r.verdict === 'improvement');
   if (reg.length > 0) {
-    return `memcompare check: FAIL — ${reg.map((r) => `${r.variant} ${r.metric.toUpperCase()} ${scopeLabel[r.scope]} ${signedMib(r.changeBytes)} (+${r.changePercent.toFixed(1)}%)`).join('; ')}`;
+    return `memcompare check: FAIL — ${reg.map((r) => `${text(r.variant)} ${r.metric.toUpperCase()} ${scopeLabel[r.scope]} ${signedMib(r.changeBytes)} (+${r.changePercent.toFixed(1)}%)`).join('; ')}`;
   }
   return `memcompare check: pass — no regression${imp.length ? `; ${imp.length} improvement${imp.length === 1 ? '' : 's'}` : ''}`;
 }
@@ -39,13 +40,13 @@ export function gateLine(rows: readonly GateRow[]): string {
 export function renderGateMarkdown(rows: readonly GateRow[], title: string): string {
   const esc = (s: string) => s.replaceAll('|', '\\|');
   return [
-    `### ${title}`,
+    `### ${mdText(title)}`,
     '',
-    `**${gateLine(rows).replace('memcompare check: ', '')}**`,
+    `**${gateLine(rows, mdText).replace('memcompare check: ', '')}**`,
     '',
     `| ${HEAD.join(' | ')} |`,
     `|${HEAD.map((_, i) => (i >= 2 && i <= 5 ? '---:' : ':---')).join('|')}|`,
-    ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`),
+    ...rows.map((r) => `| ${cells(r, mdText).map(esc).join(' | ')} |`),
     '',
   ].join('\n');
 }

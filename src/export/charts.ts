@@ -122,7 +122,7 @@ export function mermaidTotalPss(doc: ResultsDocument): string {
     '```mermaid',
     'xychart-beta',
     `  title "Total PSS, MiB (median of ${s[0]?.runs ?? 0} runs)"`,
-    `  x-axis [${s.map((v) => `"${v.name}"`).join(', ')}]`,
+    `  x-axis [${s.map((v) => `"${v.name.replace(/["`\\]/g, "'")}"`).join(', ')}]`,
     `  y-axis "total PSS (MiB)" 0 --> ${Math.ceil((max * 1.1) / 10) * 10}`,
     `  bar [${s.map((v) => round1(v.totalPssBytes.median)).join(', ')}]`,
     '```',

@@ -1,4 +1,5 @@
 import { comparisonContent } from '../render/comparison.js';
+import { lineText, mapStrings, mdText } from '../render/escape.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { soakLines } from '../render/soak.js';
@@ -23,7 +24,7 @@ function processTable(doc: ResultsDocument, vi: number): string {
   const run = v?.runs[medianRunIndex(v.runs)];
   if (!v || !run) return '';
   const content = tableContent(run.processes, { columns: RUN_COLUMNS, totals: true, abbreviate: true });
-  const body = content.rows.map((r) => r.map((c, i) => (content.columns[i]?.kind === 'command' ? `\`${c}\`` : c)));
+  const body = content.rows.map((r) => r.map((c, i) => (content.columns[i]?.kind === 'command' ? `<code>${c}</code>` : c)));
   if (content.totals) body.push(content.totals.map((c, i) => (i === 0 ? `**${c} processes**` : c === '' ? '' : `**${c}**`)));
   return mdTable(
     content.columns.map((c) => c.header),
@@ -61,9 +62,9 @@ function method(doc: ResultsDocument): string {
   const st = sc.settle;
   return [
     `- Server: ${sc.server}, ${sc.workers} workers. Variants, run interleaved (A B A B …), ${sc.runs} runs each:`,
-    ...doc.variants.map((v) => `  - \`${v.name}\`: \`${v.command.join(' ')}\``),
+    ...doc.variants.map((v) => `  - <code>${v.name}</code>: <code>${v.command.join(' ')}</code>`),
     `- Ready: the launched process tree listens on a free loopback port, answers HTTP, has ${sc.workers} workers, and every worker is idle (done loading the app).`,
-    `- Warm-up: ${sc.warmup.requests} requests over ${sc.warmup.connections} connections to \`${sc.warmup.path}\` with autocannon${sc.warmup.workerPidHeader ? `; responses carry the worker's pid (\`${sc.warmup.workerPidHeader}\`), and top-up rounds follow until every worker has served` : ''}.`,
+    `- Warm-up: ${sc.warmup.requests} requests over ${sc.warmup.connections} connections to <code>${sc.warmup.path}</code> with autocannon${sc.warmup.workerPidHeader ? `; responses carry the worker's pid (<code>${sc.warmup.workerPidHeader}</code>), and top-up rounds follow until every worker has served` : ''}.`,
     `- Settling: the tree is sampled every ${st.intervalMs} ms until the same processes, the expected worker count and a total PSS within ${st.tolerancePercent}% of the previous sample hold for ${st.stableSamples} samples in a row (at most ${st.timeoutMs / 1000} s).`,
     "- Measurement: USS (Private_Clean + Private_Dirty), PSS, RSS and Swap of every process of the tree from `/proc/<pid>/smaps_rollup`. Per-worker figures are the mean over a run's workers; tables show the median over runs with min–max.",
   ].join('\n');
@@ -113,7 +114,7 @@ function whereSection(doc: ResultsDocument, chart: string | undefined): string[]
       '',
       mdTable(
         head,
-        w.top.map((r) => whereCells({ ...r, name: `\`${r.name}\`` })),
+        w.top.map((r) => whereCells({ ...r, name: `<code>${r.name}</code>` })),
         align,
       ),
       '',
@@ -201,22 +202,25 @@ function capacity(doc: ResultsDocument, chart: string | undefined): string[] {
 export const markdown: Exporter = {
   format: 'markdown',
   describe: 'a report with tables and SVG charts written beside it',
-  render: async (doc, { assetPrefix }) => {
+  render: async (raw, { assetPrefix }) => {
+    // Every string of the document is untrusted: escaped for Markdown text here, for one SVG or Mermaid line in the charts.
+    const doc = mapStrings(raw, mdText);
+    const plain = mapStrings(raw, lineText);
     const split = `${assetPrefix}-pss-split.svg`;
     const total = `${assetPrefix}-total-pss.svg`;
     const sweepFile = `${assetPrefix}-sweep.svg`;
     const whereFile = `${assetPrefix}-where.svg`;
-    const sweepChart = sweepSpec(doc);
-    const whereChart = whereSpec(doc);
-    const soakCharts = soakSpecs(doc);
+    const sweepChart = sweepSpec(plain);
+    const whereChart = whereSpec(plain);
+    const soakCharts = soakSpecs(plain);
     const soakTotalFile = `${assetPrefix}-soak-total.svg`;
     const soakWorkersFile = `${assetPrefix}-soak-workers.svg`;
     const [splitSvg, totalSvg, sweepSvg, whereSvg, soakTotalSvg, soakWorkersSvg] =
       assetPrefix === undefined
         ? ['', '', '', '', '', '']
         : await Promise.all([
-            renderSvg(pssSplitSpec(doc)),
-            renderSvg(totalPssSpec(doc)),
+            renderSvg(pssSplitSpec(plain)),
+            renderSvg(totalPssSpec(plain)),
             sweepChart ? renderSvg(sweepChart) : '',
             whereChart ? renderSvg(whereChart) : '',
             soakCharts ? renderSvg(soakCharts.total) : '',
@@ -252,7 +256,7 @@ export const markdown: Exporter = {
       '',
       ...images,
       '',
-      mermaidTotalPss(doc),
+      mermaidTotalPss(plain),
       '',
       '## Processes (median run of each variant)',
       '',

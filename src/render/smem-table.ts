@@ -1,5 +1,6 @@
 import { badArgument } from '../errors.js';
 import type { MemoryAmounts, ProcessMemory } from '../types.js';
+import { termText } from './escape.js';
 import { smemUnits } from './units.js';
 
 /** A process row as the smem-style table sees it: a measured process, maybe with a role. */
@@ -89,9 +90,10 @@ function cell<T>(col: Column<T>, value: string): string {
     case 'amount':
       return value.padStart(col.width);
     case 'text':
-      return value.padEnd(col.width);
+      return termText(value).padEnd(col.width);
     case 'command':
-      return value.slice(0, col.width).padEnd(col.width);
+      // A process sets its own command line: an escape sequence there must not reach the terminal.
+      return termText(value).slice(0, col.width).padEnd(col.width);
   }
 }
 

@@ -1,8 +1,8 @@
 import Table from 'cli-table3';
 import { medianRunIndex } from '../results/aggregate.js';
 import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning } from '../results/types.js';
-
 import { comparisonContent } from './comparison.js';
+import { mapStrings, termText } from './escape.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
 import { soakLines } from './soak.js';
@@ -79,7 +79,8 @@ export function renderWarnings(warnings: readonly Warning[]): string {
 }
 
 /** Everything `memcompare run` prints when it is done. */
-export function renderRunSummary(doc: ResultsDocument): string {
+export function renderRunSummary(raw: ResultsDocument): string {
+  const doc = mapStrings(raw, termText); // names, commands and warnings from another machine may hold escape sequences
   const parts: string[] = [];
   for (const v of doc.variants) {
     if (v.runs.length === 0) continue;
