@@ -10,6 +10,7 @@ import { acquireHostLock } from '../run/lock.js';
 import { killAllNow } from '../run/stop.js';
 import { openBaseTree, withBaseline } from '../run/worktree.js';
 import { splitCommand } from '../scenario/argv.js';
+import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
 import type { Io } from '../types.js';
@@ -26,9 +27,8 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
   if (o.name.length > 0 && o.name.length !== o.command.length) {
     throw badArgument('--name', o.name, `give one --name per --command (${o.command.length} commands, ${o.name.length} names)`);
   }
-  const workers = o.workers ?? 5;
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256)
-    throw badArgument('--workers', o.workers, 'pass a whole number from 1 to 256');
+  checkFlag('--workers', o.workers, LIMITS.workers);
+  const workers = o.workers ?? LIMITS.workers.default;
   const argvs = o.command.map((c) => {
     const argv = splitCommand(c);
     if (argv.length === 0) throw badArgument('--command', c, 'name the server program and its arguments');
@@ -108,17 +108,14 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   if (!o.scenario && o.command.length === 0) {
     throw new MemcompareError('BAD_ARGUMENT', "run: no scenario; name one (memcompare list) or pass --command '…{port}…'");
   }
-  if (o.runs !== undefined && (!Number.isInteger(o.runs) || o.runs < 1 || o.runs > 1000))
-    throw badArgument('--runs', o.runs, 'pass a whole number from 1 to 1000');
-  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535))
-    throw badArgument('--port', o.port, 'give a TCP port from 1 to 65535');
+  checkFlag('--runs', o.runs, LIMITS.runs);
+  checkFlag('--port', o.port, LIMITS.port);
   let scenario: Scenario;
   let adapter: ServerAdapter | undefined;
   if (o.scenario) {
     scenario = loadScenario(o.scenario);
     if (o.workers !== undefined) {
-      if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 256)
-        throw badArgument('--workers', o.workers, 'pass a whole number from 1 to 256');
+      checkFlag('--workers', o.workers, LIMITS.workers);
       scenario.workers = o.workers;
       scenario.detectWorkers = false;
     }
@@ -127,13 +124,11 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     ({ scenario, adapter } = adhocScenario(o));
   }
   if (o.soak !== undefined) {
-    if (!Number.isFinite(o.soak) || o.soak <= 0 || o.soak > 86_400)
-      throw badArgument('--soak', o.soak, 'give the soak in seconds, more than 0 and at most 86400');
+    checkFlag('--soak', o.soak, LIMITS.soakSeconds);
     scenario.soak = { ...DEFAULT_SOAK, ...scenario.soak, durationSeconds: o.soak };
   }
   if (o.maxCpu !== undefined) {
-    if (!Number.isFinite(o.maxCpu) || o.maxCpu <= 0 || o.maxCpu > 100)
-      throw badArgument('--max-cpu', o.maxCpu, 'give a percentage of one core, more than 0 and at most 100');
+    checkFlag('--max-cpu', o.maxCpu, LIMITS.maxCpuPercent);
     if (!scenario.soak) throw badArgument('--max-cpu', o.maxCpu, 'budgets the soak sampler: add --soak SECONDS');
     scenario.soak.maxCpuPercent = o.maxCpu;
   }

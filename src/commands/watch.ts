@@ -4,6 +4,7 @@ import { renderSmemTable } from '../render/smem-table.js';
 import { mib } from '../render/units.js';
 import { toProcessRecord } from '../results/types.js';
 import { BudgetedSampler } from '../run/sampler.js';
+import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { takeSnapshot } from '../snapshot.js';
 import type { Io, Selection, Snapshot } from '../types.js';
 import type { FlagValues, WATCH_FLAGS } from './flags.js';
@@ -40,9 +41,8 @@ export async function runWatchCommand(o: WatchCommandOptions, io: Io): Promise<n
     throw badArgument('--interval', o.interval, 'give seconds from 0.01 to 3600, e.g. --interval 0.5');
   if (o.count !== undefined && (!Number.isInteger(o.count) || o.count < 1))
     throw badArgument('--count', o.count, 'give a whole number of samples, 1 or more');
-  const maxCpu = o.maxCpu ?? 10;
-  if (!Number.isFinite(maxCpu) || maxCpu <= 0 || maxCpu > 100)
-    throw badArgument('--max-cpu', o.maxCpu, 'give a percentage of one core, more than 0 and at most 100');
+  checkFlag('--max-cpu', o.maxCpu, LIMITS.maxCpuPercent);
+  const maxCpu = o.maxCpu ?? LIMITS.maxCpuPercent.default;
   const pids = o.pid === undefined ? undefined : parsePids(o.pid);
   if (o.tree && (pids === undefined || pids.length === 0))
     throw badArgument('--tree', true, 'name the root processes with --pid, e.g. --pid 1234 --tree');

@@ -1,9 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MemcompareError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import type { Revision, SettleSettings, SoakSettings, WarmupSettings } from '../results/types.js';
 import { ADAPTERS } from '../servers/adapters.js';
+import { LIMITS, type Limit, limitText } from './limits.js';
+import { scenarioSchema } from './schema.js';
 
 export type { SettleSettings, WarmupSettings };
 
@@ -70,203 +73,189 @@ export interface Scenario {
 }
 
 /** Apps that send their worker's pid in X-Worker-Pid let memcompare see which worker served; others fall back to CPU time. */
-export const DEFAULT_WARMUP: WarmupSettings = { requests: 30, connections: 30, path: '/', workerPidHeader: 'X-Worker-Pid' };
-export const DEFAULT_SETTLE: SettleSettings = { intervalMs: 50, tolerancePercent: 0.1, stableSamples: 3, timeoutMs: 20000 };
+export const DEFAULT_WARMUP: WarmupSettings = {
+  requests: LIMITS.warmupRequests.default,
+  connections: LIMITS.warmupConnections.default,
+  path: '/',
+  workerPidHeader: 'X-Worker-Pid',
+};
+export const DEFAULT_SETTLE: SettleSettings = {
+  intervalMs: LIMITS.settleIntervalMs.default,
+  tolerancePercent: LIMITS.settleTolerancePercent.default,
+  stableSamples: LIMITS.settleStableSamples.default,
+  timeoutMs: LIMITS.settleTimeoutMs.default,
+};
 
 /** The folder of shipped scenarios. */
 export function scenariosDir(): string {
   return join(packageRoot(), 'scenarios');
 }
 
-class Check {
-  constructor(private readonly file: string) {}
-  fail(field: string, value: unknown, fix: string): never {
-    throw new MemcompareError('BAD_SCENARIO', `${this.file}: ${field} ${JSON.stringify(value)}: ${fix}`);
+type AjvError = {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+  data?: unknown;
+  parentSchema?: Record<string, unknown>;
+};
+type Validate = ((doc: unknown) => boolean) & { errors?: AjvError[] | null };
+let validate: Validate | undefined;
+
+function compiled(): Validate {
+  if (!validate) {
+    const Ajv = createRequire(import.meta.url)('ajv') as { default: new (o: object) => { compile(s: object): Validate } };
+    // verbose: each error carries the offending value and its schema node (for the fix it names).
+    validate = new Ajv.default({ allErrors: false, strict: false, verbose: true }).compile(scenarioSchema(Object.keys(ADAPTERS)));
   }
-  object(v: unknown, field: string): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, v, 'must be an object');
-    return v as Record<string, unknown>;
-  }
-  string(v: unknown, field: string, pattern?: RegExp, fix?: string): string {
-    if (typeof v !== 'string' || v === '') this.fail(field, v, 'must be a non-empty string');
-    if (pattern && !pattern.test(v)) this.fail(field, v, fix ?? `must match ${pattern}`);
-    return v;
-  }
-  int(v: unknown, field: string, min: number, max: number): number {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-      this.fail(field, v, `must be a whole number from ${min} to ${max}`);
-    return v;
-  }
-  number(v: unknown, field: string, min: number, max: number): number {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.fail(field, v, `must be a number from ${min} to ${max}`);
-    return v;
-  }
-  strings(v: unknown, field: string): string[] {
-    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) this.fail(field, v, 'must be an array of strings (an argument vector)');
-    return v as string[];
-  }
-  keys(o: Record<string, unknown>, field: string, allowed: string[]): void {
-    for (const k of Object.keys(o)) {
-      if (!allowed.includes(k)) this.fail(`${field}${field ? '.' : ''}${k}`, o[k], `unknown field; known fields: ${allowed.join(', ')}`);
-    }
-  }
+  return validate;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** `/variants/0/name` → `variants[0].name`. */
+function fieldName(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+}
 
-/** Validates a parsed scenario document. `base` is the folder app paths are relative to. */
+/** The first schema error as the one-line message every bad input gets: file, field, value, fix. */
+function schemaError(file: string, e: AjvError): MemcompareError {
+  const schema = e.parentSchema ?? {};
+  let field = fieldName(e.instancePath) || '(document)';
+  let value = e.data;
+  let fix = typeof schema['x-fix'] === 'string' ? (schema['x-fix'] as string) : (e.message ?? 'is invalid');
+  if (e.keyword === 'additionalProperties') {
+    const key = String(e.params.additionalProperty);
+    field = field === '(document)' ? key : `${field}.${key}`;
+    value = (e.data as Record<string, unknown>)[key];
+    fix = `unknown field; known fields: ${Object.keys((schema.properties as object) ?? {}).join(', ')}`;
+  } else if (e.keyword === 'required') {
+    const key = String(e.params.missingProperty);
+    field = field === '(document)' ? key : `${field}.${key}`;
+    value = undefined;
+    fix = 'is required';
+  } else if (['minimum', 'maximum', 'exclusiveMinimum', 'type'].includes(e.keyword) && typeof schema.maximum === 'number') {
+    const l: Limit = {
+      min: (schema.minimum ?? schema.exclusiveMinimum) as number,
+      max: schema.maximum,
+      exclusiveMin: schema.exclusiveMinimum !== undefined,
+      integer: schema.type === 'integer',
+      unit: String(schema.description ?? '').replace(/\.$/, '') || 'value',
+    };
+    fix = `must be ${limitText(l).replace(/ \(.*\)$/, '')}`;
+  } else if (e.keyword === 'type' && typeof schema['x-fix'] !== 'string') {
+    fix = `must be ${schema.type === 'object' ? 'an object' : `of type ${String(schema.type)}`}`;
+  }
+  return new MemcompareError('BAD_SCENARIO', `${file}: ${field} ${JSON.stringify(value) ?? 'missing'}: ${fix}`);
+}
+
+/** The scenario document as its schema has checked it. */
+interface ScenarioDocument {
+  name: string;
+  description?: string;
+  server?: string;
+  app?: string;
+  command: string[];
+  workers?: number;
+  variants: { name: string; args?: string[]; env?: Record<string, string>; command?: string[] }[];
+  warmup?: Partial<WarmupSettings>;
+  settle?: Partial<SettleSettings>;
+  runs?: number;
+  bootTimeoutSeconds?: number;
+  soak?: Partial<SoakSettings> & { durationSeconds: number };
+  reload?: { edit: { file: string; replace: string; with: string }; path?: string; signal?: string; timeoutSeconds?: number };
+}
+
+/**
+ * Validates a parsed scenario document: its shape, types and ranges by the published JSON Schema
+ * (schema/scenario.schema.json), then what a schema cannot say (folders, {port}, distinct names).
+ * `base` is the folder app paths are relative to.
+ */
 export function validateScenario(doc: unknown, file: string, base: string): Scenario {
-  const c = new Check(file);
-  const o = c.object(doc, '(document)');
-  c.keys(o, '', [
-    '$schema',
-    'name',
-    'description',
-    'server',
-    'app',
-    'command',
-    'workers',
-    'variants',
-    'warmup',
-    'settle',
-    'runs',
-    'bootTimeoutSeconds',
-    'reload',
-    'soak',
-  ]);
-  const name = c.string(o.name, 'name', NAME, 'use letters, digits, dot, dash and underscore');
-  const description = o.description === undefined ? '' : c.string(o.description, 'description');
-  const server = c.string(o.server ?? 'gunicorn', 'server');
-  if (!(server in ADAPTERS)) c.fail('server', server, `unknown server family; use one of: ${Object.keys(ADAPTERS).join(', ')}`);
+  const check = compiled();
+  if (!check(doc)) throw schemaError(file, check.errors?.[0] as AjvError);
+  const o = doc as ScenarioDocument;
+  const fail = (field: string, value: unknown, fix: string): never => {
+    throw new MemcompareError('BAD_SCENARIO', `${file}: ${field} ${JSON.stringify(value)}: ${fix}`);
+  };
+  const server = o.server ?? 'gunicorn';
   let cwd = base;
   if (o.app !== undefined) {
-    const app = c.string(o.app, 'app');
-    cwd = isAbsolute(app) ? app : resolve(base, app);
-    const rel = resolve(cwd);
-    if (!isAbsolute(app) && !(rel === base || rel.startsWith(`${base}/`))) {
-      c.fail('app', app, 'must stay inside the scenario folder; give an absolute path to point elsewhere');
+    cwd = isAbsolute(o.app) ? o.app : resolve(base, o.app);
+    if (!isAbsolute(o.app) && !(cwd === base || cwd.startsWith(`${base}/`))) {
+      fail('app', o.app, 'must stay inside the scenario folder; give an absolute path to point elsewhere');
     }
-    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) c.fail('app', app, `no such folder (${cwd}); create it or fix the path`);
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) fail('app', o.app, `no such folder (${cwd}); create it or fix the path`);
   }
-  const command = c.strings(o.command, 'command');
-  if (command.length === 0) c.fail('command', command, 'name the server program and its arguments');
-  if (!command.some((a) => a.includes('{port}')))
-    c.fail('command', command, 'must contain {port} so memcompare can give the server a free loopback port');
-  const workers = c.int(o.workers ?? 5, 'workers', 1, 256);
-  if (!Array.isArray(o.variants) || o.variants.length === 0) c.fail('variants', o.variants, 'must be a non-empty array of {name, args}');
+  if (!o.command.some((a) => a.includes('{port}')))
+    fail('command', o.command, 'must contain {port} so memcompare can give the server a free loopback port');
   const seen = new Set<string>();
-  const variants = (o.variants as unknown[]).map((v, i) => {
-    const f = `variants[${i}]`;
-    const vo = c.object(v, f);
-    c.keys(vo, f, ['name', 'args', 'env', 'command']);
-    const vname = c.string(vo.name, `${f}.name`, NAME, 'use letters, digits, dot, dash and underscore');
-    if (seen.has(vname)) c.fail(`${f}.name`, vname, 'variant names must differ');
-    seen.add(vname);
-    const args = vo.args === undefined ? [] : c.strings(vo.args, `${f}.args`);
-    const env: Record<string, string> = {};
-    if (vo.env !== undefined) {
-      for (const [k, val] of Object.entries(c.object(vo.env, `${f}.env`))) env[k] = c.string(val, `${f}.env.${k}`);
-    }
-    const variant: Variant = { name: vname, args, env };
-    if (vo.command !== undefined) variant.command = c.strings(vo.command, `${f}.command`);
+  const variants = o.variants.map((v, i) => {
+    if (seen.has(v.name)) fail(`variants[${i}].name`, v.name, 'variant names must differ');
+    seen.add(v.name);
+    const variant: Variant = { name: v.name, args: v.args ?? [], env: v.env ?? {} };
+    if (v.command !== undefined) variant.command = v.command;
     return variant;
   });
-  const w = o.warmup === undefined ? {} : c.object(o.warmup, 'warmup');
-  c.keys(w, 'warmup', ['requests', 'connections', 'path', 'workerPidHeader']);
-  const warmup: WarmupSettings = {
-    requests: w.requests === undefined ? DEFAULT_WARMUP.requests : c.int(w.requests, 'warmup.requests', 1, 10_000_000),
-    connections: w.connections === undefined ? DEFAULT_WARMUP.connections : c.int(w.connections, 'warmup.connections', 1, 10_000),
-    path:
-      w.path === undefined
-        ? DEFAULT_WARMUP.path
-        : c.string(w.path, 'warmup.path', /^\/(?!\/)/, 'must be a path starting with one "/" (load goes to loopback only; no host or URL)'),
-  };
+  // The documented default header holds when a warm-up is given without it (an app that does not send
+  // it is then reached one held connection per worker instead).
+  const warmup: WarmupSettings = { ...DEFAULT_WARMUP, ...o.warmup };
   if (warmup.connections > warmup.requests)
-    c.fail('warmup.connections', warmup.connections, `must not exceed warmup.requests (${warmup.requests})`);
-  // The documented default holds when a warm-up is given without it (an app that does not send the
-  // header is then reached one held connection per worker instead).
-  warmup.workerPidHeader =
-    w.workerPidHeader === undefined
-      ? DEFAULT_WARMUP.workerPidHeader
-      : c.string(w.workerPidHeader, 'warmup.workerPidHeader', /^[A-Za-z0-9-]+$/, 'must be an HTTP header name');
-  const s = o.settle === undefined ? {} : c.object(o.settle, 'settle');
-  c.keys(s, 'settle', ['intervalMs', 'tolerancePercent', 'stableSamples', 'timeoutMs']);
-  const settle: SettleSettings = {
-    intervalMs: s.intervalMs === undefined ? DEFAULT_SETTLE.intervalMs : c.int(s.intervalMs, 'settle.intervalMs', 10, 60_000),
-    tolerancePercent:
-      s.tolerancePercent === undefined ? DEFAULT_SETTLE.tolerancePercent : c.number(s.tolerancePercent, 'settle.tolerancePercent', 0, 100),
-    stableSamples: s.stableSamples === undefined ? DEFAULT_SETTLE.stableSamples : c.int(s.stableSamples, 'settle.stableSamples', 1, 1000),
-    timeoutMs: s.timeoutMs === undefined ? DEFAULT_SETTLE.timeoutMs : c.int(s.timeoutMs, 'settle.timeoutMs', 100, 3_600_000),
-  };
-  const runs = c.int(o.runs ?? 3, 'runs', 1, 1000);
-  const bootTimeoutMs = c.int(o.bootTimeoutSeconds ?? 120, 'bootTimeoutSeconds', 1, 3600) * 1000;
-  const placeholder = [...command, ...variants.flatMap((v) => [...v.args, ...(v.command ?? []), ...Object.values(v.env)])].some((a) =>
+    fail('warmup.connections', warmup.connections, `must not exceed warmup.requests (${warmup.requests})`);
+  const settle: SettleSettings = { ...DEFAULT_SETTLE, ...o.settle };
+  const placeholder = [...o.command, ...variants.flatMap((v) => [...v.args, ...(v.command ?? []), ...Object.values(v.env)])].some((a) =>
     a.includes('{workers}'),
   );
-  const detectWorkers = o.workers === undefined && !placeholder;
-  const reload = o.reload === undefined ? undefined : validateReload(c, c.object(o.reload, 'reload'), cwd, server);
-  const soak = o.soak === undefined ? undefined : validateSoak(c, c.object(o.soak, 'soak'));
+  const reload = o.reload === undefined ? undefined : validateReload(fail, o.reload, cwd, server);
+  const soak: SoakSettings | undefined = o.soak === undefined ? undefined : { ...DEFAULT_SOAK, ...o.soak };
   return {
-    name,
-    description,
+    name: o.name,
+    description: o.description ?? '',
     server,
     cwd,
-    command,
-    workers,
-    detectWorkers,
+    command: o.command,
+    workers: o.workers ?? LIMITS.workers.default,
+    detectWorkers: o.workers === undefined && !placeholder,
     variants,
     warmup,
     settle,
-    runs,
-    bootTimeoutMs,
+    runs: o.runs ?? LIMITS.runs.default,
+    bootTimeoutMs: (o.bootTimeoutSeconds ?? LIMITS.bootTimeoutSeconds.default) * 1000,
     file,
     ...(reload ? { reload } : {}),
     ...(soak ? { soak } : {}),
   };
 }
 
-export const DEFAULT_SOAK = { connections: 10, intervalMs: 250, maxCpuPercent: 10 };
+export const DEFAULT_SOAK = {
+  connections: LIMITS.soakConnections.default,
+  intervalMs: LIMITS.samplerIntervalMs.default,
+  maxCpuPercent: LIMITS.maxCpuPercent.default,
+};
 
-function validateSoak(c: Check, o: Record<string, unknown>): SoakSettings {
-  c.keys(o, 'soak', ['durationSeconds', 'connections', 'rate', 'intervalMs', 'maxCpuPercent']);
-  const soak: SoakSettings = {
-    durationSeconds: c.number(o.durationSeconds, 'soak.durationSeconds', 0.1, 86_400),
-    connections: o.connections === undefined ? DEFAULT_SOAK.connections : c.int(o.connections, 'soak.connections', 1, 1000),
-    intervalMs: o.intervalMs === undefined ? DEFAULT_SOAK.intervalMs : c.int(o.intervalMs, 'soak.intervalMs', 10, 600_000),
-    maxCpuPercent: o.maxCpuPercent === undefined ? DEFAULT_SOAK.maxCpuPercent : c.number(o.maxCpuPercent, 'soak.maxCpuPercent', 0.1, 100),
-  };
-  if (o.rate !== undefined) soak.rate = c.number(o.rate, 'soak.rate', 0.1, 1_000_000);
-  return soak;
-}
-
-const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGWINCH'] as const;
-
-function validateReload(c: Check, r: Record<string, unknown>, cwd: string, server: string): ReloadSettings {
-  c.keys(r, 'reload', ['edit', 'path', 'signal', 'timeoutSeconds']);
-  const e = c.object(r.edit, 'reload.edit');
-  c.keys(e, 'reload.edit', ['file', 'replace', 'with']);
-  const file = c.string(e.file, 'reload.edit.file');
+function validateReload(
+  fail: (field: string, value: unknown, fix: string) => never,
+  r: NonNullable<ScenarioDocument['reload']>,
+  cwd: string,
+  server: string,
+): ReloadSettings {
+  const { file, replace, with: by } = r.edit;
   const target = resolve(cwd, file);
   if (isAbsolute(file) || !target.startsWith(`${cwd}/`))
-    c.fail('reload.edit.file', file, 'give a path inside the app folder, relative to it');
-  const replace = c.string(e.replace, 'reload.edit.replace');
-  const by = c.string(e.with, 'reload.edit.with');
-  if (replace === '' || replace === by) c.fail('reload.edit.with', by, 'must differ from reload.edit.replace, which must not be empty');
+    fail('reload.edit.file', file, 'give a path inside the app folder, relative to it');
+  if (replace === by) fail('reload.edit.with', by, 'must differ from reload.edit.replace');
   let text = '';
   try {
     text = readFileSync(target, 'utf8');
   } catch {
-    c.fail('reload.edit.file', file, `cannot be read in ${cwd}; name a file of the app`);
+    fail('reload.edit.file', file, `cannot be read in ${cwd}; name a file of the app`);
   }
-  if (!text.includes(replace)) c.fail('reload.edit.replace', replace, `does not occur in ${file}; give text the file holds`);
-  const path =
-    r.path === undefined
-      ? '/'
-      : c.string(r.path, 'reload.path', /^\/(?!\/)/, 'must be a path starting with one "/" (loopback only; no host or URL)');
-  const signal = r.signal === undefined ? (ADAPTERS[server]?.reloadSignal ?? 'SIGHUP') : c.string(r.signal, 'reload.signal');
-  if (!(SIGNALS as readonly string[]).includes(signal)) c.fail('reload.signal', signal, `use one of: ${SIGNALS.join(', ')}`);
-  const timeoutMs = c.int(r.timeoutSeconds ?? 60, 'reload.timeoutSeconds', 1, 3600) * 1000;
-  return { edit: { file, replace, with: by }, path, signal: signal as NodeJS.Signals, timeoutMs };
+  if (!text.includes(replace)) fail('reload.edit.replace', replace, `does not occur in ${file}; give text the file holds`);
+  const signal = r.signal ?? ADAPTERS[server]?.reloadSignal ?? 'SIGHUP';
+  const timeoutMs = (r.timeoutSeconds ?? LIMITS.reloadTimeoutSeconds.default) * 1000;
+  return { edit: { file, replace, with: by }, path: r.path ?? '/', signal: signal as NodeJS.Signals, timeoutMs };
 }
 
 /** Loads a scenario by shipped name or by path. */

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { checkFlag, LIMITS } from '../../../src/scenario/limits.js';
 import { listScenarioFiles, loadScenario, validateScenario } from '../../../src/scenario/scenario.js';
+import { scenarioSchema } from '../../../src/scenario/schema.js';
+import { ADAPTERS } from '../../../src/servers/adapters.js';
+import { ROOT } from '../../helpers.js';
 
 const base = mkdtempSync(join(tmpdir(), 'memcompare-scenario-'));
 const good = {
@@ -64,6 +69,33 @@ describe('scenarios', () => {
     ],
     ['a host field', { ...good, host: '10.0.0.1' }, /host "10\.0\.0\.1": unknown field/],
     ['an unknown server family', { ...good, server: 'tomcat' }, /server "tomcat": unknown server family/],
+    ['a wrong type', { ...good, runs: 'three' }, /f\.json: runs "three": must be a whole number from 1 to 1000/],
+    [
+      'a value out of range',
+      { ...good, soak: { durationSeconds: 0 } },
+      /soak\.durationSeconds 0: must be a number more than 0 and at most 86400/,
+    ],
+    [
+      'a CPU budget out of range',
+      { ...good, soak: { durationSeconds: 5, maxCpuPercent: 0 } },
+      /soak\.maxCpuPercent 0: must be a number more than 0/,
+    ],
+    [
+      'an unknown key deep down',
+      { ...good, warmup: { requets: 10 } },
+      /warmup\.requets 10: unknown field; known fields: requests, connections/,
+    ],
+    [
+      'a control character in a name',
+      { ...good, variants: [{ name: 'a\u001b[31m' }] },
+      /variants\[0\]\.name "a\\u001b\[31m": use letters, digits/,
+    ],
+    [
+      'a newline in the description',
+      { ...good, description: 'x\n# Heading' },
+      /description "x\\n# Heading": one line of text without control characters/,
+    ],
+    ['a missing command', { name: 'x', variants: [{ name: 'a' }] }, /f\.json: command missing: is required/],
   ];
   for (const [what, doc, message] of bad) {
     it(`refuses ${what} with file, field, value and fix`, () => {
@@ -77,6 +109,30 @@ describe('scenarios', () => {
       );
     });
   }
+  it('the published schema is the one built from the limits table, and every shipped scenario names it and validates against it', () => {
+    const published = JSON.parse(readFileSync(join(ROOT, 'schema', 'scenario.schema.json'), 'utf8')) as object;
+    assert.deepEqual(published, scenarioSchema(Object.keys(ADAPTERS)), 'run npm run schema');
+    const Ajv = createRequire(import.meta.url)('ajv') as { default: new (o: object) => { compile(s: object): (d: unknown) => boolean } };
+    const check = new Ajv.default({ strict: false }).compile(published);
+    for (const f of listScenarioFiles()) {
+      const doc = JSON.parse(readFileSync(join(ROOT, 'scenarios', f), 'utf8')) as { $schema?: string };
+      assert.equal(doc.$schema, '../schema/scenario.schema.json', f);
+      assert.ok(check(doc), f);
+    }
+  });
+  it('the flags and the schema share their limits (one table)', () => {
+    const props = (
+      scenarioSchema([]) as {
+        properties: Record<string, { maximum?: number; properties?: Record<string, { exclusiveMinimum?: number; maximum?: number }> }>;
+      }
+    ).properties;
+    assert.equal(props.workers?.maximum, LIMITS.workers.max);
+    assert.equal(props.runs?.maximum, LIMITS.runs.max);
+    assert.equal(props.soak?.properties?.maxCpuPercent?.exclusiveMinimum, LIMITS.maxCpuPercent.min);
+    assert.throws(() => checkFlag('--max-cpu', 0, LIMITS.maxCpuPercent), /--max-cpu 0: pass a number more than 0 and at most 100/);
+    assert.throws(() => checkFlag('--runs', 1.5, LIMITS.runs), /--runs 1\.5: pass a whole number from 1 to 1000/);
+    assert.doesNotThrow(() => checkFlag('--soak', 0.5, LIMITS.soakSeconds));
+  });
   it('names the shipped scenarios when one is not found', () => {
     assert.throws(() => loadScenario('nope'), /scenario "nope": not found .*preload-vs-nopreload/);
   });

@@ -1,0 +1,8 @@
+// Writes schema/scenario.schema.json from the limits table (npm run schema); a unit test fails when the committed file differs.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/paths.js';
+import { scenarioSchema } from '../src/scenario/schema.js';
+import { ADAPTERS } from '../src/servers/adapters.js';
+
+writeFileSync(join(packageRoot(), 'schema', 'scenario.schema.json'), `${JSON.stringify(scenarioSchema(Object.keys(ADAPTERS)), null, 2)}\n`);

@@ -1,0 +1,142 @@
+import { LIMITS, limitSchema } from './limits.js';
+
+// A name that is also a file name, a Markdown word and a terminal word: no control characters, no markup.
+const NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', 'x-fix': 'use letters, digits, dot, dash and underscore' };
+// Text without control characters (a description goes into reports and terminals as one paragraph).
+const TEXT = { type: 'string', pattern: '^[^\\u0000-\\u001f\\u007f]*$', 'x-fix': 'one line of text without control characters' };
+const ARGV = {
+  type: 'array',
+  items: { type: 'string' },
+  'x-fix': 'must be an array of strings (an argument vector)',
+};
+const PATH = {
+  type: 'string',
+  pattern: '^/(?!/)',
+  'x-fix': 'must be a path starting with one "/" (load goes to loopback only; no host or URL)',
+};
+const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGWINCH'];
+
+/**
+ * The scenario format as a JSON Schema (draft-07), built from the limits table: `npm run build`
+ * writes it to schema/scenario.schema.json (shipped scenarios name it in `$schema`, so editors
+ * complete and check fields), and loadScenario validates with it through ajv.
+ */
+export function scenarioSchema(servers: readonly string[]): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://memcompare.dev/schema/scenario.schema.json',
+    title: 'memcompare scenario',
+    description: 'Variants of a pre-forking server to boot, warm, settle and measure (memcompare run SCENARIO).',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'command', 'variants'],
+    properties: {
+      $schema: { type: 'string' },
+      name: { ...NAME, description: 'The scenario name (memcompare run NAME for shipped ones).' },
+      description: { ...TEXT, description: 'What the scenario shows, one paragraph.' },
+      server: {
+        type: 'string',
+        enum: [...servers],
+        default: 'gunicorn',
+        description: 'Server family: its stop and reload signals, which processes are workers.',
+        'x-fix': `unknown server family; use one of: ${servers.join(', ')}`,
+      },
+      app: {
+        type: 'string',
+        minLength: 1,
+        description: "The server's working directory, relative to the scenario file (kept inside its folder) unless absolute.",
+      },
+      command: {
+        ...ARGV,
+        minItems: 1,
+        description: 'The server command as an argument vector; {port} and {workers} are filled in.',
+      },
+      workers: limitSchema(LIMITS.workers, 'Workers to expect, and the value of {workers}. Without it, read from the command or detected.'),
+      variants: {
+        type: 'array',
+        minItems: 1,
+        description: 'What is compared: each variant appends args to command, or has a command of its own.',
+        'x-fix': 'must be a non-empty array of {name, args}',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: {
+            name: NAME,
+            args: { ...ARGV, description: 'Arguments appended to command.' },
+            env: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'Extra environment variables ({port} and {workers} filled in).',
+            },
+            command: { ...ARGV, minItems: 1, description: 'A whole command of its own instead of the scenario command.' },
+          },
+        },
+      },
+      warmup: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'Requests sent to every worker before measuring.',
+        properties: {
+          requests: limitSchema(LIMITS.warmupRequests, 'Requests of the warm-up.'),
+          connections: limitSchema(LIMITS.warmupConnections, 'Concurrent connections (at most requests).'),
+          path: { ...PATH, default: '/', description: 'The path asked on 127.0.0.1.' },
+          workerPidHeader: {
+            type: 'string',
+            pattern: '^[A-Za-z0-9-]+$',
+            default: 'X-Worker-Pid',
+            'x-fix': 'must be an HTTP header name',
+            description: "A response header holding the serving worker's pid.",
+          },
+        },
+      },
+      settle: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'When memory has settled after the warm-up.',
+        properties: {
+          intervalMs: limitSchema(LIMITS.settleIntervalMs, 'Time between samples.'),
+          tolerancePercent: limitSchema(LIMITS.settleTolerancePercent, 'Largest change of total PSS between still samples.'),
+          stableSamples: limitSchema(LIMITS.settleStableSamples, 'Still samples in a row.'),
+          timeoutMs: limitSchema(LIMITS.settleTimeoutMs, 'Bound on settling.'),
+        },
+      },
+      runs: limitSchema(LIMITS.runs, 'Runs per variant, interleaved.'),
+      bootTimeoutSeconds: limitSchema(LIMITS.bootTimeoutSeconds, 'Bound on the server becoming ready.'),
+      soak: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['durationSeconds'],
+        description: 'Load kept on after the warm-up while the tree is sampled.',
+        properties: {
+          durationSeconds: limitSchema(LIMITS.soakSeconds, 'How long.'),
+          connections: limitSchema(LIMITS.soakConnections, 'Concurrent connections.'),
+          rate: limitSchema(LIMITS.soakRate, 'Requests per second (unbounded without it).'),
+          intervalMs: limitSchema(LIMITS.samplerIntervalMs, 'Time between samples.'),
+          maxCpuPercent: limitSchema(LIMITS.maxCpuPercent, "The sampler's CPU budget."),
+        },
+      },
+      reload: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['edit'],
+        description: 'Edit the app (in a copy), send the reload signal, ask again: does the reload pick up the change?',
+        properties: {
+          edit: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['file', 'replace', 'with'],
+            properties: {
+              file: { type: 'string', minLength: 1, description: 'A file of the app, relative to its folder.' },
+              replace: { type: 'string', minLength: 1, description: 'Text the file holds.' },
+              with: { type: 'string', minLength: 1, description: 'What it becomes.' },
+            },
+          },
+          path: { ...PATH, default: '/' },
+          signal: { type: 'string', enum: SIGNALS, 'x-fix': `use one of: ${SIGNALS.join(', ')}` },
+          timeoutSeconds: limitSchema(LIMITS.reloadTimeoutSeconds, 'Bound on the replacement of every worker.'),
+        },
+      },
+    },
+  };
+}
