@@ -26,7 +26,7 @@ function load(name) {
   return mod.exports;
 }
 
-// Node 20 allows no import() inside vm.Script: the bundle borrows this module's (src/_import.ts).
+// Node 20 allows no import() inside vm.Script: the bundle borrows this module's (src/export/import-esm.ts).
 globalThis.__memcompareImport = (specifier) => import(specifier);
 
 const argv = process.argv.slice(2);

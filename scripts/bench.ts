@@ -10,9 +10,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMs, sleep } from '../src/clock.js';
+import { takeSnapshot } from '../src/proc/snapshot.js';
 import { median } from '../src/results/aggregate.js';
 import { BudgetedSampler } from '../src/run/sampler.js';
-import { takeSnapshot } from '../src/snapshot.js';
 import { ROOT, startGunicorn } from '../test/helpers.js';
 
 const BIN = join(ROOT, 'bin', 'memcompare.cjs');

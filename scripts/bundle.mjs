@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 const here = (p) => new URL(p, import.meta.url).pathname;
 
 await build({
-  entryPoints: { cli: 'dist/src/cli.js', fast: 'dist/src/fast.js' },
+  entryPoints: { cli: 'dist/src/cli/main.js', fast: 'dist/src/cli/fast.js' },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.cjs' },
   bundle: true,

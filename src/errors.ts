@@ -1,4 +1,4 @@
-import type { Io } from './types.js';
+import type { Io } from './memory.js';
 
 /** Exit codes, documented in the README ("Exit codes"). */
 export const ExitCode = {

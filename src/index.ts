@@ -1,6 +1,7 @@
 // The library entry point (package.json "exports"): what the README's "Library" section names.
 
 export { readProcess } from './proc/process.js';
+export { takeSnapshot } from './proc/snapshot.js';
 export { renderSmemTable } from './render/smem-table.js';
 export { renderComparison, renderRunSummary } from './render/terminal.js';
 export { compareVariants, summarizeVariant } from './results/aggregate.js';
@@ -9,4 +10,3 @@ export { METRICS } from './results/metrics.js';
 export type * from './results/types.js';
 export { type RunOptions, runScenario } from './run/engine.js';
 export { loadScenario, type Scenario } from './scenario/scenario.js';
-export { takeSnapshot } from './snapshot.js';

@@ -7,11 +7,11 @@ export type { Scope };
 import type { ResultsDocument, RunRecord } from '../results/types.js';
 import { welch } from './stats.js';
 
-export const METRICS = ['pss', 'uss', 'rss'] as const;
+export const GATE_METRICS = ['pss', 'uss', 'rss'] as const;
 /** Where a figure is gated: a run's workers, master or total, or (PSS only) a soak's peak total. */
 export type GateScope = Scope | 'peak';
 export const SCOPES: readonly GateScope[] = ['worker', 'master', 'total', 'peak'];
-export type Metric = (typeof METRICS)[number];
+export type Metric = (typeof GATE_METRICS)[number];
 
 export interface GateOptions {
   metrics: Metric[];

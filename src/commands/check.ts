@@ -1,13 +1,13 @@
 import { appendFileSync } from 'node:fs';
-import { DEFAULT_GATE, evaluateGate, type GateOptions, type GateScope, METRICS, type Metric, SCOPES } from '../check/gate.js';
-import { describeDifference, hostDifferences } from '../check/host.js';
+import { DEFAULT_GATE, evaluateGate, GATE_METRICS, type GateOptions, type GateScope, type Metric, SCOPES } from '../check/gate.js';
+import { describeDifference, hostDifferences } from '../check/host-change.js';
 import { renderGateMarkdown, renderGateTable } from '../check/render.js';
 import { badArgument, ExitCode, MemcompareError } from '../errors.js';
+import type { Io } from '../memory.js';
 import { checkWritable, writeOutput } from '../persist.js';
 import { readResults } from '../results/file.js';
 import { splitByRevision } from '../results/revisions.js';
 import type { ResultsDocument } from '../results/types.js';
-import type { Io } from '../types.js';
 import type { CHECK_FLAGS, FlagValues } from './flags.js';
 
 /** `memcompare check`'s options: its flag table (flags.ts) and the results positional. */
@@ -37,7 +37,7 @@ export function gateOptions(o: CheckCommandOptions): GateOptions {
   if (!Number.isFinite(alpha) || alpha <= 0 || alpha >= 1)
     throw badArgument('--alpha', o.alpha, 'give a significance level between 0 and 1, e.g. 0.05');
   return {
-    metrics: parseList<Metric>(o.metric, METRICS, '--metric', DEFAULT_GATE.metrics),
+    metrics: parseList<Metric>(o.metric, GATE_METRICS, '--metric', DEFAULT_GATE.metrics),
     scopes: parseList<GateScope>(o.scope, SCOPES, '--scope', DEFAULT_GATE.scopes),
     limitPercent: limit,
     floorBytes: o.floor === undefined ? DEFAULT_GATE.floorBytes : parseSize(o.floor, '--floor'),

@@ -2,10 +2,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { badArgument } from '../errors.js';
 import { EXPORTERS } from '../export/index.js';
 import { renderMatrixJson, renderMatrixMarkdown } from '../export/matrix.js';
+import type { Io } from '../memory.js';
 import { checkWritable, writeAtomic, writeOutput } from '../persist.js';
 import { readResults } from '../results/file.js';
 import type { ResultsDocument } from '../results/types.js';
-import type { Io } from '../types.js';
 import type { FlagValues, REPORT_FLAGS } from './flags.js';
 
 export function checkFormat(format: string): string {

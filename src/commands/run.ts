@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { onExit } from 'signal-exit';
 import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
+import type { Io } from '../memory.js';
 import { toolVersion } from '../paths.js';
 import { checkWritable, isStreamOutput, writeAtomic, writeOutput } from '../persist.js';
 import { renderRunSummary } from '../render/terminal.js';
@@ -13,7 +14,6 @@ import { splitCommand } from '../scenario/argv.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
-import type { Io } from '../types.js';
 import type { FlagValues, RUN_FLAGS } from './flags.js';
 
 /** `memcompare run`'s options: its flag table (flags.ts) and the scenario positional. */

@@ -1,9 +1,9 @@
 import { badArgument } from '../errors.js';
+import type { Io, SkippedProcess } from '../memory.js';
 import { groupRows, readMappings, sumMappings } from '../proc/mappings.js';
+import { takeSnapshot } from '../proc/snapshot.js';
 import { DEFAULT_GROUP_COLUMNS, DEFAULT_MAPPING_COLUMNS, GROUP_COLUMNS, MAPPING_COLUMNS } from '../render/mapping-table.js';
 import { checkSortColumn, parseColumns, renderSmemTable } from '../render/smem-table.js';
-import { takeSnapshot } from '../snapshot.js';
-import type { Io, SkippedProcess } from '../types.js';
 
 export interface SnapshotCommandOptions {
   pids: number[] | undefined;

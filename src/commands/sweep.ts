@@ -1,9 +1,9 @@
 import { totalmem } from 'node:os';
 import { badArgument, MemcompareError } from '../errors.js';
+import type { Io } from '../memory.js';
 import { renderSweep } from '../render/sweep.js';
 import { analyzeSweep, predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
-import type { Io } from '../types.js';
 import { parseSize } from './check.js';
 import type { FlagValues, SWEEP_FLAGS } from './flags.js';
 import { type RunCommandOptions, runRunCommand } from './run.js';

@@ -1,12 +1,12 @@
 import { sleep } from '../clock.js';
 import { badArgument } from '../errors.js';
+import type { Io, Selection, Snapshot } from '../memory.js';
+import { takeSnapshot } from '../proc/snapshot.js';
 import { renderSmemTable } from '../render/smem-table.js';
 import { mib } from '../render/units.js';
 import { toProcessRecord } from '../results/types.js';
 import { BudgetedSampler } from '../run/sampler.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
-import { takeSnapshot } from '../snapshot.js';
-import type { Io, Selection, Snapshot } from '../types.js';
 import type { FlagValues, WATCH_FLAGS } from './flags.js';
 import { parsePids, parseRegex } from './snapshot-options.js';
 

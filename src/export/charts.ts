@@ -1,6 +1,6 @@
-import { importEsm } from '../_import.js';
 import { medianRunIndex } from '../results/aggregate.js';
 import type { ResultsDocument } from '../results/types.js';
+import { importEsm } from './import-esm.js';
 
 const MIB = 1048576;
 const round1 = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;

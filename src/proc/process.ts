@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { errnoOf } from '../errors.js';
-import type { ProcessMemory, SkippedProcess, SkipReason } from '../types.js';
+import type { ProcessMemory, SkippedProcess, SkipReason } from '../memory.js';
 import { deriveAmounts, formatCmdline, parseRollup, parseStatus, sumSmaps } from './smaps.js';
 import { userName } from './users.js';
 

@@ -1,4 +1,4 @@
-import type { MemoryAmounts } from '../types.js';
+import type { MemoryAmounts } from '../memory.js';
 
 /**
  * Parsers for /proc/<pid>/smaps_rollup and /proc/<pid>/smaps text.

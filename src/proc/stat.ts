@@ -30,11 +30,6 @@ export function readStat(pid: number, procRoot = '/proc'): ProcStat | undefined 
   }
 }
 
-/** Parent pid; -1 if the process is gone. */
-export function ppidOf(pid: number, procRoot = '/proc'): number {
-  return readStat(pid, procRoot)?.ppid ?? -1;
-}
-
 /** Alive and not a zombie (a zombie holds no memory and only waits to be reaped). */
 export function isAlive(pid: number): boolean {
   const s = readStat(pid);

@@ -43,8 +43,3 @@ export function mdText(s: string): string {
     .replace(/^(\s*)([-+=])/, '$1\\$2')
     .replace(/^(\s*\d+)([.)])/, '$1\\$2');
 }
-
-/** Monospace Markdown for untrusted text (a command, a path): `<code>` with escaped content (a code span cannot hold every string). */
-export function mdCode(s: string): string {
-  return `<code>${mdText(s)}</code>`;
-}

@@ -1,5 +1,5 @@
 import { badArgument } from '../errors.js';
-import type { MemoryAmounts, ProcessMemory } from '../types.js';
+import type { MemoryAmounts, ProcessMemory } from '../memory.js';
 import { termText } from './escape.js';
 import { smemUnits } from './units.js';
 
@@ -182,11 +182,4 @@ export function renderSmemTable<T = TableProcess>(processes: readonly T[], optio
     lines.push(line(cols.map((c, i) => cell(c, totals[i] as string))));
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** smem -c help: every known column with what it means. */
-export function columnsHelp(): string {
-  return Object.entries(COLUMNS)
-    .map(([n, c]) => `${n.padEnd(8)} ${c.help}`)
-    .join('\n');
 }

@@ -58,17 +58,6 @@ export const METRICS: readonly MetricDef[] = [
 export const COMPARED_METRICS = METRICS.filter((d) => d.compared);
 export const EXPORTED_METRICS = METRICS.filter((d) => d.exported);
 
-export function metricDef(key: string): MetricDef | undefined {
-  return METRICS.find((d) => d.key === key);
-}
-
-/** The metric of a scope and field, e.g. ('worker', 'ussBytes') → workerUssBytes. */
-export function metricFor(scope: Scope, field: Field): MetricDef {
-  const d = METRICS.find((x) => x.scope === scope && x.field === field);
-  if (!d) throw new Error(`no metric for ${scope} ${field}`);
-  return d;
-}
-
 /** The processes of a scope: workers, the master, or all of them. */
 export function processesOf(run: Pick<RunRecord, 'processes'>, scope: Scope): ProcessRecord[] {
   return scope === 'total' ? run.processes : run.processes.filter((p) => p.role === scope);

@@ -1,8 +1,5 @@
 import type { ResultsDocument } from './types.js';
 
-/** The name of a variant's base twin in a `run --baseline-ref` document. */
-export const baseName = (name: string) => `${name}@base`;
-
 /**
  * A `run --baseline-ref` document as two documents of the same scenario and variant names: the base
  * revision's variants and the working tree's. Undefined when the document measured one revision only.

@@ -1,6 +1,6 @@
 // The bottom layer: the results document every stage writes and every report, export and gate reads.
 // It imports nothing from run/, render/, export/, check/, scenario/ or servers/ (test/unit/layers.test.ts).
-import type { MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from '../types.js';
+import type { MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from '../memory.js';
 
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;

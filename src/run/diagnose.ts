@@ -1,6 +1,6 @@
+import type { SkippedProcess } from '../memory.js';
 import type { ProcessRecord, SettleRecord, WarmupResult, Warning } from '../results/types.js';
 import { WARNINGS } from '../results/warnings.js';
-import type { SkippedProcess } from '../types.js';
 
 /** Everything a run's warnings are judged on. */
 export interface RunFacts {

@@ -25,11 +25,11 @@ import { freeLoopbackPort, type LaunchedServer, launch } from './launch.js';
 import { assertPortFree } from './port.js';
 import { type ReadyRecord, serverDied, waitReady } from './ready.js';
 import { copyApp, measureReload } from './reload.js';
-import { sampleTree, type TreeSample } from './sample.js';
 import { type RunDeps, realProc, type ServerHandle } from './seams.js';
 import { settle } from './settle.js';
 import { soak } from './soak.js';
 import { stopServer } from './stop.js';
+import { sampleTree, type TreeSample } from './tree-sample.js';
 import { autocannonLoad, loadAutocannon, warmUp } from './warm.js';
 
 /** The real world: processes, /proc, autocannon, the monotonic clock, systeminformation. */

@@ -7,9 +7,9 @@ import type { ReloadSettings } from '../scenario/scenario.js';
 import type { ServerAdapter } from '../servers/adapters.js';
 import { fetchBody } from './http-probe.js';
 import { waitReady } from './ready.js';
-import { sampleTree, type TreeSample } from './sample.js';
 import { type RunDeps, realProc, type ServerHandle } from './seams.js';
 import { settle } from './settle.js';
+import { sampleTree, type TreeSample } from './tree-sample.js';
 import { autocannonLoad, warmUp } from './warm.js';
 
 /**

@@ -6,7 +6,7 @@ import type { HostInfo, MappingBreakdown, ProcessRecord, SoftwareInfo, WarmupSet
 import type { ServerAdapter } from '../servers/adapters.js';
 import { type ProbeResult, probe } from './http-probe.js';
 import type { ReachResult } from './reach.js';
-import type { TreeSample } from './sample.js';
+import type { TreeSample } from './tree-sample.js';
 
 /**
  * The seams of the run stages, as hyperfine's Executor: what they read of /proc and what they send.

@@ -2,7 +2,7 @@ import { type Clock, realClock } from '../clock.js';
 import type { SettleRecord, SettleSettings } from '../results/types.js';
 import type { LaunchedServer } from './launch.js';
 import { serverDied } from './ready.js';
-import type { TreeSample } from './sample.js';
+import type { TreeSample } from './tree-sample.js';
 
 /** What settling needs: the server (to notice its death) and a way to sample its tree (a seam for tests). */
 export interface SettleTarget {

@@ -1,8 +1,8 @@
 import { type Clock, realClock } from '../clock.js';
 import type { Role, SoakRecord, SoakSettings, SoakWorker, Timeline, WarmupSettings } from '../results/types.js';
-import type { TreeSample } from './sample.js';
 import { BudgetedSampler } from './sampler.js';
 import type { LoadGenerator } from './seams.js';
+import type { TreeSample } from './tree-sample.js';
 
 /** Columns of samples: one entry per pid ever seen (a recycled worker is a new entry), null where absent. */
 export class TimelineBuilder {

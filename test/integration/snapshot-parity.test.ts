@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { Snapshot } from '../../src/types.js';
+import type { Snapshot } from '../../src/memory.js';
 import { cli, cliAsync, HeldSmem, startGunicorn, type TestServer } from '../helpers.js';
 
 function ourSnapshot(master: number): Snapshot {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { main } from '../../src/cli.js';
-import { tryFastSnapshot } from '../../src/fast.js';
+import { tryFastSnapshot } from '../../src/cli/fast.js';
+import { main } from '../../src/cli/main.js';
 
 function capture() {
   const out = { stdout: '', stderr: '' };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/main.js';
 import { MemcompareError } from '../../src/errors.js';
 import { parseRollup, parseStatus, sumSmaps } from '../../src/proc/smaps.js';
 import { readResults } from '../../src/results/file.js';

@@ -62,3 +62,28 @@ describe('dependencies point one way', () => {
     assert.deepEqual(offenders, []);
   });
 });
+
+describe('names that cannot be confused', () => {
+  it('one types.ts, one host module, no sample.ts beside sampler.ts; one METRICS', () => {
+    const names = files(SRC).map((f) => relative(SRC, f));
+    assert.deepEqual(
+      names.filter((n) => n.endsWith('types.ts')),
+      ['results/types.ts'],
+    );
+    assert.equal(names.filter((n) => /(^|\/)host\.ts$/.test(n)).length, 1);
+    assert.ok(!names.includes('run/sample.ts'));
+    const metrics = files(SRC).filter((f) => /export const METRICS\b/.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(
+      metrics.map((f) => relative(SRC, f)),
+      ['results/metrics.ts'],
+    );
+  });
+  it('entry points live in src/cli/, not beside the folders', () => {
+    const top = readdirSync(SRC).filter((n) => n.endsWith('.ts'));
+    for (const f of top) {
+      const text = readFileSync(join(SRC, f), 'utf8');
+      assert.ok(!/process\.argv|process\.exit\(/.test(text), `${f} reads argv or exits: it belongs in src/cli/`);
+    }
+    assert.ok(!top.some((n) => n.startsWith('_')), top.join(', '));
+  });
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readProcess } from '../../../src/proc/process.js';
-import { takeSnapshot } from '../../../src/snapshot.js';
+import { takeSnapshot } from '../../../src/proc/snapshot.js';
 import { FIXTURES } from '../../helpers.js';
 
 const PROC = join(FIXTURES, 'proc');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Snapshot } from '../../../src/memory.js';
 import type { ProcessRecord } from '../../../src/results/types.js';
-import type { TreeSample } from '../../../src/run/sample.js';
 import { settle } from '../../../src/run/settle.js';
-import type { Snapshot } from '../../../src/types.js';
+import type { TreeSample } from '../../../src/run/tree-sample.js';
 import { fakeClock, fakeServer } from './scripted.js';
 
 const MiB = 1048576;

@@ -1,9 +1,9 @@
+import type { Snapshot } from '../../../src/memory.js';
 import type { CpuState } from '../../../src/proc/stat.js';
 import type { ProcessRecord } from '../../../src/results/types.js';
-import type { TreeSample } from '../../../src/run/sample.js';
 import type { BatchResult, LaunchRequest, RunDeps, ServerHandle } from '../../../src/run/seams.js';
+import type { TreeSample } from '../../../src/run/tree-sample.js';
 import type { Scenario } from '../../../src/scenario/scenario.js';
-import type { Snapshot } from '../../../src/types.js';
 import { fakeClock } from './scripted.js';
 
 const MiB = 1048576;

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { nowMs } from './clock.js';
-import { MemcompareError } from './errors.js';
-import { type ProcessFilter, type ReadResult, readProcess } from './proc/process.js';
-import { listPids, withDescendants } from './proc/tree.js';
-import { uidOf } from './proc/users.js';
-import type { ProcessMemory, Selection, SkippedProcess, Snapshot, SnapshotTotals } from './types.js';
+import { nowMs } from '../clock.js';
+import { MemcompareError } from '../errors.js';
+import type { ProcessMemory, Selection, SkippedProcess, Snapshot, SnapshotTotals } from '../memory.js';
+import { type ProcessFilter, type ReadResult, readProcess } from './process.js';
+import { listPids, withDescendants } from './tree.js';
+import { uidOf } from './users.js';
 
 export interface SnapshotOptions {
   /** Root of the proc filesystem (tests point it at recorded text). */

@@ -1,7 +1,7 @@
+import type { Snapshot } from '../memory.js';
+import { takeSnapshot } from '../proc/snapshot.js';
 import { type ProcessRecord, toProcessRecord } from '../results/types.js';
 import type { ServerAdapter } from '../servers/adapters.js';
-import { takeSnapshot } from '../snapshot.js';
-import type { Snapshot } from '../types.js';
 
 export interface TreeSample {
   snapshot: Snapshot;

@@ -1,8 +1,8 @@
 import yargs from 'yargs';
-import { CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS, WATCH_FLAGS } from './commands/flags.js';
-import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from './commands/snapshot-options.js';
-import { ExitCode, MemcompareError, reportError } from './errors.js';
-import type { Io } from './types.js';
+import { CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS, WATCH_FLAGS } from '../commands/flags.js';
+import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from '../commands/snapshot-options.js';
+import { ExitCode, MemcompareError, reportError } from '../errors.js';
+import type { Io } from '../memory.js';
 
 /** Runs the CLI with the given arguments; resolves to the exit code. Never throws. */
 // Streams are created on first use: process.stderr costs a few milliseconds to set up.
@@ -30,7 +30,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .example('$0 snapshot -t -k --pid 1234 --tree', 'a server and all its workers, with totals')
           .example('$0 snapshot --match gunicorn --json', 'machine-readable'),
       async (args) => {
-        const { runSnapshotCommand } = await import('./commands/snapshot.js');
+        const { runSnapshotCommand } = await import('../commands/snapshot.js');
         exitCode = runSnapshotCommand(toSnapshotOptions(args as unknown as SnapshotArgs), io);
       },
     )
@@ -47,7 +47,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             'ad hoc',
           ),
       async (args) => {
-        const { runRunCommand } = await import('./commands/run.js');
+        const { runRunCommand } = await import('../commands/run.js');
         exitCode = await runRunCommand({ ...flagValues(RUN_FLAGS, args), scenario: args.scenario }, io);
       },
     )
@@ -60,7 +60,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .example('$0 watch --pid 1234 --tree', 'a server and its workers, every second')
           .example('$0 watch --match gunicorn --interval 0.5 --count 20 --json', 'NDJSON'),
       async (args) => {
-        const { runWatchCommand } = await import('./commands/watch.js');
+        const { runWatchCommand } = await import('../commands/watch.js');
         exitCode = await runWatchCommand(flagValues(WATCH_FLAGS, args), io);
       },
     )
@@ -73,7 +73,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .options(SWEEP_FLAGS)
           .example('$0 sweep preload-vs-nopreload --workers 1,2,4,8 --budget 2GiB', 'capacity of the seed app, with and without preload'),
       async (args) => {
-        const { runSweepCommand } = await import('./commands/sweep.js');
+        const { runSweepCommand } = await import('../commands/sweep.js');
         exitCode = await runSweepCommand({ ...flagValues(SWEEP_FLAGS, args), scenario: args.scenario }, io);
       },
     )
@@ -92,7 +92,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .example('$0 report results.json --out reports/report.md', 'Markdown with charts')
           .example('$0 report results.json -f bmf', 'for bencher run --adapter json'),
       async (args) => {
-        const { runReportCommand } = await import('./commands/report.js');
+        const { runReportCommand } = await import('../commands/report.js');
         exitCode = await runReportCommand({ ...flagValues(REPORT_FLAGS, args), results: (args.results as string[]).map(String) }, io);
       },
     )
@@ -107,7 +107,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .example('$0 check current.json --baseline base.json', 'against results from elsewhere (the same host and software)')
           .example('$0 check current.json -b base.json --metric pss,uss --scope worker --limit 3 --floor 1MiB', 'stricter, per worker'),
       async (args) => {
-        const { runCheckCommand } = await import('./commands/check.js');
+        const { runCheckCommand } = await import('../commands/check.js');
         exitCode = await runCheckCommand({ ...flagValues(CHECK_FLAGS, args), current: args.current }, io);
       },
     )
@@ -116,7 +116,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       'List the shipped scenarios',
       (y) => y,
       async () => {
-        const { listScenarioFiles, loadScenario } = await import('./scenario/scenario.js');
+        const { listScenarioFiles, loadScenario } = await import('../scenario/scenario.js');
         for (const f of listScenarioFiles()) {
           const s = loadScenario(f.replace(/\.json$/, ''));
           io.stdout.write(`${s.name.padEnd(24)} ${s.description}\n`);

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { runSnapshotCommand } from './commands/snapshot.js';
-import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from './commands/snapshot-options.js';
-import { reportError } from './errors.js';
-import type { Io } from './types.js';
+import { runSnapshotCommand } from '../commands/snapshot.js';
+import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from '../commands/snapshot-options.js';
+import { reportError } from '../errors.js';
+import type { Io } from '../memory.js';
 
 /**
  * Start-up fast path for `memcompare snapshot`, the command users run in loops: the same flags
