@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { mdText, termText } from '../render/escape.js';
+import { mdTable, mdText, termText } from '../render/markup.js';
 import { mib, signedMib } from '../render/units.js';
 import type { GateRow } from './gate.js';
 
@@ -38,15 +38,16 @@ export function gateLine(rows: readonly GateRow[], text: (s: string) => string =
 
 /** The Markdown summary for a pull request or a CI job page. */
 export function renderGateMarkdown(rows: readonly GateRow[], title: string): string {
-  const esc = (s: string) => s.replaceAll('|', '\\|');
   return [
     `### ${mdText(title)}`,
     '',
     `**${gateLine(rows, mdText).replace('memcompare check: ', '')}**`,
     '',
-    `| ${HEAD.join(' | ')} |`,
-    `|${HEAD.map((_, i) => (i >= 2 && i <= 5 ? '---:' : ':---')).join('|')}|`,
-    ...rows.map((r) => `| ${cells(r, mdText).map(esc).join(' | ')} |`),
+    mdTable(
+      HEAD,
+      rows.map((r) => cells(r, mdText)),
+      HEAD.map((_, i) => (i >= 2 && i <= 5 ? 'r' : 'l')),
+    ),
     '',
   ].join('\n');
 }

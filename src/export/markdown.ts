@@ -1,5 +1,5 @@
 import { comparisonContent } from '../render/comparison.js';
-import { lineText, mapStrings, mdText } from '../render/escape.js';
+import { lineText, mapStrings, mdTable, mdText } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { soakLines } from '../render/soak.js';
@@ -10,13 +10,6 @@ import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
 import { mermaidTotalPss, pssSplitSpec, renderSvg, soakSpecs, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
-
-const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
-
-function mdTable(head: string[], rows: string[][], align: ('l' | 'r')[]): string {
-  const line = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
-  return [line(head), `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`, ...rows.map(line)].join('\n');
-}
 
 /** The smem-style table of a run, as Markdown: the same content, other cells and dividers. */
 function processTable(doc: ResultsDocument, vi: number): string {

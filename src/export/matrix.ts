@@ -1,3 +1,4 @@
+import { mapStrings, mdTable, mdText } from '../render/markup.js';
 import { mib } from '../render/units.js';
 import type { ResultsDocument } from '../results/types.js';
 
@@ -6,9 +7,6 @@ export interface MatrixEntry {
   file: string;
   doc: ResultsDocument;
 }
-
-const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
-const row = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
 
 function software(doc: ResultsDocument): string {
   const sw = doc.host.software;
@@ -25,26 +23,38 @@ function software(doc: ResultsDocument): string {
  * PSS, with the ratio to the document's first variant.
  */
 export function renderMatrixMarkdown(entries: readonly MatrixEntry[]): string {
-  const lines = [`# memcompare: ${entries.length} results side by side`, '', '## Hosts and software', ''];
-  lines.push(row(['Document', 'Scenario', 'OS', 'Kernel', 'Cores', 'Server', 'Interpreter and packages']));
-  lines.push(`|${Array(7).fill(':---').join('|')}|`);
-  for (const { file, doc } of entries) {
+  // Results files come from other machines: every string is escaped for Markdown.
+  const safe = entries.map(({ file, doc }) => ({ file: mdText(file), doc: mapStrings(doc, mdText) }));
+  const hosts = safe.map(({ file, doc }) => {
     const h = doc.host;
-    lines.push(row([file, doc.scenario.name, h.os, h.kernel, String(h.cores), h.server, software(doc)]));
-  }
-  lines.push('', '## Memory (median over runs)', '');
-  lines.push(row(['Document', 'Variant', 'Runs', 'PSS per worker', 'USS per worker', 'PSS total', 'Total vs first variant']));
-  lines.push(`|:---|:---|${Array(5).fill('---:').join('|')}|`);
-  for (const { file, doc } of entries) {
+    return [file, doc.scenario.name, h.os, h.kernel, String(h.cores), h.server, software(doc)];
+  });
+  const memory = safe.flatMap(({ file, doc }) => {
     const first = doc.summary.variants[0];
-    for (const v of doc.summary.variants) {
+    return doc.summary.variants.map((v) => {
       const ratio = first && first.totalPssBytes.median > 0 ? `${(v.totalPssBytes.median / first.totalPssBytes.median).toFixed(2)}x` : '';
-      lines.push(
-        row([file, v.name, String(v.runs), mib(v.workerPssBytes.median), mib(v.workerUssBytes.median), mib(v.totalPssBytes.median), ratio]),
-      );
-    }
-  }
-  return `${lines.join('\n')}\n`;
+      return [file, v.name, String(v.runs), mib(v.workerPssBytes.median), mib(v.workerUssBytes.median), mib(v.totalPssBytes.median), ratio];
+    });
+  });
+  return `${[
+    `# memcompare: ${entries.length} results side by side`,
+    '',
+    '## Hosts and software',
+    '',
+    mdTable(['Document', 'Scenario', 'OS', 'Kernel', 'Cores', 'Server', 'Interpreter and packages'], hosts, Array(7).fill('l')),
+    '',
+    '## Memory (median over runs)',
+    '',
+    mdTable(['Document', 'Variant', 'Runs', 'PSS per worker', 'USS per worker', 'PSS total', 'Total vs first variant'], memory, [
+      'l',
+      'l',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+    ]),
+  ].join('\n')}\n`;
 }
 
 /** The same as JSON: each document's file, scenario, host and summary. */

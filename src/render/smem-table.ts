@@ -1,6 +1,6 @@
 import { badArgument } from '../errors.js';
 import type { MemoryAmounts, ProcessMemory } from '../memory.js';
-import { termText } from './escape.js';
+import { termText } from './markup.js';
 import { smemUnits } from './units.js';
 
 /** A process row as the smem-style table sees it: a measured process, maybe with a role. */

@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import { medianRunIndex } from '../results/aggregate.js';
 import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning } from '../results/types.js';
 import { comparisonContent } from './comparison.js';
-import { mapStrings, termText } from './escape.js';
+import { mapStrings, termText } from './markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
 import { soakLines } from './soak.js';

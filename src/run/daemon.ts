@@ -6,6 +6,7 @@ import { portOwner } from '../proc/sockets.js';
 import { isAlive, readStat } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
 import type { ServerAdapter } from '../servers/adapters.js';
+import { terminate } from './stop.js';
 
 /**
  * Processes the launched command left behind when it daemonized (gunicorn --daemon, uWSGI
@@ -51,22 +52,22 @@ export async function findEscapees(
 /** Stops escaped processes: the family's stop signal, a bounded wait, then SIGKILL to what is left. */
 export async function stopEscapees(roots: number[], adapter: ServerAdapter, clock: Clock = realClock): Promise<number[]> {
   const all = withDescendants(roots);
-  for (const pid of roots) {
-    try {
-      process.kill(pid, adapter.stopSignal);
-    } catch {
-      // gone
+  const send = (pids: number[], signal: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone
+      }
     }
-  }
-  const deadline = clock.now() + adapter.stopTimeoutMs;
-  while (all.some(isAlive) && clock.now() < deadline) await clock.sleep(20);
-  for (const pid of all.filter(isAlive)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  };
+  await terminate({
+    graceful: () => send(roots, adapter.stopSignal),
+    remaining: () => all.filter(isAlive),
+    kill: () => send(all.filter(isAlive), 'SIGKILL'),
+    boundMs: adapter.stopTimeoutMs,
+    clock,
+  });
   return all;
 }
 

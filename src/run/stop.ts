@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { nowMs, sleep } from '../clock.js';
+import { type Clock, nowMs, realClock, sleep } from '../clock.js';
 import { isAlive } from '../proc/stat.js';
 import { withDescendants } from '../proc/tree.js';
 import type { ServerAdapter } from '../servers/adapters.js';
@@ -21,6 +21,29 @@ function signalGroup(server: LaunchedServer, signal: NodeJS.Signals): void {
 }
 
 /**
+ * The one stop loop (servers and escaped daemons alike): the graceful signal, a bounded wait until
+ * nothing remains, then SIGKILL and a second bounded wait. `forced` says whether SIGKILL was needed.
+ */
+export async function terminate(o: {
+  graceful: () => void;
+  remaining: () => number[];
+  kill: () => void;
+  boundMs: number;
+  clock?: Clock;
+}): Promise<{ forced: boolean }> {
+  const clock = o.clock ?? realClock;
+  if (o.remaining().length === 0) return { forced: false };
+  o.graceful();
+  const deadline = clock.now() + o.boundMs;
+  while (o.remaining().length > 0 && clock.now() < deadline) await clock.sleep(20);
+  if (o.remaining().length === 0) return { forced: false };
+  o.kill();
+  const hardDeadline = clock.now() + 5000;
+  while (o.remaining().length > 0 && clock.now() < hardDeadline) await clock.sleep(20);
+  return { forced: true };
+}
+
+/**
  * Stops a server: its own stop signal to the master, a bounded wait for every process of its tree
  * to be gone, then SIGKILL to the whole group and every pid seen. Resolves when nothing is left.
  */
@@ -28,22 +51,18 @@ export async function stopServer(server: LaunchedServer, adapter: ServerAdapter)
   const started = nowMs();
   if (!server.hasExited()) for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
   const remaining = () => [...server.knownPids].filter((pid) => isAlive(pid) && (pid !== server.pid || !server.hasExited()));
-  let forced = false;
-  if (remaining().length > 0) {
-    try {
-      process.kill(server.pid, adapter.stopSignal);
-    } catch {
-      // already gone
-    }
-    const deadline = nowMs() + adapter.stopTimeoutMs;
-    while (remaining().length > 0 && nowMs() < deadline) await sleep(20);
-    if (remaining().length > 0) {
-      forced = true;
-      signalGroup(server, 'SIGKILL');
-      const hardDeadline = nowMs() + 5000;
-      while (remaining().length > 0 && nowMs() < hardDeadline) await sleep(20);
-    }
-  }
+  const { forced } = await terminate({
+    graceful: () => {
+      try {
+        process.kill(server.pid, adapter.stopSignal);
+      } catch {
+        // already gone
+      }
+    },
+    remaining,
+    kill: () => signalGroup(server, 'SIGKILL'),
+    boundMs: adapter.stopTimeoutMs,
+  });
   if (!server.hasExited()) await Promise.race([server.exited, sleep(2000)]);
   server.guard?.kill('SIGKILL');
   forget(server);

@@ -6,7 +6,7 @@ import { evaluateGate } from '../../../src/check/gate.js';
 import { renderGateMarkdown, renderGateTable } from '../../../src/check/render.js';
 import { pssSplitSpec, renderSvg, totalPssSpec } from '../../../src/export/charts.js';
 import { EXPORTERS } from '../../../src/export/index.js';
-import { mapStrings, mdText, termText } from '../../../src/render/escape.js';
+import { mapStrings, mdText, termText } from '../../../src/render/markup.js';
 import { renderRunSummary } from '../../../src/render/terminal.js';
 import type { ResultsDocument } from '../../../src/results/types.js';
 import { makeResults } from '../../results-fixture.js';

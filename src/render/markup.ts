@@ -29,8 +29,8 @@ export function lineText(s: string): string {
 }
 
 // CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that can start
-// markup inline (emphasis, code, links, images, HTML, entities, strikethrough, math).
-const MD_SPECIAL = /[\\`*_[\]<>#~&$!{}()]/g;
+// markup inline (emphasis, code, links and images, HTML, entities, strikethrough, math).
+const MD_SPECIAL = /[\\`*_[\]<>~&$]/g;
 
 /**
  * For Markdown text on one line: no HTML, link, image, emphasis or heading can form, and a table cell
@@ -40,6 +40,15 @@ const MD_SPECIAL = /[\\`*_[\]<>#~&$!{}()]/g;
 export function mdText(s: string): string {
   return lineText(s)
     .replace(MD_SPECIAL, '\\$&')
-    .replace(/^(\s*)([-+=])/, '$1\\$2')
-    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
+    .replace(/^(\s*)([-+=#])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])(?=\s|$)/, '$1\\$2');
+}
+
+/**
+ * A GitHub-flavoured Markdown table. Cells are Markdown already (escape untrusted text with mdText
+ * first); here a `|` is escaped, so a cell stays one cell, and a newline cannot end the row.
+ */
+export function mdTable(head: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|').replace(CONTROL, ' ')).join(' | ')} |`;
+  return [line(head), `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`, ...rows.map(line)].join('\n');
 }
