@@ -32,6 +32,15 @@ export interface MemoryAmounts {
   pssShmemBytes: number | null;
 }
 
+/** Memory of a set of mappings, in bytes (smem's per-mapping formulas, each mapping truncated to whole kB by the kernel). */
+export interface MappingMemory {
+  pssBytes: number;
+  /** Private_Clean + Private_Dirty. */
+  ussBytes: number;
+  rssBytes: number;
+  swapBytes: number;
+}
+
 /** One process's memory, as read from /proc/<pid>/smaps_rollup (or summed from smaps). */
 export interface ProcessMemory extends MemoryAmounts {
   pid: number;

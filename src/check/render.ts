@@ -1,5 +1,5 @@
-import Table from 'cli-table3';
 import { mdTable, mdText, termText } from '../render/markup.js';
+import { boxTable, wrapProse } from '../render/table.js';
 import { mib, signedMib } from '../render/units.js';
 import type { GateRow } from './gate.js';
 
@@ -21,10 +21,15 @@ function cells(r: GateRow, text: (s: string) => string = termText): string[] {
 
 const HEAD = ['Variant', 'Metric', 'Baseline', 'Current', 'Change', 'p', 'Verdict', 'Why'];
 
-export function renderGateTable(rows: readonly GateRow[]): string {
-  const t = new Table({ head: HEAD, style: { head: [], border: [] } });
-  for (const r of rows) t.push(cells(r));
-  return `${t.toString()}\n${gateLine(rows)}\n`;
+export function renderGateTable(rows: readonly GateRow[], width?: number): string {
+  return wrapProse(
+    `${boxTable(
+      HEAD,
+      rows.map((r) => cells(r)),
+      width,
+    )}${gateLine(rows)}\n`,
+    width,
+  );
 }
 
 export function gateLine(rows: readonly GateRow[], text: (s: string) => string = termText): string {

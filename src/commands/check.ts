@@ -5,6 +5,7 @@ import { renderGateMarkdown, renderGateTable } from '../check/render.js';
 import { badArgument, ExitCode, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
 import { checkWritable, writeOutput } from '../persist.js';
+import { terminalWidth } from '../render/table.js';
 import { readResults } from '../results/file.js';
 import { splitByRevision } from '../results/revisions.js';
 import type { ResultsDocument } from '../results/types.js';
@@ -83,7 +84,8 @@ export async function runCheckCommand(o: CheckCommandOptions, io: Io): Promise<n
   const rows = evaluateGate(baseline, current, options);
   const title = `Memory check: ${current.scenario.name}`;
   if (o.json) io.stdout.write(`${JSON.stringify({ options, rows }, null, 2)}\n`);
-  (o.json ? io.stderr : io.stdout).write(renderGateTable(rows));
+  const stream = o.json ? io.stderr : io.stdout;
+  stream.write(renderGateTable(rows, terminalWidth(stream)));
   const md = renderGateMarkdown(rows, title);
   if (o.summary) await writeOutput(o.summary, md);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;

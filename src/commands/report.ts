@@ -4,6 +4,7 @@ import { EXPORTERS } from '../export/index.js';
 import { renderMatrixJson, renderMatrixMarkdown } from '../export/matrix.js';
 import type { Io } from '../memory.js';
 import { checkWritable, writeAtomic, writeOutput } from '../persist.js';
+import { terminalWidth } from '../render/table.js';
 import { readResults } from '../results/file.js';
 import type { ResultsDocument } from '../results/types.js';
 import type { FlagValues, REPORT_FLAGS } from './flags.js';
@@ -19,7 +20,8 @@ export async function writeExport(doc: ResultsDocument, format: string, out: str
   if (!exporter) return;
   const toFile = out !== undefined && out !== '-';
   const assetPrefix = toFile ? basename(out).replace(/\.[^.]+$/, '') : undefined;
-  const result = await exporter.render(doc, { assetPrefix });
+  const width = toFile ? undefined : terminalWidth(io.stdout);
+  const result = await exporter.render(doc, { assetPrefix, ...(width ? { width } : {}) });
   const dir = toFile ? dirname(resolve(out)) : process.cwd();
   for (const f of result.files) writeAtomic(join(dir, f.name), f.content);
   if (toFile) await writeOutput(out, result.text);

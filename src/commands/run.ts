@@ -4,7 +4,9 @@ import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
 import { toolVersion } from '../paths.js';
 import { checkWritable, isStreamOutput, writeAtomic, writeOutput } from '../persist.js';
+import { terminalWidth } from '../render/table.js';
 import { renderRunSummary } from '../render/terminal.js';
+import { progressBar } from '../render/units.js';
 import type { ResultsDocument } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
@@ -81,10 +83,8 @@ export function soakBar(
   tag: string,
   st: { elapsedMs: number; durationMs: number; requests: number; totalPssBytes: number; peakPssBytes: number },
 ): string {
-  const width = 24;
-  const filled = Math.min(width, Math.round((st.elapsedMs / st.durationMs) * width));
   const left = Math.max(0, (st.durationMs - st.elapsedMs) / 1000);
-  const line = `${tag} soak [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(st.elapsedMs / 1000).toFixed(0)} s, ${left.toFixed(0)} s left, ${st.requests} requests, total PSS ${(st.totalPssBytes / 1048576).toFixed(1)} MiB (peak ${(st.peakPssBytes / 1048576).toFixed(1)})`;
+  const line = `${tag} soak ${progressBar(st.elapsedMs / st.durationMs)} ${(st.elapsedMs / 1000).toFixed(0)} s, ${left.toFixed(0)} s left, ${st.requests} requests, total PSS ${(st.totalPssBytes / 1048576).toFixed(1)} MiB (peak ${(st.peakPssBytes / 1048576).toFixed(1)})`;
   return `\r${line}\u001b[K${st.elapsedMs >= st.durationMs ? '\n' : ''}`;
 }
 
@@ -97,7 +97,7 @@ export interface RunPlan {
   /** Called after it is saved; may throw a usage error to stop the run (what is measured is kept). */
   guard?(doc: ResultsDocument): void;
   /** What the terminal shows at the end, instead of the run summary. */
-  render(doc: ResultsDocument): string;
+  render(doc: ResultsDocument, width?: number): string;
 }
 
 /** `memcompare run`: validate, run, persist after every run, print. Resolves to the exit code. */
@@ -207,7 +207,8 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       throw error;
     }
   };
-  const summary = plan?.render ?? renderRunSummary;
+  const render = plan?.render ?? renderRunSummary;
+  const summary = (doc: ResultsDocument) => render(doc, terminalWidth(human));
   try {
     const doc = await runScenario(scenario, {
       ...(adapter ? { adapter } : {}),

@@ -4,6 +4,7 @@ import { groupRows, readMappings, sumMappings } from '../proc/mappings.js';
 import { takeSnapshot } from '../proc/snapshot.js';
 import { DEFAULT_GROUP_COLUMNS, DEFAULT_MAPPING_COLUMNS, GROUP_COLUMNS, MAPPING_COLUMNS } from '../render/mapping-table.js';
 import { checkSortColumn, parseColumns, renderSmemTable } from '../render/smem-table.js';
+import { terminalWidth } from '../render/table.js';
 
 export interface SnapshotCommandOptions {
   pids: number[] | undefined;
@@ -48,7 +49,15 @@ function runMappings(o: SnapshotCommandOptions, io: Io): number {
     const doc = { schemaVersion: 1, takenAt: snapshot.takenAt, processes: perProcess.length, mappings: rows, groups, skipped };
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    const options = { sort, reverse: o.reverse, totals: o.totals, abbreviate: o.abbreviate, noHeader: o.noHeader };
+    const width = terminalWidth(io.stdout);
+    const options = {
+      sort,
+      reverse: o.reverse,
+      totals: o.totals,
+      abbreviate: o.abbreviate,
+      noHeader: o.noHeader,
+      ...(width ? { width } : {}),
+    };
     io.stdout.write(
       o.group
         ? renderSmemTable(groups, { ...options, columnSet: GROUP_COLUMNS, columns: columns ?? DEFAULT_GROUP_COLUMNS })

@@ -2,6 +2,7 @@ import { totalmem } from 'node:os';
 import { badArgument, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
 import { renderSweep } from '../render/sweep.js';
+import { progressBar } from '../render/units.js';
 import { analyzeSweep, predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
 import { parseSize } from './check.js';
@@ -71,10 +72,8 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
         const done = doc.variants.reduce((n, v) => n + v.runs.length, 0);
         const elapsed = (Date.now() - started) / 1000;
         const left = done > 0 ? (elapsed / done) * (total - done) : 0;
-        const width = 24;
-        const bar = `${'#'.repeat(Math.round((done / total) * width))}${'.'.repeat(width - Math.round((done / total) * width))}`;
         const lastV = [...doc.variants].reverse().find((v) => v.runs.length > 0);
-        const line = `[${bar}] point ${done} of ${total}: ${lastV?.point?.variant} at ${lastV?.point?.workers} workers; ${elapsed.toFixed(0)} s elapsed, ~${left.toFixed(0)} s left`;
+        const line = `${progressBar(done / total)} point ${done} of ${total}: ${lastV?.point?.variant} at ${lastV?.point?.workers} workers; ${elapsed.toFixed(0)} s elapsed, ~${left.toFixed(0)} s left`;
         io.stderr.write(tty ? `\r${line}\u001b[K${done === total ? '\n' : ''}` : `${line}\n`);
       }
     },

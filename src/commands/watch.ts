@@ -3,7 +3,7 @@ import { badArgument } from '../errors.js';
 import type { Io, Selection, Snapshot } from '../memory.js';
 import { takeSnapshot } from '../proc/snapshot.js';
 import { renderSmemTable } from '../render/smem-table.js';
-import { mib } from '../render/units.js';
+import { mib, signedMib } from '../render/units.js';
 import { toProcessRecord } from '../results/types.js';
 import { BudgetedSampler } from '../run/sampler.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
@@ -11,8 +11,6 @@ import type { FlagValues, WATCH_FLAGS } from './flags.js';
 import { parsePids, parseRegex } from './snapshot-options.js';
 
 export type WatchCommandOptions = FlagValues<typeof WATCH_FLAGS>;
-
-const signed = (b: number) => `${b >= 0 ? '+' : ''}${mib(b)}`;
 
 /** One NDJSON line: a timestamp, the totals, the change since the first sample, every process. */
 function jsonLine(s: Snapshot, tMs: number, first: Snapshot): string {
@@ -73,7 +71,7 @@ export async function runWatchCommand(o: WatchCommandOptions, io: Io): Promise<n
   const draw = (s: Snapshot) => {
     const st = sampler.stats();
     const table = renderSmemTable(s.processes, { totals: true, abbreviate: o.abbreviate });
-    const change = first ? signed(s.totals.pssBytes - first.totals.pssBytes) : '';
+    const change = first ? signedMib(s.totals.pssBytes - first.totals.pssBytes) : '';
     return `${table}sample ${n}${o.count ? ` of ${o.count}` : ''}, every ${(st.achievedIntervalMs || intervalS * 1000).toFixed(0)} ms; total PSS ${mib(s.totals.pssBytes)} (${change} since the start); sampler ${st.cpuMsPerSample.toFixed(1)} ms CPU a sample, ${st.cpuPercent.toFixed(1)}% of a core (budget ${maxCpu}%)\n`;
   };
   try {

@@ -19,6 +19,8 @@ export interface ExportOptions {
    * undefined when the output goes to stdout, where no side file can sit beside it.
    */
   assetPrefix: string | undefined;
+  /** The terminal's width, for the terminal table format (undefined: no limit). */
+  width?: number;
 }
 
 /** Every output format reads the one results document through this interface. */

@@ -6,7 +6,7 @@ import { markdown } from './markdown.js';
 const table: Exporter = {
   format: 'table',
   describe: 'the terminal tables memcompare run prints',
-  render: async (doc) => text(renderRunSummary(doc)),
+  render: async (doc, { width }) => text(renderRunSummary(doc, width)),
 };
 
 export const EXPORTERS: Record<string, Exporter> = { markdown, json, table, csv, gab, bmf };

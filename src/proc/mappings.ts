@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { MappingMemory } from '../memory.js';
+import { parseSmaps } from './smaps.js';
 
 /** What one mapping name holds in one process, or summed over processes, in bytes. */
-export interface MappingAmounts {
-  pssBytes: number;
-  /** Private_Clean + Private_Dirty (smem's USS). */
-  ussBytes: number;
-  rssBytes: number;
-  swapBytes: number;
+export interface MappingAmounts extends MappingMemory {
   /** Shared_Clean + Shared_Dirty. */
   sharedBytes: number;
 }
@@ -29,8 +26,6 @@ function addInto(t: MappingAmounts, a: MappingAmounts): void {
   t.swapBytes += a.swapBytes;
   t.sharedBytes += a.sharedBytes;
 }
-const HEADER = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/;
-const AMOUNT = /^([A-Za-z_]+):\s+(\d+) kB/;
 
 /**
  * Per mapping name, one process's full /proc/<pid>/smaps: smem's formulas per mapping (USS =
@@ -39,38 +34,16 @@ const AMOUNT = /^([A-Za-z_]+):\s+(\d+) kB/;
  */
 export function parseMappings(text: string): Map<string, MappingAmounts & { mappings: number }> {
   const out = new Map<string, MappingAmounts & { mappings: number }>();
-  let cur: (MappingAmounts & { mappings: number }) | undefined;
-  for (const line of text.split('\n')) {
-    const h = HEADER.exec(line);
-    if (h) {
-      const name = (h[1] ?? '').replace(/ \(deleted\)$/, '') || '<anonymous>';
-      cur = out.get(name) ?? { ...ZERO(), mappings: 0 };
-      cur.mappings++;
-      out.set(name, cur);
-      continue;
-    }
-    const m = AMOUNT.exec(line);
-    if (!m || !cur) continue;
-    const bytes = Number(m[2]) * 1024;
-    switch (m[1]) {
-      case 'Pss':
-        cur.pssBytes += bytes;
-        break;
-      case 'Rss':
-        cur.rssBytes += bytes;
-        break;
-      case 'Swap':
-        cur.swapBytes += bytes;
-        break;
-      case 'Private_Clean':
-      case 'Private_Dirty':
-        cur.ussBytes += bytes;
-        break;
-      case 'Shared_Clean':
-      case 'Shared_Dirty':
-        cur.sharedBytes += bytes;
-        break;
-    }
+  for (const { name: raw, fields: f } of parseSmaps(text)) {
+    const name = raw.replace(/ \(deleted\)$/, '') || '<anonymous>';
+    const cur = out.get(name) ?? { ...ZERO(), mappings: 0 };
+    cur.mappings++;
+    cur.pssBytes += f.Pss ?? 0;
+    cur.rssBytes += f.Rss ?? 0;
+    cur.swapBytes += f.Swap ?? 0;
+    cur.ussBytes += (f.Private_Clean ?? 0) + (f.Private_Dirty ?? 0);
+    cur.sharedBytes += (f.Shared_Clean ?? 0) + (f.Shared_Dirty ?? 0);
+    out.set(name, cur);
   }
   return out;
 }

@@ -9,8 +9,6 @@ import type { MemoryAmounts } from '../memory.js';
 export type AmountFields = Record<string, number>;
 
 const AMOUNT_LINE = /^([A-Za-z_][A-Za-z0-9_]*):\s+(\d+) kB$/;
-// A mapping header: "start-end perms offset dev inode [name]".
-const MAPPING_LINE = /^[0-9a-f]+-[0-9a-f]+ /;
 
 /** Parses smaps_rollup text into bytes per field. Lines that are not "Key: N kB" are ignored. */
 export function parseRollup(text: string): AmountFields {
@@ -20,6 +18,32 @@ export function parseRollup(text: string): AmountFields {
     if (m) fields[m[1] as string] = Number(m[2]) * 1024;
   }
   return fields;
+}
+
+/** One mapping of full smaps text: its name (the header's last column; empty for anonymous memory) and its amounts. */
+export interface SmapsMapping {
+  name: string;
+  fields: AmountFields;
+}
+
+// A mapping header: "start-end perms offset dev inode [name]", the name captured.
+const MAPPING_HEADER = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/;
+
+/** The one parser of full smaps text: every mapping with its "Key: N kB" fields in bytes. */
+export function parseSmaps(text: string): SmapsMapping[] {
+  const out: SmapsMapping[] = [];
+  let cur: SmapsMapping | undefined;
+  for (const line of text.split('\n')) {
+    const h = MAPPING_HEADER.exec(line);
+    if (h) {
+      cur = { name: h[1] ?? '', fields: {} };
+      out.push(cur);
+      continue;
+    }
+    const m = AMOUNT_LINE.exec(line.trimEnd());
+    if (m && cur) cur.fields[m[1] as string] = (cur.fields[m[1] as string] ?? 0) + Number(m[2]) * 1024;
+  }
+  return out;
 }
 
 export interface SmapsSum {
@@ -34,19 +58,9 @@ export interface SmapsSum {
  */
 export function sumSmaps(text: string): SmapsSum {
   const fields: AmountFields = {};
-  let mappings = 0;
-  for (const line of text.split('\n')) {
-    if (MAPPING_LINE.test(line)) {
-      mappings++;
-      continue;
-    }
-    const m = AMOUNT_LINE.exec(line.trimEnd());
-    if (m) {
-      const key = m[1] as string;
-      fields[key] = (fields[key] ?? 0) + Number(m[2]) * 1024;
-    }
-  }
-  return { fields, mappings };
+  const mappings = parseSmaps(text);
+  for (const m of mappings) for (const [key, bytes] of Object.entries(m.fields)) fields[key] = (fields[key] ?? 0) + bytes;
+  return { fields, mappings: mappings.length };
 }
 
 /** The amounts memcompare reports, from the fields with smem's formulas. */

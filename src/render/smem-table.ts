@@ -65,6 +65,8 @@ export interface SmemTableOptions<T = TableProcess> {
   /** smem -k: 1024-based units instead of kB. */
   abbreviate?: boolean;
   noHeader?: boolean;
+  /** The terminal's width: command columns (smem's %-27.27s, -m's %-40.40s) are narrowed to fit it (down to 10). */
+  width?: number;
 }
 
 export function parseColumns(spec: string, set: Record<string, unknown> = COLUMNS): string[] {
@@ -84,16 +86,16 @@ export function checkSortColumn(sort: string, set: Record<string, unknown> = COL
 }
 
 // printf-style cells, as smem's "% 5s", "%-8s", "%-27.27s", "% 8s".
-function cell<T>(col: Column<T>, value: string): string {
+function cell<T>(col: Column<T>, value: string, width = col.width): string {
   switch (col.kind) {
     case 'pid':
     case 'amount':
-      return value.padStart(col.width);
+      return value.padStart(width);
     case 'text':
-      return termText(value).padEnd(col.width);
+      return termText(value).padEnd(width);
     case 'command':
       // A process sets its own command line: an escape sequence there must not reach the terminal.
-      return termText(value).slice(0, col.width).padEnd(col.width);
+      return termText(value).slice(0, width).padEnd(width);
   }
 }
 
@@ -164,10 +166,23 @@ export function tableContent<T = TableProcess>(processes: readonly T[], options:
  */
 export function renderSmemTable<T = TableProcess>(processes: readonly T[], options: SmemTableOptions<T> = {}): string {
   const { columns: cols, rows, totals } = tableContent(processes, options);
-  const header = cols.map((c) =>
+  const widths = cols.map((c) => c.width);
+  if (options.width !== undefined) {
+    // Each cell is followed by one space, and a trailing space ends the line.
+    let over = widths.reduce((a, w) => a + w + 1, 0) - options.width;
+    for (const [i, c] of cols.entries()) {
+      if (over <= 0 || c.kind !== 'command') continue;
+      const cut = Math.min(over, (widths[i] as number) - 10);
+      if (cut > 0) {
+        widths[i] = (widths[i] as number) - cut;
+        over -= cut;
+      }
+    }
+  }
+  const header = cols.map((c, i) =>
     c.kind === 'pid' || c.kind === 'amount'
-      ? c.header.padStart(c.width)
-      : c.header.slice(0, c.kind === 'command' ? c.width : undefined).padEnd(c.width),
+      ? c.header.padStart(widths[i] as number)
+      : c.header.slice(0, c.kind === 'command' ? widths[i] : undefined).padEnd(widths[i] as number),
   );
   // Laid out by hand, not with cli-table3 (kept for the boxed tables): smem's layout is cells padded to
   // printf widths, one space after each, and cli-table3 cost ~0.33 ms a row here (5.7 ms for a 17-process
@@ -175,11 +190,11 @@ export function renderSmemTable<T = TableProcess>(processes: readonly T[], optio
   const line = (cells: string[]) => `${cells.join(' ')} `;
   const lines: string[] = [];
   if (!options.noHeader) lines.push(line(header));
-  for (const r of rows) lines.push(line(cols.map((c, i) => cell(c, r[i] as string))));
+  for (const r of rows) lines.push(line(cols.map((c, i) => cell(c, r[i] as string, widths[i]))));
   if (totals) {
     // smem prints as many dashes as its header is wide (trailing space included) above the totals.
     lines.push('-'.repeat(header.join(' ').length + 1));
-    lines.push(line(cols.map((c, i) => cell(c, totals[i] as string))));
+    lines.push(line(cols.map((c, i) => cell(c, totals[i] as string, widths[i]))));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,31 +1,23 @@
-import Table from 'cli-table3';
 import { median } from '../results/aggregate.js';
 import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument, SweepVariant } from '../results/types.js';
+import { boxTable, wrapProse } from './table.js';
 import { mib } from './units.js';
 
-const BOXED = { head: [] as string[], border: [] as string[] };
-
 /** One variant's points against its fit: measured, fitted, residual; then the line and the budget. */
-export function renderSweepVariant(v: SweepVariant): string {
-  const table = new Table({
-    head: ['Workers', 'Total PSS', 'Fitted', 'Residual', 'Total USS', 'PSS per worker', 'RSS per worker'],
-    style: BOXED,
-  });
-  for (const p of v.points) {
-    table.push([
-      String(p.workers),
-      mib(median(p.totalPssBytes)),
-      mib(predictTotalPss(v, p.workers)),
-      `${p.residualPercent >= 0 ? '+' : ''}${p.residualPercent.toFixed(1)}%`,
-      mib(median(p.totalUssBytes)),
-      mib(median(p.workerPssBytes)),
-      mib(median(p.workerRssBytes)),
-    ]);
-  }
+export function renderSweepVariant(v: SweepVariant, width?: number): string {
+  const rows = v.points.map((p) => [
+    String(p.workers),
+    mib(median(p.totalPssBytes)),
+    mib(predictTotalPss(v, p.workers)),
+    `${p.residualPercent >= 0 ? '+' : ''}${p.residualPercent.toFixed(1)}%`,
+    mib(median(p.totalUssBytes)),
+    mib(median(p.workerPssBytes)),
+    mib(median(p.workerRssBytes)),
+  ]);
   const lines = [
     `== ${v.name}: total PSS = ${mib(v.fixedBytes)} + ${mib(v.perWorkerBytes)} × workers (R² ${v.r2.toFixed(4)}); total USS = ${mib(v.uss.fixedBytes)} + ${mib(v.uss.perWorkerBytes)} × workers (R² ${v.uss.r2.toFixed(4)})`,
-    table.toString(),
+    boxTable(['Workers', 'Total PSS', 'Fitted', 'Residual', 'Total USS', 'PSS per worker', 'RSS per worker'], rows, width).trimEnd(),
   ];
   if (v.budgetBytes !== undefined) {
     const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? `${(a / b).toFixed(2)}x` : '–');
@@ -37,12 +29,12 @@ export function renderSweepVariant(v: SweepVariant): string {
 }
 
 /** What `memcompare sweep` prints at the end. */
-export function renderSweep(doc: ResultsDocument): string {
+export function renderSweep(doc: ResultsDocument, width?: number): string {
   if (!doc.sweep) return '';
-  const parts = doc.sweep.variants.map(renderSweepVariant);
+  const parts = doc.sweep.variants.map((v) => renderSweepVariant(v, width));
   const warnings = doc.warnings.filter(
     (w) => w.kind === 'not-linear' || w.kind === 'noisy' || w.kind === 'idle-worker' || w.kind === 'not-settled',
   );
   if (warnings.length > 0) parts.push(warnings.map((w) => `warning (${w.variant}): ${w.message}\n  what to do: ${w.remedy}`).join('\n'));
-  return `${parts.join('\n')}\n`;
+  return wrapProse(`${parts.join('\n')}\n`, width);
 }

@@ -1,4 +1,3 @@
-import Table from 'cli-table3';
 import { medianRunIndex } from '../results/aggregate.js';
 import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning } from '../results/types.js';
 import { comparisonContent } from './comparison.js';
@@ -6,6 +5,7 @@ import { mapStrings, termText } from './markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
 import { soakLines } from './soak.js';
+import { boxTable, wrapProse } from './table.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from './where.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
@@ -63,14 +63,10 @@ export function renderWarmup(w: WarmupResult, title: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-const BOXED = { head: [] as string[], border: [] as string[] };
-
-/** The comparison table: each metric for each variant (median, min–max), then saving and ratio. */
-export function renderComparison(summaries: readonly VariantSummary[], comparisons: readonly Comparison[]): string {
+/** The comparison table: each metric for each variant (median, min–max), then saving and ratio; narrowed to `width`. */
+export function renderComparison(summaries: readonly VariantSummary[], comparisons: readonly Comparison[], width?: number): string {
   const { head, rows } = comparisonContent(summaries, comparisons);
-  const table = new Table({ head, style: BOXED });
-  table.push(...rows);
-  return `${table.toString()}\n`;
+  return boxTable(head, rows, width);
 }
 
 export function renderWarnings(warnings: readonly Warning[]): string {
@@ -78,8 +74,8 @@ export function renderWarnings(warnings: readonly Warning[]): string {
   return `${warnings.map((w) => `warning${w.variant ? ` (${w.variant}${w.run ? ` run ${w.run}` : ''})` : ''}: ${w.message}\n  what to do: ${w.remedy}`).join('\n')}\n`;
 }
 
-/** Everything `memcompare run` prints when it is done. */
-export function renderRunSummary(raw: ResultsDocument): string {
+/** Everything `memcompare run` prints when it is done, fitted to `width` columns when given (a terminal's). */
+export function renderRunSummary(raw: ResultsDocument, width?: number): string {
   const doc = mapStrings(raw, termText); // names, commands and warnings from another machine may hold escape sequences
   const parts: string[] = [];
   for (const v of doc.variants) {
@@ -91,27 +87,23 @@ export function renderRunSummary(raw: ResultsDocument): string {
     parts.push(`== ${label}: ${v.command.join(' ')}\n`);
     parts.push(renderWarmup(run.warmup, 'Warm-up'));
     parts.push('');
-    parts.push(renderSmemTable(run.processes, { columns: RUN_COLUMNS, totals: true, abbreviate: true }));
+    parts.push(renderSmemTable(run.processes, { columns: RUN_COLUMNS, totals: true, abbreviate: true, ...(width ? { width } : {}) }));
     parts.push('');
   }
   if (doc.summary.variants.length > 0) {
     parts.push(`== Comparison (${doc.summary.variants.map((s) => `${s.name}: ${s.runs} runs`).join(', ')}; MiB, median (min–max))\n`);
-    parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons));
+    parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons, width));
   }
   const soaks = soakLines(doc);
   if (soaks.length > 0) parts.push(`== Memory under load (soak)\n${soaks.map((l) => `- ${l}`).join('\n')}\n`);
   for (const w of whereComparisons(doc)) {
-    const table = new Table({ head: WHERE_HEAD(w), style: BOXED });
-    table.push(...w.groups.map(whereCells));
-    parts.push(`== Where the memory is: ${whereHeadline(w)}\n`, `${table.toString()}\n`);
+    parts.push(`== Where the memory is: ${whereHeadline(w)}\n`, boxTable(WHERE_HEAD(w), w.groups.map(whereCells), width));
   }
   const reload = reloadRows(doc);
   if (reload.length > 0) {
-    const table = new Table({ head: RELOAD_HEAD, style: BOXED });
-    table.push(...reload.map(reloadCells));
-    parts.push('== Reload: memory saved against code picked up\n', `${table.toString()}\n`);
+    parts.push('== Reload: memory saved against code picked up\n', boxTable(RELOAD_HEAD, reload.map(reloadCells), width));
   }
   const w = renderWarnings(doc.warnings);
   if (w) parts.push(`\n${w}`);
-  return parts.join('\n');
+  return wrapProse(parts.join('\n'), width);
 }

@@ -36,3 +36,9 @@ export function signedMib(bytes: number): string {
   const s = mib(Math.abs(bytes));
   return bytes < 0 ? `-${s}` : `+${s}`;
 }
+
+/** A progress bar of `width` cells, e.g. "[######..........]" (the soak's and the sweep's). */
+export function progressBar(fraction: number, width = 24): string {
+  const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}

@@ -1,6 +1,6 @@
 import { medianRunIndex } from '../results/aggregate.js';
 import type { MappingShare, ResultsDocument, RunRecord } from '../results/types.js';
-import { mib } from './units.js';
+import { mib, signedMib } from './units.js';
 
 /** One group or mapping of a comparison: per-worker USS and PSS in the base variant and the other, and the change. */
 export interface WhereRow {
@@ -66,8 +66,6 @@ export function whereComparisons(doc: ResultsDocument): WhereComparison[] {
   });
 }
 
-const signed = (bytes: number) => `${bytes >= 0 ? '+' : ''}${mib(bytes)}`;
-
 export const WHERE_HEAD = (w: WhereComparison) => [
   'Where',
   `USS per worker (${w.base})`,
@@ -83,10 +81,10 @@ export const whereCells = (r: WhereRow) => [
   r.name,
   mib(r.baseUss),
   mib(r.otherUss),
-  signed(r.otherUss - r.baseUss),
+  signedMib(r.otherUss - r.baseUss),
   mib(r.basePss),
   mib(r.otherPss),
-  signed(r.otherPss - r.basePss),
+  signedMib(r.otherPss - r.basePss),
   `${mib(r.masterBasePss)} → ${mib(r.masterOtherPss)}`,
 ];
 
@@ -96,6 +94,6 @@ export function whereHeadline(w: WhereComparison): string {
   const main = w.groups
     .filter((r) => Math.abs(r.otherUss - r.baseUss) >= 0.05 * Math.abs(total))
     .slice(0, 3)
-    .map((r) => `${r.name} ${signed(r.otherUss - r.baseUss)}`);
-  return `${w.other} against ${w.base}: USS per worker ${signed(total)}, of which ${main.join(', ')}.`;
+    .map((r) => `${r.name} ${signedMib(r.otherUss - r.baseUss)}`);
+  return `${w.other} against ${w.base}: USS per worker ${signedMib(total)}, of which ${main.join(', ')}.`;
 }

@@ -1,6 +1,6 @@
 // The bottom layer: the results document every stage writes and every report, export and gate reads.
 // It imports nothing from run/, render/, export/, check/, scenario/ or servers/ (test/unit/layers.test.ts).
-import type { MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from '../memory.js';
+import type { MappingMemory, MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from '../memory.js';
 
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -185,13 +185,7 @@ export interface SoakRecord {
 }
 
 /** Memory of a set of mappings, in bytes (smem's per-mapping formulas). */
-export interface MappingAmounts {
-  pssBytes: number;
-  /** Private_Clean + Private_Dirty. */
-  ussBytes: number;
-  rssBytes: number;
-  swapBytes: number;
-}
+export type MappingAmounts = MappingMemory;
 
 /** One group or mapping of a run's breakdown: the master's, and the workers' summed and per worker on average. */
 export interface MappingShare {
