@@ -71,6 +71,6 @@ export function pumaWorkers(argv: readonly string[], env: Record<string, string 
 export function unicornWorkers(argv: readonly string[], cwd: string): number | undefined {
   const file = flagValue(argv, ['-c'], ['--config-file']);
   if (!file) return 1;
-  const config = configValue(file, cwd, /^\s*worker_processes\s*\(?\s*(\S+?)\s*\)?\s*(#.*)?$/);
+  const config = configValue(file, cwd, /^\s*worker_processes\b\s*\(?\s*(.*?)\s*\)?\s*(#.*)?$/);
   return config.present ? config.value : 1;
 }

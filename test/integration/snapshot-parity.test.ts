@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Snapshot } from '../../src/memory.js';
-import { cli, cliAsync, HeldSmem, startGunicorn, type TestServer } from '../helpers.js';
+import { BIN, cli, cliAsync, HeldSmem, startGunicorn, type TestServer } from '../helpers.js';
 
 function ourSnapshot(master: number): Snapshot {
   const r = cli(['snapshot', '--pid', String(master), '--tree', '--json']);
@@ -123,5 +124,25 @@ describe('snapshot of everything', { timeout: 300_000 }, () => {
       'the test runner (node) is',
     );
     for (const s of snap.skipped) assert.match(s.reason, /^(exited|zombie|permission|kernel-thread|unreadable)$/);
+  });
+
+  it('a process it may not read is skipped with the reason "permission", never dropped silently', (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip('needs root to drop to nobody');
+      return;
+    }
+    // As nobody, this root-owned test runner cannot be read: it must show up among the skipped.
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, 'snapshot', '--json', '--match', 'node'],
+      {
+        encoding: 'utf8',
+        cwd: '/',
+      },
+    );
+    const snap = JSON.parse(r.stdout) as Snapshot;
+    assert.ok(!snap.processes.some((p) => p.pid === process.pid));
+    assert.ok(snap.skipped.length > 0, r.stderr);
+    assert.deepEqual(snap.skipped.find((s) => s.pid === process.pid)?.reason, 'permission', JSON.stringify(snap.skipped));
   });
 });

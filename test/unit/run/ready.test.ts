@@ -22,14 +22,14 @@ describe('readiness on scripted process states', () => {
     const proc = scriptedProc(states);
     const ready = await waitReady(fakeServer(), gunicorn, { ...opts, workers: 5 }, undefined, { proc, clock: fakeClock() });
     assert.equal(ready.workerPids.length, 5);
-    assert.ok(proc.polls >= 12, `ready after ${proc.polls} polls, while a worker was still busy until poll 10`);
+    assert.equal(proc.polls, 12, `ready after ${proc.polls} polls, while a worker was still busy until poll 10`);
   });
 
   it('a running (R) or disk-waiting (D) worker is not idle', async () => {
     const states = [...Array.from({ length: 6 }, () => state(2, () => 1, 'R')), state(2, () => 1, 'S')];
     const proc = scriptedProc(states);
     await waitReady(fakeServer(), gunicorn, { ...opts, workers: 2 }, undefined, { proc, clock: fakeClock() });
-    assert.ok(proc.polls >= 8, `ready after ${proc.polls} polls; workers ran through poll 6`);
+    assert.equal(proc.polls, 8, `ready after ${proc.polls} polls; workers ran through poll 6`);
   });
 
   it('waits for the declared number of workers (preloaded gunicorn forks them one after another)', async () => {

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ADAPTERS, adapterForCommand } from '../../../src/servers/adapters.js';
+import { flagValue, gunicornWorkers, pumaWorkers, unicornWorkers, uwsgiWorkers } from '../../../src/servers/worker-count.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'memcompare-workers-'));
+writeFileSync(join(dir, 'gunicorn.conf.py'), 'bind = "127.0.0.1:8000"\nworkers = 7  # from the config\n');
+writeFileSync(join(dir, 'gunicorn-expr.py'), 'import multiprocessing\nworkers = multiprocessing.cpu_count() * 2 + 1\n');
+writeFileSync(join(dir, 'puma.rb'), 'workers 3\npreload_app!\n');
+writeFileSync(join(dir, 'unicorn.rb'), 'worker_processes 4 # per core\npreload_app true\n');
+writeFileSync(join(dir, 'unicorn-env.rb'), "worker_processes Integer(ENV['WORKERS'] || 2)\n");
+
+describe('worker counts read from a command, as each server reads them', () => {
+  it('flags: short, long, attached and =, the last one wins', () => {
+    assert.equal(flagValue(['-w', '3'], ['-w'], ['--workers']), '3');
+    assert.equal(flagValue(['-w3'], ['-w'], ['--workers']), '3');
+    assert.equal(flagValue(['--workers=4'], ['-w'], ['--workers']), '4');
+    assert.equal(flagValue(['--workers', '4', '-w', '6'], ['-w'], ['--workers']), '6');
+    assert.equal(flagValue(['--worker-class', 'sync'], ['-w'], ['--workers']), undefined);
+  });
+  it('gunicorn: -w, then $GUNICORN_CMD_ARGS, then its config, then $WEB_CONCURRENCY, else 1', () => {
+    assert.equal(gunicornWorkers(['gunicorn', '-w', '5', 'app:app'], {}, dir), 5);
+    assert.equal(gunicornWorkers(['gunicorn', 'app:app'], { GUNICORN_CMD_ARGS: '--bind 127.0.0.1:1 --workers 3' }, dir), 3);
+    assert.equal(gunicornWorkers(['gunicorn', '-c', 'gunicorn.conf.py', 'app:app'], { WEB_CONCURRENCY: '9' }, dir), 7);
+    assert.equal(gunicornWorkers(['gunicorn', 'app:app'], { WEB_CONCURRENCY: '9' }, dir), 9);
+    assert.equal(gunicornWorkers(['gunicorn', 'app:app'], {}, dir), 1);
+    // An expression in the config cannot be read: detect instead.
+    assert.equal(gunicornWorkers(['gunicorn', '-c', 'gunicorn-expr.py', 'app:app'], {}, dir), undefined);
+  });
+  it('uWSGI: -p/--processes/--workers, undefined with a config file, else 1', () => {
+    assert.equal(uwsgiWorkers(['uwsgi', '--processes', '4']), 4);
+    assert.equal(uwsgiWorkers(['uwsgi', '-p', '2']), 2);
+    assert.equal(uwsgiWorkers(['uwsgi', '--workers=3']), 3);
+    assert.equal(uwsgiWorkers(['uwsgi', '--ini', 'app.ini']), undefined);
+    assert.equal(uwsgiWorkers(['uwsgi', '--http', ':1']), 1);
+  });
+  it('Puma: -w, `workers N` in its -C config, $WEB_CONCURRENCY, else undefined (single mode or detect)', () => {
+    assert.equal(pumaWorkers(['puma', '-w', '2'], {}, dir), 2);
+    assert.equal(pumaWorkers(['puma', '-C', 'puma.rb'], {}, dir), 3);
+    assert.equal(pumaWorkers(['puma'], { WEB_CONCURRENCY: '5' }, dir), 5);
+    assert.equal(pumaWorkers(['puma'], {}, dir), undefined);
+  });
+  it('Unicorn: worker_processes in its -c config, else 1; an expression is detected', () => {
+    assert.equal(unicornWorkers(['unicorn', '-c', 'unicorn.rb'], dir), 4);
+    assert.equal(unicornWorkers(['unicorn'], dir), 1);
+    assert.equal(unicornWorkers(['unicorn', '-c', 'unicorn-env.rb'], dir), undefined);
+  });
+  it('the family is guessed from the command; each family has its stop signal and roles', () => {
+    assert.equal(adapterForCommand(['gunicorn', 'app:app']).family, 'gunicorn');
+    assert.equal(adapterForCommand(['/usr/bin/python3', '/usr/bin/gunicorn', 'app:app']).family, 'gunicorn');
+    assert.equal(adapterForCommand(['uwsgi_python3', '--http', ':1']).family, 'uwsgi');
+    assert.equal(adapterForCommand(['bundle', 'exec', 'puma']).family, 'puma');
+    assert.equal(adapterForCommand(['bundle', 'exec', 'unicorn']).family, 'unicorn');
+    assert.equal(adapterForCommand(['node', 'server.js']).family, 'generic');
+    for (const a of Object.values(ADAPTERS)) {
+      assert.equal(a.stopSignal, 'SIGINT', `${a.family}: INT is the quick stop (uWSGI reloads on TERM, gunicorn's TERM is graceful)`);
+      assert.equal(a.roleOf(10, 1, 10), 'master');
+      assert.equal(a.roleOf(11, 10, 10), 'worker');
+      assert.equal(a.roleOf(12, 11, 10), 'other');
+    }
+    assert.equal(ADAPTERS.puma?.reloadSignal, 'SIGUSR2');
+    assert.equal(ADAPTERS.gunicorn?.reloadSignal, 'SIGHUP');
+  });
+});
