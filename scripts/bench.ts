@@ -33,6 +33,8 @@ interface Row {
   detail: string;
 }
 const rows: Row[] = [];
+/** Rows that could not be measured here, each with why (never skipped silently). */
+const skippedRows: string[] = [];
 
 async function coldStart(): Promise<void> {
   const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
@@ -191,8 +193,15 @@ async function samplerCost(): Promise<void> {
 
 /** `run` against the careful hand script (waits for every worker and a steady PSS): the anchor, goal <= 0.9x. */
 function runVsCareful(): void {
-  const careful = '/work/shared/bench/article-careful.sh';
-  if (!existsSync(careful)) return;
+  // The anchor lives in the repository (scripts/article-careful.sh): the bench never depends on a file outside it.
+  const careful = join(ROOT, 'scripts', 'article-careful.sh');
+  const missing = ['gunicorn', 'curl', 'hey'].filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
+  if (!existsSync(careful) || missing.length > 0) {
+    skippedRows.push(
+      `run --runs 1 / careful hand script: not measured (${missing.length > 0 ? `${missing.join(', ')} not installed: bash scripts/install.sh` : `${careful} is missing`})`,
+    );
+    return;
+  }
   const ours: number[] = [];
   const script: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -234,6 +243,7 @@ await marginalPerProcess();
 await samplerCost();
 runVsCareful();
 runVsScript();
+for (const line of skippedRows) process.stdout.write(`${line}\n`);
 const width = Math.max(...rows.map((r) => r.name.length));
 for (const r of rows) {
   process.stdout.write(
@@ -242,5 +252,5 @@ for (const r of rows) {
 }
 writeFileSync(
   join(ROOT, 'reports', 'bench.json'),
-  `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, rows, notMeasured: skippedRows }, null, 2)}\n`,
 );
