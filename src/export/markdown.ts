@@ -118,12 +118,12 @@ function whereSection(doc: ResultsDocument, chart: string | undefined): string[]
     `From full \`/proc/<pid>/smaps\` of the master and every worker at each run's final sample (smem's per-mapping formulas; read in ${Math.max(...readMs).toFixed(0)} ms at most per run). Groups: heap and anonymous memory; the interpreter (libpython, libruby, the executable); each package's extension modules or gem's shared objects; other files; stacks and special mappings.`,
     '',
   );
-  if (chart) out.push(`![USS per worker by mapping group and variant](${chart})`, '');
+  if (chart) out.push(chart, '');
   return out;
 }
 
 /** Memory under a soak's load: peak against settled, erosion of the shared part, the sampler's cost; two charts. */
-function soakSection(doc: ResultsDocument, charts: [string, string] | undefined): string[] {
+function soakSection(doc: ResultsDocument, total: string | undefined, workers: string | undefined): string[] {
   const lines = soakLines(doc);
   if (lines.length === 0) return [];
   const out = ['## Memory under load (soak)', '', ...lines.map((l) => `- ${l}`), ''];
@@ -131,13 +131,7 @@ function soakSection(doc: ResultsDocument, charts: [string, string] | undefined)
     "Erosion shows in the shared part, not in USS: an app that caches per request grows its private memory far faster than copy-on-write moves pages out of sharing. The efficiency is the shared part at the end over the master's RSS at the start.",
     '',
   );
-  if (charts)
-    out.push(
-      `![Total PSS under load](${charts[0]})`,
-      '',
-      `![Each worker's private and shared memory over requests served](${charts[1]})`,
-      '',
-    );
+  for (const chart of [total, workers]) if (chart) out.push(chart, '');
   return out;
 }
 
@@ -188,7 +182,7 @@ function capacity(doc: ResultsDocument, chart: string | undefined): string[] {
     "A worker's marginal cost is the slope: its private memory (USS), not its PSS (which includes a share of what all workers share) nor its RSS (which counts shared pages in full).",
     '',
   );
-  if (chart) out.push(`![Total PSS against the number of workers, with the fit](${chart})`, '');
+  if (chart) out.push(chart, '');
   return out;
 }
 
@@ -199,34 +193,39 @@ export const markdown: Exporter = {
     // Every string of the document is untrusted: escaped for Markdown text here, for one SVG or Mermaid line in the charts.
     const doc = mapStrings(raw, mdText);
     const plain = mapStrings(raw, lineText);
-    const split = `${assetPrefix}-pss-split.svg`;
-    const total = `${assetPrefix}-total-pss.svg`;
-    const sweepFile = `${assetPrefix}-sweep.svg`;
-    const whereFile = `${assetPrefix}-where.svg`;
-    const sweepChart = sweepSpec(plain);
-    const whereChart = whereSpec(plain);
-    const soakCharts = soakSpecs(plain);
-    const soakTotalFile = `${assetPrefix}-soak-total.svg`;
-    const soakWorkersFile = `${assetPrefix}-soak-workers.svg`;
-    const [splitSvg, totalSvg, sweepSvg, whereSvg, soakTotalSvg, soakWorkersSvg] =
+    // Every chart once: its file's suffix, its spec (undefined: nothing to draw) and its alt text.
+    const soak = soakSpecs(plain);
+    const charts = [
+      {
+        key: 'split',
+        suffix: 'pss-split',
+        spec: pssSplitSpec(plain),
+        alt: 'PSS of each process, split into private (USS) and shared (PSS − USS), per variant',
+      },
+      { key: 'total', suffix: 'total-pss', spec: totalPssSpec(plain), alt: 'Total PSS per variant, median with min–max over runs' },
+      { key: 'sweep', suffix: 'sweep', spec: sweepSpec(plain), alt: 'Total PSS against the number of workers, with the fit' },
+      { key: 'where', suffix: 'where', spec: whereSpec(plain), alt: 'USS per worker by mapping group and variant' },
+      { key: 'soakTotal', suffix: 'soak-total', spec: soak?.total, alt: 'Total PSS under load' },
+      {
+        key: 'soakWorkers',
+        suffix: 'soak-workers',
+        spec: soak?.workers,
+        alt: "Each worker's private and shared memory over requests served",
+      },
+    ].filter((c): c is typeof c & { spec: object } => c.spec !== undefined);
+    const files =
       assetPrefix === undefined
-        ? ['', '', '', '', '', '']
-        : await Promise.all([
-            renderSvg(pssSplitSpec(plain)),
-            renderSvg(totalPssSpec(plain)),
-            sweepChart ? renderSvg(sweepChart) : '',
-            whereChart ? renderSvg(whereChart) : '',
-            soakCharts ? renderSvg(soakCharts.total) : '',
-            soakCharts ? renderSvg(soakCharts.workers) : '',
-          ]);
+        ? []
+        : await Promise.all(charts.map(async (c) => ({ name: `${assetPrefix}-${c.suffix}.svg`, content: await renderSvg(c.spec) })));
+    /** The Markdown image of a chart, when the report goes to a file (charts sit beside it). */
+    const image = (key: string): string | undefined => {
+      const i = charts.findIndex((c) => c.key === key);
+      return assetPrefix === undefined || i < 0 ? undefined : `![${charts[i]?.alt}](${files[i]?.name})`;
+    };
     const images =
       assetPrefix === undefined
         ? ['_SVG charts are written beside the report when it goes to a file (`--out FILE`)._']
-        : [
-            `![PSS of each process, split into private (USS) and shared (PSS − USS), per variant](${split})`,
-            '',
-            `![Total PSS per variant, median with min–max over runs](${total})`,
-          ];
+        : [image('split') as string, '', image('total') as string];
     const parts = [
       `# memcompare: ${doc.scenario.name}`,
       '',
@@ -241,10 +240,10 @@ export const markdown: Exporter = {
       '',
       'PSS counts each shared page once, split among the processes that map it: sum PSS for a total. RSS counts shared pages in every process, so summed RSS barely moves when sharing grows.',
       '',
-      ...capacity(doc, assetPrefix === undefined ? undefined : sweepFile),
-      ...soakSection(doc, assetPrefix === undefined || !soakCharts ? undefined : [soakTotalFile, soakWorkersFile]),
+      ...capacity(doc, image('sweep')),
+      ...soakSection(doc, image('soakTotal'), image('soakWorkers')),
       ...reloadSection(doc),
-      ...whereSection(doc, assetPrefix === undefined || !whereChart ? undefined : whereFile),
+      ...whereSection(doc, image('where')),
       '## Charts',
       '',
       ...images,
@@ -275,23 +274,6 @@ export const markdown: Exporter = {
       );
     }
     parts.push(`<sub>memcompare ${doc.tool.version}, ${doc.startedAt}</sub>`, '');
-    return {
-      text: parts.filter((p, i, a) => !(p === '' && a[i - 1] === '')).join('\n'),
-      files:
-        assetPrefix === undefined
-          ? []
-          : [
-              { name: split, content: splitSvg },
-              { name: total, content: totalSvg },
-              ...(sweepChart ? [{ name: sweepFile, content: sweepSvg }] : []),
-              ...(whereChart ? [{ name: whereFile, content: whereSvg }] : []),
-              ...(soakCharts
-                ? [
-                    { name: soakTotalFile, content: soakTotalSvg },
-                    { name: soakWorkersFile, content: soakWorkersSvg },
-                  ]
-                : []),
-            ],
-    };
+    return { text: parts.filter((p, i, a) => !(p === '' && a[i - 1] === '')).join('\n'), files };
   },
 };
