@@ -27,6 +27,12 @@ export const RUN_FLAGS = {
   },
   server: { type: 'string', describe: 'Server family of --command (gunicorn, uwsgi, puma, unicorn, generic); guessed from the command' },
   port: { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' },
+  'fastcgi-script': {
+    type: 'string',
+    nargs: 1,
+    describe:
+      "Warm up over FastCGI (php-fpm without a web server): the script to run, SCRIPT_FILENAME (the pool's listen and size are read from its -y configuration)",
+  },
   runs: { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" },
   soak: {
     type: 'number',
@@ -63,6 +69,7 @@ export const SWEEP_FLAGS = {
     describe: 'A memory budget, e.g. 2GiB or 1536MiB: how many workers fit, by the fit and by the RSS and PSS rules',
   },
   server: RUN_FLAGS.server,
+  'fastcgi-script': RUN_FLAGS['fastcgi-script'],
   runs: { type: 'number', describe: "Runs per variant and count, interleaved (default: the scenario's, 3)" },
   json: RUN_FLAGS.json,
   markdown: RUN_FLAGS.markdown,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { onExit } from 'signal-exit';
 import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
@@ -31,10 +32,15 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
   }
   checkFlag('--workers', o.workers, LIMITS.workers);
   const workers = o.workers ?? LIMITS.workers.default;
+  const cwd = resolve(o.cwd ?? process.cwd());
+  let configuredPort: number | undefined;
   const argvs = o.command.map((c) => {
     const argv = splitCommand(c);
     if (argv.length === 0) throw badArgument('--command', c, 'name the server program and its arguments');
-    if (o.port === undefined && !argv.some((a) => a.includes('{port}'))) {
+    // php-fpm's listen address lives in its pool configuration: read it there.
+    const fromConfig = argv.some((a) => a.includes('{port}')) ? undefined : adapterForCommand(argv).portFromCommand?.(argv, cwd);
+    if (fromConfig !== undefined) configuredPort ??= fromConfig;
+    if (o.port === undefined && fromConfig === undefined && !argv.some((a) => a.includes('{port}'))) {
       throw badArgument(
         '--command',
         c,
@@ -56,7 +62,20 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
     seen.add(name);
     return { name, args: [], env: {}, command: argv };
   });
-  const cwd = resolve(o.cwd ?? process.cwd());
+  const fastcgi = o.fastcgiScript !== undefined || adapter.protocol === 'fastcgi';
+  let script: string | undefined;
+  if (fastcgi) {
+    if (o.fastcgiScript === undefined)
+      throw badArgument(
+        '--command',
+        o.command[0],
+        `${adapter.family} speaks FastCGI: add --fastcgi-script FILE, the script it runs (e.g. --fastcgi-script /srv/app/index.php)`,
+      );
+    script = resolve(cwd, o.fastcgiScript);
+    if (!existsSync(script))
+      throw badArgument('--fastcgi-script', o.fastcgiScript, `no such file (${script}); name the app's entry script`);
+  }
+  const port = o.port ?? configuredPort;
   return {
     adapter,
     scenario: {
@@ -69,11 +88,11 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
       // No --workers and no {workers}: each command's own count (gunicorn -w 3), or detection.
       detectWorkers: o.workers === undefined && !argvs.some((a) => a.some((x) => x.includes('{workers}'))),
       variants,
-      warmup: { ...DEFAULT_WARMUP },
+      warmup: { ...DEFAULT_WARMUP, ...(script ? { protocol: 'fastcgi' as const, script, path: '/' } : {}) },
       settle: { ...DEFAULT_SETTLE },
       runs: 3,
       bootTimeoutMs: 120_000,
-      ...(o.port === undefined ? {} : { port: o.port }),
+      ...(port === undefined ? {} : { port }),
     },
   };
 }

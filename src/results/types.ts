@@ -17,6 +17,10 @@ export interface WarmupSettings {
   path: string;
   /** A response header carrying the worker's pid, to count requests per worker (optional). */
   workerPidHeader?: string;
+  /** What the warm-up speaks: HTTP (the default) or FastCGI (php-fpm, without a web server in front). */
+  protocol?: 'http' | 'fastcgi';
+  /** FastCGI: the script the pool runs (SCRIPT_FILENAME), an absolute path. */
+  script?: string;
 }
 
 export interface SettleSettings {
@@ -106,7 +110,8 @@ export interface Warning {
     | 'worker-count'
     | 'skipped-processes'
     | 'noisy'
-    | 'not-linear';
+    | 'not-linear'
+    | 'pool-not-fixed';
   message: string;
   /** What to do about it. */
   remedy: string;

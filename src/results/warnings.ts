@@ -18,6 +18,10 @@ export const WARNINGS: { [K in Kind]: { remedy: string } } = {
   'worker-count': { remedy: 'check the --workers value and the server output (--show-output)' },
   'skipped-processes': { remedy: 'run memcompare as the server user or as root' },
   noisy: { remedy: 'quiet the host (other servers share pages) or raise --runs' },
+  'pool-not-fixed': {
+    remedy:
+      'for a measurement, fix the pool: php-fpm pm = static with pm.max_children = N; Apache StartServers, MinSpareServers, MaxSpareServers, ServerLimit and MaxRequestWorkers all N',
+  },
   'not-linear': {
     remedy:
       'look at that point (a worker count where the server behaves differently, or a noisy host); raise --runs, or fit only the linear range',

@@ -16,6 +16,8 @@ export interface RunFacts {
   expectedWorkers: number;
   /** Workers that replaced, after the warm-up, workers that exited (warmed again before measuring). */
   replacedWorkers: number[];
+  /** The server's pool grows and shrinks with load (php-fpm pm = dynamic or ondemand): how it is set. */
+  poolNotFixed?: string | undefined;
   /** Other processes on the host running the server's executable. */
   foreignSharers?: { exe: string; pids: number[] } | undefined;
 }
@@ -55,6 +57,8 @@ export function diagnose(f: RunFacts): Warning[] {
       `${f.skipped.length} processes of the tree could not be read: ${f.skipped.map((s) => `${s.pid} (${s.reason})`).join(', ')}`,
     );
   }
+  if (f.poolNotFixed)
+    w('pool-not-fixed', `${f.poolNotFixed}: the pool's size moves with load; ${workers} children were measured as they were`);
   const sh = f.foreignSharers;
   if (sh) {
     w(

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { realClock } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { hostInfo, softwareInfo } from '../host.js';
@@ -21,6 +25,7 @@ import { ADAPTERS, type ServerAdapter } from '../servers/adapters.js';
 import { readBreakdown } from './breakdown.js';
 import { daemonizedError, findEscapees, stopEscapees } from './daemon.js';
 import { diagnose } from './diagnose.js';
+import { fastcgiLoad, fastcgiProbe } from './fastcgi.js';
 import { freeLoopbackPort, type LaunchedServer, launch } from './launch.js';
 import { assertPortFree } from './port.js';
 import { type ReadyRecord, serverDied, waitReady } from './ready.js';
@@ -48,6 +53,10 @@ export const realRunDeps: RunDeps = {
     stop: (server, adapter) => stopServer(server as LaunchedServer, adapter),
     findEscapees: (argv, before, port) => findEscapees(argv, before, port),
     stopEscapees: (roots, adapter) => stopEscapees(roots, adapter),
+    configTest: (argv, cwd) => {
+      const r = spawnSync(argv[0] as string, argv.slice(1), { cwd, encoding: 'utf8', timeout: 10_000 });
+      return r.error ? undefined : { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
+    },
   },
   memory: { sample: sampleTree, breakdown: readBreakdown, exe: exeOf, foreignSharers },
   host: { info: hostInfo, software: softwareInfo },
@@ -73,9 +82,35 @@ export interface RunOptions {
   version?: string;
 }
 
-export function variantCommand(scenario: Scenario, variant: Variant, port: number): string[] {
+export function variantCommand(scenario: Scenario, variant: Variant, port: number, config?: string): string[] {
   const template = variant.command ?? [...scenario.command, ...variant.args];
-  return expandCommand(template, { port, workers: variant.workers ?? scenario.workers });
+  const app = variant.cwd ?? scenario.cwd;
+  return expandCommand(template, { port, workers: variant.workers ?? scenario.workers, app, ...(config ? { config } : {}) });
+}
+
+/**
+ * A scenario's configuration template filled for one run ({port}, {workers}, {app}) into a file of
+ * its own: php-fpm's pool size and listen address live in its configuration, so a sweep varies them there.
+ */
+function fillConfig(scenario: Scenario, variant: Variant, port: number): { path: string; remove(): void } | undefined {
+  if (!scenario.configTemplate) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'memcompare-config-'));
+  const path = join(dir, basename(scenario.configTemplate));
+  // {rundir}: this run's own folder, for what a server writes beside its configuration (a pid file, a log).
+  const [text] = expandCommand([readFileSync(scenario.configTemplate, 'utf8').replaceAll('{rundir}', dir)], {
+    port,
+    workers: variant.workers ?? scenario.workers,
+    app: variant.cwd ?? scenario.cwd,
+  });
+  writeFileSync(path, text as string);
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The seams a scenario's protocol needs: FastCGI (php-fpm) swaps the HTTP probe and load for its own. */
+function forProtocol(deps: RunDeps, scenario: Scenario): RunDeps {
+  const script = scenario.warmup.script;
+  if (deps !== realRunDeps || scenario.warmup.protocol !== 'fastcgi' || !script) return deps;
+  return { ...deps, load: fastcgiLoad(script), proc: { ...deps.proc, probe: fastcgiProbe(script) } };
 }
 
 /** What one run of one variant needs. */
@@ -113,6 +148,8 @@ interface Booted {
   argv: string[];
   expected: { count: number | undefined; source: WorkerCountSource };
   appCopy: { dir: string; remove(): void } | undefined;
+  /** The filled configuration of this run, removed when the server has stopped. */
+  config: { path: string; remove(): void } | undefined;
 }
 
 /** Stage 1, launch: a port, the command filled in, the server started (in a copy of the app for a reload). */
@@ -120,7 +157,8 @@ async function bootStage(ctx: RunContext): Promise<Booted & { before: Set<number
   const { scenario, variant, deps } = ctx;
   const port = scenario.port ?? (await deps.launcher.freePort());
   deps.launcher.assertPortFree(port);
-  const argv = variantCommand(scenario, variant, port);
+  const config = fillConfig(scenario, variant, port);
+  const argv = variantCommand(scenario, variant, port, config?.path);
   const workers = variant.workers ?? scenario.workers;
   const env = Object.fromEntries(Object.entries(variant.env).map(([k, v]) => [k, expandCommand([v], { port, workers })[0] as string]));
   const expected = expectedWorkers(ctx, argv, env);
@@ -131,10 +169,11 @@ async function bootStage(ctx: RunContext): Promise<Booted & { before: Set<number
   const request = { argv, cwd: appCopy?.dir ?? variant.cwd ?? scenario.cwd, env, ...(ctx.options.echo ? { echo: ctx.options.echo } : {}) };
   const server = await deps.launcher.launch(request).catch((error) => {
     appCopy?.remove();
+    config?.remove();
     throw error;
   });
   ctx.say(`${ctx.tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
-  return { server, port, argv, expected, appCopy, before };
+  return { server, port, argv, expected, appCopy, config, before };
 }
 
 /**
@@ -158,6 +197,23 @@ async function readyStage(ctx: RunContext, b: Booted & { before: Set<number> }):
     if (exitedOk && (code === 'SERVER_DIED' || code === 'PORT_TAKEN')) {
       const escaped = await deps.launcher.findEscapees(b.argv, b.before, b.port);
       if (escaped.length > 0) throw daemonizedError(b.argv, await deps.launcher.stopEscapees(escaped, adapter));
+    }
+    // A server that died at boot and has a configuration test (apache2 -t): a failing test is bad input.
+    if (code === 'SERVER_DIED' && adapter.configTestCommand) {
+      const test = deps.launcher.configTest?.(adapter.configTestCommand(b.argv), ctx.variant.cwd ?? scenario.cwd);
+      if (test && !test.ok) {
+        const lines = test.output.split('\n').filter((l) => l.trim() !== '');
+        throw new MemcompareError(
+          'BAD_ARGUMENT',
+          `--command ${JSON.stringify(b.argv.join(' '))}: the server's configuration fails its own check (${adapter.configTestCommand(b.argv).slice(0, 1).join(' ')} … ${adapter.configTestCommand(b.argv).at(-1)}): ${lines.at(-2) ?? lines.at(-1) ?? 'no output'}; fix the configuration`,
+          {
+            detail: lines
+              .slice(-8)
+              .map((l) => `  | ${l}`)
+              .join('\n'),
+          },
+        );
+      }
     }
     throw error;
   }
@@ -294,11 +350,13 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       expectedWorkers: workerCount,
       replacedWorkers: replaced,
       foreignSharers: deps.memory.foreignSharers(server.pid, new Set(sample.processes.map((p) => p.pid))),
+      poolNotFixed: adapter.poolNotFixed?.(b.argv, ctx.variant.cwd ?? scenario.cwd),
     });
     const reload = scenario.reload && b.appCopy ? await reloadStage(ctx, b, sample) : undefined;
     ctx.say(`${ctx.tag} measured total PSS ${(sample.snapshot.totals.pssBytes / 1048576).toFixed(1)} MiB; stopping`);
     const stopped = deps.launcher.stop(server, adapter).then((r) => {
       b.appCopy?.remove();
+      b.config?.remove();
       ctx.say(`${ctx.tag} stopped${r.forced ? ' (forced with SIGKILL)' : ''}`);
     });
     return {
@@ -326,6 +384,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
   } catch (error) {
     await deps.launcher.stop(server, adapter);
     b.appCopy?.remove();
+    b.config?.remove();
     throw error;
   }
 }
@@ -375,7 +434,8 @@ export function runOrder(variants: number, runs: number): { run: number; variant
  * document after every run, and once more at the end, marked incomplete (with the reason) when the
  * run was interrupted or failed.
  */
-export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: RunDeps = realRunDeps): Promise<ResultsDocument> {
+export async function runScenario(scenario: Scenario, o: RunOptions = {}, given: RunDeps = realRunDeps): Promise<ResultsDocument> {
+  const deps = forProtocol(given, scenario);
   const adapter = o.adapter ?? (ADAPTERS[scenario.server] as ServerAdapter);
   const runs = o.runs ?? scenario.runs;
   const say = o.onProgress ?? (() => {});
@@ -390,8 +450,13 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
   const refresh = () => Object.assign(doc, summarize(variants));
   let previousGone: Promise<unknown> = Promise.resolve();
   let software: Promise<SoftwareInfo | undefined> | undefined;
+  // The interpreter's packages are asked while the next server boots; an interrupt does not wait for them.
   const withSoftware = async () => {
-    const sw = await software;
+    const aborted = new Promise<undefined>((r) => {
+      if (o.signal?.aborted) r(undefined);
+      o.signal?.addEventListener('abort', () => r(undefined), { once: true });
+    });
+    const sw = await Promise.race([software, aborted]);
     if (sw) doc.host.software = sw;
   };
   try {
@@ -423,7 +488,8 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
     doc.complete = false;
     doc.finishedAt = new Date().toISOString();
     doc.incompleteReason = error instanceof Error ? error.message : String(error);
-    if (doc.host.os === '') doc.host = await host().catch(() => doc.host);
+    // Host facts if they come quickly: a signal must end memcompare within a second or two.
+    if (doc.host.os === '') doc.host = await Promise.race([host().catch(() => doc.host), deps.clock.sleep(500).then(() => doc.host)]);
     await withSoftware();
     refresh();
     try {

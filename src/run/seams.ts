@@ -101,6 +101,8 @@ export interface Launcher {
   findEscapees(argv: readonly string[], before: ReadonlySet<number>, port: number): Promise<number[]>;
   /** Stops escaped processes; returns every pid that was stopped. */
   stopEscapees(roots: number[], adapter: ServerAdapter): Promise<number[]>;
+  /** Runs a configuration test command (apache2 -t), bounded; undefined when it cannot be run. */
+  configTest?(argv: string[], cwd: string): { ok: boolean; output: string } | undefined;
 }
 
 /** What is read of a server's memory: its tree's snapshot, its full smaps, who else maps its executable. */

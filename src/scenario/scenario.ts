@@ -68,6 +68,8 @@ export interface Scenario {
   soak?: SoakSettings;
   /** A fixed port, for servers whose port is set elsewhere (a config file); otherwise memcompare picks one for {port}. */
   port?: number;
+  /** A configuration file (absolute path) filled with {port}, {workers} and {app} into a temporary copy per run: {config} in the command. */
+  configTemplate?: string;
   /** The file it came from, if any. */
   file?: string;
 }
@@ -161,6 +163,7 @@ interface ScenarioDocument {
   workers?: number;
   variants: { name: string; args?: string[]; env?: Record<string, string>; command?: string[] }[];
   warmup?: Partial<WarmupSettings>;
+  config?: { template: string };
   settle?: Partial<SettleSettings>;
   runs?: number;
   bootTimeoutSeconds?: number;
@@ -189,8 +192,9 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     }
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) fail('app', o.app, `no such folder (${cwd}); create it or fix the path`);
   }
-  if (!o.command.some((a) => a.includes('{port}')))
-    fail('command', o.command, 'must contain {port} so memcompare can give the server a free loopback port');
+  const templateText = o.config === undefined ? '' : readTemplate(resolve(cwd, o.config.template));
+  if (!o.command.some((a) => a.includes('{port}')) && !templateText.includes('{port}'))
+    fail('command', o.command, 'must contain {port} (or its config template must) so memcompare can give the server a free loopback port');
   const seen = new Set<string>();
   const variants = o.variants.map((v, i) => {
     if (seen.has(v.name)) fail(`variants[${i}].name`, v.name, 'variant names must differ');
@@ -202,6 +206,26 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   // The documented default header holds when a warm-up is given without it (an app that does not send
   // it is then reached one held connection per worker instead).
   const warmup: WarmupSettings = { ...DEFAULT_WARMUP, ...o.warmup };
+  if (warmup.protocol === undefined && ADAPTERS[server]?.protocol === 'fastcgi') warmup.protocol = 'fastcgi';
+  if (warmup.protocol === 'fastcgi') {
+    const script =
+      warmup.script ??
+      fail('warmup.script', undefined, 'a FastCGI warm-up needs the script to run (SCRIPT_FILENAME), relative to the app folder');
+    warmup.script = resolve(cwd, script);
+    if (!existsSync(warmup.script)) fail('warmup.script', o.warmup?.script, `no such file (${warmup.script}); name the app's entry script`);
+  }
+  let configTemplate: string | undefined;
+  if (o.config !== undefined) {
+    configTemplate = resolve(cwd, o.config.template);
+    if (!existsSync(configTemplate))
+      fail('config.template', o.config.template, `no such file (${configTemplate}); give a file of the app folder`);
+    if (![...o.command, ...variants.flatMap((v) => [...v.args, ...(v.command ?? [])])].some((a) => a.includes('{config}')))
+      fail(
+        'command',
+        o.command,
+        'add {config} where the server takes its configuration file (e.g. -y {config}): the filled copy goes there',
+      );
+  }
   if (warmup.connections > warmup.requests)
     fail('warmup.connections', warmup.connections, `must not exceed warmup.requests (${warmup.requests})`);
   const settle: SettleSettings = { ...DEFAULT_SETTLE, ...o.settle };
@@ -226,6 +250,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     file,
     ...(reload ? { reload } : {}),
     ...(soak ? { soak } : {}),
+    ...(configTemplate ? { configTemplate } : {}),
   };
 }
 
@@ -256,6 +281,14 @@ function validateReload(
   const signal = r.signal ?? ADAPTERS[server]?.reloadSignal ?? 'SIGHUP';
   const timeoutMs = (r.timeoutSeconds ?? LIMITS.reloadTimeoutSeconds.default) * 1000;
   return { edit: { file, replace, with: by }, path: r.path ?? '/', signal: signal as NodeJS.Signals, timeoutMs };
+}
+
+function readTemplate(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** Loads a scenario by shipped name or by path. */
@@ -291,6 +324,11 @@ export function listScenarioFiles(): string[] {
 }
 
 /** Fills {port} and {workers} inside each argument; values never split into new arguments. */
-export function expandCommand(template: string[], values: { port: number; workers: number }): string[] {
-  return template.map((a) => a.replaceAll('{port}', String(values.port)).replaceAll('{workers}', String(values.workers)));
+export function expandCommand(template: string[], values: { port: number; workers: number; config?: string; app?: string }): string[] {
+  return template.map((a) => {
+    let out = a.replaceAll('{port}', String(values.port)).replaceAll('{workers}', String(values.workers));
+    if (values.config !== undefined) out = out.replaceAll('{config}', values.config);
+    if (values.app !== undefined) out = out.replaceAll('{app}', values.app);
+    return out;
+  });
 }

@@ -81,6 +81,17 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
           requests: limitSchema(LIMITS.warmupRequests, 'Requests of the warm-up.'),
           connections: limitSchema(LIMITS.warmupConnections, 'Concurrent connections (at most requests).'),
           path: { ...PATH, default: '/', description: 'The path asked on 127.0.0.1.' },
+          protocol: {
+            type: 'string',
+            enum: ['http', 'fastcgi'],
+            description: 'What the warm-up speaks: http, or fastcgi for php-fpm (the default for server php-fpm).',
+            'x-fix': 'use http or fastcgi',
+          },
+          script: {
+            type: 'string',
+            minLength: 1,
+            description: 'FastCGI: the script the pool runs (SCRIPT_FILENAME), relative to the app folder.',
+          },
           workerPidHeader: {
             type: 'string',
             pattern: '^[A-Za-z0-9-]+$',
@@ -100,6 +111,14 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
           stableSamples: limitSchema(LIMITS.settleStableSamples, 'Still samples in a row.'),
           timeoutMs: limitSchema(LIMITS.settleTimeoutMs, 'Bound on settling.'),
         },
+      },
+      config: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['template'],
+        description:
+          'A configuration file of the app filled with {port}, {workers} and {app} into a temporary copy per run; {config} in the command names the copy (php-fpm -y {config}).',
+        properties: { template: { type: 'string', minLength: 1, description: 'The template, relative to the app folder.' } },
       },
       runs: limitSchema(LIMITS.runs, 'Runs per variant, interleaved.'),
       bootTimeoutSeconds: limitSchema(LIMITS.bootTimeoutSeconds, 'Bound on the server becoming ready.'),

@@ -3,7 +3,16 @@
  * are workers, and how to ask its version. One adapter per family; the engine knows none of this.
  */
 import type { Role } from '../results/types.js';
-import { gunicornWorkers, pumaWorkers, unicornWorkers, uwsgiWorkers } from './worker-count.js';
+import {
+  apacheWorkers,
+  gunicornWorkers,
+  phpFpmManager,
+  phpFpmPort,
+  phpFpmWorkers,
+  pumaWorkers,
+  unicornWorkers,
+  uwsgiWorkers,
+} from './worker-count.js';
 
 export type { Role };
 
@@ -21,6 +30,14 @@ export interface ServerAdapter {
   reloadSignal: NodeJS.Signals;
   /** Workers the command asks for, read as the server reads it; undefined: detect them. */
   workersFromCommand(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): number | undefined;
+  /** The loopback port a command listens on when its configuration says it (php-fpm's `listen`). */
+  portFromCommand?(argv: readonly string[], cwd: string): number | undefined;
+  /** How a pool that grows and shrinks with load is set ("pm = dynamic"); undefined for a fixed pool. */
+  poolNotFixed?(argv: readonly string[], cwd: string): string | undefined;
+  /** What the warm-up speaks (default http). */
+  protocol?: 'http' | 'fastcgi';
+  /** The command that checks the server's configuration without starting it (apache2 -t, php-fpm -t), asked when it dies at boot. */
+  configTestCommand?(argv: readonly string[]): string[];
 }
 
 // Workers are direct children of the master for the prefork servers known so far.
@@ -59,7 +76,36 @@ export const unicorn = prefork('unicorn', (argv, _env, cwd) => unicornWorkers(ar
 /** Any prefork server: workers are the launched process's children; INT stops it. */
 export const generic: ServerAdapter = { ...prefork('generic', () => undefined), stopTimeoutMs: 5000, versionCommand: [] };
 
-export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, puma, unicorn, generic };
+/**
+ * php-fpm: a master and its pool's children, spoken to in FastCGI. INT and TERM stop it at once,
+ * QUIT gracefully; USR2 reloads (re-reads its configuration and replaces every child).
+ */
+export const phpFpm: ServerAdapter = {
+  ...prefork('php-fpm', (argv, _env, cwd) => phpFpmWorkers(argv, cwd)),
+  versionCommand: ['php-fpm8.2', '-v'],
+  reloadSignal: 'SIGUSR2',
+  configTestCommand: (argv) => [...argv, '--test'],
+  portFromCommand: phpFpmPort,
+  poolNotFixed: (argv, cwd) => {
+    const pm = phpFpmManager(argv, cwd);
+    return pm !== undefined && pm !== 'static' ? `pm = ${pm}` : undefined;
+  },
+  protocol: 'fastcgi',
+};
+
+/**
+ * Apache httpd with the prefork MPM, run in the foreground (-DFOREGROUND): the parent and its
+ * children. TERM stops it at once (WINCH gracefully), USR1 is the graceful restart.
+ */
+export const apache: ServerAdapter = {
+  ...prefork('apache', (argv, _env, cwd) => apacheWorkers(argv, cwd)),
+  stopSignal: 'SIGTERM',
+  versionCommand: ['apache2', '-v'],
+  reloadSignal: 'SIGUSR1',
+  configTestCommand: (argv) => [...argv.filter((a) => a !== '-DFOREGROUND'), '-t'],
+};
+
+export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, puma, unicorn, 'php-fpm': phpFpm, apache, generic };
 
 /** Guesses the family from a command (for ad-hoc --command runs). */
 export function adapterForCommand(argv: string[]): ServerAdapter {
@@ -68,5 +114,7 @@ export function adapterForCommand(argv: string[]): ServerAdapter {
   if (program.startsWith('uwsgi') || argv.some((a) => /(^|\/)uwsgi(_python3)?$/.test(a))) return uwsgi;
   if (argv.some((a) => /(^|\/)puma$/.test(a))) return puma;
   if (argv.some((a) => /(^|\/)unicorn$/.test(a))) return unicorn;
+  if (/^php-fpm/.test(program)) return phpFpm;
+  if (/^(apache2|httpd)$/.test(program)) return apache;
   return generic;
 }

@@ -68,6 +68,77 @@ export function pumaWorkers(argv: readonly string[], env: Record<string, string 
   return env.WEB_CONCURRENCY !== undefined ? count(env.WEB_CONCURRENCY) : undefined;
 }
 
+/** The pool configuration php-fpm reads: -y/--fpm-config FILE (relative to its working directory). */
+function fpmConfig(argv: readonly string[], cwd: string): string | undefined {
+  const file = flagValue(argv, ['-y'], ['--fpm-config']);
+  if (!file) return undefined;
+  try {
+    return readFileSync(resolve(cwd, file), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** An ini-style setting's last value ("pm.max_children = 5"), comments and quotes stripped. */
+export function iniValue(text: string, key: string): string | undefined {
+  let found: string | undefined;
+  const escaped = key.replace(/[.]/g, '\\.');
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^\\s*${escaped}\\s*=\\s*(.*?)\\s*(;.*)?$`).exec(line);
+    if (m) found = (m[1] ?? '').replace(/^["']|["']$/g, '');
+  }
+  return found;
+}
+
+/**
+ * php-fpm: `pm.max_children` of a `pm = static` pool in its -y configuration; undefined (detect) for
+ * a dynamic or ondemand pool, whose size moves with load, or when the file cannot be read.
+ */
+export function phpFpmWorkers(argv: readonly string[], cwd: string): number | undefined {
+  const text = fpmConfig(argv, cwd);
+  if (text === undefined) return undefined;
+  if ((iniValue(text, 'pm') ?? 'dynamic') !== 'static') return undefined;
+  return count(iniValue(text, 'pm.max_children'));
+}
+
+/** php-fpm's `listen` when it is a loopback TCP address ("127.0.0.1:9000", "9000"); undefined for a Unix socket. */
+export function phpFpmPort(argv: readonly string[], cwd: string): number | undefined {
+  const text = fpmConfig(argv, cwd);
+  const listen = text === undefined ? undefined : iniValue(text, 'listen');
+  const m = listen === undefined ? null : /^(?:(?:127\.\d+\.\d+\.\d+|localhost|\[::1\]):)?(\d+)$/.exec(listen);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The pool's process manager (static, dynamic, ondemand), when a configuration names it. */
+export function phpFpmManager(argv: readonly string[], cwd: string): string | undefined {
+  const text = fpmConfig(argv, cwd);
+  return text === undefined ? undefined : (iniValue(text, 'pm') ?? 'dynamic');
+}
+
+/**
+ * Apache's prefork MPM: the children it starts. Directives come from -C/-c on the command line (after
+ * and before the config file) and from the -f configuration; a fixed pool has StartServers children
+ * (with Min/MaxSpareServers around it). Undefined when no StartServers is given: detect them.
+ */
+export function apacheWorkers(argv: readonly string[], cwd: string): number | undefined {
+  const directives: string[] = [];
+  for (let i = 0; i < argv.length; i++) if ((argv[i] === '-C' || argv[i] === '-c') && argv[i + 1]) directives.push(argv[i + 1] as string);
+  const file = flagValue(argv, ['-f'], []);
+  if (file) {
+    try {
+      directives.unshift(...readFileSync(resolve(cwd, file), 'utf8').split('\n'));
+    } catch {
+      // unreadable: the command-line directives alone
+    }
+  }
+  let start: number | undefined;
+  for (const d of directives) {
+    const m = /^\s*StartServers\s+(\d+)\s*$/i.exec(d);
+    if (m) start = Number(m[1]);
+  }
+  return start;
+}
+
 export function unicornWorkers(argv: readonly string[], cwd: string): number | undefined {
   const file = flagValue(argv, ['-c'], ['--config-file']);
   if (!file) return 1;

@@ -1,0 +1,210 @@
+import { setMaxListeners } from 'node:events';
+import { connect } from 'node:net';
+import { realClock } from '../clock.js';
+import type { ProbeResult } from './http-probe.js';
+import type { BatchResult, LoadGenerator } from './seams.js';
+
+// memcompare owns this FastCGI record layer (the responder side of the protocol a client needs: one
+// BEGIN_REQUEST, PARAMS, an empty STDIN, then STDOUT/STDERR until END_REQUEST): the npm clients
+// found (fastcgi-client 0.2, fastcgi-stream 1.0 on bufferlist) are unmaintained. It is ~100 lines and
+// checked against a real php-fpm and Debian's reference client cgi-fcgi (test/integration/php.test.ts).
+
+const VERSION = 1;
+const BEGIN_REQUEST = 1;
+const END_REQUEST = 3;
+const PARAMS = 4;
+const STDIN = 5;
+const STDOUT = 6;
+const STDERR = 7;
+const RESPONDER = 1;
+
+function record(type: number, requestId: number, content: Buffer): Buffer {
+  const padding = (8 - (content.length % 8)) % 8;
+  const header = Buffer.alloc(8);
+  header.writeUInt8(VERSION, 0);
+  header.writeUInt8(type, 1);
+  header.writeUInt16BE(requestId, 2);
+  header.writeUInt16BE(content.length, 4);
+  header.writeUInt8(padding, 6);
+  return Buffer.concat([header, content, Buffer.alloc(padding)]);
+}
+
+/** A name-value pair's length: one byte below 128, else four with the high bit set. */
+function length(n: number): Buffer {
+  if (n < 128) return Buffer.from([n]);
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE((n | 0x80000000) >>> 0, 0);
+  return b;
+}
+
+/** The request's records: BEGIN_REQUEST (responder, connection closed after), PARAMS, empty PARAMS, empty STDIN. */
+export function encodeRequest(params: Record<string, string>, requestId = 1): Buffer {
+  const begin = Buffer.alloc(8);
+  begin.writeUInt16BE(RESPONDER, 0);
+  const pairs = Object.entries(params).map(([k, v]) => {
+    const name = Buffer.from(k);
+    const value = Buffer.from(v);
+    return Buffer.concat([length(name.length), length(value.length), name, value]);
+  });
+  const body = Buffer.concat(pairs);
+  const chunks: Buffer[] = [record(BEGIN_REQUEST, requestId, begin)];
+  for (let i = 0; i < body.length; i += 65535) chunks.push(record(PARAMS, requestId, body.subarray(i, i + 65535)));
+  chunks.push(record(PARAMS, requestId, Buffer.alloc(0)), record(STDIN, requestId, Buffer.alloc(0)));
+  return Buffer.concat(chunks);
+}
+
+export interface FastcgiResponse {
+  /** From the CGI Status header (200 without one). */
+  status: number;
+  /** Response headers, names lower-cased. */
+  headers: Record<string, string>;
+  body: string;
+  /** What the script wrote to FastCGI's stderr stream (php-fpm: "Primary script unknown"). */
+  stderr: string;
+  /** END_REQUEST's application status. */
+  appStatus: number;
+}
+
+/** Parses records from a buffer; returns those complete and the rest. */
+export function decodeRecords(buf: Buffer): { records: { type: number; content: Buffer }[]; rest: Buffer } {
+  const records: { type: number; content: Buffer }[] = [];
+  let at = 0;
+  while (buf.length - at >= 8) {
+    const len = buf.readUInt16BE(at + 4);
+    const pad = buf.readUInt8(at + 6);
+    if (buf.length - at < 8 + len + pad) break;
+    records.push({ type: buf.readUInt8(at + 1), content: buf.subarray(at + 8, at + 8 + len) });
+    at += 8 + len + pad;
+  }
+  return { records, rest: buf.subarray(at) };
+}
+
+/** Splits a CGI response ("Status: 404 Not Found\r\nX-Worker-Pid: 12\r\n\r\nbody") into status, headers and body. */
+export function parseCgi(stdout: string): { status: number; headers: Record<string, string>; body: string } {
+  const split = stdout.search(/\r?\n\r?\n/);
+  const head = split < 0 ? stdout : stdout.slice(0, split);
+  const body = split < 0 ? '' : stdout.slice(split).replace(/^\r?\n\r?\n/, '');
+  const headers: Record<string, string> = {};
+  for (const line of head.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  const status = Number(/^(\d{3})/.exec(headers.status ?? '')?.[1] ?? 200);
+  return { status, headers, body };
+}
+
+/** The CGI parameters of a GET of `script` (an absolute path php-fpm can read), as a web server sends them. */
+export function getParams(script: string, port: number, query = ''): Record<string, string> {
+  const name = `/${script.split('/').pop() ?? ''}`;
+  return {
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    SERVER_SOFTWARE: 'memcompare',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REQUEST_METHOD: 'GET',
+    SCRIPT_FILENAME: script,
+    SCRIPT_NAME: name,
+    REQUEST_URI: query ? `${name}?${query}` : name,
+    DOCUMENT_URI: name,
+    DOCUMENT_ROOT: script.slice(0, script.lastIndexOf('/')) || '/',
+    QUERY_STRING: query,
+    REMOTE_ADDR: '127.0.0.1',
+    REMOTE_PORT: '0',
+    SERVER_ADDR: '127.0.0.1',
+    SERVER_PORT: String(port),
+    SERVER_NAME: 'localhost',
+    CONTENT_LENGTH: '0',
+  };
+}
+
+/** One FastCGI request over a new connection to 127.0.0.1 (the connection is closed after it). */
+export function fastcgiRequest(
+  port: number,
+  params: Record<string, string>,
+  timeoutMs = 10_000,
+  signal?: AbortSignal,
+): Promise<FastcgiResponse> {
+  return new Promise((resolveResponse, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let buf: Buffer = Buffer.alloc(0);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let done = false;
+    const finish = (error?: Error, appStatus = 0) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (error) return reject(error);
+      const stdout = Buffer.concat(out).toString('utf8');
+      resolveResponse({ ...parseCgi(stdout), stderr: Buffer.concat(err).toString('utf8'), appStatus });
+    };
+    const onAbort = () => finish(new Error('aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.setTimeout(timeoutMs, () => finish(new Error(`no FastCGI answer within ${timeoutMs} ms`)));
+    socket.on('connect', () => socket.write(encodeRequest(params)));
+    socket.on('data', (d: Buffer) => {
+      const { records, rest } = decodeRecords(Buffer.concat([buf, d]));
+      buf = rest;
+      for (const r of records) {
+        if (r.type === STDOUT) out.push(r.content);
+        else if (r.type === STDERR) err.push(r.content);
+        else if (r.type === END_REQUEST) finish(undefined, r.content.length >= 4 ? r.content.readUInt32BE(0) : 0);
+      }
+    });
+    socket.on('error', (e) => finish(e));
+    socket.on('close', () => finish(new Error('the FastCGI server closed the connection before END_REQUEST')));
+  });
+}
+
+/** Readiness: one FastCGI request answers (any status: a 404 still proves the pool speaks FastCGI). */
+export function fastcgiProbe(script: string): (port: number, path: string) => Promise<ProbeResult> {
+  return async (port) => {
+    try {
+      await fastcgiRequest(port, getParams(script, port), 1000);
+      return 'answered';
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'refused' : 'no-answer';
+    }
+  };
+}
+
+/**
+ * The warm-up's load over FastCGI: `amount` requests at once, each on its own connection (as a web
+ * server in front of php-fpm sends them), the worker pid read from the response header.
+ */
+export function fastcgiLoad(script: string): LoadGenerator {
+  return {
+    async batch(url, settings, amount, onResponse, signal) {
+      const port = Number(new URL(url).port);
+      const header = settings.workerPidHeader?.toLowerCase();
+      const latenciesMs: number[] = [];
+      let requests = 0;
+      let errors = 0;
+      let timeouts = 0;
+      const query = settings.path.includes('?') ? (settings.path.split('?')[1] ?? '') : '';
+      // One abort for the whole batch (a listener per request would pile up on the run's signal).
+      const batchAbort = new AbortController();
+      setMaxListeners(0, batchAbort.signal);
+      const onAbort = () => batchAbort.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      await Promise.all(
+        Array.from({ length: amount }, async () => {
+          const t0 = realClock.now();
+          try {
+            const r = await fastcgiRequest(port, getParams(script, port, query), 10_000, batchAbort.signal);
+            latenciesMs.push(realClock.now() - t0);
+            requests++;
+            onResponse(r.status, header ? r.headers[header] : undefined);
+          } catch (error) {
+            if (/no FastCGI answer/.test((error as Error).message)) timeouts++;
+            else errors++;
+          }
+        }),
+      );
+      signal?.removeEventListener('abort', onAbort);
+      return { requests, sent: amount, errors, timeouts, latenciesMs } satisfies BatchResult;
+    },
+    // FastCGI has no held-request trick: without a pid header the warm-up falls back to CPU time.
+    reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
+  };
+}
