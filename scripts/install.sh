@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs everything memcompare and its tests need: Debian's gunicorn, numpy, matplotlib and smem
+# Installs everything memcompare and its tests need: Debian's gunicorn, uWSGI, Puma, Unicorn, PHP-FPM,
+# Apache with mod_php, numpy, matplotlib and smem
 # (real servers and the reference tool), then the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in gunicorn uwsgi-core uwsgi-plugin-python3 puma unicorn python3-numpy python3-matplotlib smem util-linux procps hey; do
+for pkg in gunicorn uwsgi-core uwsgi-plugin-python3 puma unicorn python3-numpy python3-matplotlib smem util-linux procps hey \
+  php8.2-fpm php8.2-opcache apache2 libapache2-mod-php8.2 libfcgi-bin curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

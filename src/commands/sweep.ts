@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { badArgument, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
@@ -49,7 +50,10 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
   return runRunCommand(runOptions, io, {
     prepare(scenario) {
       const uses = (a: string) => a.includes('{workers}');
-      const vary = scenario.variants.every((v) => [...(v.command ?? scenario.command), ...v.args, ...Object.values(v.env)].some(uses));
+      // {workers} in the command, the environment, or the configuration template (php-fpm's pm.max_children).
+      const inTemplate = scenario.configTemplate !== undefined && readFileSync(scenario.configTemplate, 'utf8').includes('{workers}');
+      const vary =
+        inTemplate || scenario.variants.every((v) => [...(v.command ?? scenario.command), ...v.args, ...Object.values(v.env)].some(uses));
       if (!vary) {
         throw badArgument(
           o.command.length > 0 ? '--command' : 'SCENARIO',

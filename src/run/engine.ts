@@ -113,6 +113,15 @@ function forProtocol(deps: RunDeps, scenario: Scenario): RunDeps {
   return { ...deps, load: fastcgiLoad(script), proc: { ...deps.proc, probe: fastcgiProbe(script) } };
 }
 
+/** php-fpm answers 404 to every request when it cannot find SCRIPT_FILENAME ("Primary script unknown"): bad input, not a measurement. */
+function refusedScript(scenario: Scenario, w: WarmupResult): void {
+  if (scenario.warmup.protocol !== 'fastcgi' || w.requests === 0 || w.statusCodes['404'] !== w.requests) return;
+  throw new MemcompareError(
+    'BAD_ARGUMENT',
+    `warmup.script ${JSON.stringify(scenario.warmup.script)}: php-fpm answered 404 to every request (Primary script unknown); name a script the pool's user can read, by its absolute path as php-fpm sees it`,
+  );
+}
+
 /** What one run of one variant needs. */
 interface RunContext {
   scenario: Scenario;
@@ -326,6 +335,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       `${ctx.tag} ready in ${(ready.bootMs / 1000).toFixed(1)} s with ${workerCount} workers${ready.detected ? ' (detected)' : ''}; warming up`,
     );
     const firstWarmup = await warmUp(port, scenario.warmup, ready.workerPids, signal, { load: deps.load, proc: deps.proc });
+    refusedScript(scenario, firstWarmup);
     const sampleNow = () => deps.memory.sample(server, adapter);
     let soaked: SoakRecord | undefined;
     if (scenario.soak) {
