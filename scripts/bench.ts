@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMs, sleep } from '../src/clock.js';
 import { takeSnapshot } from '../src/proc/snapshot.js';
+import { cpuState } from '../src/proc/stat.js';
 import { median } from '../src/results/aggregate.js';
 import { BudgetedSampler } from '../src/run/sampler.js';
 import { ROOT, startGunicorn } from '../test/helpers.js';
@@ -237,10 +238,63 @@ function runVsScript(): void {
   });
 }
 
+/**
+ * watch --listen under a flood of scrapes: memcompare's CPU over 10 s of sampling alone, then over 10 s
+ * with 100 scrapes a second (scrapes read the last sample, never /proc). Goal: at most 2x.
+ */
+async function scrapeCost(): Promise<void> {
+  const srv = await startGunicorn({ workers: 4 });
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const watch = spawn(
+    process.execPath,
+    [BIN, 'watch', '--pid', String(srv.server.pid), '--tree', '--interval', '0.25', '--listen', String(port)],
+    {
+      stdio: 'ignore',
+    },
+  );
+  try {
+    const url = `http://127.0.0.1:${port}/metrics`;
+    while (
+      !(await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    )
+      await sleep(50);
+    const cpuNs = () => cpuState(watch.pid as number)?.cpuNs ?? 0;
+    const a0 = cpuNs();
+    await sleep(10_000);
+    const alone = cpuNs() - a0;
+    const b0 = cpuNs();
+    const started = nowMs();
+    let scrapes = 0;
+    while (nowMs() - started < 10_000) {
+      await fetch(url).then((r) => r.text());
+      scrapes++;
+      const due = ((nowMs() - started) / 1000) * 100;
+      if (scrapes >= due) await sleep(Math.max(0, ((scrapes - due) / 100) * 1000));
+    }
+    const flooded = cpuNs() - b0;
+    const ratio = flooded / alone;
+    rows.push({
+      name: 'watch --listen CPU, 100 scrapes/s / sampling alone',
+      value: ratio,
+      unit: 'x',
+      target: '<= 2',
+      pass: ratio <= 2,
+      detail: `${(alone / 1e6).toFixed(0)} ms CPU in 10 s alone, ${(flooded / 1e6).toFixed(0)} ms with ${scrapes} scrapes (4-worker gunicorn tree, 250 ms interval)`,
+    });
+  } finally {
+    watch.kill('SIGINT');
+    await srv.stop();
+  }
+}
+
 await coldStart();
 await perProcess();
 await marginalPerProcess();
 await samplerCost();
+await scrapeCost();
 runVsCareful();
 runVsScript();
 for (const line of skippedRows) process.stdout.write(`${line}\n`);

@@ -91,6 +91,12 @@ export const WATCH_FLAGS = {
   json: { type: 'boolean', default: false, describe: 'One JSON line per sample (NDJSON), also the default when stdout is not a terminal' },
   abbreviate: { alias: 'k', type: 'boolean', default: false, describe: 'Units (K, M, G) in the table instead of kB' },
   'max-cpu': { type: 'number', describe: "The sampler's CPU budget, percent of one core (default 10); the interval stretches to keep it" },
+  listen: {
+    type: 'string',
+    nargs: 1,
+    describe:
+      'Serve Prometheus metrics at http://HOST:PORT/metrics (PORT alone: 127.0.0.1); scrapes read the last sample, never /proc. Keeps serving after the tree is gone',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 export const REPORT_FLAGS = {

@@ -1,12 +1,17 @@
 import { sleep } from '../clock.js';
 import { badArgument } from '../errors.js';
+import { createTreeMetrics, parseListen, serveMetrics, type TreeState } from '../export/prometheus.js';
 import type { Io, Selection, Snapshot } from '../memory.js';
+import { containerFigures, readCgroupMemory } from '../proc/cgroup.js';
+import { readArgv } from '../proc/process.js';
 import { takeSnapshot } from '../proc/snapshot.js';
 import { renderSmemTable } from '../render/smem-table.js';
 import { mib, signedMib } from '../render/units.js';
+import type { Role } from '../results/types.js';
 import { toProcessRecord } from '../results/types.js';
 import { BudgetedSampler } from '../run/sampler.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
+import { adapterForCommand } from '../servers/adapters.js';
 import type { FlagValues, WATCH_FLAGS } from './flags.js';
 import { parsePids, parseRegex } from './snapshot-options.js';
 
@@ -25,6 +30,56 @@ function jsonLine(s: Snapshot, tMs: number, first: Snapshot): string {
       return fields;
     }),
   })}\n`;
+}
+
+/**
+ * What a watched tree is, sample after sample: each process's role (the --pid roots with --tree are
+ * masters, their children workers), the family guessed from the root's command, worker replacements
+ * (a worker gone while another took its place) and copy-on-write efficiency against the master's RSS
+ * at the first sample.
+ */
+class TreeTracker {
+  gone = false;
+  private replacements = 0;
+  private workers = new Set<number>();
+  private masterRss: number | undefined;
+  private readonly family: string;
+  constructor(
+    private readonly roots: number[],
+    private readonly tree: boolean,
+  ) {
+    const argv = roots[0] === undefined ? undefined : readArgv(roots[0]);
+    this.family = argv ? adapterForCommand(argv).family : 'generic';
+  }
+  private roleOf(pid: number, ppid: number): Role {
+    if (!this.tree) return 'other';
+    if (this.roots.includes(pid)) return 'master';
+    return this.roots.includes(ppid) ? 'worker' : 'other';
+  }
+  state(s: Snapshot, sampler: { cpuSeconds: number; cpuRatio: number; samples: number }): TreeState {
+    const processes = s.processes.map((p) => ({ ...p, role: this.roleOf(p.pid, p.ppid) }));
+    const now = new Set(processes.filter((p) => p.role === 'worker').map((p) => p.pid));
+    const departed = [...this.workers].filter((p) => !now.has(p)).length;
+    const arrived = [...now].filter((p) => !this.workers.has(p)).length;
+    if (this.workers.size > 0 && now.size > 0) this.replacements += Math.min(departed, arrived);
+    if (now.size > 0) this.workers = now;
+    const master = processes.find((p) => p.role === 'master');
+    this.masterRss ??= master?.rssBytes;
+    const sharedOf = (p: (typeof processes)[number]) => (p.fields.Shared_Clean ?? 0) + (p.fields.Shared_Dirty ?? 0);
+    const ws = processes.filter((p) => p.role === 'worker');
+    const cgroup = this.roots[0] === undefined || processes.length === 0 ? undefined : readCgroupMemory(this.roots[0]);
+    return {
+      up: processes.length > 0,
+      family: this.family,
+      processes,
+      replacements: this.replacements,
+      cowEfficiency: this.masterRss && ws.length > 0 ? ws.reduce((a, p) => a + sharedOf(p), 0) / ws.length / this.masterRss : null,
+      samplerCpuSeconds: sampler.cpuSeconds,
+      samplerCpuRatio: sampler.cpuRatio,
+      samples: sampler.samples,
+      container: cgroup ? containerFigures(cgroup, new Set(processes.map((p) => p.pid))) : undefined,
+    };
+  }
 }
 
 /**
@@ -60,6 +115,11 @@ export async function runWatchCommand(o: WatchCommandOptions, io: Io): Promise<n
     },
     { intervalMs: intervalS * 1000, maxCpu: maxCpu / 100 },
   );
+  const listen = o.listen === undefined ? undefined : parseListen(o.listen);
+  const tracker = new TreeTracker(pids ?? [], o.tree);
+  const metrics = listen ? createTreeMetrics() : undefined;
+  const endpoint = metrics && listen ? await serveMetrics(metrics, listen) : undefined;
+  if (endpoint) io.stderr.write(`memcompare: serving metrics at ${endpoint.url} (Ctrl-C to stop)\n`);
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
@@ -80,11 +140,20 @@ export async function runWatchCommand(o: WatchCommandOptions, io: Io): Promise<n
       n++;
       first ??= s;
       last = s;
-      if (tty) io.stdout.write(`\u001b[H\u001b[2J${draw(s)}`);
+      if (metrics) {
+        const st = sampler.stats();
+        metrics.update(tracker.state(s, { cpuSeconds: st.cpuMs / 1000, cpuRatio: st.cpuPercent / 100, samples: st.samples }));
+      }
+      if (endpoint && !o.json) {
+        // Serving: the endpoint is the output.
+      } else if (tty) io.stdout.write(`\u001b[H\u001b[2J${draw(s)}`);
       else io.stdout.write(jsonLine(s, Date.now() - started, first));
-      if (pids && s.processes.length === 0) {
-        io.stderr.write('memcompare: the watched processes are gone\n');
-        break;
+      if (pids && s.processes.length === 0 && !tracker.gone) {
+        tracker.gone = true;
+        io.stderr.write(
+          `memcompare: the watched processes are gone${endpoint ? '; the endpoint keeps serving (memcompare_tree_up 0)' : ''}\n`,
+        );
+        if (!endpoint) break;
       }
       if (o.count !== undefined && n >= o.count) break;
       await sleep(sampler.nextDelayMs(), controller.signal).catch(() => {});
@@ -92,6 +161,8 @@ export async function runWatchCommand(o: WatchCommandOptions, io: Io): Promise<n
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    endpoint?.server.close();
+    endpoint?.server.closeAllConnections();
   }
   // Ctrl-C on a terminal: the last state stays on screen, with a final line.
   if (tty && last && controller.signal.aborted) io.stdout.write(`\n${draw(last)}`);
