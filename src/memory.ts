@@ -100,3 +100,31 @@ export interface Io {
   stdout: Writable;
   stderr: Writable;
 }
+
+/** A memory cgroup's figures beside the summed PSS, read only (cgroup v1 or v2), in bytes. */
+export interface ContainerRecord {
+  version: 1 | 2;
+  /** The cgroup's path in the memory hierarchy. */
+  path: string;
+  currentBytes: number;
+  /** null when the kernel keeps no peak (cgroup v2 before 5.19). */
+  peakBytes: number | null;
+  /** null without a limit. */
+  limitBytes: number | null;
+  anonBytes: number | null;
+  /** Page cache. */
+  fileBytes: number | null;
+  shmemBytes: number | null;
+  kernelBytes: number | null;
+  sockBytes: number | null;
+  /** Page cache the kernel can reclaim under pressure. */
+  reclaimableBytes: number | null;
+  oomKills: number | null;
+  ooms: number | null;
+  /** False when other processes share the cgroup: its figures are not the server's alone, and nothing is attributed to it. */
+  exclusive: boolean;
+  /** Processes in the cgroup outside the measured tree. */
+  otherProcesses: number;
+  /** limit − peak (or − current without a peak), when there is a limit. */
+  headroomBytes: number | null;
+}

@@ -5,7 +5,9 @@ import { renderGateMarkdown, renderGateTable } from '../check/render.js';
 import { badArgument, ExitCode, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
 import { checkWritable, writeOutput } from '../persist.js';
+import { termText } from '../render/markup.js';
 import { terminalWidth } from '../render/table.js';
+import { mib } from '../render/units.js';
 import { readResults } from '../results/file.js';
 import { splitByRevision } from '../results/revisions.js';
 import type { ResultsDocument } from '../results/types.js';
@@ -81,6 +83,8 @@ export async function runCheckCommand(o: CheckCommandOptions, io: Io): Promise<n
       );
     }
   }
+  if (o.maxPeakFraction !== undefined && !(o.maxPeakFraction > 0 && o.maxPeakFraction <= 1))
+    throw badArgument('--max-peak-fraction', o.maxPeakFraction, 'give a fraction of the limit, more than 0 and at most 1, e.g. 0.8');
   const rows = evaluateGate(baseline, current, options);
   const title = `Memory check: ${current.scenario.name}`;
   if (o.json) io.stdout.write(`${JSON.stringify({ options, rows }, null, 2)}\n`);
@@ -90,5 +94,30 @@ export async function runCheckCommand(o: CheckCommandOptions, io: Io): Promise<n
   if (o.summary) await writeOutput(o.summary, md);
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) appendFileSync(stepSummary, `${md}\n`);
-  return rows.some((r) => r.verdict === 'regression') ? ExitCode.regression : ExitCode.ok;
+  const overLimit = o.maxPeakFraction === undefined ? [] : peaksOverLimit(current, o.maxPeakFraction);
+  if (o.maxPeakFraction !== undefined) {
+    const limited = current.variants.some((v) => v.runs.some((r) => r.container?.limitBytes));
+    stream.write(
+      !limited
+        ? `memcompare check: --max-peak-fraction ${o.maxPeakFraction}: no run had a container memory limit; not applied\n`
+        : overLimit.length > 0
+          ? `memcompare check: FAIL — ${overLimit.join('; ')}\n`
+          : `memcompare check: every peak is within ${(o.maxPeakFraction * 100).toFixed(0)}% of its container's limit\n`,
+    );
+  }
+  return rows.some((r) => r.verdict === 'regression') || overLimit.length > 0 ? ExitCode.regression : ExitCode.ok;
+}
+
+/** Runs whose peak exceeds the fraction of their container's limit, described. */
+function peaksOverLimit(doc: ResultsDocument, fraction: number): string[] {
+  return doc.variants.flatMap((v) =>
+    v.runs.flatMap((r) => {
+      const limit = r.container?.limitBytes;
+      const peak = r.soak?.peakTotalPssBytes ?? r.container?.peakBytes ?? undefined;
+      if (!limit || peak === undefined || peak === null || peak <= fraction * limit) return [];
+      return [
+        `${termText(v.name)} run ${r.index}: peak ${mib(peak)} is ${((peak * 100) / limit).toFixed(0)}% of the container's limit ${mib(limit)} (at most ${(fraction * 100).toFixed(0)}% asked)`,
+      ];
+    }),
+  );
 }

@@ -126,6 +126,11 @@ export const CHECK_FLAGS = {
   floor: { type: 'string', describe: 'Absolute floor, e.g. 2MiB (default 2MiB)' },
   alpha: { type: 'number', describe: "Significance level of Welch's t-test over the runs (default 0.05)" },
   summary: { type: 'string', describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)' },
+  'max-peak-fraction': {
+    type: 'number',
+    describe:
+      "Also fail when a run's peak (the soak's peak total PSS, else the cgroup's peak) exceeds this fraction of its container's memory limit, e.g. 0.8",
+  },
   json: { type: 'boolean', default: false, describe: 'Print the verdicts as JSON on stdout (the table goes to stderr)' },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -1,5 +1,6 @@
 import { badArgument } from '../errors.js';
 import type { Io, SkippedProcess } from '../memory.js';
+import { containerRecord } from '../proc/cgroup.js';
 import { groupRows, readMappings, sumMappings } from '../proc/mappings.js';
 import { takeSnapshot } from '../proc/snapshot.js';
 import { DEFAULT_GROUP_COLUMNS, DEFAULT_MAPPING_COLUMNS, GROUP_COLUMNS, MAPPING_COLUMNS } from '../render/mapping-table.js';
@@ -79,7 +80,10 @@ export function runSnapshotCommand(o: SnapshotCommandOptions, io: Io): number {
   }
   const snapshot = takeSnapshot({ pids: o.pids, tree: o.tree, match: o.match, user: o.user }, { strictPids: true });
   if (o.json) {
-    io.stdout.write(`${JSON.stringify(snapshot, null, 2)}\n`);
+    // With --pid: the memory cgroup of the first root beside the summed PSS (read only; absent without one).
+    const root = o.pids?.[0];
+    const container = root === undefined ? undefined : containerRecord(root, new Set(snapshot.processes.map((p) => p.pid)));
+    io.stdout.write(`${JSON.stringify(container ? { ...snapshot, container } : snapshot, null, 2)}\n`);
   } else {
     io.stdout.write(
       renderSmemTable(snapshot.processes, {

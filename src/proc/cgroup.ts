@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ContainerRecord } from '../memory.js';
 
 /** What a process's memory cgroup says, in bytes; memcompare only reads it (never creates or moves). */
 export interface CgroupMemory {
@@ -136,6 +137,20 @@ export interface ContainerFigures {
   otherProcesses: number;
   /** limit − peak (or − current without a peak), when there is a limit. */
   headroomBytes: number | null;
+}
+
+/** The figures as a results document records them (without the cgroup's pid list). */
+export function containerRecord(
+  pid: number,
+  tree: ReadonlySet<number>,
+  procRoot = '/proc',
+  sysRoot = '/sys/fs/cgroup',
+): ContainerRecord | undefined {
+  const cgroup = readCgroupMemory(pid, procRoot, sysRoot);
+  if (!cgroup) return undefined;
+  const f = containerFigures(cgroup, tree);
+  const { pids: _pids, ...figures } = cgroup;
+  return { ...figures, exclusive: f.exclusive, otherProcesses: f.otherProcesses, headroomBytes: f.headroomBytes };
 }
 
 export function containerFigures(cgroup: CgroupMemory, tree: ReadonlySet<number>): ContainerFigures {

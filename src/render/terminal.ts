@@ -1,6 +1,7 @@
 import { medianRunIndex } from '../results/aggregate.js';
 import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning } from '../results/types.js';
 import { comparisonContent } from './comparison.js';
+import { containerLines } from './container.js';
 import { mapStrings, termText } from './markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
@@ -94,6 +95,8 @@ export function renderRunSummary(raw: ResultsDocument, width?: number): string {
     parts.push(`== Comparison (${doc.summary.variants.map((s) => `${s.name}: ${s.runs} runs`).join(', ')}; MiB, median (min–max))\n`);
     parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons, width));
   }
+  const containers = containerLines(doc);
+  if (containers.length > 0) parts.push(`== Container (memory cgroup, read only)\n${containers.map((l) => `- ${l}`).join('\n')}\n`);
   const soaks = soakLines(doc);
   if (soaks.length > 0) parts.push(`== Memory under load (soak)\n${soaks.map((l) => `- ${l}`).join('\n')}\n`);
   for (const w of whereComparisons(doc)) {

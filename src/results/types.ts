@@ -1,6 +1,6 @@
 // The bottom layer: the results document every stage writes and every report, export and gate reads.
 // It imports nothing from run/, render/, export/, check/, scenario/ or servers/ (test/unit/layers.test.ts).
-import type { MappingMemory, MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from '../memory.js';
+import type { ContainerRecord, MappingMemory, MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from '../memory.js';
 
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -210,6 +210,8 @@ export interface MappingBreakdown {
   top: MappingShare[];
 }
 
+export type { ContainerRecord } from '../memory.js';
+
 /** What a reload did (scenarios with `reload`): does the server pick up a code change? */
 export interface ReloadRecord {
   /** The signal sent to the master. */
@@ -255,6 +257,8 @@ export interface RunRecord {
   soak?: SoakRecord;
   /** With a scenario's `reload`: the reload measured after this run's sample. */
   reload?: ReloadRecord;
+  /** The memory cgroup the server ran in, at the final sample (absent without one). */
+  container?: ContainerRecord;
   warnings: Warning[];
 }
 

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { realClock } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { hostInfo, softwareInfo } from '../host.js';
+import { containerRecord } from '../proc/cgroup.js';
 import { exeOf, foreignSharers } from '../proc/sharers.js';
 import { listPids } from '../proc/tree.js';
 import { summarize } from '../results/summary.js';
@@ -58,7 +59,13 @@ export const realRunDeps: RunDeps = {
       return r.error ? undefined : { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
     },
   },
-  memory: { sample: sampleTree, breakdown: readBreakdown, exe: exeOf, foreignSharers },
+  memory: {
+    sample: sampleTree,
+    breakdown: readBreakdown,
+    exe: exeOf,
+    foreignSharers,
+    container: (pid, tree) => containerRecord(pid, tree),
+  },
   host: { info: hostInfo, software: softwareInfo },
 };
 
@@ -349,6 +356,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
     const { sample, settleRecord, warmup, replaced } = await settleStage(ctx, b, ready, firstWarmup, sampleNow);
     // Where the memory is: full smaps of the master and workers, at this final sample only.
     const mappings = deps.memory.breakdown(sample.processes);
+    const container = deps.memory.container?.(server.pid, new Set(sample.processes.map((p) => p.pid)));
     const warnings = diagnose({
       variant: variant.name,
       run: index,
@@ -388,6 +396,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
         mappings,
         ...(soaked ? { soak: soaked } : {}),
         ...(reload ? { reload } : {}),
+        ...(container ? { container } : {}),
         warnings,
       },
     };

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { listeningInodes, socketOwner } from '../proc/sockets.js';
 import { type CpuState, cpuState } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
-import type { HostInfo, MappingBreakdown, ProcessRecord, SoftwareInfo, WarmupSettings } from '../results/types.js';
+import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, SoftwareInfo, WarmupSettings } from '../results/types.js';
 import type { ServerAdapter } from '../servers/adapters.js';
 import { type ProbeResult, probe } from './http-probe.js';
 import type { ReachResult } from './reach.js';
@@ -111,6 +111,8 @@ export interface MemoryView {
   breakdown(processes: readonly ProcessRecord[]): MappingBreakdown;
   /** The executable of a process (for the interpreter's version). */
   exe(pid: number): string | undefined;
+  /** The memory cgroup of the server's tree (read only); undefined without one. */
+  container?(pid: number, tree: ReadonlySet<number>): ContainerRecord | undefined;
   /** Other processes on the host running the server's executable (they share its pages). */
   foreignSharers(rootPid: number, tree: ReadonlySet<number>): { exe: string; pids: number[] } | undefined;
 }

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { hostDifferences } from '../../../src/check/host-change.js';
 import { parseSize } from '../../../src/commands/check.js';
 import { adhocScenario, type RunCommandOptions } from '../../../src/commands/run.js';
 import { parseCounts } from '../../../src/commands/sweep.js';
 import { MemcompareError } from '../../../src/errors.js';
+import { containerLine } from '../../../src/render/container.js';
 import type { HostInfo, ProcessRecord } from '../../../src/results/types.js';
 import { diagnose, type RunFacts } from '../../../src/run/diagnose.js';
+import { cli } from '../../helpers.js';
+import { makeResults } from '../../results-fixture.js';
 
 const run = (o: Partial<RunCommandOptions>): RunCommandOptions =>
   ({ command: [], name: [], json: undefined, markdown: undefined, scenario: undefined, ...o }) as RunCommandOptions;
@@ -100,5 +106,52 @@ describe('pure judgments', () => {
     assert.deepEqual(kinds({ warmup: { ...facts.warmup, idleWorkers: [12] } }), ['idle-worker']);
     assert.deepEqual(kinds({ foreignSharers: { exe: '/usr/bin/python3.11', pids: [99] } }), ['foreign-sharers']);
     for (const w of diagnose({ ...facts, replacedWorkers: [13] })) assert.ok(w.remedy.length > 20, w.remedy);
+  });
+});
+
+describe('the container beside the summed PSS', () => {
+  const container = (limitBytes: number | null, peakBytes: number, exclusive = true) => ({
+    version: 2 as const,
+    path: '/app',
+    currentBytes: peakBytes,
+    peakBytes,
+    limitBytes,
+    anonBytes: null,
+    fileBytes: 10 * 1048576,
+    shmemBytes: null,
+    kernelBytes: null,
+    sockBytes: null,
+    reclaimableBytes: 8 * 1048576,
+    oomKills: 0,
+    ooms: 0,
+    exclusive,
+    otherProcesses: exclusive ? 0 : 3,
+    headroomBytes: limitBytes === null ? null : limitBytes - peakBytes,
+  });
+  it('check --max-peak-fraction fails a run whose peak passes the fraction of its limit, and says when no limit applies', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memcompare-limit-'));
+    const doc = makeResults();
+    for (const v of doc.variants) for (const r of v.runs) r.container = container(200 * 1048576, 180 * 1048576);
+    writeFileSync(join(dir, 'r.json'), JSON.stringify(doc));
+    const over = cli(['check', join(dir, 'r.json'), '--baseline', join(dir, 'r.json'), '--max-peak-fraction', '0.8']);
+    assert.equal(over.status, 1, over.stderr);
+    assert.match(over.stdout, /FAIL — lazy run 1: peak 180\.0 MiB is 90% of the container's limit 200\.0 MiB \(at most 80% asked\)/);
+    assert.equal(cli(['check', join(dir, 'r.json'), '--baseline', join(dir, 'r.json'), '--max-peak-fraction', '0.95']).status, 0);
+    const none = makeResults();
+    writeFileSync(join(dir, 'n.json'), JSON.stringify(none));
+    const na = cli(['check', join(dir, 'n.json'), '--baseline', join(dir, 'n.json'), '--max-peak-fraction', '0.8']);
+    assert.equal(na.status, 0);
+    assert.match(na.stdout, /no run had a container memory limit; not applied/);
+    assert.equal(cli(['check', join(dir, 'n.json'), '--baseline', join(dir, 'n.json'), '--max-peak-fraction', '2']).status, 2);
+  });
+  it('a cgroup shared with other processes attributes nothing; an exclusive one gives the share of its usage', () => {
+    assert.match(
+      containerLine('v', container(null, 100 * 1048576, false), 50 * 1048576),
+      /shared with 3 processes outside the server's tree: nothing in it is attributed/,
+    );
+    assert.match(
+      containerLine('v', container(200 * 1048576, 100 * 1048576), 50 * 1048576),
+      /limit 200\.0 MiB, headroom at the peak 100\.0 MiB.*summed PSS 50\.0 MiB is 50% of the cgroup's usage/,
+    );
   });
 });

@@ -64,6 +64,24 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         totalPssBeforeBytes: 1,
         totalPssAfterBytes: 1,
       };
+      r.container = {
+        version: 1,
+        path: '/docker/c1',
+        currentBytes: 10,
+        peakBytes: 12,
+        limitBytes: 20,
+        anonBytes: 5,
+        fileBytes: 4,
+        shmemBytes: 0,
+        kernelBytes: 1,
+        sockBytes: 0,
+        reclaimableBytes: 3,
+        oomKills: 0,
+        ooms: 0,
+        exclusive: true,
+        otherProcesses: 0,
+        headroomBytes: 8,
+      };
       r.warmup.topUp = { rounds: 1, requests: 30, statusCodes: { '200': 30 }, errors: 0 };
       r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
     }
