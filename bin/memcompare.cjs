@@ -3,7 +3,7 @@
 // CommonJS on purpose, and bundles loaded with V8's code cache: Node 20 starts CommonJS faster than
 // ESM and has no compile cache of its own (see scripts/bundle.mjs). `snapshot` takes a fast path
 // that never loads yargs; everything else goes to the full CLI.
-const { readFileSync, writeFileSync } = require('node:fs');
+const { readFileSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
@@ -13,7 +13,9 @@ function load(name) {
   const cacheFile = `${file}.v8cache`;
   let cachedData;
   try {
-    cachedData = readFileSync(cacheFile);
+    // A cache older than its bundle is stale: V8 checks only the source's length, and a stale cache of a
+    // rebuilt bundle of the same length would run the old functions' code.
+    if (statSync(cacheFile).mtimeMs >= statSync(file).mtimeMs) cachedData = readFileSync(cacheFile);
   } catch {}
   // The CommonJS wrapper written out (public APIs only): the bundle sees exports, a require that
   // resolves from its own folder, module, __filename and __dirname.
