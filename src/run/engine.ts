@@ -34,9 +34,12 @@ import { copyApp, measureReload } from './reload.js';
 import { type RunDeps, realProc, type ServerHandle } from './seams.js';
 import { settle } from './settle.js';
 import { soak } from './soak.js';
-import { stopServer } from './stop.js';
+import { killAllNow, stopServer } from './stop.js';
 import { sampleTree, type TreeSample } from './tree-sample.js';
 import { autocannonLoad, loadAutocannon, warmUp } from './warm.js';
+
+/** How long a server gets for its own stop when memcompare is interrupted, before SIGKILL. */
+const INTERRUPT_STOP_MS = 600;
 
 /** The real world: processes, /proc, autocannon, the monotonic clock, systeminformation. */
 export const realRunDeps: RunDeps = {
@@ -51,7 +54,8 @@ export const realRunDeps: RunDeps = {
       setImmediate(loadAutocannon); // autocannon loads while the server boots
       return launch(request);
     },
-    stop: (server, adapter) => stopServer(server as LaunchedServer, adapter),
+    stop: (server, adapter, boundMs) => stopServer(server as LaunchedServer, adapter, boundMs),
+    killAll: killAllNow,
     findEscapees: (argv, before, port) => findEscapees(argv, before, port),
     stopEscapees: (roots, adapter) => stopEscapees(roots, adapter),
     configTest: (argv, cwd) => {
@@ -401,7 +405,8 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       },
     };
   } catch (error) {
-    await deps.launcher.stop(server, adapter);
+    // Interrupted: a signal must end memcompare within a second or two, so the graceful stop is short.
+    await deps.launcher.stop(server, adapter, signal?.aborted ? INTERRUPT_STOP_MS : undefined);
     b.appCopy?.remove();
     b.config?.remove();
     throw error;
@@ -503,6 +508,8 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, given:
     o.onUpdate?.(doc);
     return doc;
   } catch (error) {
+    // Interrupted: the previous server has had its stop signal since its run ended; what is left is SIGKILLed.
+    if (o.signal?.aborted) deps.launcher.killAll();
     await previousGone.catch(() => {});
     doc.complete = false;
     doc.finishedAt = new Date().toISOString();

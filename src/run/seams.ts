@@ -95,8 +95,13 @@ export interface Launcher {
   /** Every pid on the host now (to tell, after a daemonizing launch, what is new). */
   listPids(): number[];
   launch(request: LaunchRequest): Promise<ServerHandle>;
-  /** The family's stop signal, a bounded wait, then SIGKILL; resolves when nothing of the tree is left. */
-  stop(server: ServerHandle, adapter: ServerAdapter): Promise<{ forced: boolean; ms: number }>;
+  /**
+   * The family's stop signal, a bounded wait (the family's, or `boundMs`: short when memcompare is
+   * interrupted), then SIGKILL; resolves when nothing of the tree is left.
+   */
+  stop(server: ServerHandle, adapter: ServerAdapter, boundMs?: number): Promise<{ forced: boolean; ms: number }>;
+  /** SIGKILL to every server still running, at once (an interrupt that cannot wait for a graceful stop). */
+  killAll(): void;
   /** Processes a daemonizing launch left in sessions of their own (roots), holding the port. */
   findEscapees(argv: readonly string[], before: ReadonlySet<number>, port: number): Promise<number[]>;
   /** Stops escaped processes; returns every pid that was stopped. */

@@ -47,7 +47,11 @@ export async function terminate(o: {
  * Stops a server: its own stop signal to the master, a bounded wait for every process of its tree
  * to be gone, then SIGKILL to the whole group and every pid seen. Resolves when nothing is left.
  */
-export async function stopServer(server: LaunchedServer, adapter: ServerAdapter): Promise<{ forced: boolean; ms: number }> {
+export async function stopServer(
+  server: LaunchedServer,
+  adapter: ServerAdapter,
+  boundMs = adapter.stopTimeoutMs,
+): Promise<{ forced: boolean; ms: number }> {
   const started = nowMs();
   if (!server.hasExited()) for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
   const remaining = () => [...server.knownPids].filter((pid) => isAlive(pid) && (pid !== server.pid || !server.hasExited()));
@@ -61,7 +65,7 @@ export async function stopServer(server: LaunchedServer, adapter: ServerAdapter)
     },
     remaining,
     kill: () => signalGroup(server, 'SIGKILL'),
-    boundMs: adapter.stopTimeoutMs,
+    boundMs,
   });
   if (!server.hasExited()) await Promise.race([server.exited, sleep(2000)]);
   server.guard?.kill('SIGKILL');

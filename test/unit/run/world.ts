@@ -148,6 +148,12 @@ export function makeWorld(script: WorldScript = {}) {
         }
         return { forced: false, ms: 1 };
       },
+      killAll: () => {
+        for (const s of servers.filter((x) => !x.stopped)) {
+          s.stopped = true;
+          events.push(`kill ${name(s)}`);
+        }
+      },
       findEscapees: async () => (script.daemonize ? [9000] : []),
       stopEscapees: async (roots) => {
         events.push(`stop escapees ${roots.join(',')}`);
