@@ -48,5 +48,8 @@ if (fast !== undefined) {
     .main(argv, io)
     .then((code) => {
       process.exitCode = code;
+      // Interrupted (128 + the signal): everything memcompare owns is stopped and saved; a probe still
+      // running (the interpreter's package versions) must not keep it alive past the signal.
+      if (code === 129 || code === 130 || code === 143) process.exit(code);
     });
 }
