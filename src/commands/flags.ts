@@ -39,6 +39,12 @@ export const RUN_FLAGS = {
     describe: 'After the warm-up, keep load on for this many seconds while sampling the tree (peak, timeline, copy-on-write erosion)',
   },
   'max-cpu': { type: 'number', describe: "The sampler's CPU budget during a soak, percent of one core (default 10)" },
+  'max-worker-uss': {
+    type: 'string',
+    nargs: 1,
+    describe:
+      "With --soak: a per-worker memory limit (e.g. 200MiB); the advice names the server's recycling setting that keeps every worker's USS under it",
+  },
   'baseline-ref': {
     type: 'string',
     nargs: 1,

@@ -8,6 +8,7 @@ import { checkWritable, isStreamOutput, writeAtomic, writeOutput } from '../pers
 import { terminalWidth } from '../render/table.js';
 import { renderRunSummary } from '../render/terminal.js';
 import { progressBar } from '../render/units.js';
+import { RECYCLING } from '../results/lifetime.js';
 import type { ResultsDocument } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
@@ -17,6 +18,7 @@ import { splitCommand } from '../scenario/argv.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
+import { parseSize } from './check.js';
 import type { FlagValues, RUN_FLAGS } from './flags.js';
 
 /** `memcompare run`'s options: its flag table (flags.ts) and the scenario positional. */
@@ -151,6 +153,20 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     if (!scenario.soak) throw badArgument('--max-cpu', o.maxCpu, 'budgets the soak sampler: add --soak SECONDS');
     scenario.soak.maxCpuPercent = o.maxCpu;
   }
+  let maxWorkerUssBytes: number | undefined;
+  if (o.maxWorkerUss !== undefined) {
+    maxWorkerUssBytes = parseSize(o.maxWorkerUss, '--max-worker-uss');
+    if (!scenario.soak) throw badArgument('--max-worker-uss', o.maxWorkerUss, 'growth is measured during a soak: add --soak SECONDS');
+    const family = adapter?.family ?? scenario.server;
+    if (!(family in RECYCLING))
+      throw badArgument(
+        '--max-worker-uss',
+        o.maxWorkerUss,
+        `${family} has no recycling setting; families with one: ${Object.keys(RECYCLING).join(', ')}`,
+      );
+    if (!scenario.warmup.workerPidHeader)
+      throw badArgument('--max-worker-uss', o.maxWorkerUss, 'growth per request needs the worker-pid header (warmup.workerPidHeader)');
+  }
   plan?.prepare(scenario);
   // Say so before anything boots: a half-hour run must not end in an unwritable path.
   if (o.json && o.json !== '-') checkWritable(o.json, '--json');
@@ -237,6 +253,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       // A soak's progress bar: on a terminal only.
       onSoakTick: !o.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true ? (tag, st) => io.stderr.write(soakBar(tag, st)) : undefined,
       echo: o.showOutput ? io.stderr : undefined,
+      ...(maxWorkerUssBytes !== undefined ? { maxWorkerUssBytes } : {}),
       signal: controller.signal,
       version: toolVersion(),
     });

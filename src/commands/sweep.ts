@@ -46,6 +46,7 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
     port: undefined,
     soak: undefined,
     maxCpu: undefined,
+    maxWorkerUss: undefined,
   };
   return runRunCommand(runOptions, io, {
     prepare(scenario) {

@@ -3,7 +3,7 @@ import { containerLines } from '../render/container.js';
 import { lineText, mapStrings, mdTable, mdText } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
-import { soakLines } from '../render/soak.js';
+import { lifetimeLines, soakLines } from '../render/soak.js';
 import { mib } from '../render/units.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from '../render/where.js';
 import { median, medianRunIndex } from '../results/aggregate.js';
@@ -128,7 +128,14 @@ function whereSection(doc: ResultsDocument, chart: string | undefined): string[]
 function soakSection(doc: ResultsDocument, total: string | undefined, workers: string | undefined): string[] {
   const lines = soakLines(doc);
   if (lines.length === 0) return [];
-  const out = ['## Memory under load (soak)', '', ...lines.map((l) => `- ${l}`), ''];
+  const lifetime = lifetimeLines(doc);
+  const out = [
+    '## Memory under load (soak)',
+    '',
+    ...lines.map((l) => `- ${l}`),
+    '',
+    ...(lifetime.length > 0 ? ['### Worker lifetime', '', ...lifetime.map((l) => `- ${l}`), ''] : []),
+  ];
   out.push(
     "Erosion shows in the shared part, not in USS: an app that caches per request grows its private memory far faster than copy-on-write moves pages out of sharing. The efficiency is the shared part at the end over the master's RSS at the start.",
     '',

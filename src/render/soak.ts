@@ -12,6 +12,41 @@ export function soakedRuns(doc: ResultsDocument): Array<{ variant: string; run: 
   });
 }
 
+/** Lines per soaked variant on a worker's lifetime: growth per request, replacements, the recycling advice. */
+export function lifetimeLines(doc: ResultsDocument): string[] {
+  return soakedRuns(doc).flatMap(({ variant, soak: s }) => {
+    const out: string[] = [];
+    const g = s.growth;
+    if (g) {
+      const verdict =
+        g.verdict === 'growth'
+          ? `grows ${g.bytesPerRequest.toFixed(0)} bytes per request (R² ${g.r2.toFixed(3)}, pooled over ${g.workers.length} workers)`
+          : g.verdict === 'plateau'
+            ? 'grows, then stops (a plateau: a cache that fills, not a leak)'
+            : g.verdict === 'flat'
+              ? `does not grow with requests (${g.bytesPerRequest.toFixed(0)} bytes per request)`
+              : `${g.requestsPerWorker.toFixed(0)} requests per worker: too few to fit growth`;
+      out.push(`${variant}: each worker's USS ${verdict}; ${g.requestsPerWorker.toFixed(0)} requests per worker`);
+    }
+    const r = s.replacements ?? [];
+    if (r.length > 0) {
+      const recycled = r.filter((x) => x.cause === 'recycled').length;
+      const births = r.map((x) => x.newUssAtBirthBytes).filter((x): x is number => x !== null);
+      const whole = r.map((x) => x.wholeAgainMs).filter((x): x is number => x !== null);
+      out.push(
+        `${variant}: ${r.length} workers replaced (${recycled} recycled by the server, ${r.length - recycled} died): ${r
+          .slice(0, 6)
+          .map((x) => `${x.oldPid} → ${x.newPid ?? '?'}`)
+          .join(
+            ', ',
+          )}${r.length > 6 ? ', …' : ''}; after ${mean(r.map((x) => x.oldRequests)).toFixed(0)} requests on average, ${births.length ? `a new worker starts at ${mib(mean(births))} USS` : ''}${whole.length ? `, the tree whole again in ${mean(whole).toFixed(0)} ms` : ''}`,
+      );
+    }
+    if (s.advice) out.push(`${variant}: ${s.advice.text}`);
+    return out;
+  });
+}
+
 /** Lines per soaked variant: load, settled against peak, erosion of the workers' shared part, the sampler's cost. */
 export function soakLines(doc: ResultsDocument): string[] {
   return soakedRuns(doc).map(({ variant, run, soak: s }) => {

@@ -5,7 +5,7 @@ import { containerLines } from './container.js';
 import { mapStrings, termText } from './markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
-import { soakLines } from './soak.js';
+import { lifetimeLines, soakLines } from './soak.js';
 import { boxTable, wrapProse } from './table.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from './where.js';
 
@@ -99,6 +99,8 @@ export function renderRunSummary(raw: ResultsDocument, width?: number): string {
   if (containers.length > 0) parts.push(`== Container (memory cgroup, read only)\n${containers.map((l) => `- ${l}`).join('\n')}\n`);
   const soaks = soakLines(doc);
   if (soaks.length > 0) parts.push(`== Memory under load (soak)\n${soaks.map((l) => `- ${l}`).join('\n')}\n`);
+  const lifetime = lifetimeLines(doc);
+  if (lifetime.length > 0) parts.push(`== Worker lifetime\n${lifetime.map((l) => `- ${l}`).join('\n')}\n`);
   for (const w of whereComparisons(doc)) {
     parts.push(`== Where the memory is: ${whereHeadline(w)}\n`, boxTable(WHERE_HEAD(w), w.groups.map(whereCells), width));
   }

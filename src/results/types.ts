@@ -149,6 +149,8 @@ export interface Timeline {
     rssBytes: (number | null)[];
     /** Shared_Clean + Shared_Dirty: where copy-on-write erosion shows. */
     sharedBytes: (number | null)[];
+    /** Requests this worker had served since the soak began (from the worker-pid header), at each sample. */
+    served?: (number | null)[];
   }>;
 }
 
@@ -164,6 +166,63 @@ export interface SoakWorker {
   /** Shared part at the end ÷ the master's RSS at the start, percent (Pitchfork's copy-on-write efficiency). */
   cowEfficiencyPercent: number;
 }
+
+/** How one worker's USS followed the requests it served during a soak. */
+export interface WorkerGrowth {
+  pid: number;
+  /** Requests it served during the soak (from the worker-pid header). */
+  requests: number;
+  ussFirstBytes: number;
+  ussLastBytes: number;
+  /** Least-squares slope of USS on requests served, bytes per request, and its R². */
+  bytesPerRequest: number;
+  r2: number;
+  /** Its growth stopped: the second half of its requests grew it less than a tenth of the first half's rate. */
+  plateau: boolean;
+}
+
+/** Growth per unit of work: per worker and pooled over the variant's workers. */
+export interface GrowthRecord {
+  verdict: GrowthVerdict;
+  /** Pooled within-worker slope (each worker against its own start), bytes per request, and its R². */
+  bytesPerRequest: number;
+  r2: number;
+  /** Requests per worker on average during the soak. */
+  requestsPerWorker: number;
+  workers: WorkerGrowth[];
+}
+
+/** One worker that left the tree during the soak, and the one that took its place. */
+export interface ReplacementRecord {
+  /** When it was first seen gone, milliseconds since the soak began. */
+  tMs: number;
+  oldPid: number;
+  newPid: number | null;
+  /** Requests the old worker served during the soak, and its last USS seen. */
+  oldRequests: number;
+  oldLastUssBytes: number | null;
+  /** The new worker's USS at its first sample, and after its first requests (its first sample with 10 or more served). */
+  newUssAtBirthBytes: number | null;
+  newUssAfterBytes: number | null;
+  /** From the old worker's last sample to a sample with the full worker count again, milliseconds. */
+  wholeAgainMs: number | null;
+  /** The server's own recycling (its log said so), or a death (no such line). */
+  cause: 'recycled' | 'died';
+}
+
+/** The recycling advice for a per-worker USS limit: the requests a fresh worker may serve before it reaches the limit. */
+export interface LifetimeAdvice {
+  limitBytes: number;
+  freshUssBytes: number;
+  bytesPerRequest: number;
+  /** Requests per worker before the limit; null when no setting can hold it or none is needed. */
+  requests: number | null;
+  setting: string | null;
+  /** What the figures say, one sentence. */
+  text: string;
+}
+
+export type GrowthVerdict = 'growth' | 'plateau' | 'flat' | 'too-short';
 
 export interface SoakRecord {
   durationMs: number;
@@ -187,6 +246,12 @@ export interface SoakRecord {
   /** Workers present from the first sample to the last. */
   workers: SoakWorker[];
   timeline: Timeline;
+  /** USS against requests served, per worker and pooled (needs the worker-pid header). */
+  growth?: GrowthRecord;
+  /** Workers that left the tree during the soak and those that took their place. */
+  replacements?: ReplacementRecord[];
+  /** With --max-worker-uss: the recycling setting that keeps a worker under it. */
+  advice?: LifetimeAdvice;
 }
 
 /** Memory of a set of mappings, in bytes (smem's per-mapping formulas). */

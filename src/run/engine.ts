@@ -8,6 +8,7 @@ import { hostInfo, softwareInfo } from '../host.js';
 import { containerRecord } from '../proc/cgroup.js';
 import { exeOf, foreignSharers } from '../proc/sharers.js';
 import { listPids } from '../proc/tree.js';
+import { adviseRecycling } from '../results/lifetime.js';
 import { summarize } from '../results/summary.js';
 import {
   type HostInfo,
@@ -89,6 +90,8 @@ export interface RunOptions {
   ) => void;
   /** Where to copy the server's output (--show-output). */
   echo?: NodeJS.WritableStream;
+  /** A per-worker USS limit: after a soak, the recycling setting that keeps workers under it. */
+  maxWorkerUssBytes?: number;
   signal?: AbortSignal;
   version?: string;
 }
@@ -245,7 +248,7 @@ const statusLine = (w: WarmupResult) =>
     .join(' ');
 
 /** Stage 4 (optional), soak: load kept on while a budgeted sampler records the tree. */
-async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample): Promise<SoakRecord> {
+async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, expectedWorkers: number): Promise<SoakRecord> {
   const settings = ctx.scenario.soak as NonNullable<Scenario['soak']>;
   const soaked = await soak({
     port: b.port,
@@ -258,8 +261,20 @@ async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample): 
       if (b.server.hasExited()) throw serverDied(b.server, 'during the soak');
     },
     onTick: (st) => ctx.options.onSoakTick?.(ctx.tag, { ...st, durationMs: settings.durationSeconds * 1000 }),
+    ...(ctx.scenario.warmup.workerPidHeader ? { workerPidHeader: ctx.scenario.warmup.workerPidHeader } : {}),
+    expectedWorkers,
+    recycledSoFar: () => (ctx.adapter.recycleLog ? (b.server.output().match(ctx.adapter.recycleLog) ?? []).length : 0),
     ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
   });
+  const limit = ctx.options.maxWorkerUssBytes;
+  if (limit !== undefined && soaked.growth) {
+    // A fresh worker's USS: the replacements' at birth, else the workers' at the first sample.
+    const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
+    const first = soaked.workers.map((w) => w.ussStartBytes);
+    const fresh = births.length > 0 ? births : first;
+    const freshUss = fresh.length > 0 ? fresh.reduce((a, x) => a + x, 0) / fresh.length : 0;
+    soaked.advice = adviseRecycling(ctx.adapter.family, soaked.growth, freshUss, limit, settings.durationSeconds);
+  }
   ctx.say(
     `${ctx.tag} soak: ${soaked.requests} responses in ${(soaked.durationMs / 1000).toFixed(1)} s, peak total PSS ${(soaked.peakTotalPssBytes / 1048576).toFixed(1)} MiB, ${soaked.samples} samples every ${soaked.achievedIntervalMs.toFixed(0)} ms (sampler ${soaked.samplerCpuPercent.toFixed(1)}% of a core); settling`,
   );
@@ -353,7 +368,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
       ctx.say(
         `${ctx.tag} warm-up: ${firstWarmup.requests} responses ${statusLine(firstWarmup)}; soaking for ${scenario.soak.durationSeconds} s`,
       );
-      soaked = await soakStage(ctx, b, sampleNow);
+      soaked = await soakStage(ctx, b, sampleNow, workerCount);
     } else {
       ctx.say(`${ctx.tag} warm-up: ${firstWarmup.requests} responses ${statusLine(firstWarmup)}; settling`);
     }

@@ -76,6 +76,8 @@ export interface ServerHandle {
   /** The launched process's exit code (null while it runs or when a signal ended it). */
   exitCode(): number | null;
   lastLines(n?: number): string[];
+  /** Everything it printed so far (bounded). */
+  output(): string;
 }
 
 export interface LaunchRequest {

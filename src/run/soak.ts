@@ -1,4 +1,5 @@
 import { type Clock, realClock } from '../clock.js';
+import { analyzeGrowth, findReplacements } from '../results/lifetime.js';
 import type { Role, SoakRecord, SoakSettings, SoakWorker, Timeline, WarmupSettings } from '../results/types.js';
 import { BudgetedSampler } from './sampler.js';
 import type { LoadGenerator } from './seams.js';
@@ -9,11 +10,14 @@ export class TimelineBuilder {
   readonly timeline: Timeline = { tMs: [], requests: [], processes: [] };
   private readonly index = new Map<number, number>();
 
-  add(tMs: number, requests: number, sample: TreeSample): void {
+  add(tMs: number, requests: number, sample: TreeSample, served?: ReadonlyMap<number, number>): void {
     const n = this.timeline.tMs.length;
     this.timeline.tMs.push(Math.round(tMs));
     this.timeline.requests.push(requests);
-    for (const p of this.timeline.processes) for (const k of ['pssBytes', 'ussBytes', 'rssBytes', 'sharedBytes'] as const) p[k].push(null);
+    for (const p of this.timeline.processes) {
+      for (const k of ['pssBytes', 'ussBytes', 'rssBytes', 'sharedBytes'] as const) p[k].push(null);
+      p.served?.push(null);
+    }
     const roles = new Map(sample.processes.map((p) => [p.pid, p.role]));
     for (const p of sample.snapshot.processes) {
       let i = this.index.get(p.pid);
@@ -36,6 +40,27 @@ export class TimelineBuilder {
       e.ussBytes[n] = p.ussBytes;
       e.rssBytes[n] = p.rssBytes;
       e.sharedBytes[n] = (p.fields.Shared_Clean ?? 0) + (p.fields.Shared_Dirty ?? 0);
+      if (served && e.role === 'worker') {
+        e.served ??= Array<number | null>(n + 1).fill(null);
+        e.served[n] = served.get(p.pid) ?? 0;
+      }
+    }
+    // A worker that served and left between two samples was never sampled: it still counts (a replacement).
+    for (const [pid, count] of served ?? []) {
+      if (this.index.has(pid)) continue;
+      this.index.set(pid, this.timeline.processes.length);
+      const empty = () => Array<number | null>(n + 1).fill(null);
+      const served = empty();
+      served[n] = count;
+      this.timeline.processes.push({
+        pid,
+        role: 'worker',
+        pssBytes: empty(),
+        ussBytes: empty(),
+        rssBytes: empty(),
+        sharedBytes: empty(),
+        served,
+      });
     }
   }
 }
@@ -73,6 +98,12 @@ export interface SoakContext {
   onTick?: (state: { elapsedMs: number; requests: number; totalPssBytes: number; peakPssBytes: number }) => void;
   signal?: AbortSignal;
   clock?: Clock;
+  /** The app's worker-pid header: requests are counted per worker (growth per request, replacements). */
+  workerPidHeader?: string;
+  /** Workers the tree should have (a replacement is over when it has them again). */
+  expectedWorkers?: number;
+  /** How many times the server's log has said it recycled a worker so far (gunicorn "Autorestarting worker"). */
+  recycledSoFar?: () => number;
 }
 
 /**
@@ -89,7 +120,14 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   let requests = 0;
   let errors = 0;
   let done = false;
-  const warm: WarmupSettings = { requests: s.connections, connections: s.connections, path: ctx.path };
+  const warm: WarmupSettings = {
+    requests: s.connections,
+    connections: s.connections,
+    path: ctx.path,
+    ...(ctx.workerPidHeader ? { workerPidHeader: ctx.workerPidHeader } : {}),
+  };
+  const served = new Map<number, number>();
+  const recycledAtStart = ctx.recycledSoFar?.() ?? 0;
   const loadLoop = (async () => {
     while (!done && clock.now() - started < durationMs) {
       ctx.signal?.throwIfAborted();
@@ -105,8 +143,10 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
         url,
         warm,
         s.connections,
-        (status) => {
+        (status, pid) => {
           statusCodes[String(status)] = (statusCodes[String(status)] ?? 0) + 1;
+          const n = Number(pid);
+          if (pid && Number.isInteger(n)) served.set(n, (served.get(n) ?? 0) + 1);
         },
         ctx.signal,
       );
@@ -124,7 +164,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       const elapsed = clock.now() - started;
       const total = sample.snapshot.totals.pssBytes;
       peak = Math.max(peak, total);
-      timeline.add(elapsed, requests, sample);
+      timeline.add(elapsed, requests, sample, ctx.workerPidHeader ? served : undefined);
       ctx.onTick?.({ elapsedMs: elapsed, requests, totalPssBytes: total, peakPssBytes: peak });
       if (elapsed >= durationMs) break;
       await clock.sleep(Math.min(sampler.nextDelayMs(), Math.max(0, durationMs - elapsed)), ctx.signal);
@@ -152,5 +192,11 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     maxCpuPercent: s.maxCpuPercent,
     workers: soakWorkers(timeline.timeline),
     timeline: timeline.timeline,
+    ...(served.size > 0 ? { growth: analyzeGrowth(timeline.timeline) } : {}),
+    replacements: findReplacements(
+      timeline.timeline,
+      ctx.expectedWorkers ?? 0,
+      (ctx.recycledSoFar?.() ?? recycledAtStart) - recycledAtStart,
+    ),
   };
 }

@@ -34,6 +34,8 @@ export interface ServerAdapter {
   portFromCommand?(argv: readonly string[], cwd: string): number | undefined;
   /** How a pool that grows and shrinks with load is set ("pm = dynamic"); undefined for a fixed pool. */
   poolNotFixed?(argv: readonly string[], cwd: string): string | undefined;
+  /** A line of the server's log that says it recycled a worker itself (gunicorn's max_requests). */
+  recycleLog?: RegExp;
   /** What the warm-up speaks (default http). */
   protocol?: 'http' | 'fastcgi';
   /** The command that checks the server's configuration without starting it (apache2 -t, php-fpm -t), asked when it dies at boot. */
@@ -58,13 +60,13 @@ const prefork = (family: string, workersFromCommand: ServerAdapter['workersFromC
 });
 
 /** gunicorn: TERM is its graceful stop (up to graceful_timeout, 30 s); INT is the quick one. */
-export const gunicorn = prefork('gunicorn', gunicornWorkers);
+export const gunicorn: ServerAdapter = { ...prefork('gunicorn', gunicornWorkers), recycleLog: /Autorestarting worker/g };
 
 /**
  * uWSGI with --master: loads the app in the master by default (preloading); --lazy-apps per worker.
  * TERM makes the master reload (brutally) unless --die-on-term: INT stops it.
  */
-export const uwsgi = prefork('uwsgi', uwsgiWorkers);
+export const uwsgi: ServerAdapter = { ...prefork('uwsgi', uwsgiWorkers), recycleLog: /\.\.\.The work of process \d+ is done/g };
 
 /** Puma in cluster mode (-w N), --preload to load the app first. TERM and INT stop it; USR1/USR2 restart. */
 // USR1 (phased restart) is refused with --preload; USR2 (hot restart: the master re-executes) always works.

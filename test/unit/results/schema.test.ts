@@ -48,7 +48,35 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         timeline: {
           tMs: [0],
           requests: [0],
-          processes: [{ pid: 2, role: 'worker', pssBytes: [1], ussBytes: [1], rssBytes: [1], sharedBytes: [null] }],
+          processes: [{ pid: 2, role: 'worker', pssBytes: [1], ussBytes: [1], rssBytes: [1], sharedBytes: [null], served: [3] }],
+        },
+        growth: {
+          verdict: 'growth',
+          bytesPerRequest: 10317,
+          r2: 0.999,
+          requestsPerWorker: 500,
+          workers: [{ pid: 2, requests: 500, ussFirstBytes: 1, ussLastBytes: 2, bytesPerRequest: 10317, r2: 0.999, plateau: false }],
+        },
+        replacements: [
+          {
+            tMs: 250,
+            oldPid: 2,
+            newPid: 3,
+            oldRequests: 100,
+            oldLastUssBytes: 2,
+            newUssAtBirthBytes: 1,
+            newUssAfterBytes: 1,
+            wholeAgainMs: 250,
+            cause: 'recycled',
+          },
+        ],
+        advice: {
+          limitBytes: 100,
+          freshUssBytes: 10,
+          bytesPerRequest: 1,
+          requests: 90,
+          setting: '--max-requests 81 --max-requests-jitter 9',
+          text: 'set it',
         },
       };
       r.reload = {

@@ -133,6 +133,7 @@ export function makeWorld(script: WorldScript = {}) {
           hasExited: () => exited,
           exitCode: () => (exited ? 0 : null),
           lastLines: () => [],
+          output: () => '',
         };
         const server: FakeServer = { handle, request, port, workers, samples: 0, stopped: false, served: new Map() };
         if (script.daemonize) server.stopped = true;

@@ -1,0 +1,186 @@
+import { linearFit } from './fit.js';
+import type { GrowthRecord, GrowthVerdict, LifetimeAdvice, ReplacementRecord, Timeline, WorkerGrowth } from './types.js';
+
+/** Fewer requests per worker than this and growth is not fitted: the soak was too short to tell. */
+export const MIN_REQUESTS_PER_WORKER = 200;
+/** Below this many bytes per request a worker does not grow (allocator noise, a few cached objects). */
+export const GROWTH_BYTES_PER_REQUEST = 64;
+
+type Entry = Timeline['processes'][number];
+
+const present = (e: Entry) => e.ussBytes.map((u, i) => (u === null ? -1 : i)).filter((i) => i >= 0);
+
+/** The points (requests served, USS) of a worker: samples where both are known. */
+function points(e: Entry): { x: number[]; y: number[] } {
+  const x: number[] = [];
+  const y: number[] = [];
+  e.ussBytes.forEach((u, i) => {
+    const s = e.served?.[i];
+    if (u !== null && s !== null && s !== undefined) {
+      x.push(s);
+      y.push(u);
+    }
+  });
+  return { x, y };
+}
+
+/** Fits USS against requests served, per worker and pooled; says whether memory grows, plateaus or holds. */
+export function analyzeGrowth(t: Timeline): GrowthRecord {
+  const workers: WorkerGrowth[] = [];
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  let sse = 0;
+  for (const e of t.processes.filter((p) => p.role === 'worker')) {
+    const { x, y } = points(e);
+    if (x.length < 3) continue;
+    const fit = linearFit(x, y);
+    const mid = x.length >> 1;
+    const first = linearFit(x.slice(0, mid + 1), y.slice(0, mid + 1));
+    const second = linearFit(x.slice(mid), y.slice(mid));
+    const plateau = first.slope > GROWTH_BYTES_PER_REQUEST && second.slope < first.slope / 10;
+    workers.push({
+      pid: e.pid,
+      requests: (x.at(-1) ?? 0) - (x[0] ?? 0),
+      ussFirstBytes: y[0] as number,
+      ussLastBytes: y.at(-1) as number,
+      bytesPerRequest: fit.slope,
+      r2: fit.r2,
+      plateau,
+    });
+    const mx = x.reduce((a, b) => a + b, 0) / x.length;
+    const my = y.reduce((a, b) => a + b, 0) / y.length;
+    for (let i = 0; i < x.length; i++) {
+      const dx = (x[i] as number) - mx;
+      const dy = (y[i] as number) - my;
+      sxx += dx * dx;
+      sxy += dx * dy;
+      syy += dy * dy;
+    }
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  // Residuals of the pooled slope, each worker about its own mean.
+  for (const e of t.processes.filter((p) => p.role === 'worker')) {
+    const { x, y } = points(e);
+    if (x.length < 3) continue;
+    const mx = x.reduce((a, b) => a + b, 0) / x.length;
+    const my = y.reduce((a, b) => a + b, 0) / y.length;
+    for (let i = 0; i < x.length; i++) sse += ((y[i] as number) - my - slope * ((x[i] as number) - mx)) ** 2;
+  }
+  const r2 = syy > 0 ? 1 - sse / syy : 1;
+  const requestsPerWorker = workers.length > 0 ? workers.reduce((a, w) => a + w.requests, 0) / workers.length : 0;
+  let verdict: GrowthVerdict;
+  if (workers.length === 0 || requestsPerWorker < MIN_REQUESTS_PER_WORKER) verdict = 'too-short';
+  else if (workers.filter((w) => w.plateau).length > workers.length / 2) verdict = 'plateau';
+  else if (slope > GROWTH_BYTES_PER_REQUEST) verdict = 'growth';
+  else verdict = 'flat';
+  return { verdict, bytesPerRequest: slope, r2, requestsPerWorker, workers };
+}
+
+/**
+ * Workers that left the tree during the soak, each with the one that took its place: a worker absent
+ * at the last sample (or one that served requests and was never sampled alive at the end), matched in
+ * order with the workers that appeared after it. `recycled` says how many of them the server's log
+ * called its own recycling ("Autorestarting worker"); the rest died.
+ */
+export function findReplacements(t: Timeline, expectedWorkers: number, recycled: number): ReplacementRecord[] {
+  const last = t.tMs.length - 1;
+  const workers = t.processes.filter((p) => p.role === 'worker');
+  const firstSeen = (e: Entry) => present(e)[0] ?? e.served?.findIndex((s) => s !== null && s !== undefined && s > 0) ?? -1;
+  const lastServed = (e: Entry) => {
+    for (let i = (e.served?.length ?? 0) - 1; i >= 0; i--) if (e.served?.[i] !== null && e.served?.[i] !== undefined) return i;
+    return -1;
+  };
+  const lastSeen = (e: Entry) => Math.max(present(e).at(-1) ?? -1, lastServed(e));
+  const initial = new Set(workers.filter((e) => e.ussBytes[0] !== null).map((e) => e.pid));
+  // Every worker not in the last sample has left (one that served between two samples and was never sampled included).
+  const departed = workers.filter((e) => e.ussBytes[last] === null);
+  const arrivals = workers.filter((e) => !initial.has(e.pid)).sort((a, b) => firstSeen(a) - firstSeen(b));
+  const used = new Set<number>();
+  const count = (i: number) => workers.filter((e) => e.ussBytes[i] !== null).length;
+  return departed
+    .filter((e) => lastSeen(e) >= 0)
+    .sort((a, b) => lastSeen(a) - lastSeen(b))
+    .map((old, k) => {
+      const goneAt = Math.min(lastSeen(old) + 1, last);
+      const next = arrivals.find((a) => !used.has(a.pid) && a.pid !== old.pid && firstSeen(a) >= lastSeen(old));
+      if (next) used.add(next.pid);
+      const births = next ? present(next) : [];
+      const after = next ? next.ussBytes.findIndex((u, i) => u !== null && (next.served?.[i] ?? 0) >= 10) : -1;
+      let whole: number | null = null;
+      for (let i = goneAt; i <= last; i++) {
+        if (count(i) >= expectedWorkers) {
+          whole = (t.tMs[i] as number) - (t.tMs[lastSeen(old)] as number);
+          break;
+        }
+      }
+      const oldUss = present(old);
+      return {
+        tMs: t.tMs[goneAt] as number,
+        oldPid: old.pid,
+        newPid: next?.pid ?? null,
+        oldRequests: old.served ? Math.max(0, ...old.served.filter((s): s is number => s !== null)) : 0,
+        oldLastUssBytes: oldUss.length > 0 ? (old.ussBytes[oldUss.at(-1) as number] as number) : null,
+        newUssAtBirthBytes: births.length > 0 ? (next?.ussBytes[births[0] as number] ?? null) : null,
+        newUssAfterBytes: after >= 0 ? (next?.ussBytes[after] ?? null) : null,
+        wholeAgainMs: whole,
+        cause: k < recycled ? 'recycled' : 'died',
+      };
+    });
+}
+
+/** The recycling setting of each family that has one, for `requests` requests per worker (jitter: a tenth, so workers do not all restart at once). */
+export const RECYCLING: Record<string, (requests: number) => string> = {
+  gunicorn: (n) => `--max-requests ${Math.max(1, n - Math.floor(n / 10))} --max-requests-jitter ${Math.floor(n / 10)}`,
+  uwsgi: (n) => `--max-requests ${n}`,
+  'php-fpm': (n) => `pm.max_requests = ${n}`,
+  apache: (n) => `MaxConnectionsPerChild ${n}`,
+  celery: (n) => `--max-tasks-per-child ${n}`,
+  puma: (n) => `puma_worker_killer or a Rack middleware restarting a worker after ${n} requests (Puma has no setting of its own)`,
+  unicorn: (n) => `unicorn-worker-killer with max_requests ${n} (Unicorn has no setting of its own)`,
+};
+
+export function adviseRecycling(
+  family: string,
+  growth: GrowthRecord,
+  freshUssBytes: number,
+  limitBytes: number,
+  soakSeconds: number,
+): LifetimeAdvice {
+  const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+  const base = { limitBytes, freshUssBytes, bytesPerRequest: growth.bytesPerRequest, requests: null, setting: null };
+  if (freshUssBytes >= limitBytes) {
+    return {
+      ...base,
+      text: `a fresh worker's USS is already ${mib(freshUssBytes)}, above the limit ${mib(limitBytes)}: no recycling setting can hold it; raise the limit or make the app lighter`,
+    };
+  }
+  if (growth.verdict === 'too-short') {
+    const longer = Math.ceil((soakSeconds * MIN_REQUESTS_PER_WORKER) / Math.max(1, growth.requestsPerWorker));
+    return {
+      ...base,
+      text: `the soak gave ${growth.requestsPerWorker.toFixed(0)} requests per worker, too few to fit growth (${MIN_REQUESTS_PER_WORKER} needed): soak for ${longer} s or more`,
+    };
+  }
+  if (growth.verdict !== 'growth') {
+    return {
+      ...base,
+      text: `memory ${growth.verdict === 'plateau' ? 'stops growing (a cache that fills)' : 'does not grow with requests'}: no recycling is needed to stay under ${mib(limitBytes)}`,
+    };
+  }
+  const requests = Math.floor((limitBytes - freshUssBytes) / growth.bytesPerRequest);
+  const setting = RECYCLING[family]?.(requests) ?? null;
+  if (!setting) {
+    return {
+      ...base,
+      requests,
+      text: `${family} has no recycling setting memcompare knows; families with one: ${Object.keys(RECYCLING).join(', ')}`,
+    };
+  }
+  return {
+    ...base,
+    requests,
+    setting,
+    text: `each worker grows ${growth.bytesPerRequest.toFixed(0)} bytes a request from ${mib(freshUssBytes)}: it reaches ${mib(limitBytes)} after ${requests} requests; set ${setting}`,
+  };
+}

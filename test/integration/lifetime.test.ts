@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { ResultsDocument } from '../../src/results/types.js';
+import { cli, ROOT } from '../helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'memcompare-lifetime-'));
+const LEAK = join(ROOT, 'scenarios', 'apps', 'leak');
+
+describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () => {
+  it('gunicorn -w 2 --max-requests 100 under 1,000 requests: 10 replacements, each with its pids, recycled by the server', () => {
+    const file = join(tmp, 'recycle.json');
+    const r = cli(
+      [
+        'run',
+        '--command',
+        'gunicorn -b 127.0.0.1:{port} -w 2 --max-requests 100 wsgi:application',
+        '--cwd',
+        LEAK,
+        '--runs',
+        '1',
+        '--soak',
+        '5',
+        '--json',
+        file,
+        '-q',
+        '--no-lock',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+    const soak = doc.variants[0]?.runs[0]?.soak;
+    assert.ok(soak?.replacements);
+    assert.ok(soak.requests >= 900 && soak.requests <= 1100, String(soak.requests));
+    const expected = Math.floor(
+      (soak.requests + (doc.variants[0]?.runs[0]?.warmup.requests ?? 0) + (doc.variants[0]?.runs[0]?.warmup.topUp?.requests ?? 0)) / 100,
+    );
+    assert.equal(soak.replacements.length, Math.min(expected, 10), JSON.stringify(soak.replacements.map((x) => [x.oldPid, x.newPid])));
+    for (const x of soak.replacements) {
+      assert.ok(x.oldPid > 0 && x.newPid !== null && x.newPid !== x.oldPid, JSON.stringify(x));
+      assert.equal(x.cause, 'recycled');
+    }
+    assert.match(r.stdout, /workers replaced \(\d+ recycled by the server, 0 died\)/);
+  });
+
+  it('10 KiB kept per request: growth within 5% of 10,240 bytes plus overhead, R² ≥ 0.99; advice keeps a worker under the limit', () => {
+    const file = join(tmp, 'leak.json');
+    const r = cli(
+      [
+        'run',
+        '--command',
+        'gunicorn -b 127.0.0.1:{port} -w 2 wsgi:application',
+        '--cwd',
+        LEAK,
+        '--runs',
+        '1',
+        '--soak',
+        '8',
+        '--max-worker-uss',
+        '40MiB',
+        '--json',
+        file,
+        '-q',
+        '--no-lock',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const soak = (JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument).variants[0]?.runs[0]?.soak;
+    const g = soak?.growth;
+    assert.ok(g);
+    assert.equal(g.verdict, 'growth');
+    // Measured by hand: 10,317 bytes a request (10,240 plus Python's object overhead).
+    assert.ok(Math.abs(g.bytesPerRequest - 10317) / 10317 <= 0.05, `${g.bytesPerRequest.toFixed(0)} bytes per request`);
+    assert.ok(g.r2 >= 0.99, `R² ${g.r2}`);
+    assert.match(soak?.advice?.setting ?? '', /^--max-requests \d+ --max-requests-jitter \d+$/);
+    assert.match(r.stdout, /each worker's USS grows \d+ bytes per request/);
+  });
+
+  it('a family without a recycling setting, and the advice without a soak: exit 2 before anything boots', () => {
+    const generic = cli(['run', '--command', 'python3 -m http.server {port}', '--soak', '5', '--max-worker-uss', '100MiB', '--runs', '1']);
+    assert.equal(generic.status, 2);
+    assert.match(generic.stderr, /generic has no recycling setting; families with one: gunicorn, uwsgi/);
+    const noSoak = cli(['run', '--command', 'gunicorn -b 127.0.0.1:{port} wsgi:application', '--max-worker-uss', '100MiB', '--runs', '1']);
+    assert.equal(noSoak.status, 2);
+    assert.match(noSoak.stderr, /add --soak SECONDS/);
+  });
+});

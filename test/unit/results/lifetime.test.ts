@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { adviseRecycling, analyzeGrowth, findReplacements } from '../../../src/results/lifetime.js';
+import type { Timeline } from '../../../src/results/types.js';
+
+const MiB = 1048576;
+
+/** A timeline of workers: each a function from sample index to [served, USS] or null (absent). */
+function timeline(n: number, workers: Record<number, (i: number) => [number, number] | null>, master = true): Timeline {
+  const t: Timeline = { tMs: Array.from({ length: n }, (_, i) => i * 250), requests: Array(n).fill(0), processes: [] };
+  if (master) {
+    t.processes.push({
+      pid: 1,
+      role: 'master',
+      pssBytes: Array(n).fill(1),
+      ussBytes: Array(n).fill(1),
+      rssBytes: Array(n).fill(1),
+      sharedBytes: Array(n).fill(1),
+    });
+  }
+  for (const [pid, f] of Object.entries(workers)) {
+    const rows = Array.from({ length: n }, (_, i) => f(i));
+    t.processes.push({
+      pid: Number(pid),
+      role: 'worker',
+      pssBytes: rows.map((r) => (r ? r[1] : null)),
+      ussBytes: rows.map((r) => (r ? r[1] : null)),
+      rssBytes: rows.map((r) => (r ? r[1] : null)),
+      sharedBytes: rows.map((r) => (r ? 0 : null)),
+      served: rows.map((r) => (r ? r[0] : null)),
+    });
+  }
+  return t;
+}
+
+describe('worker lifetime from a soak timeline', () => {
+  it('a worker that keeps 10,317 bytes a request: that slope, R² 1, a growth verdict', () => {
+    const t = timeline(40, {
+      10: (i) => [i * 50, 8 * MiB + i * 50 * 10317],
+      11: (i) => [i * 45, 9 * MiB + i * 45 * 10317],
+    });
+    const g = analyzeGrowth(t);
+    assert.equal(g.verdict, 'growth');
+    assert.ok(Math.abs(g.bytesPerRequest - 10317) < 1, String(g.bytesPerRequest));
+    assert.ok(g.r2 > 0.9999);
+    assert.equal(g.workers.length, 2);
+    assert.ok(g.workers.every((w) => !w.plateau));
+  });
+
+  it('a cache that fills and stops: a plateau, no growth verdict, no advice to recycle', () => {
+    const t = timeline(40, {
+      10: (i) => [i * 50, 8 * MiB + Math.min(i * 50, 600) * 10240],
+      11: (i) => [i * 50, 8 * MiB + Math.min(i * 50, 600) * 10240],
+    });
+    const g = analyzeGrowth(t);
+    assert.equal(g.verdict, 'plateau');
+    const advice = adviseRecycling('gunicorn', g, 8 * MiB, 100 * MiB, 15);
+    assert.equal(advice.setting, null);
+    assert.match(advice.text, /stops growing.*no recycling is needed/);
+  });
+
+  it('too few requests per worker: says how long to soak', () => {
+    const g = analyzeGrowth(timeline(10, { 10: (i) => [i * 5, MiB + i * 5 * 10240] }));
+    assert.equal(g.verdict, 'too-short');
+    assert.match(adviseRecycling('gunicorn', g, MiB, 100 * MiB, 10).text, /too few to fit growth.*soak for 45 s or more/);
+  });
+
+  it("advice: the requests that fit under the limit, in the family's own setting; a limit below a fresh worker", () => {
+    const g = analyzeGrowth(timeline(40, { 10: (i) => [i * 50, 8 * MiB + i * 50 * 10240] }));
+    const a = adviseRecycling('gunicorn', g, 8 * MiB, 20 * MiB, 15);
+    assert.equal(a.requests, Math.floor((12 * MiB) / 10240));
+    assert.equal(a.setting, '--max-requests 1106 --max-requests-jitter 122');
+    assert.equal(adviseRecycling('php-fpm', g, 8 * MiB, 20 * MiB, 15).setting, 'pm.max_requests = 1228');
+    const low = adviseRecycling('gunicorn', g, 30 * MiB, 20 * MiB, 15);
+    assert.equal(low.setting, null);
+    assert.match(low.text, /a fresh worker's USS is already 30\.0 MiB, above the limit 20\.0 MiB: no recycling setting can hold it/);
+  });
+
+  it('replacements: each departed worker with the one that took its place, recycled or died', () => {
+    // Worker 10 leaves after sample 9 (100 requests), 12 takes its place at 11; worker 11 leaves after 19, 13 at 20.
+    const t = timeline(30, {
+      10: (i) => (i <= 9 ? [i * 10, 20 * MiB] : null),
+      11: (i) => (i <= 19 ? [i * 5, 21 * MiB] : null),
+      12: (i) => (i >= 11 ? [(i - 11) * 10, 8 * MiB + (i - 11) * MiB] : null),
+      13: (i) => (i >= 20 ? [(i - 20) * 10, 8 * MiB] : null),
+    });
+    const r = findReplacements(t, 2, 1);
+    assert.deepEqual(
+      r.map((x) => [x.oldPid, x.newPid, x.oldRequests, x.cause]),
+      [
+        [10, 12, 90, 'recycled'],
+        [11, 13, 95, 'died'],
+      ],
+    );
+    assert.equal(r[0]?.newUssAtBirthBytes, 8 * MiB);
+    assert.equal(r[0]?.newUssAfterBytes, 9 * MiB);
+    assert.equal(r[0]?.wholeAgainMs, 500);
+    assert.equal(r[0]?.tMs, 2500);
+  });
+
+  it('a worker that served between two samples and was never sampled still counts', () => {
+    const t = timeline(10, {
+      10: (i) => (i <= 4 ? [i, 20 * MiB] : null),
+      12: (i) => (i >= 6 ? [0, 8 * MiB] : null),
+    });
+    // pid 11 served 100 requests and left, seen only through the header at sample 5.
+    t.processes.push({
+      pid: 11,
+      role: 'worker',
+      pssBytes: Array(10).fill(null),
+      ussBytes: Array(10).fill(null),
+      rssBytes: Array(10).fill(null),
+      sharedBytes: Array(10).fill(null),
+      served: Array.from({ length: 10 }, (_, i) => (i === 5 ? 100 : null)),
+    });
+    assert.deepEqual(
+      findReplacements(t, 1, 2).map((x) => [x.oldPid, x.newPid]),
+      [
+        [10, 11],
+        [11, 12],
+      ],
+    );
+  });
+});
