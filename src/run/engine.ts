@@ -25,6 +25,7 @@ import {
 import { expandCommand, type Scenario, type Variant } from '../scenario/scenario.js';
 import { ADAPTERS, type ServerAdapter } from '../servers/adapters.js';
 import { readBreakdown } from './breakdown.js';
+import { commandLoad } from './command-load.js';
 import { daemonizedError, findEscapees, stopEscapees } from './daemon.js';
 import { diagnose } from './diagnose.js';
 import { fastcgiLoad, fastcgiProbe } from './fastcgi.js';
@@ -33,6 +34,7 @@ import { assertPortFree } from './port.js';
 import { type ReadyRecord, serverDied, waitReady } from './ready.js';
 import { copyApp, measureReload } from './reload.js';
 import { type RunDeps, realProc, type ServerHandle } from './seams.js';
+import { checkServices, type RunningService, startServices, stopServices } from './services.js';
 import { settle } from './settle.js';
 import { soak } from './soak.js';
 import { killAllNow, stopServer } from './stop.js';
@@ -96,10 +98,22 @@ export interface RunOptions {
   version?: string;
 }
 
-export function variantCommand(scenario: Scenario, variant: Variant, port: number, config?: string): string[] {
+export function variantCommand(
+  scenario: Scenario,
+  variant: Variant,
+  port: number,
+  config?: string,
+  services?: Record<string, number>,
+): string[] {
   const template = variant.command ?? [...scenario.command, ...variant.args];
   const app = variant.cwd ?? scenario.cwd;
-  return expandCommand(template, { port, workers: variant.workers ?? scenario.workers, app, ...(config ? { config } : {}) });
+  return expandCommand(template, {
+    port,
+    workers: variant.workers ?? scenario.workers,
+    app,
+    ...(config ? { config } : {}),
+    ...(services ? { services } : {}),
+  });
 }
 
 /**
@@ -121,7 +135,12 @@ function fillConfig(scenario: Scenario, variant: Variant, port: number): { path:
 }
 
 /** The seams a scenario's protocol needs: FastCGI (php-fpm) swaps the HTTP probe and load for its own. */
-function forProtocol(deps: RunDeps, scenario: Scenario): RunDeps {
+function forProtocol(deps: RunDeps, scenario: Scenario, services: Record<string, number>): RunDeps {
+  const w = scenario.warmup;
+  if (deps === realRunDeps && w.command) {
+    const argv = expandCommand(w.command, { port: 0, workers: scenario.workers, app: scenario.cwd, services });
+    return { ...deps, load: commandLoad({ argv, cwd: scenario.cwd, env: {}, timeoutMs: (w.timeoutSeconds ?? 120) * 1000 }) };
+  }
   const script = scenario.warmup.script;
   if (deps !== realRunDeps || scenario.warmup.protocol !== 'fastcgi' || !script) return deps;
   return { ...deps, load: fastcgiLoad(script), proc: { ...deps.proc, probe: fastcgiProbe(script) } };
@@ -136,6 +155,27 @@ function refusedScript(scenario: Scenario, w: WarmupResult): void {
   );
 }
 
+/** A warm-up command must print the pids of the tree's workers: none, or others, is bad input. */
+function strangerPids(scenario: Scenario, w: WarmupResult, workers: readonly number[]): void {
+  const command = scenario.warmup.command;
+  if (!command) return;
+  const printed = Object.keys(w.requestsPerWorker ?? {}).map(Number);
+  const shown = JSON.stringify(command.join(' '));
+  if (printed.length === 0) {
+    throw new MemcompareError(
+      'BAD_ARGUMENT',
+      `warmup.command ${shown}: printed no pids; print the pid of the worker that served each unit of work, one per line (os.getpid() in the task)`,
+    );
+  }
+  const strangers = printed.filter((p) => !workers.includes(p));
+  if (strangers.length > 0) {
+    throw new MemcompareError(
+      'BAD_ARGUMENT',
+      `warmup.command ${shown}: printed pids that are not workers of the measured tree (${strangers.slice(0, 5).join(', ')}; workers: ${workers.join(', ')}); print the pid of the worker process that ran each task`,
+    );
+  }
+}
+
 /** What one run of one variant needs. */
 interface RunContext {
   scenario: Scenario;
@@ -147,6 +187,8 @@ interface RunContext {
   deps: RunDeps;
   /** `[variant i/n]`, the prefix of every progress line. */
   tag: string;
+  /** The companion services' ports, by name ({services.NAME.port}). */
+  services: Record<string, number>;
   say: (line: string) => void;
   /** Settles when every process of the previous server is gone (awaited before the warm-up). */
   previousGone: Promise<unknown>;
@@ -181,9 +223,11 @@ async function bootStage(ctx: RunContext): Promise<Booted & { before: Set<number
   const port = scenario.port ?? (await deps.launcher.freePort());
   deps.launcher.assertPortFree(port);
   const config = fillConfig(scenario, variant, port);
-  const argv = variantCommand(scenario, variant, port, config?.path);
+  const argv = variantCommand(scenario, variant, port, config?.path, ctx.services);
   const workers = variant.workers ?? scenario.workers;
-  const env = Object.fromEntries(Object.entries(variant.env).map(([k, v]) => [k, expandCommand([v], { port, workers })[0] as string]));
+  const env = Object.fromEntries(
+    Object.entries(variant.env).map(([k, v]) => [k, expandCommand([v], { port, workers, services: ctx.services })[0] as string]),
+  );
   const expected = expectedWorkers(ctx, argv, env);
   const before = new Set(deps.launcher.listPids());
   // A reload run edits the app: it runs in a copy of the app folder, never in the user's.
@@ -210,7 +254,13 @@ async function readyStage(ctx: RunContext, b: Booted & { before: Set<number> }):
     return await waitReady(
       b.server,
       adapter,
-      { port: b.port, path: scenario.warmup.path, workers: b.expected.count, timeoutMs: scenario.bootTimeoutMs },
+      {
+        port: b.port,
+        path: scenario.warmup.path,
+        workers: b.expected.count,
+        timeoutMs: scenario.bootTimeoutMs,
+        ...(scenario.warmup.command ? { noPort: true } : {}),
+      },
       ctx.options.signal,
       { proc: deps.proc, clock: deps.clock },
     );
@@ -362,6 +412,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
     );
     const firstWarmup = await warmUp(port, scenario.warmup, ready.workerPids, signal, { load: deps.load, proc: deps.proc });
     refusedScript(scenario, firstWarmup);
+    strangerPids(scenario, firstWarmup, ready.workerPids);
     const sampleNow = () => deps.memory.sample(server, adapter);
     let soaked: SoakRecord | undefined;
     if (scenario.soak) {
@@ -474,7 +525,7 @@ export function runOrder(variants: number, runs: number): { run: number; variant
  * run was interrupted or failed.
  */
 export async function runScenario(scenario: Scenario, o: RunOptions = {}, given: RunDeps = realRunDeps): Promise<ResultsDocument> {
-  const deps = forProtocol(given, scenario);
+  let deps = given;
   const adapter = o.adapter ?? (ADAPTERS[scenario.server] as ServerAdapter);
   const runs = o.runs ?? scenario.runs;
   const say = o.onProgress ?? (() => {});
@@ -498,16 +549,26 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, given:
     const sw = await Promise.race([software, aborted]);
     if (sw) doc.host.software = sw;
   };
+  let services: RunningService[] = [];
   try {
+    if (scenario.services) {
+      say(`starting services: ${scenario.services.map((s) => s.name).join(', ')}`);
+      services = await startServices(scenario.services, scenario.cwd, given, o.signal);
+      say(`services ready: ${services.map((s) => `${s.name} on port ${s.port} (pid ${s.server.pid})`).join(', ')}`);
+    }
+    const ports = Object.fromEntries(services.map((s) => [s.name, s.port]));
+    deps = forProtocol(given, scenario, ports);
     for (const { run, variant: vi } of runOrder(scenario.variants.length, runs)) {
       const variant = scenario.variants[vi] as Variant;
       const tag = `[${variant.name} ${run}/${runs}]`;
-      const measuring = measureOnce({ scenario, adapter, variant, index: run, options: o, deps, tag, say, previousGone });
+      checkServices(services);
+      const measuring = measureOnce({ scenario, adapter, variant, index: run, options: o, deps, tag, say, previousGone, services: ports });
       host().catch(() => {});
       const { record, stopped, exe } = await measuring;
       previousGone = stopped;
       // The interpreter and its packages, asked once, while the next server boots.
       software ??= deps.host.software(exe).catch(() => undefined);
+      checkServices(services);
       (variants[vi] as VariantResult).runs.push(record);
       // With no declared count, the document's count is what the first run found.
       if (scenario.detectWorkers && vi === 0 && run === 1) doc.scenario.workers = record.workerCount?.count ?? doc.scenario.workers;
@@ -544,5 +605,8 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, given:
         : new MemcompareError('INTERRUPTED', 'run interrupted; the runs finished so far are saved, marked incomplete');
     }
     throw error;
+  } finally {
+    // The services go last, after every server (a broker outlives its workers).
+    await stopServices(services, given);
   }
 }

@@ -19,6 +19,8 @@ export interface ReadyOptions {
   shortfallMs?: number;
   /** Workers that do not count (the old ones, still exiting, after a reload). */
   excludeWorkers?: ReadonlySet<number>;
+  /** A pool that listens on no port (a task queue warmed by a command): ready on its workers alone. */
+  noPort?: boolean;
 }
 
 export interface ReadyRecord {
@@ -68,7 +70,7 @@ export async function waitReady(
   const detectMs = o.detectMs ?? 1000;
   const shortfallMs = o.shortfallMs ?? 3000;
   let lastProbe: ProbeResult | undefined;
-  let answered = false;
+  let answered = o.noPort === true;
   let lastCpu = new Map<number, number>();
   let lastSet = '';
   let stillPolls = 0;

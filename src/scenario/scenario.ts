@@ -10,6 +10,18 @@ import { scenarioSchema } from './schema.js';
 
 export type { SettleSettings, WarmupSettings };
 
+/** A companion service (a broker, a database): started once before the variants, never measured, stopped last. */
+export interface ServiceSpec {
+  name: string;
+  /** Its command; {port} is a free loopback port, {services.NAME.port} in other commands. */
+  command: string[];
+  /** Ready when its port accepts connections (the default), a file exists, or a command succeeds. */
+  ready?: { file?: string; command?: string[] };
+  /** Bound on becoming ready. */
+  timeoutMs: number;
+  cwd?: string;
+}
+
 /** A code change and the reload that should pick it up (reload staleness). */
 export interface ReloadSettings {
   /** Applied to a copy of the app folder: the first occurrence of `replace` in `file` becomes `with`. */
@@ -70,6 +82,8 @@ export interface Scenario {
   port?: number;
   /** A configuration file (absolute path) filled with {port}, {workers} and {app} into a temporary copy per run: {config} in the command. */
   configTemplate?: string;
+  /** Companion services started before the variants (a broker for a task queue). */
+  services?: ServiceSpec[];
   /** The file it came from, if any. */
   file?: string;
 }
@@ -164,6 +178,7 @@ interface ScenarioDocument {
   variants: { name: string; args?: string[]; env?: Record<string, string>; command?: string[] }[];
   warmup?: Partial<WarmupSettings>;
   config?: { template: string };
+  services?: { name: string; command: string[]; ready?: { file?: string; command?: string[] }; timeoutSeconds?: number }[];
   settle?: Partial<SettleSettings>;
   runs?: number;
   bootTimeoutSeconds?: number;
@@ -193,7 +208,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) fail('app', o.app, `no such folder (${cwd}); create it or fix the path`);
   }
   const templateText = o.config === undefined ? '' : readTemplate(resolve(cwd, o.config.template));
-  if (!o.command.some((a) => a.includes('{port}')) && !templateText.includes('{port}'))
+  if (!o.warmup?.command && !o.command.some((a) => a.includes('{port}')) && !templateText.includes('{port}'))
     fail('command', o.command, 'must contain {port} (or its config template must) so memcompare can give the server a free loopback port');
   const seen = new Set<string>();
   const variants = o.variants.map((v, i) => {
@@ -205,7 +220,27 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   });
   // The documented default header holds when a warm-up is given without it (an app that does not send
   // it is then reached one held connection per worker instead).
-  const warmup: WarmupSettings = { ...DEFAULT_WARMUP, ...o.warmup };
+  // A warm-up by command runs the command once a round: one "request" over one "connection".
+  const warmup: WarmupSettings = o.warmup?.command
+    ? { ...DEFAULT_WARMUP, requests: 1, connections: 1, timeoutSeconds: 120, ...o.warmup }
+    : { ...DEFAULT_WARMUP, ...o.warmup };
+  const serviceNames = new Set<string>();
+  const services = (o.services ?? []).map((s, i) => {
+    if (serviceNames.has(s.name)) fail(`services[${i}].name`, s.name, 'service names must differ');
+    serviceNames.add(s.name);
+    if (!s.command.some((a) => a.includes('{port}')) && !s.ready)
+      fail(
+        `services[${i}].command`,
+        s.command,
+        'add {port} where the service takes its port (memcompare waits until it accepts connections), or give ready',
+      );
+    return { name: s.name, command: s.command, ...(s.ready ? { ready: s.ready } : {}), timeoutMs: (s.timeoutSeconds ?? 30) * 1000, cwd };
+  });
+  const mentioned = JSON.stringify([o.command, o.variants, o.warmup?.command ?? []]);
+  for (const m of mentioned.matchAll(/\{services\.([^.}]+)\.port\}/g)) {
+    if (!serviceNames.has(m[1] as string))
+      fail('services', o.services ?? [], `{services.${m[1]}.port} names no service; add a service named ${m[1]}`);
+  }
   if (warmup.protocol === undefined && ADAPTERS[server]?.protocol === 'fastcgi') warmup.protocol = 'fastcgi';
   if (warmup.protocol === 'fastcgi') {
     const script =
@@ -251,6 +286,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     ...(reload ? { reload } : {}),
     ...(soak ? { soak } : {}),
     ...(configTemplate ? { configTemplate } : {}),
+    ...(services.length > 0 ? { services } : {}),
   };
 }
 
@@ -324,9 +360,13 @@ export function listScenarioFiles(): string[] {
 }
 
 /** Fills {port} and {workers} inside each argument; values never split into new arguments. */
-export function expandCommand(template: string[], values: { port: number; workers: number; config?: string; app?: string }): string[] {
+export function expandCommand(
+  template: string[],
+  values: { port: number; workers: number; config?: string; app?: string; services?: Record<string, number> },
+): string[] {
   return template.map((a) => {
     let out = a.replaceAll('{port}', String(values.port)).replaceAll('{workers}', String(values.workers));
+    for (const [name, port] of Object.entries(values.services ?? {})) out = out.replaceAll(`{services.${name}.port}`, String(port));
     if (values.config !== undefined) out = out.replaceAll('{config}', values.config);
     if (values.app !== undefined) out = out.replaceAll('{app}', values.app);
     return out;

@@ -92,6 +92,19 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
             minLength: 1,
             description: 'FastCGI: the script the pool runs (SCRIPT_FILENAME), relative to the app folder.',
           },
+          command: {
+            ...ARGV,
+            minItems: 1,
+            description:
+              'A warm-up by command, for a pool that does not speak HTTP: it does the work (sends tasks, waits for results) and prints the pid of the worker that served each unit, one per line. {services.NAME.port} is filled in.',
+          },
+          timeoutSeconds: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 3600,
+            default: 120,
+            description: 'Bound on one run of the warm-up command.',
+          },
           workerPidHeader: {
             type: 'string',
             pattern: '^[A-Za-z0-9-]+$',
@@ -119,6 +132,31 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
         description:
           'A configuration file of the app filled with {port}, {workers} and {app} into a temporary copy per run; {config} in the command names the copy (php-fpm -y {config}).',
         properties: { template: { type: 'string', minLength: 1, description: 'The template, relative to the app folder.' } },
+      },
+      services: {
+        type: 'array',
+        description:
+          'Companion services (a broker, a database) started once before the variants on free loopback ports, never measured, stopped last.',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'command'],
+          properties: {
+            name: NAME,
+            command: {
+              ...ARGV,
+              minItems: 1,
+              description: 'Its command; {port} is its free loopback port ({services.NAME.port} elsewhere).',
+            },
+            ready: {
+              type: 'object',
+              additionalProperties: false,
+              description: 'Ready when its port accepts connections (the default), when a file exists, or when a command succeeds.',
+              properties: { file: { type: 'string', minLength: 1 }, command: { ...ARGV, minItems: 1 } },
+            },
+            timeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30, description: 'Bound on becoming ready.' },
+          },
+        },
       },
       runs: limitSchema(LIMITS.runs, 'Runs per variant, interleaved.'),
       bootTimeoutSeconds: limitSchema(LIMITS.bootTimeoutSeconds, 'Bound on the server becoming ready.'),

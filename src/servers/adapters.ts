@@ -5,6 +5,7 @@
 import type { Role } from '../results/types.js';
 import {
   apacheWorkers,
+  celeryWorkers,
   gunicornWorkers,
   phpFpmManager,
   phpFpmPort,
@@ -107,7 +108,18 @@ export const apache: ServerAdapter = {
   configTestCommand: (argv) => [...argv.filter((a) => a !== '-DFOREGROUND'), '-t'],
 };
 
-export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, puma, unicorn, 'php-fpm': phpFpm, apache, generic };
+/**
+ * Celery's prefork pool (`python3 -m celery -A app worker -P prefork -c N`): the MainProcess and its
+ * ForkPoolWorker children. TERM is its warm shutdown (finishes the tasks it holds; an idle pool stops at
+ * once), QUIT the cold one; HUP restarts it. Warmed by a command that sends tasks (no HTTP).
+ */
+export const celery: ServerAdapter = {
+  ...prefork('celery', (argv) => celeryWorkers(argv)),
+  stopSignal: 'SIGTERM',
+  versionCommand: ['/usr/bin/python3', '-m', 'celery', '--version'],
+};
+
+export const ADAPTERS: Record<string, ServerAdapter> = { gunicorn, uwsgi, puma, unicorn, 'php-fpm': phpFpm, apache, celery, generic };
 
 /** Guesses the family from a command (for ad-hoc --command runs). */
 export function adapterForCommand(argv: string[]): ServerAdapter {
@@ -117,6 +129,7 @@ export function adapterForCommand(argv: string[]): ServerAdapter {
   if (argv.some((a) => /(^|\/)puma$/.test(a))) return puma;
   if (argv.some((a) => /(^|\/)unicorn$/.test(a))) return unicorn;
   if (/^php-fpm/.test(program)) return phpFpm;
+  if (argv.some((a) => /(^|\/)celery$/.test(a))) return celery;
   if (/^(apache2|httpd)$/.test(program)) return apache;
   return generic;
 }

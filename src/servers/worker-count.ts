@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 
 /**
@@ -137,6 +138,12 @@ export function apacheWorkers(argv: readonly string[], cwd: string): number | un
     if (m) start = Number(m[1]);
   }
   return start;
+}
+
+/** Celery's prefork pool: -c/--concurrency, else the host's cores (as Celery counts them). */
+export function celeryWorkers(argv: readonly string[]): number | undefined {
+  const v = flagValue(argv, ['-c'], ['--concurrency']);
+  return v !== undefined ? count(v) : cpus().length;
 }
 
 export function unicornWorkers(argv: readonly string[], cwd: string): number | undefined {

@@ -31,7 +31,10 @@ describe('memcompare sweep on the seed scenario (real gunicorn, numpy, matplotli
       );
     }
     assert.match(r.stdout, /== preload: total PSS = [\d.]+ MiB \+ [\d.]+ MiB × workers \(R² (?:0\.99\d+|1\.0000)\)/);
-    assert.match(r.stdout, /Budget 2048\.0 MiB: \d+ workers fit by the fit of total PSS; the RSS rule/);
+    assert.match(
+      r.stdout,
+      /Budget 2048\.0 MiB: set --workers \d+ \(or WEB_CONCURRENCY=\d+\) \(the RSS rule would set --workers \d+ .*\)\. \d+ workers fit by the fit of total PSS; the RSS rule/,
+    );
     assert.ok(doc.variants.flatMap((v) => v.runs.map((x) => x.masterPid)).every((pid) => !isAlive(pid)));
   });
 

@@ -56,8 +56,9 @@ describe('worker counts read from a command, as each server reads them', () => {
     assert.equal(adapterForCommand(['bundle', 'exec', 'unicorn']).family, 'unicorn');
     assert.equal(adapterForCommand(['node', 'server.js']).family, 'generic');
     for (const a of Object.values(ADAPTERS)) {
-      // INT is the quick stop (uWSGI reloads on TERM, gunicorn's TERM is graceful); Apache's is TERM (WINCH is graceful).
-      assert.equal(a.stopSignal, a.family === 'apache' ? 'SIGTERM' : 'SIGINT', a.family);
+      // INT is the quick stop (uWSGI reloads on TERM, gunicorn's TERM is graceful); Apache's is TERM (WINCH is graceful),
+      // Celery's TERM is its warm shutdown, immediate for an idle pool.
+      assert.equal(a.stopSignal, a.family === 'apache' || a.family === 'celery' ? 'SIGTERM' : 'SIGINT', a.family);
       assert.equal(a.roleOf(10, 1, 10), 'master');
       assert.equal(a.roleOf(11, 10, 10), 'worker');
       assert.equal(a.roleOf(12, 11, 10), 'other');
