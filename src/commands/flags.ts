@@ -38,6 +38,12 @@ export const RUN_FLAGS = {
     type: 'number',
     describe: 'After the warm-up, keep load on for this many seconds while sampling the tree (peak, timeline, copy-on-write erosion)',
   },
+  'warmup-until': {
+    type: 'string',
+    nargs: 1,
+    describe:
+      "steady: after the warm-up, more rounds until no worker's USS grew in the last one (bounded); count: the scenario's requests (default)",
+  },
   'max-cpu': { type: 'number', describe: "The sampler's CPU budget during a soak, percent of one core (default 10)" },
   'max-worker-uss': {
     type: 'string',

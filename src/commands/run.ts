@@ -153,6 +153,10 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     if (!scenario.soak) throw badArgument('--max-cpu', o.maxCpu, 'budgets the soak sampler: add --soak SECONDS');
     scenario.soak.maxCpuPercent = o.maxCpu;
   }
+  if (o.warmupUntil !== undefined) {
+    if (o.warmupUntil !== 'steady' && o.warmupUntil !== 'count') throw badArgument('--warmup-until', o.warmupUntil, 'use steady or count');
+    scenario.warmup.until = o.warmupUntil;
+  }
   let maxWorkerUssBytes: number | undefined;
   if (o.maxWorkerUss !== undefined) {
     maxWorkerUssBytes = parseSize(o.maxWorkerUss, '--max-worker-uss');

@@ -47,6 +47,7 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
     soak: undefined,
     maxCpu: undefined,
     maxWorkerUss: undefined,
+    warmupUntil: undefined,
   };
   return runRunCommand(runOptions, io, {
     prepare(scenario) {

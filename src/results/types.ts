@@ -25,6 +25,8 @@ export interface WarmupSettings {
   command?: string[];
   /** Bound on one run of the warm-up command, seconds. */
   timeoutSeconds?: number;
+  /** `steady`: after the warm-up, rounds of it until no worker's USS grew in the last one (bounded). */
+  until?: 'count' | 'steady';
 }
 
 export interface SettleSettings {
@@ -77,6 +79,24 @@ export interface WarmupResult {
    * served is not warm and would understate memory). Counted apart from the figures above.
    */
   topUp?: { rounds: number; requests: number; statusCodes: Record<string, number>; errors: number };
+  /** With `until: steady`: the rounds that followed until no worker's USS grew in the last one. */
+  steady?: SteadyRecord;
+}
+
+/** A warm-up to a steady state: rounds until no worker's USS grew more than the threshold in the last round. */
+export interface SteadyRecord {
+  /** Rounds after the first warm-up, and the requests they sent. */
+  rounds: number;
+  requests: number;
+  /** Requests per worker in all (the depth reached). */
+  requestsPerWorker: number;
+  /** The largest growth of a worker's USS in the last round, bytes; the threshold. */
+  lastGrowthBytes: number;
+  thresholdBytes: number;
+  /** True when the last round was still; false when a bound (rounds or time) ended it. */
+  reached: boolean;
+  /** The workers grew about the same in each of the last rounds: growth per request (see the soak's fit), not warming. */
+  linear: boolean;
 }
 
 /** One measured process of a run. */

@@ -18,6 +18,7 @@ import {
   type RunRecord,
   type SoakRecord,
   type SoftwareInfo,
+  type SteadyRecord,
   type VariantResult,
   type WarmupResult,
   type WorkerCountSource,
@@ -297,6 +298,70 @@ const statusLine = (w: WarmupResult) =>
     .map(([c, n]) => `[${c}] ${n}`)
     .join(' ');
 
+/** A worker's USS may grow this much in a round and still count as steady. */
+const STEADY_BYTES = 64 * 1024;
+const STEADY_MAX_ROUNDS = 50;
+const STEADY_MAX_MS = 120_000;
+
+/**
+ * Stage 3b (warmup.until = steady): more rounds of the warm-up until no worker's USS grew more than
+ * STEADY_BYTES in the last one — an app whose memory grows over its first hundreds of requests (caches,
+ * lazy imports) is measured warm, not at an arbitrary count. Bounded in rounds and time. Workers that
+ * grow by about the same amount every round are growing per request (the soak's fit says how much),
+ * not warming: the rounds stop and say so.
+ */
+async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord, first: WarmupResult): Promise<SteadyRecord> {
+  const { deps, scenario } = ctx;
+  const started = deps.clock.now();
+  const ussOf = () =>
+    new Map(
+      deps.memory
+        .sample(b.server, ctx.adapter)
+        .processes.filter((p) => p.role === 'worker')
+        .map((p) => [p.pid, p.ussBytes]),
+    );
+  const served = (w: WarmupResult) => w.requests + (w.topUp?.requests ?? 0);
+  let before = ussOf();
+  let rounds = 0;
+  let requests = 0;
+  let last = Number.POSITIVE_INFINITY;
+  const history: number[] = [];
+  let linear = false;
+  while (rounds < STEADY_MAX_ROUNDS && deps.clock.now() - started < STEADY_MAX_MS) {
+    const w = await warmUp(b.port, scenario.warmup, ready.workerPids, ctx.options.signal, { load: deps.load, proc: deps.proc });
+    rounds++;
+    requests += served(w);
+    const after = ussOf();
+    last = Math.max(0, ...[...after].map(([pid, uss]) => uss - (before.get(pid) ?? uss)));
+    history.push(last);
+    before = after;
+    if (last <= STEADY_BYTES) break;
+    // Eight rounds growing within 15% of each other, past 300 requests a worker: a line, not a warm-up.
+    const tail = history.slice(-8);
+    const depth = (served(first) + requests) / Math.max(1, ready.workerPids.length);
+    if (tail.length === 8 && depth >= 300) {
+      const m = tail.reduce((a, x) => a + x, 0) / 8;
+      if (tail.every((x) => Math.abs(x - m) <= 0.15 * m)) {
+        linear = true;
+        break;
+      }
+    }
+  }
+  const perWorker = (served(first) + requests) / Math.max(1, ready.workerPids.length);
+  ctx.say(
+    `${ctx.tag} warm-up to a steady state: ${rounds} more rounds, ${perWorker.toFixed(0)} requests per worker; ${last <= STEADY_BYTES ? 'steady' : linear ? 'the workers grow per request (not waited for)' : 'not steady at the bound'}`,
+  );
+  return {
+    rounds,
+    requests,
+    requestsPerWorker: perWorker,
+    lastGrowthBytes: Number.isFinite(last) ? last : 0,
+    thresholdBytes: STEADY_BYTES,
+    reached: last <= STEADY_BYTES,
+    linear,
+  };
+}
+
 /** Stage 4 (optional), soak: load kept on while a budgeted sampler records the tree. */
 async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, expectedWorkers: number): Promise<SoakRecord> {
   const settings = ctx.scenario.soak as NonNullable<Scenario['soak']>;
@@ -413,6 +478,7 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
     const firstWarmup = await warmUp(port, scenario.warmup, ready.workerPids, signal, { load: deps.load, proc: deps.proc });
     refusedScript(scenario, firstWarmup);
     strangerPids(scenario, firstWarmup, ready.workerPids);
+    if (scenario.warmup.until === 'steady') firstWarmup.steady = await steadyStage(ctx, b, ready, firstWarmup);
     const sampleNow = () => deps.memory.sample(server, adapter);
     let soaked: SoakRecord | undefined;
     if (scenario.soak) {

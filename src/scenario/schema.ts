@@ -105,6 +105,14 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
             default: 120,
             description: 'Bound on one run of the warm-up command.',
           },
+          until: {
+            type: 'string',
+            enum: ['count', 'steady'],
+            default: 'count',
+            description:
+              "steady: after the warm-up, more rounds of it until no worker's USS grew more than 64 KiB in the last one (at most 50 rounds and 120 s); count: the requests given",
+            'x-fix': 'use count or steady',
+          },
           workerPidHeader: {
             type: 'string',
             pattern: '^[A-Za-z0-9-]+$',

@@ -111,6 +111,15 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         headroomBytes: 8,
       };
       r.warmup.topUp = { rounds: 1, requests: 30, statusCodes: { '200': 30 }, errors: 0 };
+      r.warmup.steady = {
+        rounds: 3,
+        requests: 90,
+        requestsPerWorker: 60,
+        lastGrowthBytes: 1,
+        thresholdBytes: 65536,
+        reached: true,
+        linear: false,
+      };
       r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
     }
   }

@@ -146,4 +146,29 @@ describe('whole runs on a scripted host (no process is started)', () => {
     );
     assert.equal(doc.summary.comparisons[0]?.baseline, 'a@base');
   });
+
+  it('warm-up until steady: rounds go on while workers grow, stop once still, and record the depth', async () => {
+    // Each worker grows 1 MiB PSS per 10 requests up to 40 requests, then holds (10 requests a round).
+    const world = makeWorld({ evenLoad: true, growth: (served) => Math.min(served, 40) / 10 });
+    const scenario = scenarioOf(['a'], 1);
+    scenario.warmup = { ...scenario.warmup, requests: 10, connections: 10, until: 'steady' };
+    const doc = await runScenario(scenario, {}, world.deps);
+    const s = doc.variants[0]?.runs[0]?.warmup.steady;
+    assert.ok(s);
+    assert.equal(s.reached, true);
+    assert.equal(s.linear, false);
+    assert.ok(s.requestsPerWorker >= 40, `depth ${s.requestsPerWorker}`);
+    assert.ok(s.rounds >= 6 && s.rounds < 50, `${s.rounds} rounds`);
+  });
+
+  it('warm-up until steady: a worker that grows the same every round is growth, not waited for', async () => {
+    const world = makeWorld({ evenLoad: true, growth: (served) => served / 10 });
+    const scenario = scenarioOf(['a'], 1);
+    scenario.warmup = { ...scenario.warmup, requests: 30, connections: 30, until: 'steady' };
+    const doc = await runScenario(scenario, {}, world.deps);
+    const s = doc.variants[0]?.runs[0]?.warmup.steady;
+    assert.equal(s?.linear, true);
+    assert.equal(s?.reached, false);
+    assert.ok((s?.rounds ?? 0) < 50, `${s?.rounds} rounds: stopped before the bound`);
+  });
 });

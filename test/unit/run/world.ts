@@ -32,6 +32,10 @@ export interface WorldScript {
   beforeBatch?: (server: FakeServer, world: World) => void;
   /** The launched process exits 0 at once and pid 9000 holds the port in a session of its own. */
   daemonize?: boolean;
+  /** Requests spread evenly over the workers (by default the first worker takes most, as a gunicorn worker often does). */
+  evenLoad?: boolean;
+  /** MiB a worker's PSS has grown after serving this many requests (a warming app, or a leak). */
+  growth?: (served: number) => number;
 }
 
 export type World = ReturnType<typeof makeWorld>;
@@ -90,8 +94,9 @@ export function makeWorld(script: WorldScript = {}) {
     script.beforeBatch?.(server, world);
     events.push(`batch ${name(server)} ${amount}`);
     // The first worker takes most of a batch, as one gunicorn worker often does: top-ups are needed.
+    const served = [...server.served.values()].reduce((a, n) => a + n, 0) + server.samples;
     for (let i = 0; i < amount; i++) {
-      const pid = server.workers[i === amount - 1 ? (server.samples + i) % server.workers.length : 0] as number;
+      const pid = server.workers[script.evenLoad || i === amount - 1 ? (served + i) % server.workers.length : 0] as number;
       server.served.set(pid, (server.served.get(pid) ?? 0) + 1);
       onResponse(200, String(pid));
     }
@@ -168,7 +173,8 @@ export function makeWorld(script: WorldScript = {}) {
         s.samples++;
         events.push(`sample ${name(s)}`);
         const pss = (script.workerPssMiB?.[name(s)] ?? 10) * MiB;
-        const processes = [record(s.handle.pid, 1, 20 * MiB), ...s.workers.map((w) => record(w, s.handle.pid, pss))];
+        const grown = (w: number) => (script.growth?.(s.served.get(w) ?? 0) ?? 0) * MiB;
+        const processes = [record(s.handle.pid, 1, 20 * MiB), ...s.workers.map((w) => record(w, s.handle.pid, pss + grown(w)))];
         const total = processes.reduce((a, p) => a + p.pssBytes, 0);
         const snapshot = {
           totals: { processes: processes.length, pssBytes: total, ussBytes: total / 2, rssBytes: total * 2 },
