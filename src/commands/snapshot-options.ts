@@ -70,7 +70,11 @@ export function parseRegex(source: string, flag: string): RegExp {
 }
 
 /** Parsed flags to typed options (validation of values happens here, before /proc is read). */
-export function toSnapshotOptions(args: SnapshotArgs): SnapshotCommandOptions {
+export function toSnapshotOptions(raw: SnapshotArgs): SnapshotCommandOptions {
+  // A single-valued flag given twice: the last one counts (the parsers hand over an array).
+  const args = Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) && k !== 'pid' ? v.at(-1) : v]),
+  ) as unknown as SnapshotArgs;
   return {
     pids: args.pid === undefined ? undefined : parsePids(args.pid),
     tree: args.tree,
