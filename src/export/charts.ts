@@ -129,28 +129,60 @@ export function mermaidTotalPss(doc: ResultsDocument): string {
   ].join('\n');
 }
 
-/** (c) A sweep: total PSS against the worker count per variant — every run's point, the fitted line, the budget. */
+/**
+ * (c) A sweep in two panels. Left, what was measured: the worker counts swept, each count's median with
+ * min–max over its runs, and the fit through them. Right, the extrapolation: the fitted lines out to the
+ * count each budget allows, and the budget. (One panel with both put the measured points in a corner.)
+ */
 export function sweepSpec(doc: ResultsDocument): object | undefined {
   const sweep = doc.sweep;
   if (!sweep) return undefined;
-  const points = sweep.variants.flatMap((v) =>
-    v.points.flatMap((p) => p.totalPssBytes.map((b) => ({ variant: v.name, workers: p.workers, mib: round1(b) }))),
+  const measured = sweep.variants.flatMap((v) =>
+    v.points.map((p) => {
+      const xs = p.totalPssBytes;
+      const sorted = [...xs].sort((a, b) => a - b);
+      return {
+        variant: v.name,
+        workers: p.workers,
+        mib: round1(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0),
+        min: round1(sorted[0] ?? 0),
+        max: round1(sorted.at(-1) ?? 0),
+      };
+    }),
   );
-  const lo = Math.min(...sweep.workerCounts, 0);
-  const hi = Math.max(...sweep.variants.map((v) => Math.max(v.maxWorkers ?? 0, ...v.points.map((p) => p.workers))));
-  const lines = sweep.variants.flatMap((v) =>
-    [lo, hi].map((w) => ({ variant: v.name, workers: w, mib: round1(v.fixedBytes + v.perWorkerBytes * w) })),
-  );
+  const lo = Math.min(...sweep.workerCounts);
+  const top = Math.max(...sweep.workerCounts);
+  const far = Math.max(top, ...sweep.variants.map((v) => v.maxWorkers ?? 0));
+  const fit = (from: number, to: number) =>
+    sweep.variants.flatMap((v) =>
+      [from, to].map((w) => ({ variant: v.name, workers: w, mib: round1(v.fixedBytes + v.perWorkerBytes * w) })),
+    );
   const budget = sweep.variants.find((v) => v.budgetBytes !== undefined)?.budgetBytes;
   const x = { field: 'workers', type: 'quantitative', title: 'workers' };
   const y = { field: 'mib', type: 'quantitative', title: 'total PSS (MiB)' };
   const color = { field: 'variant', type: 'nominal', title: 'variant', legend: { orient: 'bottom' } };
-  const layer: object[] = [
-    { data: { values: lines }, mark: { type: 'line', strokeDash: [6, 3] }, encoding: { x, y, color } },
-    { data: { values: points }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y, color } },
-  ];
+  const left = {
+    title: 'measured',
+    width: 280,
+    height: 260,
+    layer: [
+      { data: { values: fit(lo, top) }, mark: { type: 'line', strokeDash: [6, 3] }, encoding: { x, y, color } },
+      {
+        data: { values: measured },
+        mark: { type: 'rule' },
+        encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color },
+      },
+      { data: { values: measured }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y, color } },
+    ],
+  };
+  const right: { title: string; width: number; height: number; layer: object[] } = {
+    title: budget !== undefined ? 'extrapolated to the budget' : 'extrapolated',
+    width: 280,
+    height: 260,
+    layer: [{ data: { values: fit(0, far) }, mark: { type: 'line', strokeDash: [6, 3] }, encoding: { x, y, color } }],
+  };
   if (budget !== undefined) {
-    layer.push({
+    right.layer.push({
       data: { values: [{ mib: round1(budget), label: `budget ${round1(budget)} MiB` }] },
       mark: { type: 'rule', color: '#d62728', strokeWidth: 2 },
       encoding: { y: { field: 'mib', type: 'quantitative' } },
@@ -160,11 +192,9 @@ export function sweepSpec(doc: ResultsDocument): object | undefined {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Total PSS against the number of workers',
-      subtitle: `${doc.scenario.name}: every run's point; dashed: least-squares fit`,
+      subtitle: `${doc.scenario.name}: median and min–max of each count's runs, dashed: least-squares fit`,
     },
-    width: 420,
-    height: 280,
-    layer,
+    hconcat: far > top ? [left, right] : [left],
     config: { font: 'sans-serif' },
   };
 }
