@@ -2,31 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRecord } from '../memory.js';
 
-/** What a process's memory cgroup says, in bytes; memcompare only reads it (never creates or moves). */
-export interface CgroupMemory {
-  version: 1 | 2;
-  /** The cgroup's path inside the memory hierarchy, as /proc/<pid>/cgroup names it. */
-  path: string;
-  /** v2 memory.current, v1 memory.usage_in_bytes. */
-  currentBytes: number;
-  /** v2 memory.peak (kernel 5.19+), v1 memory.max_usage_in_bytes; null when the kernel has none. */
-  peakBytes: number | null;
-  /** v2 memory.max, v1 memory.limit_in_bytes; null for no limit ("max", or v1's page-counter maximum). */
-  limitBytes: number | null;
-  /** From memory.stat: anonymous memory, page cache (file), shared memory, kernel memory, socket buffers; null when absent. */
-  anonBytes: number | null;
-  fileBytes: number | null;
-  shmemBytes: number | null;
-  kernelBytes: number | null;
-  sockBytes: number | null;
-  /** Page cache the kernel may reclaim under pressure (v2 inactive_file + active_file; v1 total_cache less dirty). */
-  reclaimableBytes: number | null;
-  /** v2 memory.events oom_kill / oom; v1 memory.oom_control oom_kill (4.13+) and under_oom. */
-  oomKills: number | null;
-  ooms: number | null;
+/**
+ * What a process's memory cgroup says, in bytes; memcompare only reads it (never creates or moves).
+ * v2: memory.current, memory.peak (kernel 5.19+), memory.max ("max": no limit), memory.stat,
+ * memory.events (oom, oom_kill). v1: memory.usage_in_bytes, max_usage_in_bytes, limit_in_bytes (the page
+ * counter's maximum: no limit), memory.stat (total_*), memory.oom_control (under_oom, oom_kill on 4.13+).
+ * Reclaimable: v2 active_file + inactive_file; v1 total_cache less dirty and shmem.
+ */
+export type CgroupMemory = Omit<ContainerRecord, 'exclusive' | 'otherProcesses' | 'headroomBytes'> & {
   /** Every process in the cgroup (cgroup.procs). */
   pids: number[];
-}
+};
 
 const read = (path: string): string | undefined => {
   try {

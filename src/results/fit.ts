@@ -1,9 +1,11 @@
-/** Ordinary least squares of y on x: y = intercept + slope × x, with R². */
-export function linearFit(xs: readonly number[], ys: readonly number[]): { intercept: number; slope: number; r2: number } {
+/** Sums of squares and products about the means: what a least-squares slope is made of. */
+export function centeredSums(
+  xs: readonly number[],
+  ys: readonly number[],
+): { sxx: number; sxy: number; syy: number; mx: number; my: number } {
   const n = xs.length;
-  if (n === 0) return { intercept: 0, slope: 0, r2: 0 };
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
+  const mx = n ? xs.reduce((a, b) => a + b, 0) / n : 0;
+  const my = n ? ys.reduce((a, b) => a + b, 0) / n : 0;
   let sxx = 0;
   let sxy = 0;
   let syy = 0;
@@ -14,6 +16,14 @@ export function linearFit(xs: readonly number[], ys: readonly number[]): { inter
     sxy += dx * dy;
     syy += dy * dy;
   }
+  return { sxx, sxy, syy, mx, my };
+}
+
+/** Ordinary least squares of y on x: y = intercept + slope × x, with R². */
+export function linearFit(xs: readonly number[], ys: readonly number[]): { intercept: number; slope: number; r2: number } {
+  const n = xs.length;
+  if (n === 0) return { intercept: 0, slope: 0, r2: 0 };
+  const { sxx, sxy, syy, mx, my } = centeredSums(xs, ys);
   const slope = sxx > 0 ? sxy / sxx : 0;
   const intercept = my - slope * mx;
   let sse = 0;

@@ -1,4 +1,4 @@
-import { linearFit } from './fit.js';
+import { centeredSums, linearFit } from './fit.js';
 import type { GrowthRecord, GrowthVerdict, LifetimeAdvice, ReplacementRecord, Timeline, WorkerGrowth } from './types.js';
 
 /** Fewer requests per worker than this and growth is not fitted: the soak was too short to tell. */
@@ -48,23 +48,18 @@ export function analyzeGrowth(t: Timeline): GrowthRecord {
       r2: fit.r2,
       plateau,
     });
-    const mx = x.reduce((a, b) => a + b, 0) / x.length;
-    const my = y.reduce((a, b) => a + b, 0) / y.length;
-    for (let i = 0; i < x.length; i++) {
-      const dx = (x[i] as number) - mx;
-      const dy = (y[i] as number) - my;
-      sxx += dx * dx;
-      sxy += dx * dy;
-      syy += dy * dy;
-    }
+    // Pooled within-worker sums: each worker about its own means (workers start at different USS).
+    const c = centeredSums(x, y);
+    sxx += c.sxx;
+    sxy += c.sxy;
+    syy += c.syy;
   }
   const slope = sxx > 0 ? sxy / sxx : 0;
   // Residuals of the pooled slope, each worker about its own mean.
   for (const e of t.processes.filter((p) => p.role === 'worker')) {
     const { x, y } = points(e);
     if (x.length < 3) continue;
-    const mx = x.reduce((a, b) => a + b, 0) / x.length;
-    const my = y.reduce((a, b) => a + b, 0) / y.length;
+    const { mx, my } = centeredSums(x, y);
     for (let i = 0; i < x.length; i++) sse += ((y[i] as number) - my - slope * ((x[i] as number) - mx)) ** 2;
   }
   const r2 = syy > 0 ? 1 - sse / syy : 1;
