@@ -41,6 +41,8 @@ function jsonLine(s: Snapshot, tMs: number, first: Snapshot): string {
 class TreeTracker {
   gone = false;
   private replacements = 0;
+  /** Workers gone whose successor has not appeared yet (a respawn may come a sample later). */
+  private pending = 0;
   private workers = new Set<number>();
   private masterRss: number | undefined;
   private readonly family: string;
@@ -61,8 +63,13 @@ class TreeTracker {
     const now = new Set(processes.filter((p) => p.role === 'worker').map((p) => p.pid));
     const departed = [...this.workers].filter((p) => !now.has(p)).length;
     const arrived = [...now].filter((p) => !this.workers.has(p)).length;
-    if (this.workers.size > 0 && now.size > 0) this.replacements += Math.min(departed, arrived);
-    if (now.size > 0) this.workers = now;
+    if (this.workers.size > 0) {
+      this.pending += departed;
+      const matched = Math.min(this.pending, arrived);
+      this.replacements += matched;
+      this.pending -= matched;
+    }
+    if (now.size > 0 || processes.length === 0) this.workers = now;
     const master = processes.find((p) => p.role === 'master');
     this.masterRss ??= master?.rssBytes;
     const sharedOf = (p: (typeof processes)[number]) => (p.fields.Shared_Clean ?? 0) + (p.fields.Shared_Dirty ?? 0);

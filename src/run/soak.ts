@@ -174,6 +174,26 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     await loadLoop.catch(() => {});
   }
   await loadLoop;
+  // A worker that served its last request as the load stopped (a max-requests restart) leaves a moment
+  // later: follow the tree until its worker set holds for three samples with the full count (at most 3 s).
+  if (ctx.expectedWorkers !== undefined && ctx.expectedWorkers > 0) {
+    const until = clock.now() + 3000;
+    let last = '';
+    let still = 0;
+    while (still < 3 && clock.now() < until) {
+      await clock.sleep(Math.min(100, sampler.nextDelayMs()), ctx.signal);
+      const sample = sampler.sample();
+      ctx.alive();
+      timeline.add(clock.now() - started, requests, sample, ctx.workerPidHeader ? served : undefined);
+      const set = sample.processes
+        .filter((p) => p.role === 'worker')
+        .map((p) => p.pid)
+        .sort((a, b) => a - b)
+        .join(',');
+      still = set === last && sample.workers >= ctx.expectedWorkers ? still + 1 : 0;
+      last = set;
+    }
+  }
   const stats = sampler.stats();
   const elapsed = clock.now() - started;
   return {
