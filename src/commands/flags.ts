@@ -38,6 +38,12 @@ export const RUN_FLAGS = {
     type: 'number',
     describe: 'After the warm-up, keep load on for this many seconds while sampling the tree (peak, timeline, copy-on-write erosion)',
   },
+  verify: {
+    type: 'boolean',
+    default: false,
+    describe:
+      "With --max-worker-uss: soak each variant again with the advised setting applied and show every worker's peak USS against the limit",
+  },
   'warmup-until': {
     type: 'string',
     nargs: 1,

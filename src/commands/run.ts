@@ -8,8 +8,8 @@ import { checkWritable, isStreamOutput, writeAtomic, writeOutput } from '../pers
 import { terminalWidth } from '../render/table.js';
 import { renderRunSummary } from '../render/terminal.js';
 import { progressBar } from '../render/units.js';
-import { RECYCLING } from '../results/lifetime.js';
-import type { ResultsDocument } from '../results/types.js';
+import { RECYCLING, RECYCLING_ARGS, workerPeakUss } from '../results/lifetime.js';
+import type { ResultsDocument, VerificationRecord } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
 import { killAllNow } from '../run/stop.js';
@@ -99,6 +99,45 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
   };
 }
 
+/**
+ * --verify: each variant with advice soaked again with the advised setting on its command line; every
+ * worker's peak USS (replacements included) against the limit.
+ */
+async function verifyAdvice(
+  doc: ResultsDocument,
+  scenario: Scenario,
+  adapter: ServerAdapter | undefined,
+  limitBytes: number,
+  options: { onProgress?: (line: string) => void; signal: AbortSignal; version: string },
+): Promise<VerificationRecord[]> {
+  const family = adapter?.family ?? scenario.server;
+  const toArgs = RECYCLING_ARGS[family];
+  const plans = scenario.variants.flatMap((v) => {
+    const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
+    if (!toArgs || !advice?.setting || advice.requests === null) return [];
+    const args = toArgs(advice.requests);
+    return [{ variant: { ...v, name: `${v.name}+recycling`, args: [...v.args, ...args] }, setting: advice.setting, args, from: v.name }];
+  });
+  if (plans.length === 0) return [];
+  const checked = await runScenario(
+    { ...scenario, variants: plans.map((p) => p.variant) },
+    { ...options, runs: 1, ...(adapter ? { adapter } : {}) },
+  );
+  return plans.map((p) => {
+    const soak = checked.variants.find((x) => x.name === p.variant.name)?.runs[0]?.soak;
+    const peaks = soak ? workerPeakUss(soak.timeline) : [];
+    return {
+      variant: p.from,
+      setting: p.setting,
+      args: p.args,
+      limitBytes,
+      workerPeakUssBytes: peaks,
+      replacements: soak?.replacements?.length ?? 0,
+      within: peaks.length > 0 && peaks.every((u) => u <= limitBytes),
+    };
+  });
+}
+
 /** One line of a soak's progress bar, redrawn in place. */
 export function soakBar(
   tag: string,
@@ -170,6 +209,17 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       );
     if (!scenario.warmup.workerPidHeader)
       throw badArgument('--max-worker-uss', o.maxWorkerUss, 'growth per request needs the worker-pid header (warmup.workerPidHeader)');
+  }
+  if (o.verify) {
+    if (maxWorkerUssBytes === undefined)
+      throw badArgument('--verify', true, 'verifies the recycling advice: add --max-worker-uss SIZE and --soak SECONDS');
+    const family = adapter?.family ?? scenario.server;
+    if (!(family in RECYCLING_ARGS))
+      throw badArgument(
+        '--verify',
+        true,
+        `${family}'s recycling setting is not a command-line argument; families it can verify: ${Object.keys(RECYCLING_ARGS).join(', ')}`,
+      );
   }
   plan?.prepare(scenario);
   // Say so before anything boots: a half-hour run must not end in an unwritable path.
@@ -261,6 +311,14 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       signal: controller.signal,
       version: toolVersion(),
     });
+    if (o.verify && maxWorkerUssBytes !== undefined) {
+      doc.verification = await verifyAdvice(doc, scenario, adapter, maxWorkerUssBytes, {
+        ...(progressOn ? { onProgress: (line: string) => io.stderr.write(`${line}\n`) } : {}),
+        signal: controller.signal,
+        version: toolVersion(),
+      });
+      persist(doc);
+    }
     await finishStream(doc, false);
     human.write(summary(doc));
     if (jsonToStdout) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

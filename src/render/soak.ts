@@ -43,6 +43,13 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
       );
     }
     if (s.advice) out.push(`${variant}: ${s.advice.text}`);
+    const v = doc.verification?.find((x) => x.variant === variant);
+    if (v) {
+      const max = Math.max(0, ...v.workerPeakUssBytes);
+      out.push(
+        `${variant}, verified with ${v.setting}: ${v.within ? 'every' : 'NOT every'} worker stayed under ${mib(v.limitBytes)} (largest peak USS ${mib(max)} over ${v.workerPeakUssBytes.length} workers, ${v.replacements} replacements)`,
+      );
+    }
     return out;
   });
 }

@@ -135,6 +135,22 @@ export const RECYCLING: Record<string, (requests: number) => string> = {
   unicorn: (n) => `unicorn-worker-killer with max_requests ${n} (Unicorn has no setting of its own)`,
 };
 
+/** The advised setting as command-line arguments, where the family takes it there (php-fpm's lives in its pool file). */
+export const RECYCLING_ARGS: Record<string, (requests: number) => string[]> = {
+  gunicorn: (n) => ['--max-requests', String(Math.max(1, n - Math.floor(n / 10))), '--max-requests-jitter', String(Math.floor(n / 10))],
+  uwsgi: (n) => ['--max-requests', String(n)],
+  celery: (n) => ['--max-tasks-per-child', String(n)],
+  apache: (n) => ['-C', `MaxConnectionsPerChild ${n}`],
+};
+
+/** Every worker's largest USS in a soak timeline, replacements included. */
+export function workerPeakUss(t: Timeline): number[] {
+  return t.processes
+    .filter((p) => p.role === 'worker')
+    .map((p) => Math.max(0, ...p.ussBytes.filter((u): u is number => u !== null)))
+    .filter((u) => u > 0);
+}
+
 export function adviseRecycling(
   family: string,
   growth: GrowthRecord,

@@ -248,6 +248,20 @@ export interface LifetimeAdvice {
 
 export type GrowthVerdict = 'growth' | 'plateau' | 'flat' | 'too-short';
 
+/** A second soak with the advised recycling setting: every worker's peak USS against the limit. */
+export interface VerificationRecord {
+  variant: string;
+  /** The setting applied, and its arguments on the command line. */
+  setting: string;
+  args: string[];
+  limitBytes: number;
+  /** The largest USS each worker reached during the verifying soak (replacements included). */
+  workerPeakUssBytes: number[];
+  replacements: number;
+  /** True when every worker stayed at or under the limit. */
+  within: boolean;
+}
+
 export interface SoakRecord {
   durationMs: number;
   /** Requests answered during the soak. */
@@ -508,6 +522,8 @@ export interface ResultsDocument {
   summary: { variants: VariantSummary[]; comparisons: Comparison[] };
   /** With `memcompare sweep`: the fit per variant. */
   sweep?: SweepResult;
+  /** With `run --verify`: a second soak of each variant with the advised recycling setting applied. */
+  verification?: VerificationRecord[];
   warnings: Warning[];
 }
 

@@ -63,6 +63,7 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
         '8',
         '--max-worker-uss',
         '40MiB',
+        '--verify',
         '--json',
         file,
         '-q',
@@ -71,7 +72,8 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
       { timeoutMs: 120_000 },
     );
     assert.equal(r.status, 0, r.stderr);
-    const soak = (JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument).variants[0]?.runs[0]?.soak;
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+    const soak = doc.variants[0]?.runs[0]?.soak;
     const g = soak?.growth;
     assert.ok(g);
     assert.equal(g.verdict, 'growth');
@@ -80,6 +82,13 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
     assert.ok(g.r2 >= 0.99, `R² ${g.r2}`);
     assert.match(soak?.advice?.setting ?? '', /^--max-requests \d+ --max-requests-jitter \d+$/);
     assert.match(r.stdout, /each worker's USS grows \d+ bytes per request/);
+    // --verify: a second soak with the setting applied keeps every worker's peak USS at or under the limit.
+    const v = doc.verification?.[0];
+    assert.ok(v, 'verified');
+    assert.equal(v.within, true, JSON.stringify(v));
+    assert.ok(v.replacements > 0, 'the setting recycled workers');
+    assert.ok(v.workerPeakUssBytes.every((u) => u <= 40 * 1048576));
+    assert.match(r.stdout, /verified with --max-requests \d+ --max-requests-jitter \d+: every worker stayed under 40\.0 MiB/);
   });
 
   it('a family without a recycling setting, and the advice without a soak: exit 2 before anything boots', () => {

@@ -125,6 +125,17 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   }
   doc.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: 'lazy', run: 1 });
   doc.incompleteReason = 'interrupted';
+  doc.verification = [
+    {
+      variant: 'lazy',
+      setting: '--max-requests 90 --max-requests-jitter 10',
+      args: ['--max-requests', '90'],
+      limitBytes: 100,
+      workerPeakUssBytes: [90],
+      replacements: 2,
+      within: true,
+    },
+  ];
   doc.host.software = { interpreter: 'Python 3.11.2', packages: { gunicorn: '20.1.0' } };
   for (const v of doc.variants) {
     v.revision = { role: 'head', ref: 'working tree', commit: 'a'.repeat(40), dirty: false };
