@@ -116,7 +116,9 @@ async function verifyAdvice(
     const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
     if (!toArgs || !advice?.setting || advice.requests === null) return [];
     const args = toArgs(advice.requests);
-    return [{ variant: { ...v, name: `${v.name}+recycling`, args: [...v.args, ...args] }, setting: advice.setting, args, from: v.name }];
+    // A variant with a whole command of its own (--command) takes the setting at its end (argparse-style servers accept it there).
+    const variant = v.command ? { ...v, command: [...v.command, ...args] } : { ...v, args: [...v.args, ...args] };
+    return [{ variant: { ...variant, name: `${v.name}+recycling` }, setting: advice.setting, args, from: v.name }];
   });
   if (plans.length === 0) return [];
   const checked = await runScenario(
