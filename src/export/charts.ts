@@ -256,20 +256,41 @@ export function soakSpecs(doc: ResultsDocument): { total: object; workers: objec
         ),
       ),
   );
+  const replaced = doc.variants.flatMap((v) => {
+    const run = v.runs[medianRunIndex(v.runs)];
+    return (run?.soak?.replacements ?? []).map((r) => ({ variant: v.name, s: r.tMs / 1000 }));
+  });
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif' } };
   return {
     total: {
       ...base,
-      title: { text: 'Total PSS under load', subtitle: `${doc.scenario.name}: median run of each variant, sampled during the soak` },
+      title: {
+        text: 'Total PSS under load',
+        subtitle: `${doc.scenario.name}: median run of each variant, sampled during the soak${replaced.length > 0 ? '; dotted: a worker replaced' : ''}`,
+      },
       width: 420,
       height: 240,
-      data: { values: total },
-      mark: { type: 'line', point: false },
-      encoding: {
-        x: { field: 's', type: 'quantitative', title: 'seconds into the soak' },
-        y: { field: 'mib', type: 'quantitative', title: 'total PSS (MiB)', scale: { zero: false } },
-        color: { field: 'variant', type: 'nominal', legend: { orient: 'bottom' } },
-      },
+      layer: [
+        {
+          data: { values: total },
+          mark: { type: 'line', point: false },
+          encoding: {
+            x: { field: 's', type: 'quantitative', title: 'seconds into the soak' },
+            y: { field: 'mib', type: 'quantitative', title: 'total PSS (MiB)', scale: { zero: false } },
+            color: { field: 'variant', type: 'nominal', legend: { orient: 'bottom' } },
+          },
+        },
+        // Each replacement as a mark: a worker forked without preloading imports the app again (a spike).
+        ...(replaced.length > 0
+          ? [
+              {
+                data: { values: replaced },
+                mark: { type: 'rule', strokeDash: [2, 3], opacity: 0.6 },
+                encoding: { x: { field: 's', type: 'quantitative' }, color: { field: 'variant', type: 'nominal' } },
+              },
+            ]
+          : []),
+      ],
     },
     workers: {
       ...base,
