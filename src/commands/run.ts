@@ -18,6 +18,7 @@ import { splitCommand } from '../scenario/argv.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
+import { phpFpmSocket } from '../servers/worker-count.js';
 import { parseSize } from './check.js';
 import type { FlagValues, RUN_FLAGS } from './flags.js';
 
@@ -42,7 +43,8 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
     // php-fpm's listen address lives in its pool configuration: read it there.
     const fromConfig = argv.some((a) => a.includes('{port}')) ? undefined : adapterForCommand(argv).portFromCommand?.(argv, cwd);
     if (fromConfig !== undefined) configuredPort ??= fromConfig;
-    if (o.port === undefined && fromConfig === undefined && !argv.some((a) => a.includes('{port}'))) {
+    const onSocket = adapterForCommand(argv).family === 'php-fpm' && phpFpmSocket(argv, cwd) !== undefined;
+    if (o.port === undefined && fromConfig === undefined && !onSocket && !argv.some((a) => a.includes('{port}'))) {
       throw badArgument(
         '--command',
         c,
@@ -78,6 +80,8 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
       throw badArgument('--fastcgi-script', o.fastcgiScript, `no such file (${script}); name the app's entry script`);
   }
   const port = o.port ?? configuredPort;
+  // php-fpm listening on a Unix socket: the warm-up goes there, and no port is watched.
+  const socket = script && argvs[0] ? phpFpmSocket(argvs[0], cwd) : undefined;
   return {
     adapter,
     scenario: {
@@ -90,7 +94,7 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
       // No --workers and no {workers}: each command's own count (gunicorn -w 3), or detection.
       detectWorkers: o.workers === undefined && !argvs.some((a) => a.some((x) => x.includes('{workers}'))),
       variants,
-      warmup: { ...DEFAULT_WARMUP, ...(script ? { protocol: 'fastcgi' as const, script, path: '/' } : {}) },
+      warmup: { ...DEFAULT_WARMUP, ...(script ? { protocol: 'fastcgi' as const, script, path: '/' } : {}), ...(socket ? { socket } : {}) },
       settle: { ...DEFAULT_SETTLE },
       runs: 3,
       bootTimeoutMs: 120_000,

@@ -21,6 +21,8 @@ export interface WarmupSettings {
   protocol?: 'http' | 'fastcgi';
   /** FastCGI: the script the pool runs (SCRIPT_FILENAME), an absolute path. */
   script?: string;
+  /** FastCGI over a Unix socket (php-fpm `listen = /path.sock`) instead of a loopback port. */
+  socket?: string;
   /** A warm-up by command (a task queue): it does the work and prints the pid of the worker that served each unit. */
   command?: string[];
   /** Bound on one run of the warm-up command, seconds. */

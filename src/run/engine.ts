@@ -144,7 +144,7 @@ function forProtocol(deps: RunDeps, scenario: Scenario, services: Record<string,
   }
   const script = scenario.warmup.script;
   if (deps !== realRunDeps || scenario.warmup.protocol !== 'fastcgi' || !script) return deps;
-  return { ...deps, load: fastcgiLoad(script), proc: { ...deps.proc, probe: fastcgiProbe(script) } };
+  return { ...deps, load: fastcgiLoad(script, scenario.warmup.socket), proc: { ...deps.proc, probe: fastcgiProbe(script) } };
 }
 
 /** php-fpm answers 404 to every request when it cannot find SCRIPT_FILENAME ("Primary script unknown"): bad input, not a measurement. */
@@ -260,7 +260,8 @@ async function readyStage(ctx: RunContext, b: Booted & { before: Set<number> }):
         path: scenario.warmup.path,
         workers: b.expected.count,
         timeoutMs: scenario.bootTimeoutMs,
-        ...(scenario.warmup.command ? { noPort: true } : {}),
+        // A pool warmed by a command, or one listening on a Unix socket: no loopback port to watch.
+        ...(scenario.warmup.command || scenario.warmup.socket ? { noPort: true } : {}),
       },
       ctx.options.signal,
       { proc: deps.proc, clock: deps.clock },

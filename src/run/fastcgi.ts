@@ -116,15 +116,16 @@ export function getParams(script: string, port: number, query = ''): Record<stri
   };
 }
 
-/** One FastCGI request over a new connection to 127.0.0.1 (the connection is closed after it). */
+/** One FastCGI request over a new connection to 127.0.0.1:port or a Unix socket's path (the connection is closed after it). */
 export function fastcgiRequest(
-  port: number,
+  port: number | string,
   params: Record<string, string>,
   timeoutMs = 10_000,
   signal?: AbortSignal,
 ): Promise<FastcgiResponse> {
   return new Promise((resolveResponse, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    // A loopback TCP port, or a Unix socket (php-fpm `listen = /run/php/app.sock`).
+    const socket = typeof port === 'string' ? connect({ path: port }) : connect({ host: '127.0.0.1', port });
     let buf: Buffer = Buffer.alloc(0);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -172,10 +173,11 @@ export function fastcgiProbe(script: string): (port: number, path: string) => Pr
  * The warm-up's load over FastCGI: `amount` requests at once, each on its own connection (as a web
  * server in front of php-fpm sends them), the worker pid read from the response header.
  */
-export function fastcgiLoad(script: string): LoadGenerator {
+export function fastcgiLoad(script: string, unixSocket?: string): LoadGenerator {
   return {
     async batch(url, settings, amount, onResponse, signal) {
       const port = Number(new URL(url).port);
+      const target = unixSocket ?? port;
       const header = settings.workerPidHeader?.toLowerCase();
       const latenciesMs: number[] = [];
       let requests = 0;
@@ -191,7 +193,7 @@ export function fastcgiLoad(script: string): LoadGenerator {
         Array.from({ length: amount }, async () => {
           const t0 = realClock.now();
           try {
-            const r = await fastcgiRequest(port, getParams(script, port, query), 10_000, batchAbort.signal);
+            const r = await fastcgiRequest(target, getParams(script, port, query), 10_000, batchAbort.signal);
             latenciesMs.push(realClock.now() - t0);
             requests++;
             onResponse(r.status, header ? r.headers[header] : undefined);

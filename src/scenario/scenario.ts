@@ -247,6 +247,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
       warmup.script ??
       fail('warmup.script', undefined, 'a FastCGI warm-up needs the script to run (SCRIPT_FILENAME), relative to the app folder');
     warmup.script = resolve(cwd, script);
+    if (warmup.socket !== undefined) warmup.socket = resolve(cwd, warmup.socket);
     if (!existsSync(warmup.script)) fail('warmup.script', o.warmup?.script, `no such file (${warmup.script}); name the app's entry script`);
   }
   let configTemplate: string | undefined;

@@ -92,6 +92,12 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
             minLength: 1,
             description: 'FastCGI: the script the pool runs (SCRIPT_FILENAME), relative to the app folder.',
           },
+          socket: {
+            type: 'string',
+            minLength: 1,
+            description:
+              "FastCGI over a Unix socket: the path of the pool's listen socket (absolute); readiness then waits for the workers alone.",
+          },
           command: {
             ...ARGV,
             minItems: 1,

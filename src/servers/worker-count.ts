@@ -110,6 +110,13 @@ export function phpFpmPort(argv: readonly string[], cwd: string): number | undef
   return m ? Number(m[1]) : undefined;
 }
 
+/** php-fpm's `listen` when it is a Unix socket (a path), resolved against the working directory. */
+export function phpFpmSocket(argv: readonly string[], cwd: string): string | undefined {
+  const text = fpmConfig(argv, cwd);
+  const listen = text === undefined ? undefined : iniValue(text, 'listen');
+  return listen?.startsWith('/') || listen?.startsWith('.') ? resolve(cwd, listen) : undefined;
+}
+
 /** The pool's process manager (static, dynamic, ondemand), when a configuration names it. */
 export function phpFpmManager(argv: readonly string[], cwd: string): string | undefined {
   const text = fpmConfig(argv, cwd);

@@ -90,6 +90,40 @@ describe('php-fpm and Apache prefork, measured for real', { timeout: 420_000 }, 
     assert.ok((on?.totalPssBytes.median ?? 0) < (off?.totalPssBytes.median ?? 0));
   });
 
+  it('a pool listening on a Unix socket: warmed over it, every child served', () => {
+    const dir = mkdtempSync(join(tmp, 'sock-'));
+    chmodSync(dir, 0o755);
+    const conf = join(dir, 'pool.conf');
+    writeFileSync(
+      conf,
+      `[global]\ndaemonize = no\n[s]\nlisten = ${join(dir, 'php.sock')}\nlisten.mode = 0666\nuser = nobody\ngroup = nogroup\npm = static\npm.max_children = 3\n`,
+    );
+    const file = join(dir, 'r.json');
+    const r = cli(
+      [
+        'run',
+        '--command',
+        `php-fpm8.2 -F -O -y ${conf}`,
+        '--fastcgi-script',
+        join(APP, 'index.php'),
+        '--runs',
+        '1',
+        '--json',
+        file,
+        '-q',
+        '--no-lock',
+      ],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const run = (JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument).variants[0]?.runs[0];
+    assert.deepEqual(run?.warmup.idleWorkers, []);
+    assert.equal(Object.keys(run?.warmup.requestsPerWorker ?? {}).length, 3);
+    assert.equal(run?.workerCount?.source, 'command');
+  });
+
   it('bad input: one line, exit 2, nothing left running', async () => {
     // An Apache configuration that fails apache2 -t.
     writeFileSync(
