@@ -121,3 +121,32 @@ export class HeldSmem {
     });
   }
 }
+
+/**
+ * The CLI run as `nobody` (setpriv), so that this root-owned test process is one it may not read;
+ * undefined when the tests do not run as root (then the case cannot be made).
+ */
+export function cliAsNobody(args: string[]): CliResult | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    cwd: '/',
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Every run of every variant served through its warm-up by every one of its `workers` workers, with evidence. */
+export function assertEveryWorkerServed(doc: import('../src/results/types.js').ResultsDocument, workers: number): void {
+  for (const v of doc.variants) {
+    for (const run of v.runs) {
+      if (run.warmup.trafficEvidence !== 'pid-header') throw new Error(`${v.name}: evidence ${run.warmup.trafficEvidence}`);
+      if (run.warmup.idleWorkers.length > 0) throw new Error(`${v.name}: idle workers ${run.warmup.idleWorkers.join(', ')}`);
+      const served = Object.keys(run.warmup.requestsPerWorker ?? {}).length;
+      const measured = run.processes.filter((p) => p.role === 'worker').length;
+      if (served !== workers || measured !== workers)
+        throw new Error(`${v.name}: ${served} workers served, ${measured} measured, ${workers} expected`);
+    }
+  }
+}

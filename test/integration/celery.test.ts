@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli, cliAsync, isAlive, ROOT } from '../helpers.js';
+import { assertEveryWorkerServed, cli, cliAsync, isAlive, ROOT } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-celery-'));
 const APP = join(ROOT, 'scenarios', 'apps', 'celery-tasks');
@@ -38,16 +38,9 @@ describe('Celery prefork with a Redis service, warmed by a command', { timeout: 
     const r = cli(['run', 'celery-import-in-parent', '--runs', '1', '--json', file, '-q', '--no-lock'], { timeoutMs: 300_000 });
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
-    for (const v of doc.variants) {
-      const run = v.runs[0];
-      assert.ok(run);
-      assert.equal(run.warmup.trafficEvidence, 'pid-header');
-      assert.deepEqual(run.warmup.idleWorkers, [], v.name);
-      assert.equal(Object.keys(run.warmup.requestsPerWorker ?? {}).length, 3, v.name);
-      assert.equal(run.processes.filter((p) => p.role === 'worker').length, 3);
-      // The broker is never measured.
-      assert.ok(!run.processes.some((p) => p.command.includes('redis-server')));
-    }
+    assertEveryWorkerServed(doc, 3);
+    // The broker is never measured.
+    for (const v of doc.variants) assert.ok(!v.runs.some((run) => run.processes.some((p) => p.command.includes('redis-server'))));
     const s = (n: string) => doc.summary.variants.find((x) => x.name === n);
     assert.ok((s('import-in-parent')?.totalPssBytes.median ?? 0) < (s('import-in-task')?.totalPssBytes.median ?? 0));
     assert.ok((s('import-in-parent')?.workerUssBytes.median ?? 0) < (s('import-in-task')?.workerUssBytes.median ?? 0));

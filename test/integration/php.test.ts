@@ -12,7 +12,7 @@ import { waitReady } from '../../src/run/ready.js';
 import { realProc } from '../../src/run/seams.js';
 import { stopServer } from '../../src/run/stop.js';
 import { phpFpm } from '../../src/servers/adapters.js';
-import { cli, ROOT } from '../helpers.js';
+import { assertEveryWorkerServed, cli, ROOT } from '../helpers.js';
 
 const APP = join(ROOT, 'scenarios', 'apps', 'php-classes');
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-php-'));
@@ -60,14 +60,7 @@ describe('php-fpm and Apache prefork, measured for real', { timeout: 420_000 }, 
     const r = cli(['run', 'php-fpm-opcache', '--runs', '1', '--json', file, '-q', '--no-lock'], { timeoutMs: 200_000 });
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
-    for (const v of doc.variants) {
-      const run = v.runs[0];
-      assert.ok(run);
-      assert.equal(run.warmup.trafficEvidence, 'pid-header');
-      assert.deepEqual(run.warmup.idleWorkers, [], v.name);
-      assert.equal(Object.keys(run.warmup.requestsPerWorker ?? {}).length, 5, v.name);
-      assert.equal(run.processes.filter((p) => p.role === 'worker').length, 5);
-    }
+    assertEveryWorkerServed(doc, 5);
     const total = (name: string) => doc.summary.variants.find((s) => s.name === name)?.totalPssBytes.median ?? 0;
     const uss = (name: string) => doc.summary.variants.find((s) => s.name === name)?.workerUssBytes.median ?? 0;
     assert.ok(

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Snapshot } from '../../src/memory.js';
-import { BIN, cli, cliAsync, HeldSmem, startGunicorn, type TestServer } from '../helpers.js';
+import { cli, cliAsNobody, cliAsync, HeldSmem, startGunicorn, type TestServer } from '../helpers.js';
 
 function ourSnapshot(master: number): Snapshot {
   const r = cli(['snapshot', '--pid', String(master), '--tree', '--json']);
@@ -127,19 +126,9 @@ describe('snapshot of everything', { timeout: 300_000 }, () => {
   });
 
   it('a process it may not read is skipped with the reason "permission", never dropped silently', (t) => {
-    if (process.getuid?.() !== 0) {
-      t.skip('needs root to drop to nobody');
-      return;
-    }
     // As nobody, this root-owned test runner cannot be read: it must show up among the skipped.
-    const r = spawnSync(
-      'setpriv',
-      ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, 'snapshot', '--json', '--match', 'node'],
-      {
-        encoding: 'utf8',
-        cwd: '/',
-      },
-    );
+    const r = cliAsNobody(['snapshot', '--json', '--match', 'node']);
+    if (!r) return t.skip('needs root to drop to nobody');
     const snap = JSON.parse(r.stdout) as Snapshot;
     assert.ok(!snap.processes.some((p) => p.pid === process.pid));
     assert.ok(snap.skipped.length > 0, r.stderr);

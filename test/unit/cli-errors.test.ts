@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BIN, cli } from '../helpers.js';
+import { cli, cliAsNobody } from '../helpers.js';
 import { makeResults } from '../results-fixture.js';
 
 function assertOneLineError(args: string[], pattern: RegExp) {
@@ -39,23 +38,14 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   it('an unknown user', () =>
     assertOneLineError(['snapshot', '--user', 'no-such-user-x'], /^memcompare: --user "no-such-user-x": no such user/));
   it('a permission error names ptrace-read access', (t) => {
-    // As root every process is readable: memcompare runs as nobody (setpriv) against this root-owned test process.
-    if (process.getuid?.() !== 0) {
-      t.skip('needs root to drop to nobody');
-      return;
-    }
-    const r = spawnSync(
-      'setpriv',
-      ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, 'snapshot', '--pid', String(process.pid)],
-      {
-        encoding: 'utf8',
-        cwd: '/',
-      },
-    );
+    // As root every process is readable: memcompare runs as nobody against this root-owned test process.
+    const r = cliAsNobody(['snapshot', '--pid', String(process.pid)]);
+    if (!r) return t.skip('needs root to drop to nobody');
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`^memcompare: --pid ${process.pid}: permission denied .*ptrace-read access`));
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
+
   it('an unknown flag', () => assertOneLineError(['snapshot', '--bogus'], /^memcompare: Unknown argument: bogus; see memcompare --help/));
   it('no command', () => assertOneLineError([], /^memcompare: name a command/));
   it('an unknown scenario', () => assertOneLineError(['run', 'nope'], /^memcompare: scenario "nope": not found/));
