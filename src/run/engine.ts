@@ -384,11 +384,19 @@ async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, e
   });
   const limit = ctx.options.maxWorkerUssBytes;
   if (limit !== undefined && soaked.growth) {
-    // A fresh worker's USS: the replacements' at birth, else the workers' at the first sample.
+    // A worker's USS not explained by its growth per request: the largest (USS − slope × requests served)
+    // seen, so that what a worker gains once (copy-on-write erosion when its GC first runs, lazy imports)
+    // is counted too. Replacements' USS at birth where there were some.
+    const slope = soaked.growth.bytesPerRequest;
+    const unexplained = soaked.timeline.processes
+      .filter((p) => p.role === 'worker')
+      .flatMap((p) =>
+        p.ussBytes.flatMap((u, i) =>
+          u !== null && p.served?.[i] !== null && p.served?.[i] !== undefined ? [u - slope * (p.served[i] as number)] : [],
+        ),
+      );
     const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
-    const first = soaked.workers.map((w) => w.ussStartBytes);
-    const fresh = births.length > 0 ? births : first;
-    const freshUss = fresh.length > 0 ? fresh.reduce((a, x) => a + x, 0) / fresh.length : 0;
+    const freshUss = Math.max(0, ...unexplained, ...births, ...soaked.workers.map((w) => w.ussStartBytes));
     soaked.advice = adviseRecycling(ctx.adapter.family, soaked.growth, freshUss, limit, settings.durationSeconds);
   }
   ctx.say(
