@@ -127,6 +127,7 @@ export function fastcgiRequest(
     // A loopback TCP port, or a Unix socket (php-fpm `listen = /run/php/app.sock`).
     const socket = typeof port === 'string' ? connect({ path: port }) : connect({ host: '127.0.0.1', port });
     let buf: Buffer = Buffer.alloc(0);
+    let seen = false;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let done = false;
@@ -144,6 +145,9 @@ export function fastcgiRequest(
     socket.setTimeout(timeoutMs, () => finish(new Error(`no FastCGI answer within ${timeoutMs} ms`)));
     socket.on('connect', () => socket.write(encodeRequest(params)));
     socket.on('data', (d: Buffer) => {
+      // Every FastCGI record starts with version 1: anything else is another protocol (HTTP's "HTTP/1.1 …").
+      if (!seen && d.length > 0 && d[0] !== VERSION) return finish(new NotFastcgiError());
+      seen = true;
       const { records, rest } = decodeRecords(Buffer.concat([buf, d]));
       buf = rest;
       for (const r of records) {
@@ -157,6 +161,13 @@ export function fastcgiRequest(
   });
 }
 
+/** The peer answered, but not in FastCGI. */
+export class NotFastcgiError extends Error {
+  constructor() {
+    super('the peer does not speak FastCGI');
+  }
+}
+
 /** Readiness: one FastCGI request answers (any status: a 404 still proves the pool speaks FastCGI). */
 export function fastcgiProbe(script: string): (port: number, path: string) => Promise<ProbeResult> {
   return async (port) => {
@@ -164,6 +175,7 @@ export function fastcgiProbe(script: string): (port: number, path: string) => Pr
       await fastcgiRequest(port, getParams(script, port), 1000);
       return 'answered';
     } catch (error) {
+      if (error instanceof NotFastcgiError) return 'wrong-protocol';
       return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'refused' : 'no-answer';
     }
   };

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 
 /** What one GET found: an answer, no connection, or a connection that never answered in time (a hung app). */
-export type ProbeResult = 'answered' | 'refused' | 'no-answer';
+export type ProbeResult = 'answered' | 'refused' | 'no-answer' | 'wrong-protocol';
 
 /** One HTTP GET to loopback. */
 export function probe(port: number, path: string, timeoutMs = 1000): Promise<ProbeResult> {

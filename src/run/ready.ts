@@ -88,6 +88,13 @@ export async function waitReady(
       if (listener.kind === 'ours') {
         lastProbe = await proc.probe(o.port, o.path);
         answered = lastProbe === 'answered';
+        // The port answers, but not in the protocol asked (an HTTP server where php-fpm's FastCGI was expected).
+        if (lastProbe === 'wrong-protocol') {
+          throw new MemcompareError(
+            'BAD_ARGUMENT',
+            `--command ${JSON.stringify(server.argv.join(' '))}: port ${o.port} answers, but not in FastCGI; point the warm-up at the pool's listen address, or drop --fastcgi-script for an HTTP server`,
+          );
+        }
       }
     }
     const now = clock.now();

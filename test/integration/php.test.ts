@@ -156,6 +156,25 @@ describe('php-fpm and Apache prefork, measured for real', { timeout: 420_000 }, 
     ]);
     assert.equal(missing.status, 2, missing.stderr);
     assert.match(missing.stderr, /--fastcgi-script ".*missing.php": no such file/);
+    // A port that answers, but not in FastCGI.
+    writeFileSync(join(tmp, 'x.php'), '<?php echo 1;\n');
+    const http = cli(
+      [
+        'run',
+        '--command',
+        '/usr/bin/python3 -m http.server {port} --bind 127.0.0.1',
+        '--fastcgi-script',
+        join(tmp, 'x.php'),
+        '--runs',
+        '1',
+        '--no-lock',
+      ],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(http.status, 2, http.stderr);
+    assert.match(http.stderr.split('\n')[0] ?? '', /answers, but not in FastCGI/);
     const none = cli(['run', '--command', `php-fpm8.2 -F -y ${conf}`, '--runs', '1', '--no-lock']);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /speaks FastCGI: add --fastcgi-script FILE/);
