@@ -151,6 +151,9 @@ export function workerPeakUss(t: Timeline): number[] {
     .filter((u) => u > 0);
 }
 
+/** The share of the limit the advice keeps free. */
+export const HEADROOM = 0.1;
+
 export function adviseRecycling(
   family: string,
   growth: GrowthRecord,
@@ -179,7 +182,15 @@ export function adviseRecycling(
       text: `memory ${growth.verdict === 'plateau' ? 'stops growing (a cache that fills)' : 'does not grow with requests'}: no recycling is needed to stay under ${mib(limitBytes)}`,
     };
   }
-  const requests = Math.floor((limitBytes - freshUssBytes) / growth.bytesPerRequest);
+  // A tenth of the limit held back: a worker gains some memory once, when its garbage collector first
+  // copies the parent's pages (seen: 2-3 MB after ~3,000 requests), which a short soak may not have seen.
+  const requests = Math.floor((limitBytes * (1 - HEADROOM) - freshUssBytes) / growth.bytesPerRequest);
+  if (requests < 1) {
+    return {
+      ...base,
+      text: `a fresh worker's USS is ${mib(freshUssBytes)}, within ${(HEADROOM * 100).toFixed(0)}% of the limit ${mib(limitBytes)}: no recycling setting can hold it; raise the limit or make the app lighter`,
+    };
+  }
   const setting = RECYCLING[family]?.(requests) ?? null;
   if (!setting) {
     return {
@@ -192,6 +203,6 @@ export function adviseRecycling(
     ...base,
     requests,
     setting,
-    text: `each worker grows ${growth.bytesPerRequest.toFixed(0)} bytes a request from ${mib(freshUssBytes)}: it reaches ${mib(limitBytes)} after ${requests} requests; set ${setting}`,
+    text: `each worker grows ${growth.bytesPerRequest.toFixed(0)} bytes a request from ${mib(freshUssBytes)}: it reaches ${mib(limitBytes * (1 - HEADROOM))} (the limit less ${(HEADROOM * 100).toFixed(0)}%) after ${requests} requests; set ${setting}`,
   };
 }

@@ -68,9 +68,14 @@ describe('worker lifetime from a soak timeline', () => {
   it("advice: the requests that fit under the limit, in the family's own setting; a limit below a fresh worker", () => {
     const g = analyzeGrowth(timeline(40, { 10: (i) => [i * 50, 8 * MiB + i * 50 * 10240] }));
     const a = adviseRecycling('gunicorn', g, 8 * MiB, 20 * MiB, 15);
-    assert.equal(a.requests, Math.floor((12 * MiB) / 10240));
-    assert.equal(a.setting, '--max-requests 1106 --max-requests-jitter 122');
-    assert.equal(adviseRecycling('php-fpm', g, 8 * MiB, 20 * MiB, 15).setting, 'pm.max_requests = 1228');
+    // 10% of the limit held back: (18 MiB − 8 MiB) ÷ 10,240 bytes.
+    assert.equal(a.requests, Math.floor((20 * MiB * 0.9 - 8 * MiB) / 10240));
+    assert.equal(a.setting, '--max-requests 922 --max-requests-jitter 102');
+    assert.equal(adviseRecycling('php-fpm', g, 8 * MiB, 20 * MiB, 15).setting, 'pm.max_requests = 1024');
+    assert.match(
+      adviseRecycling('gunicorn', g, 19 * MiB, 20 * MiB, 15).text,
+      /within 10% of the limit 20\.0 MiB: no recycling setting can hold it/,
+    );
     const low = adviseRecycling('gunicorn', g, 30 * MiB, 20 * MiB, 15);
     assert.equal(low.setting, null);
     assert.match(low.text, /a fresh worker's USS is already 30\.0 MiB, above the limit 20\.0 MiB: no recycling setting can hold it/);
