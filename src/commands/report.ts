@@ -4,7 +4,7 @@ import { EXPORTERS } from '../export/index.js';
 import { renderMatrixJson, renderMatrixMarkdown } from '../export/matrix.js';
 import type { Io } from '../memory.js';
 import { checkWritable, writeAtomic, writeOutput } from '../persist.js';
-import { terminalWidth } from '../render/table.js';
+import { terminalWidth } from '../render/width.js';
 import { readResults } from '../results/file.js';
 import type { ResultsDocument } from '../results/types.js';
 import type { FlagValues, REPORT_FLAGS } from './flags.js';

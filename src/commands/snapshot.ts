@@ -5,7 +5,7 @@ import { groupRows, readMappings, sumMappings } from '../proc/mappings.js';
 import { takeSnapshot } from '../proc/snapshot.js';
 import { DEFAULT_GROUP_COLUMNS, DEFAULT_MAPPING_COLUMNS, GROUP_COLUMNS, MAPPING_COLUMNS } from '../render/mapping-table.js';
 import { checkSortColumn, parseColumns, renderSmemTable } from '../render/smem-table.js';
-import { terminalWidth } from '../render/table.js';
+import { terminalWidth } from '../render/width.js';
 
 export interface SnapshotCommandOptions {
   pids: number[] | undefined;

@@ -2,17 +2,6 @@ import Table from 'cli-table3';
 
 const BOXED = { head: [] as string[], border: [] as string[] };
 
-/**
- * The width a human table may take: the terminal's columns when the stream is a terminal, else
- * $COLUMNS when set; undefined (no limit: piped output stays whole) otherwise.
- */
-export function terminalWidth(stream: unknown): number | undefined {
-  const s = stream as { isTTY?: boolean; columns?: number };
-  if (s?.isTTY && s.columns) return s.columns;
-  const env = Number(process.env.COLUMNS);
-  return Number.isInteger(env) && env >= 20 ? env : undefined;
-}
-
 const visible = (s: string) => [...s].length;
 
 /** Lines of a laid-out table wider than `width`. */
