@@ -48,7 +48,11 @@ export const RUN_FLAGS = {
     type: 'string',
     nargs: 1,
     describe:
-      "steady: after the warm-up, more rounds until no worker's USS grew in the last one (bounded); count: the scenario's requests (default)",
+      "steady (default): rounds of growing size until the workers' memory grows less than 1 KiB per request (bounded); count: a fixed number of requests",
+  },
+  'warmup-requests': {
+    type: 'number',
+    describe: 'A fixed warm-up of this many requests (the article: 30); with --warmup-until steady, the size of its first round',
   },
   'max-cpu': { type: 'number', describe: "The sampler's CPU budget during a soak, percent of one core (default 10)" },
   'max-worker-uss': {

@@ -94,7 +94,12 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
       // No --workers and no {workers}: each command's own count (gunicorn -w 3), or detection.
       detectWorkers: o.workers === undefined && !argvs.some((a) => a.some((x) => x.includes('{workers}'))),
       variants,
-      warmup: { ...DEFAULT_WARMUP, ...(script ? { protocol: 'fastcgi' as const, script, path: '/' } : {}), ...(socket ? { socket } : {}) },
+      warmup: {
+        ...DEFAULT_WARMUP,
+        until: 'steady',
+        ...(script ? { protocol: 'fastcgi' as const, script, path: '/' } : {}),
+        ...(socket ? { socket } : {}),
+      },
       settle: { ...DEFAULT_SETTLE },
       runs: 3,
       bootTimeoutMs: 120_000,
@@ -197,6 +202,12 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     checkFlag('--max-cpu', o.maxCpu, LIMITS.maxCpuPercent);
     if (!scenario.soak) throw badArgument('--max-cpu', o.maxCpu, 'budgets the soak sampler: add --soak SECONDS');
     scenario.soak.maxCpuPercent = o.maxCpu;
+  }
+  if (o.warmupRequests !== undefined) {
+    checkFlag('--warmup-requests', o.warmupRequests, LIMITS.warmupRequests);
+    scenario.warmup.requests = o.warmupRequests;
+    scenario.warmup.connections = Math.min(scenario.warmup.connections, o.warmupRequests);
+    scenario.warmup.until = 'count';
   }
   if (o.warmupUntil !== undefined) {
     if (o.warmupUntil !== 'steady' && o.warmupUntil !== 'count') throw badArgument('--warmup-until', o.warmupUntil, 'use steady or count');

@@ -48,6 +48,7 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
     maxCpu: undefined,
     maxWorkerUss: undefined,
     warmupUntil: undefined,
+    warmupRequests: undefined,
     verify: false,
   };
   return runRunCommand(runOptions, io, {

@@ -4,7 +4,7 @@ import { lineText, mapStrings, mdTable, mdText } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { lifetimeLines, soakLines } from '../render/soak.js';
-import { mib } from '../render/units.js';
+import { mib, steadyText } from '../render/units.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from '../render/where.js';
 import { median, medianRunIndex } from '../results/aggregate.js';
 import { settingFor } from '../results/sizing.js';
@@ -59,7 +59,7 @@ function method(doc: ResultsDocument): string {
     `- Server: ${sc.server}, ${sc.workers} workers. Variants, run interleaved (A B A B …), ${sc.runs} runs each:`,
     ...doc.variants.map((v) => `  - <code>${v.name}</code>: <code>${v.command.join(' ')}</code>`),
     `- Ready: the launched process tree listens on a free loopback port, answers HTTP, has ${sc.workers} workers, and every worker is idle (done loading the app).`,
-    `- Warm-up: ${sc.warmup.requests} requests over ${sc.warmup.connections} connections to <code>${sc.warmup.path}</code> with autocannon${sc.warmup.workerPidHeader ? `; responses carry the worker's pid (<code>${sc.warmup.workerPidHeader}</code>), and top-up rounds follow until every worker has served` : ''}.`,
+    `- Warm-up: ${sc.warmup.until === 'steady' ? 'a first round of ' : ''}${sc.warmup.requests} requests over ${sc.warmup.connections} connections to <code>${sc.warmup.path}</code> with autocannon${sc.warmup.workerPidHeader ? `; responses carry the worker's pid (<code>${sc.warmup.workerPidHeader}</code>), and top-up rounds follow until every worker has served` : ''}${sc.warmup.until === 'steady' ? "; then rounds of growing size until the workers' USS grows less than 1 KiB per request, or 0.5% of the total PSS per 400 requests" : ''}.`,
     `- Settling: the tree is sampled every ${st.intervalMs} ms until the same processes, the expected worker count and a total PSS within ${st.tolerancePercent}% of the previous sample hold for ${st.stableSamples} samples in a row (at most ${st.timeoutMs / 1000} s).`,
     "- Measurement: USS (Private_Clean + Private_Dirty), PSS, RSS and Swap of every process of the tree from `/proc/<pid>/smaps_rollup`. Per-worker figures are the mean over a run's workers; tables show the median over runs with min–max.",
   ].join('\n');
@@ -89,7 +89,8 @@ function warmupLine(doc: ResultsDocument, vi: number): string {
       : w.topUp
         ? `; top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} round${w.topUp.rounds === 1 ? '' : 's'}`
         : '';
-  return `Warm-up of run ${run.index}: ${w.requests} responses (${codes}), ${w.errors} errors, latency p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms${per}${top}. Settled after ${run.settle.samples} samples.`;
+  const steady = w.steady ? ` Warmed ${steadyText(w.steady)}.` : '';
+  return `Warm-up of run ${run.index}: ${w.requests} responses (${codes}), ${w.errors} errors, latency p50 ${w.latencyMs.p50} ms, p99 ${w.latencyMs.p99} ms${per}${top}.${steady} Settled after ${run.settle.samples} samples.`;
 }
 
 /** Where the memory is, and where each variant's saving comes from (per group and top mappings). */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** The fields of /proc/<pid>/stat that memcompare uses. */
 export interface ProcStat {
@@ -37,19 +37,58 @@ export function isAlive(pid: number): boolean {
 }
 
 export interface CpuState {
-  /** CPU time used so far, nanoseconds (/proc/<pid>/schedstat: finer than stat's clock ticks). */
+  /**
+   * CPU time of the whole process so far, nanoseconds: the sum of every thread's /proc/<pid>/task/<tid>/schedstat
+   * (finer than stat's clock ticks). /proc/<pid>/schedstat alone is the main thread's, and a threaded worker
+   * (Puma, gunicorn gthread) serves on other threads.
+   */
   cpuNs: number;
+  /**
+   * utime + stime of /proc/<pid>/stat, clock ticks: the whole thread group, threads that have exited included
+   * (a thread that exits takes its schedstat with it, so cpuNs can fall; this cannot).
+   */
+  groupTicks: number;
   /** Scheduler state letter from /proc/<pid>/stat. */
   state: string;
   ppid: number;
 }
 
-export function cpuState(pid: number): CpuState | undefined {
+/** utime + stime (fields 14 and 15) of a /proc/<pid>/stat text, clock ticks. */
+export function groupTicks(text: string): number {
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // Counted from the state (field 3): utime is field 14, stime field 15.
+  return (Number(f[11]) || 0) + (Number(f[12]) || 0);
+}
+
+/** The sum of the first field (time on CPU, ns) of each thread's schedstat text. */
+export function threadsCpuNs(schedstats: readonly string[]): number {
+  let ns = 0;
+  for (const t of schedstats) ns += Number(t.split(' ')[0]) || 0;
+  return ns;
+}
+
+/** A process's CPU time over all its threads, its state and parent; undefined once it is gone. */
+export function cpuState(pid: number, procRoot = '/proc'): CpuState | undefined {
   try {
-    const schedstat = readFileSync(`/proc/${pid}/schedstat`, 'utf8');
-    const stat = readStat(pid);
+    const statText = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    const stat = parseStat(statText);
     if (!stat) return undefined;
-    return { cpuNs: Number(schedstat.split(' ')[0]), state: stat.state, ppid: stat.ppid };
+    const texts: string[] = [];
+    let tids: string[];
+    try {
+      tids = readdirSync(`${procRoot}/${pid}/task`);
+    } catch {
+      tids = [];
+    }
+    for (const tid of tids) {
+      try {
+        texts.push(readFileSync(`${procRoot}/${pid}/task/${tid}/schedstat`, 'utf8'));
+      } catch {
+        // A thread that exited between the listing and the read.
+      }
+    }
+    if (texts.length === 0) texts.push(readFileSync(`${procRoot}/${pid}/schedstat`, 'utf8'));
+    return { cpuNs: threadsCpuNs(texts), groupTicks: groupTicks(statText), state: stat.state, ppid: stat.ppid };
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@ import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
 import { lifetimeLines, soakLines } from './soak.js';
 import { boxTable, wrapProse } from './table.js';
+import { steadyText } from './units.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from './where.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
@@ -58,6 +59,7 @@ export function renderWarmup(w: WarmupResult, title: string): string {
       `Top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} round${w.topUp.rounds === 1 ? '' : 's'} until every worker had served (${codes})`,
     );
   }
+  if (w.steady) lines.push('', `Warmed ${steadyText(w.steady)}`);
   if (w.errors > 0 || w.timeouts > 0) {
     lines.push('', 'Error distribution:', `  [${w.errors}] errors`, `  [${w.timeouts}] timeouts`);
   }

@@ -1,3 +1,4 @@
+import type { SteadyRecord } from '../results/types.js';
 /**
  * Python's "%.1f" on a double: correctly rounded, exact ties to even. JavaScript's toFixed rounds
  * exact ties up, so 1.25 would print "1.3" where smem prints "1.2".
@@ -41,4 +42,15 @@ export function signedMib(bytes: number): string {
 export function progressBar(fraction: number, width = 24): string {
   const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+/** How a warm-up to a steady state went, in one sentence (terminal and reports). */
+export function steadyText(s: SteadyRecord): string {
+  const kib = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
+  const end = s.reached
+    ? `steady: the workers grew ${kib(Math.max(0, s.lastBytesPerRequest))} per request in the last round (steady below ${kib(s.thresholdBytesPerRequest)})`
+    : s.linear
+      ? `the workers grow ${kib(s.lastBytesPerRequest)} per request round after round (growth per request, not warming: not waited for)`
+      : `NOT steady at the bound (${s.bound ?? 'rounds'}): still ${kib(s.lastBytesPerRequest)} per request (steady below ${kib(s.thresholdBytesPerRequest)})`;
+  return `to a steady state in ${s.rounds} more round${s.rounds === 1 ? '' : 's'} (${s.requests} requests, ${(s.durationMs / 1000).toFixed(1)} s), ${s.requestsPerWorker.toFixed(0)} requests per worker in all; ${end}`;
 }

@@ -27,7 +27,7 @@ export interface WarmupSettings {
   command?: string[];
   /** Bound on one run of the warm-up command, seconds. */
   timeoutSeconds?: number;
-  /** `steady`: after the warm-up, rounds of it until no worker's USS grew in the last one (bounded). */
+  /** `steady` (the default unless a count is given): after the first round, rounds until the workers' memory is steady (bounded). */
   until?: 'count' | 'steady';
 }
 
@@ -85,20 +85,25 @@ export interface WarmupResult {
   steady?: SteadyRecord;
 }
 
-/** A warm-up to a steady state: rounds until no worker's USS grew more than the threshold in the last round. */
+/** A warm-up to a steady state: rounds until the workers' private memory grows less than a threshold per request. */
 export interface SteadyRecord {
   /** Rounds after the first warm-up, and the requests they sent. */
   rounds: number;
   requests: number;
-  /** Requests per worker in all (the depth reached). */
+  /** Requests per worker in all, the first warm-up included (the depth reached). */
   requestsPerWorker: number;
-  /** The largest growth of a worker's USS in the last round, bytes; the threshold. */
-  lastGrowthBytes: number;
-  thresholdBytes: number;
-  /** True when the last round was still; false when a bound (rounds or time) ended it. */
+  /** How long the rounds took, milliseconds. */
+  durationMs: number;
+  /** Growth of the workers' USS per request in the last round, bytes (the largest of the tree's and each counted worker's). */
+  lastBytesPerRequest: number;
+  /** The growth per request that counts as steady, bytes (1 KiB, or 0.5% of the total PSS per 400 requests). */
+  thresholdBytesPerRequest: number;
+  /** True when the last round was steady. */
   reached: boolean;
-  /** The workers grew about the same in each of the last rounds: growth per request (see the soak's fit), not warming. */
+  /** The workers grew about the same per request in each of the last rounds: growth per request (see the soak's fit), not warming. */
   linear: boolean;
+  /** The bound that ended it, when one did (50 rounds, 100,000 requests, 120 s). */
+  bound?: 'rounds' | 'requests' | 'time';
 }
 
 /** One measured process of a run. */
@@ -137,7 +142,8 @@ export interface Warning {
     | 'skipped-processes'
     | 'noisy'
     | 'not-linear'
-    | 'pool-not-fixed';
+    | 'pool-not-fixed'
+    | 'warmup-not-steady';
   message: string;
   /** What to do about it. */
   remedy: string;

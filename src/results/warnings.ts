@@ -22,6 +22,10 @@ export const WARNINGS: { [K in Kind]: { remedy: string } } = {
     remedy:
       'for a measurement, fix the pool: php-fpm pm = static with pm.max_children = N; Apache StartServers, MinSpareServers, MaxSpareServers, ServerLimit and MaxRequestWorkers all N',
   },
+  'warmup-not-steady': {
+    remedy:
+      'the workers still grew when the warm-up reached its bound: measure after a soak (--soak SECONDS) to see whether they level off, or fix a count (--warmup-requests N) and say so',
+  },
   'not-linear': {
     remedy:
       'look at that point (a worker count where the server behaves differently, or a noisy host); raise --runs, or fit only the linear range',

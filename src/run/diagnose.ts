@@ -37,6 +37,13 @@ export function diagnose(f: RunFacts): Warning[] {
       `${warmup.idleWorkers.length} of ${f.warmedWorkers} workers served no request during the warm-up (pids ${warmup.idleWorkers.join(', ')})`,
     );
   }
+  const steady = warmup.steady;
+  if (steady && !steady.reached && !steady.linear) {
+    w(
+      'warmup-not-steady',
+      `the warm-up ended at its bound (${steady.bound ?? 'rounds'}: ${steady.rounds} rounds, ${steady.requestsPerWorker.toFixed(0)} requests per worker, ${(steady.durationMs / 1000).toFixed(0)} s) with the workers still growing ${(steady.lastBytesPerRequest / 1024).toFixed(1)} KiB per request (steady: ${(steady.thresholdBytesPerRequest / 1024).toFixed(1)} KiB)`,
+    );
+  }
   const serverErrors = Object.entries(warmup.statusCodes)
     .filter(([code]) => code.startsWith('5'))
     .reduce((n, [, k]) => n + k, 0);

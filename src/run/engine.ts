@@ -38,9 +38,10 @@ import { type RunDeps, realProc, type ServerHandle } from './seams.js';
 import { checkServices, type RunningService, startServices, stopServices } from './services.js';
 import { settle } from './settle.js';
 import { soak } from './soak.js';
+import { warmUntilSteady } from './steady.js';
 import { killAllNow, stopServer } from './stop.js';
 import { sampleTree, type TreeSample } from './tree-sample.js';
-import { autocannonLoad, loadAutocannon, warmUp } from './warm.js';
+import { autocannonLoad, loadAutocannon, sendRound, warmUp } from './warm.js';
 
 /** How long a server gets for its own stop when memcompare is interrupted, before SIGKILL. */
 const INTERRUPT_STOP_MS = 600;
@@ -135,13 +136,19 @@ function fillConfig(scenario: Scenario, variant: Variant, port: number): { path:
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The seams a scenario's protocol needs: FastCGI (php-fpm) swaps the HTTP probe and load for its own. */
-function forProtocol(deps: RunDeps, scenario: Scenario, services: Record<string, number>): RunDeps {
+/** A warm-up by command, run with a variant's environment on top of memcompare's. */
+function commandLoadFor(
+  scenario: Scenario,
+  services: Record<string, number>,
+): ((env: Record<string, string>) => RunDeps['load']) | undefined {
   const w = scenario.warmup;
-  if (deps === realRunDeps && w.command) {
-    const argv = expandCommand(w.command, { port: 0, workers: scenario.workers, app: scenario.cwd, services });
-    return { ...deps, load: commandLoad({ argv, cwd: scenario.cwd, env: {}, timeoutMs: (w.timeoutSeconds ?? 120) * 1000 }) };
-  }
+  if (!w.command) return undefined;
+  const argv = expandCommand(w.command, { port: 0, workers: scenario.workers, app: scenario.cwd, services });
+  return (env) => commandLoad({ argv, cwd: scenario.cwd, env, timeoutMs: (w.timeoutSeconds ?? 120) * 1000 });
+}
+
+/** The seams a scenario's protocol needs: FastCGI (php-fpm) swaps the HTTP probe and load for its own. */
+function forProtocol(deps: RunDeps, scenario: Scenario): RunDeps {
   const script = scenario.warmup.script;
   if (deps !== realRunDeps || scenario.warmup.protocol !== 'fastcgi' || !script) return deps;
   return { ...deps, load: fastcgiLoad(script, scenario.warmup.socket), proc: { ...deps.proc, probe: fastcgiProbe(script) } };
@@ -193,6 +200,10 @@ interface RunContext {
   say: (line: string) => void;
   /** Settles when every process of the previous server is gone (awaited before the warm-up). */
   previousGone: Promise<unknown>;
+  /** True while the previous server is still stopping. */
+  previousStopping: () => boolean;
+  /** The load for a run whose warm-up is a command: it runs with the variant's environment. */
+  loadFor?: (env: Record<string, string>) => RunDeps['load'];
 }
 
 /** Workers a variant should have: declared, read from its command, or (undefined) detected. */
@@ -212,6 +223,8 @@ interface Booted {
   server: ServerHandle;
   port: number;
   argv: string[];
+  /** The variant's environment as the server got it (placeholders filled in). */
+  env: Record<string, string>;
   expected: { count: number | undefined; source: WorkerCountSource };
   appCopy: { dir: string; remove(): void } | undefined;
   /** The filled configuration of this run, removed when the server has stopped. */
@@ -222,7 +235,8 @@ interface Booted {
 async function bootStage(ctx: RunContext): Promise<Booted & { before: Set<number> }> {
   const { scenario, variant, deps } = ctx;
   const port = scenario.port ?? (await deps.launcher.freePort());
-  deps.launcher.assertPortFree(port);
+  if (scenario.port === undefined) deps.launcher.assertPortFree(port);
+  else await fixedPortFree(ctx, port);
   const config = fillConfig(scenario, variant, port);
   const argv = variantCommand(scenario, variant, port, config?.path, ctx.services);
   const workers = variant.workers ?? scenario.workers;
@@ -241,7 +255,40 @@ async function bootStage(ctx: RunContext): Promise<Booted & { before: Set<number
     throw error;
   });
   ctx.say(`${ctx.tag} booting pid ${server.pid} on port ${port}: ${argv.join(' ')}`);
-  return { server, port, argv, expected, appCopy, config, before };
+  return { server, port, argv, env, expected, appCopy, config, before };
+}
+
+/** How long memcompare's own previous server may take to let go of a fixed port (its stop bound, and a margin). */
+const PREVIOUS_STOP_MS = 15_000;
+/** How long a port may stay taken after every process that held it is gone (a socket closing). */
+const PORT_RELEASE_MS = 5000;
+
+/**
+ * A port the server takes from its own configuration is the same at every boot: the previous run's server may
+ * still be stopping, or its socket closing. Wait (bounded) for memcompare's own previous server to be gone and
+ * the port to be free; a port held by anything else is bad input at once.
+ */
+async function fixedPortFree(ctx: RunContext, port: number): Promise<void> {
+  const { deps } = ctx;
+  const taken = () => {
+    try {
+      deps.launcher.assertPortFree(port);
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
+  if (taken() === undefined) return;
+  if (!ctx.previousStopping()) throw taken();
+  ctx.say(`${ctx.tag} port ${port} is the server's own; waiting for the previous server to let it go`);
+  await Promise.race([ctx.previousGone.catch(() => {}), deps.clock.sleep(PREVIOUS_STOP_MS, ctx.options.signal)]);
+  const deadline = deps.clock.now() + PORT_RELEASE_MS;
+  for (;;) {
+    const error = taken();
+    if (error === undefined) return;
+    if (deps.clock.now() >= deadline) throw error;
+    await deps.clock.sleep(50, ctx.options.signal);
+  }
 }
 
 /**
@@ -299,68 +346,44 @@ const statusLine = (w: WarmupResult) =>
     .map(([c, n]) => `[${c}] ${n}`)
     .join(' ');
 
-/** A worker's USS may grow this much in a round and still count as steady. */
-const STEADY_BYTES = 64 * 1024;
-const STEADY_MAX_ROUNDS = 50;
-const STEADY_MAX_MS = 120_000;
-
 /**
- * Stage 3b (warmup.until = steady): more rounds of the warm-up until no worker's USS grew more than
- * STEADY_BYTES in the last one — an app whose memory grows over its first hundreds of requests (caches,
- * lazy imports) is measured warm, not at an arbitrary count. Bounded in rounds and time. Workers that
- * grow by about the same amount every round are growing per request (the soak's fit says how much),
- * not warming: the rounds stop and say so.
+ * Stage 3b (warmup.until = steady, the default): rounds of growing size until the workers' private memory
+ * grows less than a threshold per request (run/steady.ts) — a real app's workers keep growing for hundreds
+ * of requests (caches, lazy loading), and are measured warm, not at an arbitrary count.
  */
 async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord, first: WarmupResult): Promise<SteadyRecord> {
   const { deps, scenario } = ctx;
-  const started = deps.clock.now();
-  const ussOf = () =>
-    new Map(
-      deps.memory
-        .sample(b.server, ctx.adapter)
-        .processes.filter((p) => p.role === 'worker')
-        .map((p) => [p.pid, p.ussBytes]),
-    );
-  const served = (w: WarmupResult) => w.requests + (w.topUp?.requests ?? 0);
-  let before = ussOf();
-  let rounds = 0;
-  let requests = 0;
-  let last = Number.POSITIVE_INFINITY;
-  const history: number[] = [];
-  let linear = false;
-  while (rounds < STEADY_MAX_ROUNDS && deps.clock.now() - started < STEADY_MAX_MS) {
-    const w = await warmUp(b.port, scenario.warmup, ready.workerPids, ctx.options.signal, { load: deps.load, proc: deps.proc });
-    rounds++;
-    requests += served(w);
-    const after = ussOf();
-    last = Math.max(0, ...[...after].map(([pid, uss]) => uss - (before.get(pid) ?? uss)));
-    history.push(last);
-    before = after;
-    if (last <= STEADY_BYTES) break;
-    // Eight rounds growing within 15% of each other, past 300 requests a worker: a line, not a warm-up.
-    const tail = history.slice(-8);
-    const depth = (served(first) + requests) / Math.max(1, ready.workerPids.length);
-    if (tail.length === 8 && depth >= 300) {
-      const m = tail.reduce((a, x) => a + x, 0) / 8;
-      if (tail.every((x) => Math.abs(x - m) <= 0.15 * m)) {
-        linear = true;
-        break;
-      }
-    }
-  }
-  const perWorker = (served(first) + requests) / Math.max(1, ready.workerPids.length);
-  ctx.say(
-    `${ctx.tag} warm-up to a steady state: ${rounds} more rounds, ${perWorker.toFixed(0)} requests per worker; ${last <= STEADY_BYTES ? 'steady' : linear ? 'the workers grow per request (not waited for)' : 'not steady at the bound'}`,
+  const record = await warmUntilSteady(
+    {
+      requests: scenario.warmup.requests,
+      connections: scenario.warmup.connections,
+      workers: ready.workerPids.length,
+      servedSoFar: first.requests + (first.topUp?.requests ?? 0),
+    },
+    {
+      clock: deps.clock,
+      look: () => {
+        const s = deps.memory.sample(b.server, ctx.adapter);
+        const ussByPid = new Map(s.processes.filter((p) => p.role === 'worker').map((p) => [p.pid, p.ussBytes]));
+        return { ussByPid, totalPssBytes: s.snapshot.totals.pssBytes };
+      },
+      round: async (amount) => {
+        const r = await sendRound(b.port, scenario.warmup, amount, ctx.options.signal, deps.load);
+        return Object.keys(r.perWorker).length > 0 ? { requests: r.requests, perWorker: r.perWorker } : { requests: r.requests };
+      },
+    },
   );
-  return {
-    rounds,
-    requests,
-    requestsPerWorker: perWorker,
-    lastGrowthBytes: Number.isFinite(last) ? last : 0,
-    thresholdBytes: STEADY_BYTES,
-    reached: last <= STEADY_BYTES,
-    linear,
-  };
+  const kib = (x: number) => (x / 1024).toFixed(1);
+  ctx.say(
+    `${ctx.tag} warm-up to a steady state: ${record.rounds} more rounds in ${(record.durationMs / 1000).toFixed(1)} s, ${record.requestsPerWorker.toFixed(0)} requests per worker; ${
+      record.reached
+        ? `steady (${kib(record.lastBytesPerRequest)} KiB per request)`
+        : record.linear
+          ? `the workers grow ${kib(record.lastBytesPerRequest)} KiB per request (not waited for)`
+          : `not steady at the bound (${kib(record.lastBytesPerRequest)} KiB per request)`
+    }`,
+  );
+  return record;
 }
 
 /** Stage 4 (optional), soak: load kept on while a budgeted sampler records the tree. */
@@ -469,12 +492,14 @@ async function reloadStage(ctx: RunContext, b: Booted, sample: TreeSample): Prom
  * with, or takes CPU from, what is measured. Returns with the server stopping: `stopped` settles
  * when all of its processes are gone.
  */
-async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown>; exe: string | undefined }> {
+async function measureOnce(given: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown>; exe: string | undefined }> {
+  const startedAt = new Date().toISOString();
+  const t0 = given.deps.clock.now();
+  const b = await bootStage(given);
+  // A warm-up command sees the variant's environment (a broker's URL, the services' ports), as the server does.
+  const ctx = given.loadFor ? { ...given, deps: { ...given.deps, load: given.loadFor(b.env) } } : given;
   const { scenario, adapter, variant, index, deps } = ctx;
   const signal = ctx.options.signal;
-  const startedAt = new Date().toISOString();
-  const t0 = deps.clock.now();
-  const b = await bootStage(ctx);
   const { server, port } = b;
   try {
     const ready = await readyStage(ctx, b);
@@ -498,7 +523,11 @@ async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stoppe
     } else {
       ctx.say(`${ctx.tag} warm-up: ${firstWarmup.requests} responses ${statusLine(firstWarmup)}; settling`);
     }
-    const { sample, settleRecord, warmup, replaced } = await settleStage(ctx, b, ready, firstWarmup, sampleNow);
+    const settled = await settleStage(ctx, b, ready, firstWarmup, sampleNow);
+    const { sample, settleRecord, replaced } = settled;
+    // A re-warm of replaced workers keeps the depth the first warm-up reached on record.
+    const warmup =
+      settled.warmup !== firstWarmup && firstWarmup.steady ? { ...settled.warmup, steady: firstWarmup.steady } : settled.warmup;
     // Where the memory is: full smaps of the master and workers, at this final sample only.
     const mappings = deps.memory.breakdown(sample.processes);
     const container = deps.memory.container?.(server.pid, new Set(sample.processes.map((p) => p.pid)));
@@ -614,6 +643,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, given:
   const variants: VariantResult[] = doc.variants;
   const refresh = () => Object.assign(doc, summarize(variants));
   let previousGone: Promise<unknown> = Promise.resolve();
+  let previousStopping = false;
   let software: Promise<SoftwareInfo | undefined> | undefined;
   // The interpreter's packages are asked while the next server boots; an interrupt does not wait for them.
   const withSoftware = async () => {
@@ -632,15 +662,38 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, given:
       say(`services ready: ${services.map((s) => `${s.name} on port ${s.port} (pid ${s.server.pid})`).join(', ')}`);
     }
     const ports = Object.fromEntries(services.map((s) => [s.name, s.port]));
-    deps = forProtocol(given, scenario, ports);
+    deps = forProtocol(given, scenario);
+    const loadFor = given === realRunDeps ? commandLoadFor(scenario, ports) : undefined;
     for (const { run, variant: vi } of runOrder(scenario.variants.length, runs)) {
       const variant = scenario.variants[vi] as Variant;
       const tag = `[${variant.name} ${run}/${runs}]`;
       checkServices(services);
-      const measuring = measureOnce({ scenario, adapter, variant, index: run, options: o, deps, tag, say, previousGone, services: ports });
+      const measuring = measureOnce({
+        scenario,
+        adapter,
+        variant,
+        index: run,
+        options: o,
+        deps,
+        tag,
+        say,
+        previousGone,
+        previousStopping: () => previousStopping,
+        services: ports,
+        ...(loadFor ? { loadFor } : {}),
+      });
       host().catch(() => {});
       const { record, stopped, exe } = await measuring;
       previousGone = stopped;
+      previousStopping = true;
+      stopped.then(
+        () => {
+          if (previousGone === stopped) previousStopping = false;
+        },
+        () => {
+          if (previousGone === stopped) previousStopping = false;
+        },
+      );
       // The interpreter and its packages, asked once, while the next server boots.
       software ??= deps.host.software(exe).catch(() => undefined);
       checkServices(services);

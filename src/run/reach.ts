@@ -3,7 +3,7 @@ import { nowMs, sleep } from '../clock.js';
 import { acceptedInodes, socketHolders } from '../proc/sockets.js';
 
 export interface ReachResult {
-  /** True when every worker accepted exactly one of the held requests and answered it. */
+  /** True when every worker accepted at least one of the held requests, and every request was answered. */
   conclusive: boolean;
   /** Workers that accepted a held request and answered it. */
   served: number[];
@@ -11,12 +11,17 @@ export interface ReachResult {
   errors: number;
 }
 
+/** Held connections per worker at the most: a threaded worker accepts several while others wait for theirs. */
+const MAX_HELD_PER_WORKER = 4;
+
 /**
- * Makes every worker serve one request, and knows which one did, without any help from the app:
- * one connection per worker sends an unfinished request, so a synchronous worker that accepts it
- * blocks reading and cannot accept another; once every connection is held by a distinct worker
- * (seen through /proc/net/tcp and the workers' fds), the requests are finished and answered.
- * Workers that accept many connections at once (threads, async) make it inconclusive.
+ * Makes every worker serve a request, and knows which one did, without any help from the app: each
+ * connection sends an unfinished request, so the worker that accepts it holds it open, reading; which
+ * worker holds which is seen through /proc/net/tcp and the workers' fds. A synchronous worker holds one
+ * and cannot accept another, so one connection per worker reaches them all. A threaded or asynchronous
+ * worker accepts many: while every connection is held and some worker holds none, more connections are
+ * opened (up to MAX_HELD_PER_WORKER per worker). Then the requests are finished and answered. A worker
+ * that never accepts (stopped, stuck) leaves it inconclusive.
  */
 export async function reachEveryWorker(
   port: number,
@@ -29,8 +34,9 @@ export async function reachEveryWorker(
   const sockets: Socket[] = [];
   const responses = new Map<Socket, string>();
   const closed = new Map<Socket, Promise<void>>();
-  try {
-    for (let i = 0; i < workerPids.length; i++) {
+  const open = async (n: number) => {
+    const wave: Socket[] = [];
+    for (let i = 0; i < n; i++) {
       const s = connect({ host: '127.0.0.1', port });
       s.setNoDelay(true);
       responses.set(s, '');
@@ -47,17 +53,26 @@ export async function reachEveryWorker(
       );
       s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n`);
       sockets.push(s);
+      wave.push(s);
     }
-    await Promise.all(sockets.map((s) => (s.localPort ? Promise.resolve() : new Promise((r) => s.once('connect', r)))));
+    await Promise.all(wave.map((s) => (s.localPort ? Promise.resolve() : new Promise((r) => s.once('connect', r)))));
+  };
+  try {
+    await open(workerPids.length);
     const deadline = nowMs() + timeoutMs;
     let holders = new Map<number, number>();
     while (nowMs() < deadline) {
       signal?.throwIfAborted();
       const byClient = acceptedInodes(port);
       const inodes = sockets.map((s) => byClient.get(s.localPort ?? -1)).filter((i): i is number => i !== undefined);
-      if (inodes.length === sockets.length) {
-        holders = socketHolders(inodes, workerPids);
-        if (holders.size === sockets.length) break;
+      holders = socketHolders(inodes, workerPids);
+      const distinct = new Set(holders.values()).size;
+      if (distinct === workerPids.length) break;
+      // Every connection held, and still a worker with none: some worker took several (threads).
+      const allHeld = inodes.length === sockets.length && holders.size === sockets.length;
+      if (allHeld && sockets.length < workerPids.length * MAX_HELD_PER_WORKER) {
+        await open(Math.min(workerPids.length - distinct, workerPids.length * MAX_HELD_PER_WORKER - sockets.length));
+        continue;
       }
       await sleep(10);
     }
@@ -70,7 +85,7 @@ export async function reachEveryWorker(
     }
     const answered = [...responses.values()].filter((t) => /^HTTP\/1\.[01] \d{3}/.test(t)).length;
     result.served = [...distinct];
-    result.conclusive = distinct.size === workerPids.length && holders.size === sockets.length && answered === sockets.length;
+    result.conclusive = distinct.size === workerPids.length && answered === sockets.length;
     return result;
   } finally {
     for (const s of sockets) s.destroy();

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
 import { nowMs } from '../clock.js';
+import type { CpuState } from '../proc/stat.js';
 import type { WarmupResult, WarmupSettings } from '../results/types.js';
 import { reachEveryWorker } from './reach.js';
 import { type BatchResult, type LoadGenerator, type ProcView, realProc } from './seams.js';
@@ -111,9 +112,29 @@ async function send(
   return out;
 }
 
+/** One round of a longer warm-up: `amount` requests, counted per worker where the pid header says which. */
+export async function sendRound(
+  port: number,
+  settings: WarmupSettings,
+  amount: number,
+  signal: AbortSignal | undefined,
+  load: LoadGenerator,
+): Promise<{ requests: number; perWorker: Record<string, number>; statusCodes: Record<string, number>; errors: number }> {
+  const perWorker: Record<string, number> = {};
+  const sent = await send(load, `http://127.0.0.1:${port}`, settings, amount, perWorker, signal);
+  return { requests: sent.requests, perWorker, statusCodes: sent.statusCodes, errors: sent.errors + sent.timeouts };
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** True when a process used CPU between two reads: any thread's time on CPU, or the thread group's ticks. */
+export function usedCpu(before: CpuState | undefined, after: CpuState | undefined): boolean {
+  if (!after) return false;
+  if (!before) return after.cpuNs > 0 || after.groupTicks > 0;
+  return after.cpuNs > before.cpuNs || after.groupTicks > before.groupTicks;
 }
 
 /** Rounds of top-up requests at most, when some workers served nothing in the warm-up. */
@@ -133,7 +154,7 @@ export async function warmUp(
   const { load, proc } = deps;
   const url = `http://127.0.0.1:${port}`;
   const perWorker: Record<string, number> = {};
-  const cpuBefore = new Map(workerPids.map((pid) => [pid, proc.cpu(pid)?.cpuNs ?? 0]));
+  const cpuBefore = new Map(workerPids.map((pid) => [pid, proc.cpu(pid)]));
   const main = await send(load, url, settings, settings.requests, perWorker, signal);
   signal?.throwIfAborted();
   const byHeader = settings.workerPidHeader !== undefined && Object.keys(perWorker).length > 0;
@@ -164,8 +185,9 @@ export async function warmUp(
       topUp = { rounds: 1, requests: reach.served.length, statusCodes: reach.statusCodes, errors: reach.errors };
     } else {
       // Weaker: idle sync workers also wake on every connection, but a stuck worker shows no CPU at all.
+      // The whole process's CPU time: a threaded worker serves on threads other than its main one.
       trafficEvidence = 'cpu-time';
-      idleWorkers = workerPids.filter((pid) => (proc.cpu(pid)?.cpuNs ?? 0) <= (cpuBefore.get(pid) ?? 0));
+      idleWorkers = workerPids.filter((pid) => !usedCpu(cpuBefore.get(pid), proc.cpu(pid)));
     }
   }
   const lat = [...main.latenciesMs].sort((a, b) => a - b);

@@ -175,6 +175,7 @@ interface ScenarioDocument {
   app?: string;
   command: string[];
   workers?: number;
+  env?: Record<string, string>;
   variants: { name: string; args?: string[]; env?: Record<string, string>; command?: string[] }[];
   warmup?: Partial<WarmupSettings>;
   config?: { template: string };
@@ -208,22 +209,36 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) fail('app', o.app, `no such folder (${cwd}); create it or fix the path`);
   }
   const templateText = o.config === undefined ? '' : readTemplate(resolve(cwd, o.config.template));
-  if (!o.warmup?.command && !o.command.some((a) => a.includes('{port}')) && !templateText.includes('{port}'))
-    fail('command', o.command, 'must contain {port} (or its config template must) so memcompare can give the server a free loopback port');
+  const withPort = (argv: readonly string[]) => argv.some((a) => a.includes('{port}'));
+  const takesPort = withPort(o.command) || o.variants.some((v) => withPort(v.command ?? v.args ?? [])) || templateText.includes('{port}');
+  // A port fixed in the server's own flags or configuration file (read there, never written): every run takes it.
+  const fixedPort = takesPort
+    ? undefined
+    : ADAPTERS[server]?.portFromCommand?.(o.variants[0]?.command ?? [...o.command, ...(o.variants[0]?.args ?? [])], cwd);
+  if (!o.warmup?.command && !takesPort && fixedPort === undefined)
+    fail(
+      'command',
+      o.command,
+      "must contain {port} (or its config template must) so memcompare can give the server a free loopback port, or fix a loopback port in the server's own configuration",
+    );
   const seen = new Set<string>();
   const variants = o.variants.map((v, i) => {
     if (seen.has(v.name)) fail(`variants[${i}].name`, v.name, 'variant names must differ');
     seen.add(v.name);
-    const variant: Variant = { name: v.name, args: v.args ?? [], env: v.env ?? {} };
+    // The scenario's env is where every variant starts; a variant's own keys win.
+    const variant: Variant = { name: v.name, args: v.args ?? [], env: { ...o.env, ...v.env } };
     if (v.command !== undefined) variant.command = v.command;
     return variant;
   });
   // The documented default header holds when a warm-up is given without it (an app that does not send
   // it is then reached one held connection per worker instead).
   // A warm-up by command runs the command once a round: one "request" over one "connection".
+  // A count given without `until` is a fixed count (the user asked for it); otherwise the warm-up goes on
+  // until the workers are steady. A command's unit of work is the user's to size: a fixed count.
+  const until = o.warmup?.until ?? (o.warmup?.requests !== undefined || o.warmup?.command ? 'count' : 'steady');
   const warmup: WarmupSettings = o.warmup?.command
-    ? { ...DEFAULT_WARMUP, requests: 1, connections: 1, timeoutSeconds: 120, ...o.warmup }
-    : { ...DEFAULT_WARMUP, ...o.warmup };
+    ? { ...DEFAULT_WARMUP, requests: 1, connections: 1, timeoutSeconds: 120, ...o.warmup, until }
+    : { ...DEFAULT_WARMUP, ...o.warmup, until };
   const serviceNames = new Set<string>();
   const services = (o.services ?? []).map((s, i) => {
     if (serviceNames.has(s.name)) fail(`services[${i}].name`, s.name, 'service names must differ');
@@ -236,7 +251,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
       );
     return { name: s.name, command: s.command, ...(s.ready ? { ready: s.ready } : {}), timeoutMs: (s.timeoutSeconds ?? 30) * 1000, cwd };
   });
-  const mentioned = JSON.stringify([o.command, o.variants, o.warmup?.command ?? []]);
+  const mentioned = JSON.stringify([o.command, o.variants, o.env ?? {}, o.warmup?.command ?? []]);
   for (const m of mentioned.matchAll(/\{services\.([^.}]+)\.port\}/g)) {
     if (!serviceNames.has(m[1] as string))
       fail('services', o.services ?? [], `{services.${m[1]}.port} names no service; add a service named ${m[1]}`);
@@ -288,6 +303,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     ...(soak ? { soak } : {}),
     ...(configTemplate ? { configTemplate } : {}),
     ...(services.length > 0 ? { services } : {}),
+    ...(fixedPort !== undefined ? { port: fixedPort } : {}),
   };
 }
 

@@ -52,6 +52,12 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
         description: 'The server command as an argument vector; {port} and {workers} are filled in.',
       },
       workers: limitSchema(LIMITS.workers, 'Workers to expect, and the value of {workers}. Without it, read from the command or detected.'),
+      env: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description:
+          "Environment every variant starts from ({port}, {workers} and {services.NAME.port} filled in); a variant's own env keys win. The warm-up command sees it too.",
+      },
       variants: {
         type: 'array',
         minItems: 1,
@@ -67,7 +73,8 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
             env: {
               type: 'object',
               additionalProperties: { type: 'string' },
-              description: 'Extra environment variables ({port} and {workers} filled in).',
+              description:
+                'Extra environment variables ({port}, {workers} and {services.NAME.port} filled in), on top of the scenario env; the warm-up command sees them too.',
             },
             command: { ...ARGV, minItems: 1, description: 'A whole command of its own instead of the scenario command.' },
           },
@@ -78,7 +85,10 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
         additionalProperties: false,
         description: 'Requests sent to every worker before measuring.',
         properties: {
-          requests: limitSchema(LIMITS.warmupRequests, 'Requests of the warm-up.'),
+          requests: limitSchema(
+            LIMITS.warmupRequests,
+            'Requests of the warm-up (with until steady: of its first round). Given without until, a fixed count.',
+          ),
           connections: limitSchema(LIMITS.warmupConnections, 'Concurrent connections (at most requests).'),
           path: { ...PATH, default: '/', description: 'The path asked on 127.0.0.1.' },
           protocol: {
@@ -114,9 +124,8 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
           until: {
             type: 'string',
             enum: ['count', 'steady'],
-            default: 'count',
             description:
-              "steady: after the warm-up, more rounds of it until no worker's USS grew more than 64 KiB in the last one (at most 50 rounds and 120 s); count: the requests given",
+              "steady (the default unless requests is given): rounds of growing size until the workers' private memory grows less than 1 KiB per request, or than 0.5% of the total PSS per 400 requests (at most 50 rounds, 100,000 requests and 120 s); count: the requests given, once",
             'x-fix': 'use count or steady',
           },
           workerPidHeader: {

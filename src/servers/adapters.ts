@@ -3,6 +3,7 @@
  * are workers, and how to ask its version. One adapter per family; the engine knows none of this.
  */
 import type { Role } from '../results/types.js';
+import { apachePort, gunicornPort, pumaPort, unicornPort, uwsgiPort } from './ports.js';
 import {
   apacheWorkers,
   celeryWorkers,
@@ -31,7 +32,7 @@ export interface ServerAdapter {
   reloadSignal: NodeJS.Signals;
   /** Workers the command asks for, read as the server reads it; undefined: detect them. */
   workersFromCommand(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): number | undefined;
-  /** The loopback port a command listens on when its configuration says it (php-fpm's `listen`). */
+  /** The loopback port a command listens on when its flags or its own configuration fix it (php-fpm's `listen`, Apache's `Listen`). */
   portFromCommand?(argv: readonly string[], cwd: string): number | undefined;
   /** How a pool that grows and shrinks with load is set ("pm = dynamic"); undefined for a fixed pool. */
   poolNotFixed?(argv: readonly string[], cwd: string): string | undefined;
@@ -61,20 +62,31 @@ const prefork = (family: string, workersFromCommand: ServerAdapter['workersFromC
 });
 
 /** gunicorn: TERM is its graceful stop (up to graceful_timeout, 30 s); INT is the quick one. */
-export const gunicorn: ServerAdapter = { ...prefork('gunicorn', gunicornWorkers), recycleLog: /Autorestarting worker/g };
+export const gunicorn: ServerAdapter = {
+  ...prefork('gunicorn', gunicornWorkers),
+  recycleLog: /Autorestarting worker/g,
+  portFromCommand: gunicornPort,
+};
 
 /**
  * uWSGI with --master: loads the app in the master by default (preloading); --lazy-apps per worker.
  * TERM makes the master reload (brutally) unless --die-on-term: INT stops it.
  */
-export const uwsgi: ServerAdapter = { ...prefork('uwsgi', uwsgiWorkers), recycleLog: /\.\.\.The work of process \d+ is done/g };
+export const uwsgi: ServerAdapter = {
+  ...prefork('uwsgi', uwsgiWorkers),
+  recycleLog: /\.\.\.The work of process \d+ is done/g,
+  portFromCommand: (argv, cwd) => uwsgiPort(argv, cwd),
+};
 
 /** Puma in cluster mode (-w N), --preload to load the app first. TERM and INT stop it; USR1/USR2 restart. */
 // USR1 (phased restart) is refused with --preload; USR2 (hot restart: the master re-executes) always works.
-export const puma: ServerAdapter = { ...prefork('puma', pumaWorkers), reloadSignal: 'SIGUSR2' };
+export const puma: ServerAdapter = { ...prefork('puma', pumaWorkers), reloadSignal: 'SIGUSR2', portFromCommand: pumaPort };
 
 /** Unicorn: preload_app in its config file. QUIT is its graceful stop, INT and TERM the quick one, HUP reloads. */
-export const unicorn = prefork('unicorn', (argv, _env, cwd) => unicornWorkers(argv, cwd));
+export const unicorn: ServerAdapter = {
+  ...prefork('unicorn', (argv, _env, cwd) => unicornWorkers(argv, cwd)),
+  portFromCommand: unicornPort,
+};
 
 /** Any prefork server: workers are the launched process's children; INT stops it. */
 export const generic: ServerAdapter = { ...prefork('generic', () => undefined), stopTimeoutMs: 5000, versionCommand: [] };
@@ -106,6 +118,7 @@ export const apache: ServerAdapter = {
   versionCommand: ['apache2', '-v'],
   reloadSignal: 'SIGUSR1',
   configTestCommand: (argv) => [...argv.filter((a) => a !== '-DFOREGROUND'), '-t'],
+  portFromCommand: apachePort,
 };
 
 /**

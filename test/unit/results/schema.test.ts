@@ -115,10 +115,12 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         rounds: 3,
         requests: 90,
         requestsPerWorker: 60,
-        lastGrowthBytes: 1,
-        thresholdBytes: 65536,
+        durationMs: 1200,
+        lastBytesPerRequest: 1,
+        thresholdBytesPerRequest: 1024,
         reached: true,
         linear: false,
+        bound: 'time',
       };
       r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
     }

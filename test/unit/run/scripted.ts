@@ -44,7 +44,7 @@ export function scriptedProc(states: PollState[]): ProcView & { polls: number } 
     },
     cpu: (pid: number): CpuState | undefined => {
       const p = cur().processes[pid];
-      return p ? { cpuNs: p[0], state: p[1], ppid: pid === 100 ? 1 : 100 } : undefined;
+      return p ? { cpuNs: p[0], groupTicks: 0, state: p[1], ppid: pid === 100 ? 1 : 100 } : undefined;
     },
     listener: () => {
       const l = cur().listening;

@@ -112,7 +112,7 @@ export function makeWorld(script: WorldScript = {}) {
       cpu: (pid): CpuState | undefined => {
         const s = byPid(pid);
         if (!s || s.stopped) return undefined;
-        return { cpuNs: 0, state: 'S', ppid: pid === s.handle.pid ? 1 : s.handle.pid };
+        return { cpuNs: 0, groupTicks: 0, state: 'S', ppid: pid === s.handle.pid ? 1 : s.handle.pid };
       },
       listener: (port) => (byPort(port) ? { kind: 'ours' } : { kind: 'none' }),
       probe: async () => 'answered',

@@ -1,0 +1,131 @@
+import type { Clock } from '../clock.js';
+import type { SteadyRecord } from '../results/types.js';
+
+/**
+ * When a warm-up is steady. Growth is judged per request, so that the size of a round does not decide it:
+ * the workers' private memory (USS) may grow at most `bytesPerRequest` a request, or at most
+ * `fractionPer400` of the tree's total PSS over 400 requests (the careful hand measurement's criterion:
+ * total PSS moved less than 0.5% over the last 400 requests), whichever is larger.
+ */
+export const STEADY = {
+  bytesPerRequest: 1024,
+  fractionPer400: 0.005,
+  maxRounds: 50,
+  maxRequests: 100_000,
+  maxMs: 120_000,
+  /** Rounds double while the app is not steady, up to this many times the first. */
+  maxRoundFactor: 32,
+  /** The last rounds growing within this fraction of each other, per request: a line, not a warm-up. */
+  linearRounds: 4,
+  linearSpread: 0.15,
+  /** Requests per worker before growth may be called a line (a real app warms for hundreds; a cache may fill for longer). */
+  linearDepth: 1000,
+} as const;
+
+/** What a round sent. */
+export interface SteadyRound {
+  requests: number;
+  /** Requests each worker served, where the pid header says so. */
+  perWorker?: Record<string, number>;
+}
+
+/** A look at the workers: each one's USS, and the whole tree's PSS. */
+export interface WorkersLook {
+  ussByPid: Map<number, number>;
+  totalPssBytes: number;
+}
+
+export interface SteadyDeps {
+  clock: Clock;
+  look(): WorkersLook;
+  round(amount: number): Promise<SteadyRound>;
+}
+
+/** The largest growth per request allowed for a tree of this total PSS, bytes. */
+export function steadyThreshold(totalPssBytes: number): number {
+  return Math.max(STEADY.bytesPerRequest, (STEADY.fractionPer400 * totalPssBytes) / 400);
+}
+
+/**
+ * Growth per request in one round, bytes: the workers' USS growth added up over the round's requests, and,
+ * where the pid header counted them, each worker's growth over its own requests (the largest counts).
+ */
+export function growthPerRequest(before: WorkersLook, after: WorkersLook, round: SteadyRound): number {
+  let total = 0;
+  let worst = Number.NEGATIVE_INFINITY;
+  for (const [pid, uss] of after.ussByPid) {
+    const was = before.ussByPid.get(pid);
+    if (was === undefined) continue;
+    const grew = uss - was;
+    total += grew;
+    const served = round.perWorker?.[String(pid)];
+    if (served !== undefined && served > 0) worst = Math.max(worst, grew / served);
+  }
+  const tree = round.requests > 0 ? total / round.requests : 0;
+  return Math.max(tree, worst);
+}
+
+/**
+ * Warms in rounds until the workers are steady (see STEADY), after a first round of `first.requests` has been
+ * sent. Rounds start at the first round's size and double while the app still grows, so a slow-converging app
+ * does not take many tiny rounds; bounded in rounds, requests and time. Workers that grow by the same amount
+ * per request round after round, past STEADY.linearDepth requests each, grow per request (a leak or a cache
+ * the soak's fit measures): the rounds stop and say so.
+ */
+export async function warmUntilSteady(
+  first: { requests: number; connections: number; workers: number; servedSoFar: number },
+  deps: SteadyDeps,
+): Promise<SteadyRecord> {
+  const started = deps.clock.now();
+  const workers = Math.max(1, first.workers);
+  let before = deps.look();
+  let rounds = 0;
+  let requests = 0;
+  let size = Math.max(first.requests, first.connections, 1);
+  let last = Number.POSITIVE_INFINITY;
+  let threshold = steadyThreshold(before.totalPssBytes);
+  const rates: number[] = [];
+  let reached = false;
+  let linear = false;
+  let bound: SteadyRecord['bound'];
+  for (;;) {
+    if (rounds >= STEADY.maxRounds) bound = 'rounds';
+    else if (requests >= STEADY.maxRequests) bound = 'requests';
+    else if (deps.clock.now() - started >= STEADY.maxMs) bound = 'time';
+    if (bound) break;
+    const amount = Math.min(size, STEADY.maxRequests - requests);
+    const r = await deps.round(amount);
+    rounds++;
+    requests += r.requests;
+    const after = deps.look();
+    last = growthPerRequest(before, after, r);
+    threshold = steadyThreshold(after.totalPssBytes);
+    before = after;
+    rates.push(last);
+    if (last <= threshold) {
+      reached = true;
+      break;
+    }
+    const tail = rates.slice(-STEADY.linearRounds);
+    const depth = (first.servedSoFar + requests) / workers;
+    if (tail.length === STEADY.linearRounds && depth >= STEADY.linearDepth) {
+      const mean = tail.reduce((a, x) => a + x, 0) / tail.length;
+      if (tail.every((x) => Math.abs(x - mean) <= STEADY.linearSpread * mean)) {
+        linear = true;
+        break;
+      }
+    }
+    size = Math.min(size * 2, Math.max(first.requests, first.connections) * STEADY.maxRoundFactor);
+  }
+  return {
+    rounds,
+    requests,
+    requestsPerWorker: (first.servedSoFar + requests) / workers,
+    durationMs: deps.clock.now() - started,
+    lastBytesPerRequest: Number.isFinite(last) ? last : 0,
+    thresholdBytesPerRequest: threshold,
+    reached,
+    linear,
+    ...(bound ? { bound } : {}),
+  };
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { diagnose } from '../../../src/run/diagnose.js';
+import { growthPerRequest, STEADY, type SteadyRound, steadyThreshold, type WorkersLook, warmUntilSteady } from '../../../src/run/steady.js';
+
+const KiB = 1024;
+const MiB = 1048576;
+const look = (uss: Record<number, number>, total = 100 * MiB): WorkersLook => ({
+  ussByPid: new Map(Object.entries(uss).map(([p, u]) => [Number(p), u])),
+  totalPssBytes: total,
+});
+
+/** A scripted app: each round's growth per request comes from `rate(round)`; the clock moves `msPerRound`. */
+function scripted(rate: (round: number, requests: number) => number, msPerRound = 100) {
+  let now = 0;
+  let round = 0;
+  let uss = 20 * MiB;
+  const sizes: number[] = [];
+  return {
+    sizes,
+    deps: {
+      clock: {
+        now: () => now,
+        sleep: async (ms: number) => {
+          now += ms;
+        },
+      },
+      look: () => look({ 1: uss, 2: uss }, 80 * MiB),
+      round: async (amount: number): Promise<SteadyRound> => {
+        sizes.push(amount);
+        round++;
+        now += msPerRound;
+        uss += (rate(round, amount) * amount) / 2;
+        return { requests: amount };
+      },
+    },
+  };
+}
+
+describe('the steady criterion, per request', () => {
+  it('is 1 KiB per request, or 0.5% of the total PSS per 400 requests when that is larger', () => {
+    assert.equal(steadyThreshold(10 * MiB), 1024);
+    assert.equal(steadyThreshold(680 * MiB), (0.005 * 680 * MiB) / 400);
+  });
+
+  it('divides the tree’s growth by the round’s requests, and each counted worker’s by its own', () => {
+    const before = look({ 1: 10 * MiB, 2: 10 * MiB });
+    const after = look({ 1: 10 * MiB + 100 * KiB, 2: 10 * MiB });
+    assert.equal(growthPerRequest(before, after, { requests: 100 }), 1024, 'no header: 100 KiB over 100 requests');
+    // With the pid header, worker 1 served 10 of the 100: it grows 10 KiB a request, and that decides.
+    assert.equal(growthPerRequest(before, after, { requests: 100, perWorker: { 1: 10, 2: 90 } }), 10 * KiB);
+    // A new worker (not in the first look) is not judged; memory given back is steady.
+    assert.equal(growthPerRequest(before, look({ 1: 9 * MiB, 3: 50 * MiB }), { requests: 10 }), -MiB / 10);
+  });
+});
+
+describe('warmUntilSteady on a scripted app', () => {
+  it('a steady app costs one round of the first size', async () => {
+    const app = scripted(() => 0);
+    const s = await warmUntilSteady({ requests: 30, connections: 30, workers: 2, servedSoFar: 30 }, app.deps);
+    assert.deepEqual(app.sizes, [30]);
+    assert.equal(s.reached, true);
+    assert.equal(s.requestsPerWorker, 30);
+  });
+
+  it('rounds double while the app grows, up to 32 times the first', async () => {
+    // 2 or 6 KiB a request (a line it is not) for the first 2,000 requests, then nothing.
+    let sent = 0;
+    const app = scripted((r, n) => {
+      sent += n;
+      return sent <= 2000 ? (r % 2 ? 2 : 6) * KiB : 0;
+    });
+    const s = await warmUntilSteady({ requests: 10, connections: 10, workers: 2, servedSoFar: 10 }, app.deps);
+    assert.deepEqual(app.sizes.slice(0, 7), [10, 20, 40, 80, 160, 320, 320]);
+    assert.equal(s.reached, true);
+    assert.ok(s.requests > 2000);
+  });
+
+  it('growth the same per request, round after round, past 300 requests a worker, is a line: not waited for', async () => {
+    const app = scripted(() => 10 * KiB);
+    const s = await warmUntilSteady({ requests: 30, connections: 30, workers: 2, servedSoFar: 30 }, app.deps);
+    assert.equal(s.linear, true);
+    assert.equal(s.reached, false);
+    assert.ok(s.requestsPerWorker >= STEADY.linearDepth);
+    assert.ok(Math.abs(s.lastBytesPerRequest - 10 * KiB) < 1);
+  });
+
+  it('ends on the time bound when the growth neither stops nor settles into a line, and says so', async () => {
+    const app = scripted((r) => (r % 2 ? 2 : 6) * KiB, 10_000);
+    const s = await warmUntilSteady({ requests: 30, connections: 30, workers: 2, servedSoFar: 30 }, app.deps);
+    assert.equal(s.reached, false);
+    assert.equal(s.linear, false);
+    assert.equal(s.bound, 'time');
+    assert.equal(s.rounds, STEADY.maxMs / 10_000);
+    const warnings = diagnose({
+      variant: 'v',
+      run: 1,
+      warmup: {
+        url: '',
+        requests: 30,
+        sent: 30,
+        connections: 30,
+        durationMs: 1,
+        requestsPerSecond: 1,
+        statusCodes: { 200: 30 },
+        errors: 0,
+        timeouts: 0,
+        latencyMs: { min: 0, mean: 0, p10: 0, p25: 0, p50: 0, p75: 0, p90: 0, p97_5: 0, p99: 0, max: 0 },
+        trafficEvidence: 'pid-header',
+        idleWorkers: [],
+        steady: s,
+      },
+      warmedWorkers: 2,
+      settle: { settled: true, samples: 3, durationMs: 1, totalPssHistoryBytes: [], lastChangePercent: 0 },
+      processes: [],
+      skipped: [],
+      expectedWorkers: 0,
+      replacedWorkers: [],
+    });
+    const w = warnings.find((x) => x.kind === 'warmup-not-steady');
+    assert.match(
+      w?.message ?? '',
+      /ended at its bound \(time: 12 rounds, \d+ requests per worker, 120 s\) with the workers still growing \d\.\d KiB per request \(steady: 1\.0 KiB\)/,
+    );
+  });
+});
