@@ -32,6 +32,36 @@ describe('scenarios', () => {
     assert.deepEqual([s.warmup.requests, s.warmup.connections], [30, 30]);
     assert.match(s.cwd, /scenarios\/apps\/numpy-matplotlib$/);
   });
+  it('warms to a steady state unless a count is given; the seed keeps 30 requests as its first round', () => {
+    assert.equal(validateScenario(good, 'x.json', base).warmup.until, 'steady');
+    assert.equal(validateScenario({ ...good, warmup: { requests: 50 } }, 'x.json', base).warmup.until, 'count');
+    assert.equal(validateScenario({ ...good, warmup: { requests: 50, until: 'steady' } }, 'x.json', base).warmup.until, 'steady');
+    const seed = loadScenario('preload-vs-nopreload');
+    assert.deepEqual([seed.warmup.requests, seed.warmup.until], [30, 'steady']);
+    assert.match(seed.description, /article's 30 requests as its first round/);
+  });
+  it("a top-level env is every variant's start; a variant's own keys win", () => {
+    const s = validateScenario(
+      { ...good, env: { A: '1', B: '{port}' }, variants: [{ name: 'a' }, { name: 'b', env: { A: '2' } }] },
+      'x.json',
+      base,
+    );
+    assert.deepEqual(
+      s.variants.map((v) => v.env),
+      [
+        { A: '1', B: '{port}' },
+        { A: '2', B: '{port}' },
+      ],
+    );
+  });
+  it("a port fixed in the server's own flags is taken at every run; none at all is refused", () => {
+    const fixed = validateScenario({ ...good, command: ['gunicorn', '-b', '127.0.0.1:8123', 'app:app'] }, 'x.json', base);
+    assert.equal(fixed.port, 8123);
+    assert.throws(
+      () => validateScenario({ ...good, command: ['gunicorn', 'app:app'] }, 'x.json', base),
+      /command \["gunicorn","app:app"\]: must contain \{port\}/,
+    );
+  });
   it('every shipped scenario validates', () => {
     const names = listScenarioFiles().map((f) => f.replace(/\.json$/, ''));
     assert.ok(names.length >= 4, names.join(', '));
