@@ -278,8 +278,9 @@ async function fixedPortFree(ctx: RunContext, port: number): Promise<void> {
       return error;
     }
   };
-  if (taken() === undefined) return;
-  if (!ctx.previousStopping()) throw taken();
+  const first = taken();
+  if (first === undefined) return;
+  if (!ctx.previousStopping()) throw first;
   ctx.say(`${ctx.tag} port ${port} is the server's own; waiting for the previous server to let it go`);
   await Promise.race([ctx.previousGone.catch(() => {}), deps.clock.sleep(PREVIOUS_STOP_MS, ctx.options.signal)]);
   const deadline = deps.clock.now() + PORT_RELEASE_MS;
