@@ -10,6 +10,23 @@ function ourSnapshot(master: number): Snapshot {
   return JSON.parse(r.stdout) as Snapshot;
 }
 
+/**
+ * Polls until two snapshots 200 ms apart give every process the same USS: a worker that has just
+ * answered the readiness probe still allocates for a moment, and smem reads between our two looks.
+ */
+async function settled(master: number): Promise<void> {
+  const uss = () => JSON.stringify(ourSnapshot(master).processes.map((p) => [p.pid, p.ussBytes]));
+  const deadline = Date.now() + 30_000;
+  let last = uss();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = uss();
+    if (now === last) return;
+    last = now;
+  }
+  assert.fail('the tree never held still for 200 ms in 30 s');
+}
+
 const mappings = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n').length;
 
 for (const preload of [false, true]) {
@@ -17,6 +34,7 @@ for (const preload of [false, true]) {
     let srv: TestServer;
     before(async () => {
       srv = await startGunicorn({ preload });
+      await settled(srv.server.pid);
     });
     after(async () => {
       await srv?.stop();
