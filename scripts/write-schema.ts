@@ -3,6 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { scenarioSchema } from '../src/scenario/schema.js';
-import { ADAPTERS } from '../src/servers/adapters.js';
+import { DEFAULT_FAMILY, familyNames } from '../src/servers/registry.js';
 
-writeFileSync(join(packageRoot(), 'schema', 'scenario.schema.json'), `${JSON.stringify(scenarioSchema(Object.keys(ADAPTERS)), null, 2)}\n`);
+writeFileSync(
+  join(packageRoot(), 'schema', 'scenario.schema.json'),
+  `${JSON.stringify(scenarioSchema(familyNames(), DEFAULT_FAMILY.name), null, 2)}\n`,
+);

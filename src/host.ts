@@ -28,15 +28,12 @@ export async function hostInfo(serverVersionCommand: string[]): Promise<HostInfo
   };
 }
 
-// Packages whose versions move a server's memory: web frameworks, servers, numeric libraries.
+// Packages whose versions move a server's memory: web frameworks and numeric libraries (the servers' own come from their families).
 const PYTHON_PACKAGES = [
-  'gunicorn',
-  'uWSGI',
   'Django',
   'Flask',
   'fastapi',
   'starlette',
-  'uvicorn',
   'gevent',
   'eventlet',
   'numpy',
@@ -44,18 +41,19 @@ const PYTHON_PACKAGES = [
   'scipy',
   'matplotlib',
   'SQLAlchemy',
-  'celery',
 ];
-const PYTHON_PROBE = `import json, sys
+const RUBY_GEMS = ['rack', 'rails', 'sinatra'];
+const pythonProbe = (names: string[]) => `import json, sys
 from importlib import metadata
 v = {}
-for n in ${JSON.stringify(PYTHON_PACKAGES)}:
+for n in ${JSON.stringify(names)}:
     try:
         v[n.lower()] = metadata.version(n)
     except Exception:
         pass
 print(json.dumps({"interpreter": "Python " + sys.version.split()[0], "packages": v}))`;
-const RUBY_PROBE = `require "json"; v = {}; %w[puma unicorn rack rails sinatra].each { |g| begin; v[g] = Gem::Specification.find_by_name(g).version.to_s; rescue Exception; end }; puts JSON.dump(interpreter: "ruby " + RUBY_VERSION, packages: v)`;
+const rubyProbe = (gems: string[]) =>
+  `require "json"; v = {}; %w[${gems.join(' ')}].each { |g| begin; v[g] = Gem::Specification.find_by_name(g).version.to_s; rescue Exception; end }; puts JSON.dump(interpreter: "ruby " + RUBY_VERSION, packages: v)`;
 
 function run(argv: string[]): Promise<string> {
   return new Promise((resolveRun) => {
@@ -67,11 +65,14 @@ function run(argv: string[]): Promise<string> {
  * The interpreter a server runs on (the master's executable) and the versions of the main packages
  * it can import: a baseline made with other versions is not comparable (\`check\` refuses it).
  */
-export async function softwareInfo(exe: string | undefined): Promise<SoftwareInfo> {
+export async function softwareInfo(
+  exe: string | undefined,
+  servers: { python: string[]; ruby: string[] } = { python: [], ruby: [] },
+): Promise<SoftwareInfo> {
   const name = exe ? basename(exe) : '';
   let text = '';
-  if (/^python/.test(name)) text = await run([exe as string, '-c', PYTHON_PROBE]);
-  else if (/^ruby/.test(name)) text = await run([exe as string, '-e', RUBY_PROBE]);
+  if (/^python/.test(name)) text = await run([exe as string, '-c', pythonProbe([...servers.python, ...PYTHON_PACKAGES])]);
+  else if (/^ruby/.test(name)) text = await run([exe as string, '-e', rubyProbe([...servers.ruby, ...RUBY_GEMS])]);
   else if (/^node/.test(name)) return { interpreter: `node ${await run([exe as string, '--version'])}`, packages: {} };
   try {
     const parsed = JSON.parse(text) as SoftwareInfo;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort, type LaunchedServer, launch } from '../src/run/launch.js';
 import { waitReady } from '../src/run/ready.js';
 import { stopServer } from '../src/run/stop.js';
-import { gunicorn } from '../src/servers/adapters.js';
+import { gunicorn } from '../src/servers/gunicorn.js';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -3,6 +3,7 @@ import { CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS, WATCH_FL
 import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from '../commands/snapshot-options.js';
 import { ExitCode, MemcompareError, reportError } from '../errors.js';
 import type { Io } from '../memory.js';
+import { EXAMPLES } from '../servers/registry.js';
 
 /** Runs the CLI with the given arguments; resolves to the exit code. Never throws. */
 // Streams are created on first use: process.stderr costs a few milliseconds to set up.
@@ -28,7 +29,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         y
           .options(SNAPSHOT_FLAGS)
           .example('$0 snapshot -t -k --pid 1234 --tree', 'a server and all its workers, with totals')
-          .example('$0 snapshot --match gunicorn --json', 'machine-readable'),
+          .example(`$0 snapshot --match ${EXAMPLES.match} --json`, 'machine-readable'),
       async (args) => {
         const { runSnapshotCommand } = await import('../commands/snapshot.js');
         exitCode = runSnapshotCommand(toSnapshotOptions(args as unknown as SnapshotArgs), io);
@@ -42,10 +43,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .positional('scenario', { type: 'string', describe: 'Shipped scenario name (memcompare list) or path to a scenario .json' })
           .options(RUN_FLAGS)
           .example('$0 run preload-vs-nopreload', 'the seed article, measured properly')
-          .example(
-            "$0 run --command 'gunicorn -b 127.0.0.1:{port} -w 5 app:app' --command 'gunicorn -b 127.0.0.1:{port} -w 5 --preload app:app' --name lazy --name preload",
-            'ad hoc',
-          ),
+          .example(`$0 run --command '${EXAMPLES.commands[0]}' --command '${EXAMPLES.commands[1]}' --name lazy --name preload`, 'ad hoc'),
       async (args) => {
         const { runRunCommand } = await import('../commands/run.js');
         exitCode = await runRunCommand({ ...flagValues(RUN_FLAGS, args), scenario: args.scenario }, io);
@@ -58,7 +56,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         y
           .options(WATCH_FLAGS)
           .example('$0 watch --pid 1234 --tree', 'a server and its workers, every second')
-          .example('$0 watch --match gunicorn --interval 0.5 --count 20 --json', 'NDJSON'),
+          .example(`$0 watch --match ${EXAMPLES.match} --interval 0.5 --count 20 --json`, 'NDJSON'),
       async (args) => {
         const { runWatchCommand } = await import('../commands/watch.js');
         exitCode = await runWatchCommand(flagValues(WATCH_FLAGS, args), io);

@@ -1,3 +1,5 @@
+import { familyNames } from '../servers/registry.js';
+
 /**
  * The flags of `run`, `report` and `check`, each declared once: yargs reads these tables for parsing
  * and help, and each command's typed options are derived from them (FlagValues). `snapshot`'s table is
@@ -23,15 +25,16 @@ export const RUN_FLAGS = {
   cwd: { type: 'string', describe: 'Working directory of --command servers' },
   workers: {
     type: 'number',
-    describe: "Expected workers; fills {workers}. Default: the scenario's, else read from each command (gunicorn -w 3), else detected",
+    describe:
+      "Expected workers; fills {workers}. Default: the scenario's, else read from each command as its server reads it (-w 3), else detected",
   },
-  server: { type: 'string', describe: 'Server family of --command (gunicorn, uwsgi, puma, unicorn, generic); guessed from the command' },
+  server: { type: 'string', describe: `Server family of --command (${familyNames().join(', ')}); guessed from the command` },
   port: { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' },
   'fastcgi-script': {
     type: 'string',
     nargs: 1,
     describe:
-      "Warm up over FastCGI (php-fpm without a web server): the script to run, SCRIPT_FILENAME (the pool's listen and size are read from its -y configuration)",
+      "Warm up over FastCGI (a FastCGI pool without a web server in front): the script to run, SCRIPT_FILENAME (the pool's listen and size are read from its -y configuration)",
   },
   runs: { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" },
   soak: {

@@ -8,7 +8,7 @@ import { checkWritable, isStreamOutput, writeAtomic, writeOutput } from '../pers
 import { renderRunSummary } from '../render/terminal.js';
 import { progressBar } from '../render/units.js';
 import { terminalWidth } from '../render/width.js';
-import { RECYCLING, RECYCLING_ARGS, workerPeakUss } from '../results/lifetime.js';
+import { workerPeakUss } from '../results/lifetime.js';
 import type { ResultsDocument, VerificationRecord } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
@@ -17,8 +17,7 @@ import { openBaseTree, withBaseline } from '../run/worktree.js';
 import { splitCommand } from '../scenario/argv.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
-import { ADAPTERS, adapterForCommand, type ServerAdapter } from '../servers/adapters.js';
-import { phpFpmSocket } from '../servers/worker-count.js';
+import { FALLBACK_FAMILY, FAMILIES, familyForCommand, familyNamed, familyNames, type ServerFamily } from '../servers/registry.js';
 import { parseSize } from './check.js';
 import type { FlagValues, RUN_FLAGS } from './flags.js';
 
@@ -29,7 +28,7 @@ export type RunCommandOptions = FlagValues<typeof RUN_FLAGS> & { scenario: strin
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, ExitCodeValue>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /** A scenario made of --command flags, hyperfine-style. */
-export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapter: ServerAdapter } {
+export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapter: ServerFamily } {
   if (o.name.length > 0 && o.name.length !== o.command.length) {
     throw badArgument('--name', o.name, `give one --name per --command (${o.command.length} commands, ${o.name.length} names)`);
   }
@@ -40,10 +39,11 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
   const argvs = o.command.map((c) => {
     const argv = splitCommand(c);
     if (argv.length === 0) throw badArgument('--command', c, 'name the server program and its arguments');
-    // php-fpm's listen address lives in its pool configuration: read it there.
-    const fromConfig = argv.some((a) => a.includes('{port}')) ? undefined : adapterForCommand(argv).portFromCommand?.(argv, cwd);
+    // A port fixed in the server's flags or its own configuration file: read it there.
+    const family = familyForCommand(argv);
+    const fromConfig = argv.some((a) => a.includes('{port}')) ? undefined : family.portFromCommand?.(argv, cwd);
     if (fromConfig !== undefined) configuredPort ??= fromConfig;
-    const onSocket = adapterForCommand(argv).family === 'php-fpm' && phpFpmSocket(argv, cwd) !== undefined;
+    const onSocket = family.socketFromCommand?.(argv, cwd) !== undefined;
     if (o.port === undefined && fromConfig === undefined && !onSocket && !argv.some((a) => a.includes('{port}'))) {
       throw badArgument(
         '--command',
@@ -53,10 +53,10 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
     }
     return argv;
   });
-  let adapter = adapterForCommand(argvs[0] ?? []);
+  let adapter = familyForCommand(argvs[0] ?? []);
   if (o.server !== undefined) {
-    const a = ADAPTERS[o.server];
-    if (!a) throw badArgument('--server', o.server, `use one of: ${Object.keys(ADAPTERS).join(', ')}`);
+    const a = familyNamed(o.server);
+    if (!a) throw badArgument('--server', o.server, `use one of: ${familyNames().join(', ')}`);
     adapter = a;
   }
   const seen = new Set<string>();
@@ -66,32 +66,32 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
     seen.add(name);
     return { name, args: [], env: {}, command: argv };
   });
-  const fastcgi = o.fastcgiScript !== undefined || adapter.protocol === 'fastcgi';
+  const fastcgi = o.fastcgiScript !== undefined || adapter.protocol?.name === 'fastcgi';
   let script: string | undefined;
   if (fastcgi) {
     if (o.fastcgiScript === undefined)
       throw badArgument(
         '--command',
         o.command[0],
-        `${adapter.family} speaks FastCGI: add --fastcgi-script FILE, the script it runs (e.g. --fastcgi-script /srv/app/index.php)`,
+        `${adapter.name} speaks FastCGI: add --fastcgi-script FILE, the script it runs (e.g. --fastcgi-script /srv/app/index.php)`,
       );
     script = resolve(cwd, o.fastcgiScript);
     if (!existsSync(script))
       throw badArgument('--fastcgi-script', o.fastcgiScript, `no such file (${script}); name the app's entry script`);
   }
   const port = o.port ?? configuredPort;
-  // php-fpm listening on a Unix socket: the warm-up goes there, and no port is watched.
-  const socket = script && argvs[0] ? phpFpmSocket(argvs[0], cwd) : undefined;
+  // A server listening on a Unix socket its configuration names: the warm-up goes there, and no port is watched.
+  const socket = script && argvs[0] ? adapter.socketFromCommand?.(argvs[0], cwd) : undefined;
   return {
     adapter,
     scenario: {
       name: 'adhoc',
       description: `Ad-hoc comparison of ${variants.length} command${variants.length === 1 ? '' : 's'}`,
-      server: adapter.family,
+      server: adapter.name,
       cwd,
       command: argvs[0] ?? [],
       workers,
-      // No --workers and no {workers}: each command's own count (gunicorn -w 3), or detection.
+      // No --workers and no {workers}: each command's own count (-w 3), or detection.
       detectWorkers: o.workers === undefined && !argvs.some((a) => a.some((x) => x.includes('{workers}'))),
       variants,
       warmup: {
@@ -115,12 +115,11 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
 async function verifyAdvice(
   doc: ResultsDocument,
   scenario: Scenario,
-  adapter: ServerAdapter | undefined,
+  adapter: ServerFamily | undefined,
   limitBytes: number,
   options: { onProgress?: (line: string) => void; signal: AbortSignal; version: string },
 ): Promise<VerificationRecord[]> {
-  const family = adapter?.family ?? scenario.server;
-  const toArgs = RECYCLING_ARGS[family];
+  const toArgs = (adapter ?? familyNamed(scenario.server))?.recycling?.args;
   const plans = scenario.variants.flatMap((v) => {
     const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
     if (!toArgs || !advice?.setting || advice.requests === null) return [];
@@ -182,7 +181,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   checkFlag('--runs', o.runs, LIMITS.runs);
   checkFlag('--port', o.port, LIMITS.port);
   let scenario: Scenario;
-  let adapter: ServerAdapter | undefined;
+  let adapter: ServerFamily | undefined;
   if (o.scenario) {
     scenario = loadScenario(o.scenario);
     if (o.workers !== undefined) {
@@ -217,12 +216,14 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   if (o.maxWorkerUss !== undefined) {
     maxWorkerUssBytes = parseSize(o.maxWorkerUss, '--max-worker-uss');
     if (!scenario.soak) throw badArgument('--max-worker-uss', o.maxWorkerUss, 'growth is measured during a soak: add --soak SECONDS');
-    const family = adapter?.family ?? scenario.server;
-    if (!(family in RECYCLING))
+    const family = adapter ?? familyNamed(scenario.server) ?? FALLBACK_FAMILY;
+    if (!family.recycling)
       throw badArgument(
         '--max-worker-uss',
         o.maxWorkerUss,
-        `${family} has no recycling setting; families with one: ${Object.keys(RECYCLING).join(', ')}`,
+        `${family.name} has no recycling setting (${family.none.recycling}); families with one: ${FAMILIES.filter((f) => f.recycling)
+          .map((f) => f.name)
+          .join(', ')}`,
       );
     if (!scenario.warmup.workerPidHeader)
       throw badArgument('--max-worker-uss', o.maxWorkerUss, 'growth per request needs the worker-pid header (warmup.workerPidHeader)');
@@ -230,12 +231,16 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   if (o.verify) {
     if (maxWorkerUssBytes === undefined)
       throw badArgument('--verify', true, 'verifies the recycling advice: add --max-worker-uss SIZE and --soak SECONDS');
-    const family = adapter?.family ?? scenario.server;
-    if (!(family in RECYCLING_ARGS))
+    const family = adapter ?? familyNamed(scenario.server) ?? FALLBACK_FAMILY;
+    if (!family.recycling?.args)
       throw badArgument(
         '--verify',
         true,
-        `${family}'s recycling setting is not a command-line argument; families it can verify: ${Object.keys(RECYCLING_ARGS).join(', ')}`,
+        `${family.name}'s recycling setting is not a command-line argument (${family.recycling?.noArgs}); families it can verify: ${FAMILIES.filter(
+          (f) => f.recycling?.args,
+        )
+          .map((f) => f.name)
+          .join(', ')}`,
       );
   }
   plan?.prepare(scenario);

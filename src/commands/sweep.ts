@@ -54,7 +54,7 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
   return runRunCommand(runOptions, io, {
     prepare(scenario) {
       const uses = (a: string) => a.includes('{workers}');
-      // {workers} in the command, the environment, or the configuration template (php-fpm's pm.max_children).
+      // {workers} in the command, the environment, or the configuration template (a pool size that lives in the server's own file).
       const inTemplate = scenario.configTemplate !== undefined && readFileSync(scenario.configTemplate, 'utf8').includes('{workers}');
       const vary =
         inTemplate || scenario.variants.every((v) => [...(v.command ?? scenario.command), ...v.args, ...Object.values(v.env)].some(uses));

@@ -11,7 +11,7 @@ import type { Role } from '../results/types.js';
 import { toProcessRecord } from '../results/types.js';
 import { BudgetedSampler } from '../run/sampler.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
-import { adapterForCommand } from '../servers/adapters.js';
+import { FALLBACK_FAMILY, familyForCommand, type ServerFamily } from '../servers/registry.js';
 import type { FlagValues, WATCH_FLAGS } from './flags.js';
 import { parsePids, parseRegex } from './snapshot-options.js';
 
@@ -45,18 +45,19 @@ class TreeTracker {
   private pending = 0;
   private workers = new Set<number>();
   private masterRss: number | undefined;
-  private readonly family: string;
+  private readonly family: ServerFamily;
   constructor(
     private readonly roots: number[],
     private readonly tree: boolean,
   ) {
     const argv = roots[0] === undefined ? undefined : readArgv(roots[0]);
-    this.family = argv ? adapterForCommand(argv).family : 'generic';
+    this.family = argv ? familyForCommand(argv) : FALLBACK_FAMILY;
   }
   private roleOf(pid: number, ppid: number): Role {
     if (!this.tree) return 'other';
     if (this.roots.includes(pid)) return 'master';
-    return this.roots.includes(ppid) ? 'worker' : 'other';
+    // The family says which of a root's children are workers (a helper process is not).
+    return this.roots.includes(ppid) ? this.family.roleOf(pid, ppid, ppid) : 'other';
   }
   state(s: Snapshot, sampler: { cpuSeconds: number; cpuRatio: number; samples: number }): TreeState {
     const processes = s.processes.map((p) => ({ ...p, role: this.roleOf(p.pid, p.ppid) }));
@@ -77,7 +78,7 @@ class TreeTracker {
     const cgroup = this.roots[0] === undefined || processes.length === 0 ? undefined : readCgroupMemory(this.roots[0]);
     return {
       up: processes.length > 0,
-      family: this.family,
+      family: this.family.name,
       processes,
       replacements: this.replacements,
       cowEfficiency: this.masterRss && ws.length > 0 ? ws.reduce((a, p) => a + sharedOf(p), 0) / ws.length / this.masterRss : null,

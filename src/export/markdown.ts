@@ -7,9 +7,9 @@ import { lifetimeLines, soakLines } from '../render/soak.js';
 import { mib, steadyText } from '../render/units.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from '../render/where.js';
 import { median, medianRunIndex } from '../results/aggregate.js';
-import { settingFor } from '../results/sizing.js';
 import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
+import { workerSetting } from '../servers/registry.js';
 import { mermaidTotalPss, pssSplitSpec, renderSvg, soakSpecs, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
 
@@ -183,7 +183,7 @@ function capacity(doc: ResultsDocument, chart: string | undefined): string[] {
     );
     if (v.budgetBytes !== undefined) {
       out.push(
-        `In ${mib(v.budgetBytes)}: **${v.maxWorkers ?? '–'} workers** by the fit — set \`${settingFor(doc.scenario.server, v.maxWorkers ?? 0)}\`; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule ${v.maxWorkersByPssRule}.`,
+        `In ${mib(v.budgetBytes)}: **${v.maxWorkers ?? '–'} workers** by the fit — set \`${workerSetting(doc.scenario.server, v.maxWorkers ?? 0)}\`; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule ${v.maxWorkersByPssRule}.`,
         '',
       );
     }

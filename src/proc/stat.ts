@@ -40,7 +40,7 @@ export interface CpuState {
   /**
    * CPU time of the whole process so far, nanoseconds: the sum of every thread's /proc/<pid>/task/<tid>/schedstat
    * (finer than stat's clock ticks). /proc/<pid>/schedstat alone is the main thread's, and a threaded worker
-   * (Puma, gunicorn gthread) serves on other threads.
+   * (a thread pool per worker, as Ruby and Python threaded servers have) serves on other threads.
    */
   cpuNs: number;
   /**

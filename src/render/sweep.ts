@@ -1,12 +1,12 @@
 import { median } from '../results/aggregate.js';
-import { settingFor } from '../results/sizing.js';
 import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument, SweepVariant } from '../results/types.js';
+import { workerSetting } from '../servers/registry.js';
 import { boxTable, wrapProse } from './table.js';
 import { mib } from './units.js';
 
 /** One variant's points against its fit: measured, fitted, residual; then the line and the budget. */
-export function renderSweepVariant(v: SweepVariant, width?: number, family = 'generic'): string {
+export function renderSweepVariant(v: SweepVariant, width?: number, family?: string): string {
   const rows = v.points.map((p) => [
     String(p.workers),
     mib(median(p.totalPssBytes)),
@@ -23,7 +23,7 @@ export function renderSweepVariant(v: SweepVariant, width?: number, family = 'ge
   if (v.budgetBytes !== undefined) {
     const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? `${(a / b).toFixed(2)}x` : '–');
     lines.push(
-      `Budget ${mib(v.budgetBytes)}: set ${v.maxWorkers !== undefined ? settingFor(family, v.maxWorkers) : '– (not even one worker fits)'} (the RSS rule would set ${settingFor(family, v.maxWorkersByRssRule ?? 0)}). ${v.maxWorkers ?? '–'} workers fit by the fit of total PSS; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule (budget ÷ PSS of one worker) says ${v.maxWorkersByPssRule}: the fit allows ${ratio(v.maxWorkers, v.maxWorkersByRssRule)} the RSS rule and ${ratio(v.maxWorkers, v.maxWorkersByPssRule)} the PSS rule.`,
+      `Budget ${mib(v.budgetBytes)}: set ${v.maxWorkers !== undefined ? workerSetting(family, v.maxWorkers) : '– (not even one worker fits)'} (the RSS rule would set ${workerSetting(family, v.maxWorkersByRssRule ?? 0)}). ${v.maxWorkers ?? '–'} workers fit by the fit of total PSS; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule (budget ÷ PSS of one worker) says ${v.maxWorkersByPssRule}: the fit allows ${ratio(v.maxWorkers, v.maxWorkersByRssRule)} the RSS rule and ${ratio(v.maxWorkers, v.maxWorkersByPssRule)} the PSS rule.`,
     );
   }
   return `${lines.join('\n')}\n`;

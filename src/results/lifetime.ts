@@ -124,24 +124,15 @@ export function findReplacements(t: Timeline, expectedWorkers: number, recycled:
     });
 }
 
-/** The recycling setting of each family that has one, for `requests` requests per worker (jitter: a tenth, so workers do not all restart at once). */
-export const RECYCLING: Record<string, (requests: number) => string> = {
-  gunicorn: (n) => `--max-requests ${Math.max(1, n - Math.floor(n / 10))} --max-requests-jitter ${Math.floor(n / 10)}`,
-  uwsgi: (n) => `--max-requests ${n}`,
-  'php-fpm': (n) => `pm.max_requests = ${n}`,
-  apache: (n) => `MaxConnectionsPerChild ${n}`,
-  celery: (n) => `--max-tasks-per-child ${n}`,
-  puma: (n) => `puma_worker_killer or a Rack middleware restarting a worker after ${n} requests (Puma has no setting of its own)`,
-  unicorn: (n) => `unicorn-worker-killer with max_requests ${n} (Unicorn has no setting of its own)`,
-};
-
-/** The advised setting as command-line arguments, where the family takes it there (php-fpm's lives in its pool file). */
-export const RECYCLING_ARGS: Record<string, (requests: number) => string[]> = {
-  gunicorn: (n) => ['--max-requests', String(Math.max(1, n - Math.floor(n / 10))), '--max-requests-jitter', String(Math.floor(n / 10))],
-  uwsgi: (n) => ['--max-requests', String(n)],
-  celery: (n) => ['--max-tasks-per-child', String(n)],
-  apache: (n) => ['-C', `MaxConnectionsPerChild ${n}`],
-};
+/**
+ * What the advice needs of a server family: its name and its recycling setting in its own words, or
+ * why it has none (the family module says; this layer holds numbers and takes the words it is given).
+ */
+export interface RecyclingWords {
+  name: string;
+  recycling?: { text(requests: number): string };
+  none: { recycling?: string };
+}
 
 /** Every worker's largest USS in a soak timeline, replacements included. */
 export function workerPeakUss(t: Timeline): number[] {
@@ -155,7 +146,7 @@ export function workerPeakUss(t: Timeline): number[] {
 export const HEADROOM = 0.1;
 
 export function adviseRecycling(
-  family: string,
+  family: RecyclingWords,
   growth: GrowthRecord,
   freshUssBytes: number,
   limitBytes: number,
@@ -191,12 +182,12 @@ export function adviseRecycling(
       text: `a fresh worker's USS is ${mib(freshUssBytes)}, within ${(HEADROOM * 100).toFixed(0)}% of the limit ${mib(limitBytes)}: no recycling setting can hold it; raise the limit or make the app lighter`,
     };
   }
-  const setting = RECYCLING[family]?.(requests) ?? null;
+  const setting = family.recycling?.text(requests) ?? null;
   if (!setting) {
     return {
       ...base,
       requests,
-      text: `${family} has no recycling setting memcompare knows; families with one: ${Object.keys(RECYCLING).join(', ')}`,
+      text: `each worker reaches the limit after ${requests} requests, and ${family.name} has no recycling setting: ${family.none.recycling ?? 'none is known'}`,
     };
   }
   return {

@@ -17,11 +17,11 @@ export interface WarmupSettings {
   path: string;
   /** A response header carrying the worker's pid, to count requests per worker (optional). */
   workerPidHeader?: string;
-  /** What the warm-up speaks: HTTP (the default) or FastCGI (php-fpm, without a web server in front). */
+  /** What the warm-up speaks: HTTP (the default) or FastCGI (a FastCGI pool, without a web server in front). */
   protocol?: 'http' | 'fastcgi';
   /** FastCGI: the script the pool runs (SCRIPT_FILENAME), an absolute path. */
   script?: string;
-  /** FastCGI over a Unix socket (php-fpm `listen = /path.sock`) instead of a loopback port. */
+  /** FastCGI over a Unix socket (the pool's `listen = /path.sock`) instead of a loopback port. */
   socket?: string;
   /** A warm-up by command (a task queue): it does the work and prints the pid of the worker that served each unit. */
   command?: string[];

@@ -19,8 +19,7 @@ export const WARNINGS: { [K in Kind]: { remedy: string } } = {
   'skipped-processes': { remedy: 'run memcompare as the server user or as root' },
   noisy: { remedy: 'quiet the host (other servers share pages) or raise --runs' },
   'pool-not-fixed': {
-    remedy:
-      'for a measurement, fix the pool: php-fpm pm = static with pm.max_children = N; Apache StartServers, MinSpareServers, MaxSpareServers, ServerLimit and MaxRequestWorkers all N',
+    remedy: "for a measurement, fix the pool's size with the server's setting the warning names, and measure again",
   },
   'warmup-not-steady': {
     remedy:

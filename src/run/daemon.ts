@@ -5,12 +5,12 @@ import { readArgv } from '../proc/process.js';
 import { portOwner } from '../proc/sockets.js';
 import { isAlive, readStat } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
-import type { ServerAdapter } from '../servers/adapters.js';
+import type { ServerFamily } from '../servers/family.js';
 import { terminate } from './stop.js';
 
 /**
- * Processes the launched command left behind when it daemonized (gunicorn --daemon, uWSGI
- * --daemonize, Unicorn -D, any double fork): started since the launch (absent from `before`), not in
+ * Processes the launched command left behind when it daemonized (a --daemon, --daemonize or -D flag,
+ * any double fork): started since the launch (absent from `before`), not in
  * memcompare's session, and running the launched program with the command's last argument. Before
  * anything is signalled, one of them must hold the port, which was free before the launch.
  * Waits up to `waitMs` for the port to be taken. Returns the roots (their descendants follow).
@@ -50,7 +50,7 @@ export async function findEscapees(
 }
 
 /** Stops escaped processes: the family's stop signal, a bounded wait, then SIGKILL to what is left. */
-export async function stopEscapees(roots: number[], adapter: ServerAdapter, clock: Clock = realClock): Promise<number[]> {
+export async function stopEscapees(roots: number[], adapter: ServerFamily, clock: Clock = realClock): Promise<number[]> {
   const all = withDescendants(roots);
   const send = (pids: number[], signal: NodeJS.Signals) => {
     for (const pid of pids) {
@@ -74,6 +74,6 @@ export async function stopEscapees(roots: number[], adapter: ServerAdapter, cloc
 export function daemonizedError(argv: readonly string[], pids: number[]): MemcompareError {
   return new MemcompareError(
     'SERVER_DAEMONIZED',
-    `--command ${JSON.stringify(argv.join(' '))}: the server daemonized (its process exited and pid ${pids[0]} went on in a session of its own, holding the port), so it cannot be measured or stopped as launched; memcompare stopped ${pids.length} process${pids.length === 1 ? '' : 'es'} it had started. Run it in the foreground: drop --daemon (gunicorn), --daemonize (uWSGI) or -D (Unicorn, Puma)`,
+    `--command ${JSON.stringify(argv.join(' '))}: the server daemonized (its process exited and pid ${pids[0]} went on in a session of its own, holding the port), so it cannot be measured or stopped as launched; memcompare stopped ${pids.length} process${pids.length === 1 ? '' : 'es'} it had started. Run it in the foreground: drop its daemonize flag or setting (--daemon, --daemonize, -D, daemonize = yes)`,
   );
 }

@@ -16,8 +16,8 @@ export interface RunFacts {
   expectedWorkers: number;
   /** Workers that replaced, after the warm-up, workers that exited (warmed again before measuring). */
   replacedWorkers: number[];
-  /** The server's pool grows and shrinks with load (php-fpm pm = dynamic or ondemand): how it is set. */
-  poolNotFixed?: string | undefined;
+  /** The server's pool grows and shrinks with load: how it is set, and the setting that fixes it at the measured size (the family's words). */
+  poolNotFixed?: { how: string; fix(n: number): string } | undefined;
   /** Other processes on the host running the server's executable. */
   foreignSharers?: { exe: string; pids: number[] } | undefined;
 }
@@ -65,7 +65,10 @@ export function diagnose(f: RunFacts): Warning[] {
     );
   }
   if (f.poolNotFixed)
-    w('pool-not-fixed', `${f.poolNotFixed}: the pool's size moves with load; ${workers} children were measured as they were`);
+    w(
+      'pool-not-fixed',
+      `${f.poolNotFixed.how}: the pool's size moves with load; ${workers} children were measured as they were (fix it with ${f.poolNotFixed.fix(workers)})`,
+    );
   const sh = f.foreignSharers;
   if (sh) {
     w(

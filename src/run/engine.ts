@@ -24,12 +24,11 @@ import {
   type WorkerCountSource,
 } from '../results/types.js';
 import { expandCommand, type Scenario, type Variant } from '../scenario/scenario.js';
-import { ADAPTERS, type ServerAdapter } from '../servers/adapters.js';
+import { familyNamed, familyPackages, protocolNamed, type ServerFamily } from '../servers/registry.js';
 import { readBreakdown } from './breakdown.js';
 import { commandLoad } from './command-load.js';
 import { daemonizedError, findEscapees, stopEscapees } from './daemon.js';
 import { diagnose } from './diagnose.js';
-import { fastcgiLoad, fastcgiProbe } from './fastcgi.js';
 import { freeLoopbackPort, type LaunchedServer, launch } from './launch.js';
 import { assertPortFree } from './port.js';
 import { type ReadyRecord, serverDied, waitReady } from './ready.js';
@@ -75,14 +74,14 @@ export const realRunDeps: RunDeps = {
     foreignSharers,
     container: (pid, tree) => containerRecord(pid, tree),
   },
-  host: { info: hostInfo, software: softwareInfo },
+  host: { info: hostInfo, software: (exe) => softwareInfo(exe, familyPackages()) },
 };
 
 export interface RunOptions {
   /** Overrides the scenario's run count. */
   runs?: number;
   /** The adapter to use instead of the scenario's server family. */
-  adapter?: ServerAdapter;
+  adapter?: ServerFamily;
   /** The output sink: called with the document after every run, and at the end (persist it here). */
   onUpdate?: (doc: ResultsDocument) => void;
   /** One line per stage, for a progress display. */
@@ -120,7 +119,7 @@ export function variantCommand(
 
 /**
  * A scenario's configuration template filled for one run ({port}, {workers}, {app}) into a file of
- * its own: php-fpm's pool size and listen address live in its configuration, so a sweep varies them there.
+ * its own: a server whose pool size and listen address live in its configuration file is swept there.
  */
 function fillConfig(scenario: Scenario, variant: Variant, port: number): { path: string; remove(): void } | undefined {
   if (!scenario.configTemplate) return undefined;
@@ -147,20 +146,19 @@ function commandLoadFor(
   return (env) => commandLoad({ argv, cwd: scenario.cwd, env, timeoutMs: (w.timeoutSeconds ?? 120) * 1000 });
 }
 
-/** The seams a scenario's protocol needs: FastCGI (php-fpm) swaps the HTTP probe and load for its own. */
+/** The seams a scenario's warm-up protocol needs when it is not HTTP: the family that speaks it brings its probe and load. */
 function forProtocol(deps: RunDeps, scenario: Scenario): RunDeps {
   const script = scenario.warmup.script;
-  if (deps !== realRunDeps || scenario.warmup.protocol !== 'fastcgi' || !script) return deps;
-  return { ...deps, load: fastcgiLoad(script, scenario.warmup.socket), proc: { ...deps.proc, probe: fastcgiProbe(script) } };
+  const protocol = protocolNamed(scenario.warmup.protocol);
+  if (deps !== realRunDeps || !protocol || !script) return deps;
+  const { probe, load } = protocol.seams(script, scenario.warmup.socket);
+  return { ...deps, load, proc: { ...deps.proc, probe } };
 }
 
-/** php-fpm answers 404 to every request when it cannot find SCRIPT_FILENAME ("Primary script unknown"): bad input, not a measurement. */
+/** Every answer says the input is bad (the protocol's own words: a script the server cannot find): not a measurement. */
 function refusedScript(scenario: Scenario, w: WarmupResult): void {
-  if (scenario.warmup.protocol !== 'fastcgi' || w.requests === 0 || w.statusCodes['404'] !== w.requests) return;
-  throw new MemcompareError(
-    'BAD_ARGUMENT',
-    `warmup.script ${JSON.stringify(scenario.warmup.script)}: php-fpm answered 404 to every request (Primary script unknown); name a script the pool's user can read, by its absolute path as php-fpm sees it`,
-  );
+  const refused = protocolNamed(scenario.warmup.protocol)?.refused(scenario.warmup.script ?? '', w.requests, w.statusCodes);
+  if (refused !== undefined) throw new MemcompareError('BAD_ARGUMENT', refused);
 }
 
 /** A warm-up command must print the pids of the tree's workers: none, or others, is bad input. */
@@ -187,7 +185,7 @@ function strangerPids(scenario: Scenario, w: WarmupResult, workers: readonly num
 /** What one run of one variant needs. */
 interface RunContext {
   scenario: Scenario;
-  adapter: ServerAdapter;
+  adapter: ServerFamily;
   variant: Variant;
   /** 1-based run number of this variant. */
   index: number;
@@ -321,7 +319,7 @@ async function readyStage(ctx: RunContext, b: Booted & { before: Set<number> }):
       const escaped = await deps.launcher.findEscapees(b.argv, b.before, b.port);
       if (escaped.length > 0) throw daemonizedError(b.argv, await deps.launcher.stopEscapees(escaped, adapter));
     }
-    // A server that died at boot and has a configuration test (apache2 -t): a failing test is bad input.
+    // A server that died at boot and has a configuration test (its family's configTestCommand): a failing test is bad input.
     if (code === 'SERVER_DIED' && adapter.configTestCommand) {
       const test = deps.launcher.configTest?.(adapter.configTestCommand(b.argv), ctx.variant.cwd ?? scenario.cwd);
       if (test && !test.ok) {
@@ -403,7 +401,7 @@ async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, e
     onTick: (st) => ctx.options.onSoakTick?.(ctx.tag, { ...st, durationMs: settings.durationSeconds * 1000 }),
     ...(ctx.scenario.warmup.workerPidHeader ? { workerPidHeader: ctx.scenario.warmup.workerPidHeader } : {}),
     expectedWorkers,
-    recycledSoFar: () => (ctx.adapter.recycleLog ? (b.server.output().match(ctx.adapter.recycleLog) ?? []).length : 0),
+    recycledSoFar: () => (ctx.adapter.log.recycled ? (b.server.output().match(ctx.adapter.log.recycled) ?? []).length : 0),
     ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
   });
   const limit = ctx.options.maxWorkerUssBytes;
@@ -421,7 +419,7 @@ async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, e
       );
     const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
     const freshUss = Math.max(0, ...unexplained, ...births, ...soaked.workers.map((w) => w.ussStartBytes));
-    soaked.advice = adviseRecycling(ctx.adapter.family, soaked.growth, freshUss, limit, settings.durationSeconds);
+    soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds);
   }
   ctx.say(
     `${ctx.tag} soak: ${soaked.requests} responses in ${(soaked.durationMs / 1000).toFixed(1)} s, peak total PSS ${(soaked.peakTotalPssBytes / 1048576).toFixed(1)} MiB, ${soaked.samples} samples every ${soaked.achievedIntervalMs.toFixed(0)} ms (sampler ${soaked.samplerCpuPercent.toFixed(1)}% of a core); settling`,
@@ -488,7 +486,7 @@ async function reloadStage(ctx: RunContext, b: Booted, sample: TreeSample): Prom
 
 /**
  * One run of one variant: launch → ready → warm → (soak) → settle → sample → (reload) → stop.
- * The previous server may still be shutting down while this one boots (a preloaded gunicorn takes
+ * The previous server may still be shutting down while this one boots (preloaded Python workers take
  * seconds to exit); `previousGone` is awaited before the warm-up, so no dying process shares pages
  * with, or takes CPU from, what is measured. Returns with the server stopping: `stopped` settles
  * when all of its processes are gone.
@@ -585,7 +583,7 @@ async function measureOnce(given: RunContext): Promise<{ record: RunRecord; stop
 }
 
 /** The document before any run: settings used, host to be filled in, no variant measured. */
-function emptyDocument(scenario: Scenario, adapter: ServerAdapter, runs: number, version: string): ResultsDocument {
+function emptyDocument(scenario: Scenario, adapter: ServerFamily, runs: number, version: string): ResultsDocument {
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'memcompare', version },
@@ -595,7 +593,7 @@ function emptyDocument(scenario: Scenario, adapter: ServerAdapter, runs: number,
     scenario: {
       name: scenario.name,
       description: scenario.description,
-      server: adapter.family,
+      server: adapter.name,
       workers: scenario.workers,
       runs,
       warmup: scenario.warmup,
@@ -631,7 +629,7 @@ export function runOrder(variants: number, runs: number): { run: number; variant
  */
 export async function runScenario(scenario: Scenario, o: RunOptions = {}, given: RunDeps = realRunDeps): Promise<ResultsDocument> {
   let deps = given;
-  const adapter = o.adapter ?? (ADAPTERS[scenario.server] as ServerAdapter);
+  const adapter = o.adapter ?? (familyNamed(scenario.server) as ServerFamily);
   const runs = o.runs ?? scenario.runs;
   const say = o.onProgress ?? (() => {});
   // Host metadata is gathered while the first server boots (systeminformation is slow to load and ask).

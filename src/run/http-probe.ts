@@ -1,7 +1,8 @@
 import { request } from 'node:http';
+import type { ProbeResult } from '../servers/protocol.js';
 
 /** What one GET found: an answer, no connection, or a connection that never answered in time (a hung app). */
-export type ProbeResult = 'answered' | 'refused' | 'no-answer' | 'wrong-protocol';
+export type { ProbeResult };
 
 /** One HTTP GET to loopback. */
 export function probe(port: number, path: string, timeoutMs = 1000): Promise<ProbeResult> {

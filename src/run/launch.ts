@@ -122,7 +122,7 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
  * A guard for the case no handler can catch: memcompare killed with SIGKILL (or crashing hard).
  * A small shell, in a group of its own, blocks reading a pipe whose only writer is memcompare; when
  * memcompare dies the pipe closes and the shell SIGKILLs the server's whole process group at once.
- * (setpriv's pdeathsig kills only the master; gunicorn's workers would linger up to 30 s.)
+ * (setpriv's pdeathsig kills only the master; the workers would linger until their own timeout, up to 30 s.)
  * A normal stop kills the guard first, so it never signals a group whose id may be reused.
  */
 function startGuard(pgid: number): ChildProcess | undefined {

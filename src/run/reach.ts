@@ -1,15 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { nowMs, sleep } from '../clock.js';
 import { acceptedInodes, socketHolders } from '../proc/sockets.js';
-
-export interface ReachResult {
-  /** True when every worker accepted at least one of the held requests, and every request was answered. */
-  conclusive: boolean;
-  /** Workers that accepted a held request and answered it. */
-  served: number[];
-  statusCodes: Record<string, number>;
-  errors: number;
-}
+import type { ReachResult } from '../servers/protocol.js';
 
 /** Held connections per worker at the most: a threaded worker accepts several while others wait for theirs. */
 const MAX_HELD_PER_WORKER = 4;

@@ -1,6 +1,6 @@
 import { type Clock, realClock } from '../clock.js';
 import { MemcompareError } from '../errors.js';
-import type { ServerAdapter } from '../servers/adapters.js';
+import type { ServerFamily } from '../servers/family.js';
 import type { ProbeResult } from './http-probe.js';
 import type { LaunchedServer } from './launch.js';
 import { portTaken } from './port.js';
@@ -59,7 +59,7 @@ export function serverDied(server: Pick<LaunchedServer, 'argv' | 'lastLines'>, w
  */
 export async function waitReady(
   server: ReadyTarget,
-  adapter: ServerAdapter,
+  adapter: ServerFamily,
   o: ReadyOptions,
   signal?: AbortSignal,
   deps: ReadyDeps = { proc: realProc, clock: realClock },
@@ -88,7 +88,7 @@ export async function waitReady(
       if (listener.kind === 'ours') {
         lastProbe = await proc.probe(o.port, o.path);
         answered = lastProbe === 'answered';
-        // The port answers, but not in the protocol asked (an HTTP server where php-fpm's FastCGI was expected).
+        // The port answers, but not in the protocol asked (an HTTP server where FastCGI was expected).
         if (lastProbe === 'wrong-protocol') {
           throw new MemcompareError(
             'BAD_ARGUMENT',

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { realClock } from '../clock.js';
 import type { ReloadRecord, SettleSettings, WarmupSettings } from '../results/types.js';
 import type { ReloadSettings } from '../scenario/scenario.js';
-import type { ServerAdapter } from '../servers/adapters.js';
+import type { ServerFamily } from '../servers/family.js';
 import { fetchBody } from './http-probe.js';
 import { waitReady } from './ready.js';
 import { type RunDeps, realProc, type ServerHandle } from './seams.js';
@@ -25,7 +25,7 @@ export function copyApp(dir: string): { dir: string; remove(): void } {
 
 export interface ReloadContext {
   server: ServerHandle;
-  adapter: ServerAdapter;
+  adapter: ServerFamily;
   port: number;
   settings: ReloadSettings;
   /** The app folder the server runs in (the copy). */

@@ -2,11 +2,13 @@ import type { Clock } from '../clock.js';
 import { listeningInodes, socketOwner } from '../proc/sockets.js';
 import { type CpuState, cpuState } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
-import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, SoftwareInfo, WarmupSettings } from '../results/types.js';
-import type { ServerAdapter } from '../servers/adapters.js';
-import { type ProbeResult, probe } from './http-probe.js';
-import type { ReachResult } from './reach.js';
+import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, SoftwareInfo } from '../results/types.js';
+import type { ServerFamily } from '../servers/family.js';
+import type { LoadGenerator, ProbeResult } from '../servers/protocol.js';
+import { probe } from './http-probe.js';
 import type { TreeSample } from './tree-sample.js';
+
+export type { BatchResult, LoadGenerator } from '../servers/protocol.js';
 
 /**
  * The seams of the run stages, as hyperfine's Executor: what they read of /proc and what they send.
@@ -24,33 +26,6 @@ export interface ProcView {
 }
 
 /** What one batch of requests did. */
-export interface BatchResult {
-  /** Requests answered. */
-  requests: number;
-  sent: number;
-  errors: number;
-  timeouts: number;
-  /** Response times, milliseconds. */
-  latenciesMs: number[];
-}
-
-/** The load generator: autocannon in the real run. */
-export interface LoadGenerator {
-  /**
-   * `amount` requests over as many connections, one request per connection; `onResponse` gets each
-   * status code and, when the app sends it, the worker pid header's value.
-   */
-  batch(
-    url: string,
-    settings: WarmupSettings,
-    amount: number,
-    onResponse: (status: number, workerPid: string | undefined) => void,
-    signal?: AbortSignal,
-  ): Promise<BatchResult>;
-  /** Holds one request per worker open until each worker holds one, then answers them (reach.ts). */
-  reach(port: number, path: string, workerPids: number[], signal?: AbortSignal): Promise<ReachResult>;
-}
-
 export const realProc: ProcView = {
   tree: (pid) => withDescendants([pid]),
   cpu: cpuState,
@@ -101,20 +76,20 @@ export interface Launcher {
    * The family's stop signal, a bounded wait (the family's, or `boundMs`: short when memcompare is
    * interrupted), then SIGKILL; resolves when nothing of the tree is left.
    */
-  stop(server: ServerHandle, adapter: ServerAdapter, boundMs?: number): Promise<{ forced: boolean; ms: number }>;
+  stop(server: ServerHandle, adapter: ServerFamily, boundMs?: number): Promise<{ forced: boolean; ms: number }>;
   /** SIGKILL to every server still running, at once (an interrupt that cannot wait for a graceful stop). */
   killAll(): void;
   /** Processes a daemonizing launch left in sessions of their own (roots), holding the port. */
   findEscapees(argv: readonly string[], before: ReadonlySet<number>, port: number): Promise<number[]>;
   /** Stops escaped processes; returns every pid that was stopped. */
-  stopEscapees(roots: number[], adapter: ServerAdapter): Promise<number[]>;
-  /** Runs a configuration test command (apache2 -t), bounded; undefined when it cannot be run. */
+  stopEscapees(roots: number[], adapter: ServerFamily): Promise<number[]>;
+  /** Runs a configuration test command (the family's configTestCommand), bounded; undefined when it cannot be run. */
   configTest?(argv: string[], cwd: string): { ok: boolean; output: string } | undefined;
 }
 
 /** What is read of a server's memory: its tree's snapshot, its full smaps, who else maps its executable. */
 export interface MemoryView {
-  sample(server: ServerHandle, adapter: ServerAdapter): TreeSample;
+  sample(server: ServerHandle, adapter: ServerFamily): TreeSample;
   breakdown(processes: readonly ProcessRecord[]): MappingBreakdown;
   /** The executable of a process (for the interpreter's version). */
   exe(pid: number): string | undefined;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { MemcompareError } from '../errors.js';
 import { expandCommand, type ServiceSpec } from '../scenario/scenario.js';
-import { generic } from '../servers/adapters.js';
+import { FALLBACK_FAMILY } from '../servers/registry.js';
 import type { RunDeps, ServerHandle } from './seams.js';
 
 /** A companion service (a broker, a database) running for the whole scenario, never measured. */
@@ -97,7 +97,7 @@ export function checkServices(services: readonly RunningService[]): void {
   }
 }
 
-/** Stops the services, last, with a generic stop (INT, then SIGKILL after 5 s). */
+/** Stops the services, last, as a server of no known family is stopped (INT, then SIGKILL after 5 s). */
 export async function stopServices(services: readonly RunningService[], deps: RunDeps): Promise<void> {
-  await Promise.all(services.map((s) => deps.launcher.stop(s.server, generic)));
+  await Promise.all(services.map((s) => deps.launcher.stop(s.server, FALLBACK_FAMILY)));
 }

@@ -102,7 +102,7 @@ export interface SoakContext {
   workerPidHeader?: string;
   /** Workers the tree should have (a replacement is over when it has them again). */
   expectedWorkers?: number;
-  /** How many times the server's log has said it recycled a worker so far (gunicorn "Autorestarting worker"). */
+  /** How many times the server's log has said it recycled a worker so far (the family's `log.recycled` line). */
   recycledSoFar?: () => number;
 }
 

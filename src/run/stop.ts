@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { type Clock, nowMs, realClock, sleep } from '../clock.js';
 import { isAlive } from '../proc/stat.js';
 import { withDescendants } from '../proc/tree.js';
-import type { ServerAdapter } from '../servers/adapters.js';
+import type { ServerFamily } from '../servers/family.js';
 import { forget, type LaunchedServer, liveServers } from './launch.js';
 
 function signalGroup(server: LaunchedServer, signal: NodeJS.Signals): void {
@@ -49,7 +49,7 @@ export async function terminate(o: {
  */
 export async function stopServer(
   server: LaunchedServer,
-  adapter: ServerAdapter,
+  adapter: ServerFamily,
   boundMs = adapter.stopTimeoutMs,
 ): Promise<{ forced: boolean; ms: number }> {
   const started = nowMs();

@@ -1,7 +1,7 @@
 import type { Snapshot } from '../memory.js';
 import { takeSnapshot } from '../proc/snapshot.js';
 import { type ProcessRecord, toProcessRecord } from '../results/types.js';
-import type { ServerAdapter } from '../servers/adapters.js';
+import type { ServerFamily } from '../servers/family.js';
 
 export interface TreeSample {
   snapshot: Snapshot;
@@ -10,7 +10,7 @@ export interface TreeSample {
 }
 
 /** Measures the server's whole tree through the core, each process with its role. */
-export function sampleTree(server: { pid: number; knownPids: Set<number> }, adapter: ServerAdapter): TreeSample {
+export function sampleTree(server: { pid: number; knownPids: Set<number> }, adapter: ServerFamily): TreeSample {
   const snapshot = takeSnapshot({ pids: [server.pid], tree: true });
   const processes = snapshot.processes.map((p) => {
     server.knownPids.add(p.pid);

@@ -82,7 +82,7 @@ export interface WarmDeps {
 
 /**
  * Sends `amount` requests, at most `connections` at a time, one request per connection (as hey
- * does against a server that closes each connection: gunicorn's sync workers do, and autocannon
+ * does against a server that closes each connection: Python's sync workers do, and autocannon
  * would otherwise lose the second request of every kept-alive connection).
  */
 async function send(

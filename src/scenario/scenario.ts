@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MemcompareError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import type { Revision, SettleSettings, SoakSettings, WarmupSettings } from '../results/types.js';
-import { ADAPTERS } from '../servers/adapters.js';
+import { DEFAULT_FAMILY, familyNamed, familyNames } from '../servers/registry.js';
 import { LIMITS, type Limit, limitText } from './limits.js';
 import { scenarioSchema } from './schema.js';
 
@@ -28,7 +28,7 @@ export interface ReloadSettings {
   edit: { file: string; replace: string; with: string };
   /** The path asked before and after the reload; its body is compared. */
   path: string;
-  /** The reload signal (default: the family's: gunicorn, uWSGI, Unicorn HUP; Puma USR2). */
+  /** The reload signal (default: the family's own). */
   signal: NodeJS.Signals;
   /** Bound on the workers' replacement after the signal. */
   timeoutMs: number;
@@ -122,7 +122,9 @@ function compiled(): Validate {
   if (!validate) {
     const Ajv = createRequire(import.meta.url)('ajv') as { default: new (o: object) => { compile(s: object): Validate } };
     // verbose: each error carries the offending value and its schema node (for the fix it names).
-    validate = new Ajv.default({ allErrors: false, strict: false, verbose: true }).compile(scenarioSchema(Object.keys(ADAPTERS)));
+    validate = new Ajv.default({ allErrors: false, strict: false, verbose: true }).compile(
+      scenarioSchema(familyNames(), DEFAULT_FAMILY.name),
+    );
   }
   return validate;
 }
@@ -199,7 +201,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   const fail = (field: string, value: unknown, fix: string): never => {
     throw new MemcompareError('BAD_SCENARIO', `${file}: ${field} ${JSON.stringify(value)}: ${fix}`);
   };
-  const server = o.server ?? 'gunicorn';
+  const server = o.server ?? DEFAULT_FAMILY.name;
   let cwd = base;
   if (o.app !== undefined) {
     cwd = isAbsolute(o.app) ? o.app : resolve(base, o.app);
@@ -214,7 +216,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   // A port fixed in the server's own flags or configuration file (read there, never written): every run takes it.
   const fixedPort = takesPort
     ? undefined
-    : ADAPTERS[server]?.portFromCommand?.(o.variants[0]?.command ?? [...o.command, ...(o.variants[0]?.args ?? [])], cwd);
+    : familyNamed(server)?.portFromCommand?.(o.variants[0]?.command ?? [...o.command, ...(o.variants[0]?.args ?? [])], cwd);
   if (!o.warmup?.command && !takesPort && fixedPort === undefined)
     fail(
       'command',
@@ -256,11 +258,16 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     if (!serviceNames.has(m[1] as string))
       fail('services', o.services ?? [], `{services.${m[1]}.port} names no service; add a service named ${m[1]}`);
   }
-  if (warmup.protocol === undefined && ADAPTERS[server]?.protocol === 'fastcgi') warmup.protocol = 'fastcgi';
-  if (warmup.protocol === 'fastcgi') {
+  const protocol = familyNamed(server)?.protocol;
+  if (warmup.protocol === undefined && protocol) warmup.protocol = protocol.name as 'http' | 'fastcgi';
+  if (warmup.protocol !== undefined && warmup.protocol !== 'http') {
     const script =
       warmup.script ??
-      fail('warmup.script', undefined, 'a FastCGI warm-up needs the script to run (SCRIPT_FILENAME), relative to the app folder');
+      fail(
+        'warmup.script',
+        undefined,
+        `a ${warmup.protocol} warm-up needs the script to run (SCRIPT_FILENAME), relative to the app folder`,
+      );
     warmup.script = resolve(cwd, script);
     if (warmup.socket !== undefined) warmup.socket = resolve(cwd, warmup.socket);
     if (!existsSync(warmup.script)) fail('warmup.script', o.warmup?.script, `no such file (${warmup.script}); name the app's entry script`);
@@ -331,7 +338,15 @@ function validateReload(
     fail('reload.edit.file', file, `cannot be read in ${cwd}; name a file of the app`);
   }
   if (!text.includes(replace)) fail('reload.edit.replace', replace, `does not occur in ${file}; give text the file holds`);
-  const signal = r.signal ?? ADAPTERS[server]?.reloadSignal ?? 'SIGHUP';
+  const family = familyNamed(server);
+  const signal =
+    r.signal ??
+    (family ? family.reloadSignal : 'SIGHUP') ??
+    fail(
+      'reload',
+      r,
+      `${server} has no reload signal (${family?.none.reloadSignal ?? 'none is known'}); give reload.signal or remove reload`,
+    );
   const timeoutMs = (r.timeoutSeconds ?? LIMITS.reloadTimeoutSeconds.default) * 1000;
   return { edit: { file, replace, with: by }, path: r.path ?? '/', signal: signal as NodeJS.Signals, timeoutMs };
 }

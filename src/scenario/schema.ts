@@ -21,7 +21,7 @@ const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGQUIT',
  * writes it to schema/scenario.schema.json (shipped scenarios name it in `$schema`, so editors
  * complete and check fields), and loadScenario validates with it through ajv.
  */
-export function scenarioSchema(servers: readonly string[]): Record<string, unknown> {
+export function scenarioSchema(servers: readonly string[], defaultServer: string): Record<string, unknown> {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://memcompare.dev/schema/scenario.schema.json',
@@ -37,7 +37,7 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
       server: {
         type: 'string',
         enum: [...servers],
-        default: 'gunicorn',
+        default: defaultServer,
         description: 'Server family: its stop and reload signals, which processes are workers.',
         'x-fix': `unknown server family; use one of: ${servers.join(', ')}`,
       },
@@ -94,7 +94,7 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
           protocol: {
             type: 'string',
             enum: ['http', 'fastcgi'],
-            description: 'What the warm-up speaks: http, or fastcgi for php-fpm (the default for server php-fpm).',
+            description: 'What the warm-up speaks: http, or fastcgi (the default for a family whose server speaks it).',
             'x-fix': 'use http or fastcgi',
           },
           script: {
@@ -153,7 +153,7 @@ export function scenarioSchema(servers: readonly string[]): Record<string, unkno
         additionalProperties: false,
         required: ['template'],
         description:
-          'A configuration file of the app filled with {port}, {workers} and {app} into a temporary copy per run; {config} in the command names the copy (php-fpm -y {config}).',
+          'A configuration file of the app filled with {port}, {workers} and {app} into a temporary copy per run; {config} in the command names the copy (-y {config}).',
         properties: { template: { type: 'string', minLength: 1, description: 'The template, relative to the app folder.' } },
       },
       services: {

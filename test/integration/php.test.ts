@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { realClock } from '../../src/clock.js';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { fastcgiProbe, fastcgiRequest, getParams } from '../../src/run/fastcgi.js';
 import { freeLoopbackPort, launch } from '../../src/run/launch.js';
 import { waitReady } from '../../src/run/ready.js';
 import { realProc } from '../../src/run/seams.js';
 import { stopServer } from '../../src/run/stop.js';
-import { phpFpm } from '../../src/servers/adapters.js';
+import { fastcgiProbe, fastcgiRequest, getParams } from '../../src/servers/php-fpm/fastcgi.js';
+import { phpFpm } from '../../src/servers/php-fpm/index.js';
 import { assertEveryWorkerServed, cli, ROOT } from '../helpers.js';
 
 const APP = join(ROOT, 'scenarios', 'apps', 'php-classes');

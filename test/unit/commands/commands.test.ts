@@ -38,7 +38,7 @@ describe('command options, before anything boots', () => {
         name: ['lazy', 'preload'],
       }),
     );
-    assert.equal(adapter.family, 'gunicorn');
+    assert.equal(adapter.name, 'gunicorn');
     assert.deepEqual(
       scenario.variants.map((v) => v.name),
       ['lazy', 'preload'],

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { adviseRecycling, analyzeGrowth, findReplacements } from '../../../src/results/lifetime.js';
 import type { Timeline } from '../../../src/results/types.js';
+import { gunicorn } from '../../../src/servers/gunicorn.js';
+import { phpFpm } from '../../../src/servers/php-fpm/index.js';
 
 const MiB = 1048576;
 
@@ -54,7 +56,7 @@ describe('worker lifetime from a soak timeline', () => {
     });
     const g = analyzeGrowth(t);
     assert.equal(g.verdict, 'plateau');
-    const advice = adviseRecycling('gunicorn', g, 8 * MiB, 100 * MiB, 15);
+    const advice = adviseRecycling(gunicorn, g, 8 * MiB, 100 * MiB, 15);
     assert.equal(advice.setting, null);
     assert.match(advice.text, /stops growing.*no recycling is needed/);
   });
@@ -62,21 +64,21 @@ describe('worker lifetime from a soak timeline', () => {
   it('too few requests per worker: says how long to soak', () => {
     const g = analyzeGrowth(timeline(10, { 10: (i) => [i * 5, MiB + i * 5 * 10240] }));
     assert.equal(g.verdict, 'too-short');
-    assert.match(adviseRecycling('gunicorn', g, MiB, 100 * MiB, 10).text, /too few to fit growth.*soak for 45 s or more/);
+    assert.match(adviseRecycling(gunicorn, g, MiB, 100 * MiB, 10).text, /too few to fit growth.*soak for 45 s or more/);
   });
 
   it("advice: the requests that fit under the limit, in the family's own setting; a limit below a fresh worker", () => {
     const g = analyzeGrowth(timeline(40, { 10: (i) => [i * 50, 8 * MiB + i * 50 * 10240] }));
-    const a = adviseRecycling('gunicorn', g, 8 * MiB, 20 * MiB, 15);
+    const a = adviseRecycling(gunicorn, g, 8 * MiB, 20 * MiB, 15);
     // 10% of the limit held back: (18 MiB − 8 MiB) ÷ 10,240 bytes.
     assert.equal(a.requests, Math.floor((20 * MiB * 0.9 - 8 * MiB) / 10240));
     assert.equal(a.setting, '--max-requests 922 --max-requests-jitter 102');
-    assert.equal(adviseRecycling('php-fpm', g, 8 * MiB, 20 * MiB, 15).setting, 'pm.max_requests = 1024');
+    assert.equal(adviseRecycling(phpFpm, g, 8 * MiB, 20 * MiB, 15).setting, 'pm.max_requests = 1024');
     assert.match(
-      adviseRecycling('gunicorn', g, 19 * MiB, 20 * MiB, 15).text,
+      adviseRecycling(gunicorn, g, 19 * MiB, 20 * MiB, 15).text,
       /within 10% of the limit 20\.0 MiB: no recycling setting can hold it/,
     );
-    const low = adviseRecycling('gunicorn', g, 30 * MiB, 20 * MiB, 15);
+    const low = adviseRecycling(gunicorn, g, 30 * MiB, 20 * MiB, 15);
     assert.equal(low.setting, null);
     assert.match(low.text, /a fresh worker's USS is already 30\.0 MiB, above the limit 20\.0 MiB: no recycling setting can hold it/);
   });

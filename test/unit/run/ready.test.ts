@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemcompareError } from '../../../src/errors.js';
 import { waitReady } from '../../../src/run/ready.js';
-import { gunicorn } from '../../../src/servers/adapters.js';
+import { gunicorn } from '../../../src/servers/gunicorn.js';
 import { fakeClock, fakeServer, type PollState, scriptedProc } from './scripted.js';
 
 const master: [number, string] = [5_000_000, 'S'];

@@ -3,7 +3,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { apachePort, gunicornPort, loopbackPort, pumaPort, unicornPort, uwsgiPort } from '../../../src/servers/ports.js';
+import { apache } from '../../../src/servers/apache.js';
+import { loopbackPort } from '../../../src/servers/config.js';
+import type { ServerFamily } from '../../../src/servers/family.js';
+import { gunicorn } from '../../../src/servers/gunicorn.js';
+import { puma } from '../../../src/servers/puma.js';
+import { unicorn } from '../../../src/servers/unicorn.js';
+import { uwsgi } from '../../../src/servers/uwsgi.js';
+
+const portOf = (f: ServerFamily) => (argv: string[], cwd: string) => f.portFromCommand?.(argv, cwd);
+const [gunicornPort, uwsgiPort, pumaPort, unicornPort, apachePort] = [gunicorn, uwsgi, puma, unicorn, apache].map(portOf) as [
+  ReturnType<typeof portOf>,
+  ReturnType<typeof portOf>,
+  ReturnType<typeof portOf>,
+  ReturnType<typeof portOf>,
+  ReturnType<typeof portOf>,
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'memcompare-ports-'));
 const file = (name: string, text: string) => {

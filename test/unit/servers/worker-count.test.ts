@@ -3,8 +3,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ADAPTERS, adapterForCommand } from '../../../src/servers/adapters.js';
-import { flagValue, gunicornWorkers, pumaWorkers, unicornWorkers, uwsgiWorkers } from '../../../src/servers/worker-count.js';
+import { flagValue } from '../../../src/servers/config.js';
+import { gunicorn } from '../../../src/servers/gunicorn.js';
+import { puma } from '../../../src/servers/puma.js';
+import { FAMILIES, familyForCommand, familyNamed } from '../../../src/servers/registry.js';
+import { unicorn } from '../../../src/servers/unicorn.js';
+import { uwsgi } from '../../../src/servers/uwsgi.js';
+
+const gunicornWorkers = gunicorn.workersFromCommand;
+const pumaWorkers = puma.workersFromCommand;
+const uwsgiWorkers = (argv: string[]) => uwsgi.workersFromCommand(argv, {}, '/');
+const unicornWorkers = (argv: string[], cwd: string) => unicorn.workersFromCommand(argv, {}, cwd);
 
 const dir = mkdtempSync(join(tmpdir(), 'memcompare-workers-'));
 writeFileSync(join(dir, 'gunicorn.conf.py'), 'bind = "127.0.0.1:8000"\nworkers = 7  # from the config\n');
@@ -49,21 +58,22 @@ describe('worker counts read from a command, as each server reads them', () => {
     assert.equal(unicornWorkers(['unicorn', '-c', 'unicorn-env.rb'], dir), undefined);
   });
   it('the family is guessed from the command; each family has its stop signal and roles', () => {
-    assert.equal(adapterForCommand(['gunicorn', 'app:app']).family, 'gunicorn');
-    assert.equal(adapterForCommand(['/usr/bin/python3', '/usr/bin/gunicorn', 'app:app']).family, 'gunicorn');
-    assert.equal(adapterForCommand(['uwsgi_python3', '--http', ':1']).family, 'uwsgi');
-    assert.equal(adapterForCommand(['bundle', 'exec', 'puma']).family, 'puma');
-    assert.equal(adapterForCommand(['bundle', 'exec', 'unicorn']).family, 'unicorn');
-    assert.equal(adapterForCommand(['node', 'server.js']).family, 'generic');
-    for (const a of Object.values(ADAPTERS)) {
+    assert.equal(familyForCommand(['gunicorn', 'app:app']).name, 'gunicorn');
+    assert.equal(familyForCommand(['/usr/bin/python3', '/usr/bin/gunicorn', 'app:app']).name, 'gunicorn');
+    assert.equal(familyForCommand(['uwsgi_python3', '--http', ':1']).name, 'uwsgi');
+    assert.equal(familyForCommand(['bundle', 'exec', 'puma']).name, 'puma');
+    assert.equal(familyForCommand(['bundle', 'exec', 'unicorn']).name, 'unicorn');
+    assert.equal(familyForCommand(['node', 'server.js']).name, 'generic');
+    assert.equal(familyForCommand(['gunicorn', '-k', 'uvicorn.workers.UvicornWorker', 'app:app']).name, 'gunicorn');
+    for (const a of FAMILIES) {
       // INT is the quick stop (uWSGI reloads on TERM, gunicorn's TERM is graceful); Apache's is TERM (WINCH is graceful),
       // Celery's TERM is its warm shutdown, immediate for an idle pool.
-      assert.equal(a.stopSignal, a.family === 'apache' || a.family === 'celery' ? 'SIGTERM' : 'SIGINT', a.family);
+      assert.equal(a.stopSignal, a.name === 'apache' || a.name === 'celery' ? 'SIGTERM' : 'SIGINT', a.name);
       assert.equal(a.roleOf(10, 1, 10), 'master');
-      assert.equal(a.roleOf(11, 10, 10), 'worker');
+      assert.equal(a.roleOf(11, 10, 10), 'worker', a.name);
       assert.equal(a.roleOf(12, 11, 10), 'other');
     }
-    assert.equal(ADAPTERS.puma?.reloadSignal, 'SIGUSR2');
-    assert.equal(ADAPTERS.gunicorn?.reloadSignal, 'SIGHUP');
+    assert.equal(familyNamed('puma')?.reloadSignal, 'SIGUSR2');
+    assert.equal(familyNamed('gunicorn')?.reloadSignal, 'SIGHUP');
   });
 });

@@ -1,8 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { connect } from 'node:net';
-import { realClock } from '../clock.js';
-import type { ProbeResult } from './http-probe.js';
-import type { BatchResult, LoadGenerator } from './seams.js';
+import { realClock } from '../../clock.js';
+import type { BatchResult, LoadGenerator, ProbeResult } from '../protocol.js';
 
 // memcompare owns this FastCGI record layer (the responder side of the protocol a client needs: one
 // BEGIN_REQUEST, PARAMS, an empty STDIN, then STDOUT/STDERR until END_REQUEST): the npm clients

@@ -1,0 +1,36 @@
+import { cpus } from 'node:os';
+import { count, flagValue } from './config.js';
+import { directChildren, runs, type ServerFamily } from './family.js';
+
+/**
+ * Celery's prefork pool (`python3 -m celery -A app worker -P prefork -c N`): the MainProcess and its
+ * ForkPoolWorker children. TERM is its warm shutdown (finishes the tasks it holds; an idle pool stops
+ * at once), QUIT the cold one; HUP restarts it. Warmed by a command that sends tasks (no HTTP).
+ */
+export const celery: ServerFamily = {
+  name: 'celery',
+  names: ['celery'],
+  recognise: (argv) => runs(argv, /^celery$/),
+  /** -c/--concurrency, else the host's cores (as Celery counts them). */
+  workersFromCommand(argv) {
+    const v = flagValue(argv, ['-c'], ['--concurrency']);
+    return v !== undefined ? count(v) : cpus().length;
+  },
+  roleOf: directChildren,
+  stopSignal: 'SIGTERM',
+  stopTimeoutMs: 10_000,
+  gracefulStop: { signal: 'SIGTERM', boundMs: 10_000 },
+  reloadSignal: 'SIGHUP',
+  log: {},
+  versionCommand: ['/usr/bin/python3', '-m', 'celery', '--version'],
+  packages: { python: ['celery'] },
+  workerSetting: { text: (n) => `--concurrency ${n}`, args: (n) => ['--concurrency', String(n)] },
+  recycling: { text: (n) => `--max-tasks-per-child ${n}`, args: (n) => ['--max-tasks-per-child', String(n)] },
+  none: {
+    portFromCommand: 'a worker listens on no port: it takes tasks from its broker',
+    socketFromCommand: 'a worker listens on no socket',
+    configTestCommand: 'Celery has no configuration test',
+    protocol: 'warmed by a command that sends tasks (warmup.command)',
+    poolNotFixed: 'the autoscaler is not followed; the pool is --concurrency',
+  },
+};

@@ -1,0 +1,83 @@
+import type { Role } from '../results/types.js';
+import type { WarmupProtocol } from './protocol.js';
+
+export type { Role };
+
+/** A setting in the server's own words, as text for a reader and (where the server takes it on its command line) as arguments. */
+export interface Setting {
+  text(n: number): string;
+  /** The setting as command-line arguments, where the server takes it there. */
+  args?(n: number): string[];
+  /** Why there are no arguments (the setting lives in a configuration file, or the server has none of its own). */
+  noArgs?: string;
+}
+
+/**
+ * Everything memcompare knows about one server family, in one object: the engine, the warm-up, the
+ * sizing and the lifetime advice ask it, and none of them names a family. A family module under
+ * src/servers/ exports one of these and the registry lists it (CONTRIBUTING.md: "Adding a server family").
+ * An optional field a family leaves out is named in `none` with the reason (test/unit/servers/families.test.ts).
+ */
+export interface ServerFamily {
+  /** The family's name: the scenario's `server`, the results' `scenario.server`, `--server`. */
+  name: string;
+  /** The words that name it in text (lower case): only its own module and the registry may hold them. */
+  names: readonly string[];
+  /** Whether a command starts this family's server (for `--command` runs without `--server`). */
+  recognise(argv: readonly string[]): boolean;
+  /** Workers the command asks for, read as the server reads it (flags, environment, its configuration); undefined: detect them. */
+  workersFromCommand(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): number | undefined;
+  /** Role of a process in the tree rooted at the launched pid. */
+  roleOf(pid: number, ppid: number, rootPid: number): Role;
+  /** The signal that stops the server quickly (not a reload: one server reloads on TERM). */
+  stopSignal: NodeJS.Signals;
+  /** How long the stop signal gets before the whole process group is killed. */
+  stopTimeoutMs: number;
+  /** The server's graceful stop (finish what is in flight, then exit) and its own bound on it: for a reader and a user's runbook; memcompare stops with `stopSignal`. */
+  gracefulStop: { signal: NodeJS.Signals; boundMs: number };
+  /** The signal that makes the server reload its app (new workers). */
+  reloadSignal?: NodeJS.Signals;
+  /** Lines of the server's log memcompare reads: `recycled` says it replaced a worker itself (its own max-requests). */
+  log: { recycled?: RegExp };
+  /** The loopback port when the command's flags or the server's own configuration fix it (read, never written). */
+  portFromCommand?(argv: readonly string[], cwd: string): number | undefined;
+  /** The Unix socket it listens on when its configuration names one (the warm-up goes there; no port is watched). */
+  socketFromCommand?(argv: readonly string[], cwd: string): string | undefined;
+  /** The command that checks its configuration without starting it, asked when the server dies at boot. */
+  configTestCommand?(argv: readonly string[]): string[];
+  /** A command that prints the server's version on stdout or stderr ([] when there is none to ask). */
+  versionCommand: string[];
+  /** The packages whose versions the results record beside the interpreter's (the server's own). */
+  packages: { python?: string[]; ruby?: string[] };
+  /** What the warm-up speaks when it is not HTTP. */
+  protocol?: WarmupProtocol;
+  /** The worker-count setting in the server's words, for `n` workers (sizing, sweep, budget). */
+  workerSetting: Setting;
+  /** The recycling setting (replace a worker after `n` requests), in the server's words. */
+  recycling?: Setting;
+  /** A pool that grows and shrinks with load: how it is set ("pm = dynamic") and how to fix it at `n`; undefined for a fixed pool. */
+  poolNotFixed?(argv: readonly string[], cwd: string): { how: string; fix(n: number): string } | undefined;
+  /** Why an optional field above is absent, by field name. */
+  none: Partial<Record<OptionalField, string>>;
+}
+
+/** The fields a family may leave out, saying why in `none`. */
+export const OPTIONAL_FIELDS = [
+  'reloadSignal',
+  'portFromCommand',
+  'socketFromCommand',
+  'configTestCommand',
+  'protocol',
+  'recycling',
+  'poolNotFixed',
+] as const;
+export type OptionalField = (typeof OPTIONAL_FIELDS)[number];
+
+/** Workers are the master's direct children; anything deeper is another process (a helper, a thread pool's child). */
+export const directChildren = (pid: number, ppid: number, root: number): Role =>
+  pid === root ? 'master' : ppid === root ? 'worker' : 'other';
+
+/** The program a command runs, or one of its arguments (an interpreter's script), ends in `/name` or is `name`. */
+export function runs(argv: readonly string[], pattern: RegExp): boolean {
+  return argv.some((a) => pattern.test(a.split('/').pop() ?? ''));
+}

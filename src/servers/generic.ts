@@ -1,0 +1,26 @@
+import { directChildren, type ServerFamily } from './family.js';
+
+/** Any prefork server memcompare has no module for: workers are the launched process's children; INT stops it. */
+export const generic: ServerFamily = {
+  name: 'generic',
+  names: ['generic'],
+  recognise: () => true,
+  workersFromCommand: () => undefined,
+  roleOf: directChildren,
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 5000,
+  gracefulStop: { signal: 'SIGTERM', boundMs: 5000 },
+  reloadSignal: 'SIGHUP',
+  log: {},
+  versionCommand: [],
+  packages: {},
+  workerSetting: { text: (n) => `${n} workers`, noArgs: 'a server memcompare does not know takes its count its own way' },
+  none: {
+    portFromCommand: 'its flags are not known: give {port} or --port',
+    socketFromCommand: 'its configuration is not known',
+    configTestCommand: 'its configuration is not known',
+    protocol: 'speaks HTTP unless the scenario says warmup.protocol',
+    recycling: 'its recycling setting is not known',
+    poolNotFixed: 'its pool manager is not known',
+  },
+};

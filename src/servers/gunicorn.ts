@@ -1,0 +1,53 @@
+import { configCount, count, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
+import { directChildren, type ServerFamily } from './family.js';
+
+const configFile = (argv: readonly string[]) => flagValue(argv, ['-c'], ['--config']);
+
+/**
+ * gunicorn: a master (the arbiter) and its worker processes. INT and QUIT stop it at once; TERM is
+ * its graceful stop (up to graceful_timeout, 30 s); HUP reloads (new workers, the app loaded anew
+ * unless --preload). `--max-requests` recycles a worker, its log saying "Autorestarting worker".
+ */
+export const gunicorn: ServerFamily = {
+  name: 'gunicorn',
+  names: ['gunicorn'],
+  recognise: (argv) => (argv[0]?.split('/').pop() ?? '').startsWith('gunicorn') || argv.some((a) => /(^|\/)gunicorn$/.test(a)),
+  /** -w/--workers, then $GUNICORN_CMD_ARGS, then `workers = N` in its -c config, then $WEB_CONCURRENCY, else 1. */
+  workersFromCommand(argv, env, cwd) {
+    const fromArgs = flagValue(argv, ['-w'], ['--workers']);
+    if (fromArgs !== undefined) return count(fromArgs);
+    const fromEnvArgs = flagValue(env.GUNICORN_CMD_ARGS?.split(/\s+/) ?? [], ['-w'], ['--workers']);
+    if (fromEnvArgs !== undefined) return count(fromEnvArgs);
+    const config = configCount(configFile(argv), cwd, /^\s*workers\s*=\s*(.*?)\s*(#.*)?$/);
+    if (config.present) return config.value;
+    if (env.WEB_CONCURRENCY !== undefined) return count(env.WEB_CONCURRENCY);
+    return 1;
+  },
+  roleOf: directChildren,
+  stopSignal: 'SIGINT',
+  // Preloaded Python workers take ~3 s to exit here (finalization writes every shared page).
+  stopTimeoutMs: 10_000,
+  gracefulStop: { signal: 'SIGTERM', boundMs: 30_000 },
+  reloadSignal: 'SIGHUP',
+  log: { recycled: /Autorestarting worker/g },
+  /** -b/--bind ADDRESS, else `bind = "…"` in its -c config. */
+  portFromCommand(argv, cwd) {
+    const flag = flagValue(argv, ['-b'], ['--bind']);
+    if (flag !== undefined) return loopbackPort(flag);
+    return loopbackPort(lastMatch(readConfig(configFile(argv), cwd), /^\s*bind\s*=\s*\[?\s*["']([^"']+)["']/));
+  },
+  versionCommand: ['gunicorn', '--version'],
+  packages: { python: ['gunicorn'] },
+  workerSetting: { text: (n) => `--workers ${n} (or WEB_CONCURRENCY=${n})`, args: (n) => ['--workers', String(n)] },
+  // A tenth of jitter, so that the workers do not all restart at once.
+  recycling: {
+    text: (n) => `--max-requests ${Math.max(1, n - Math.floor(n / 10))} --max-requests-jitter ${Math.floor(n / 10)}`,
+    args: (n) => ['--max-requests', String(Math.max(1, n - Math.floor(n / 10))), '--max-requests-jitter', String(Math.floor(n / 10))],
+  },
+  none: {
+    socketFromCommand: 'a unix: bind is not measured (load goes to loopback TCP); bind to 127.0.0.1',
+    configTestCommand: '--check-config imports the app; a boot failure already prints the reason',
+    protocol: 'speaks HTTP',
+    poolNotFixed: 'the pool is fixed at --workers (TTIN/TTOU change it only by signal)',
+  },
+};

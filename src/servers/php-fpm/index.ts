@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import { count, flagValue, iniValue, loopbackPort, readConfig } from '../config.js';
+import { directChildren, type ServerFamily } from '../family.js';
+import { fastcgiLoad, fastcgiProbe } from './fastcgi.js';
+
+/** The pool configuration php-fpm reads: -y/--fpm-config FILE (relative to its working directory). */
+const poolFile = (argv: readonly string[], cwd: string) => readConfig(flagValue(argv, ['-y'], ['--fpm-config']), cwd);
+const listenOf = (argv: readonly string[], cwd: string) => {
+  const text = poolFile(argv, cwd);
+  return text === undefined ? undefined : iniValue(text, 'listen');
+};
+/** The pool's process manager (static, dynamic, ondemand), when a configuration names it. */
+const managerOf = (argv: readonly string[], cwd: string) => {
+  const text = poolFile(argv, cwd);
+  return text === undefined ? undefined : (iniValue(text, 'pm') ?? 'dynamic');
+};
+
+/**
+ * php-fpm: a master and its pool's children, spoken to in FastCGI (this folder's client). INT and
+ * TERM stop it at once, QUIT gracefully; USR2 reloads (re-reads its configuration and replaces every
+ * child). Its pool's size and listen address live in its -y configuration, and `php-fpm --test`
+ * checks that file without starting the pool.
+ */
+export const phpFpm: ServerFamily = {
+  name: 'php-fpm',
+  names: ['php-fpm', 'fpm'],
+  recognise: (argv) => /^php-fpm/.test(argv[0]?.split('/').pop() ?? ''),
+  /** `pm.max_children` of a `pm = static` pool; undefined (detect) for a dynamic or ondemand pool, or an unreadable file. */
+  workersFromCommand(argv, _env, cwd) {
+    const text = poolFile(argv, cwd);
+    if (text === undefined || managerOf(argv, cwd) !== 'static') return undefined;
+    return count(iniValue(text, 'pm.max_children'));
+  },
+  roleOf: directChildren,
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 10_000,
+  // QUIT waits for each child's request, up to process_control_timeout (0: unbounded; 10 s here).
+  gracefulStop: { signal: 'SIGQUIT', boundMs: 10_000 },
+  reloadSignal: 'SIGUSR2',
+  log: {},
+  /** `listen` when it is a loopback TCP address ("127.0.0.1:9000", "9000"). */
+  portFromCommand: (argv, cwd) => {
+    const listen = listenOf(argv, cwd);
+    return listen !== undefined && /^(?:(?:127\.\d+\.\d+\.\d+|localhost|\[::1\]):)?\d+$/.test(listen) ? loopbackPort(listen) : undefined;
+  },
+  /** `listen` when it is a Unix socket (a path), resolved against the working directory. */
+  socketFromCommand(argv, cwd) {
+    const listen = listenOf(argv, cwd);
+    return listen?.startsWith('/') || listen?.startsWith('.') ? resolve(cwd, listen) : undefined;
+  },
+  configTestCommand: (argv) => [...argv, '--test'],
+  versionCommand: ['php-fpm8.2', '-v'],
+  packages: {},
+  protocol: {
+    name: 'fastcgi',
+    seams: (script, socket) => ({ probe: fastcgiProbe(script), load: fastcgiLoad(script, socket) }),
+    // php-fpm answers 404 to every request when it cannot find SCRIPT_FILENAME ("Primary script unknown").
+    refused: (script, requests, codes) =>
+      requests > 0 && codes['404'] === requests
+        ? `warmup.script ${JSON.stringify(script)}: php-fpm answered 404 to every request (Primary script unknown); name a script the pool's user can read, by its absolute path as php-fpm sees it`
+        : undefined,
+  },
+  workerSetting: { text: (n) => `pm.max_children = ${n}`, noArgs: 'the pool size lives in the -y pool file' },
+  recycling: { text: (n) => `pm.max_requests = ${n}`, noArgs: 'pm.max_requests lives in the -y pool file' },
+  poolNotFixed(argv, cwd) {
+    const pm = managerOf(argv, cwd);
+    return pm !== undefined && pm !== 'static' ? { how: `pm = ${pm}`, fix: (n) => `pm = static with pm.max_children = ${n}` } : undefined;
+  },
+  none: {},
+};

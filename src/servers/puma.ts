@@ -1,0 +1,53 @@
+import { configCount, count, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
+import { directChildren, runs, type ServerFamily } from './family.js';
+
+const configFile = (argv: readonly string[]) => flagValue(argv, ['-C'], ['--config']);
+
+/**
+ * Puma in cluster mode (-w N), --preload to load the app first. TERM and INT stop it; USR1 (phased
+ * restart) is refused with --preload, USR2 (hot restart: the master re-executes) always works.
+ */
+export const puma: ServerFamily = {
+  name: 'puma',
+  names: ['puma'],
+  recognise: (argv) => runs(argv, /^puma$/),
+  /** -w/--workers, `workers N` in its -C config, $WEB_CONCURRENCY, else undefined (single mode, or detect). */
+  workersFromCommand(argv, env, cwd) {
+    const v = flagValue(argv, ['-w'], ['--workers']);
+    if (v !== undefined) return count(v);
+    const config = configCount(configFile(argv), cwd, /^\s*workers\s*\(?\s*(\d+)\s*\)?\s*(#.*)?$/);
+    if (config.present) return config.value;
+    return env.WEB_CONCURRENCY !== undefined ? count(env.WEB_CONCURRENCY) : undefined;
+  },
+  roleOf: directChildren,
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 10_000,
+  // TERM waits for in-flight requests up to worker_shutdown_timeout (30 s by default).
+  gracefulStop: { signal: 'SIGTERM', boundMs: 30_000 },
+  reloadSignal: 'SIGUSR2',
+  log: {},
+  /** -b/--bind or -p/--port, else `bind 'tcp://…'` or `port N` in its -C config. */
+  portFromCommand(argv, cwd) {
+    const bind = flagValue(argv, ['-b'], ['--bind']);
+    if (bind !== undefined) return loopbackPort(bind);
+    const port = flagValue(argv, ['-p'], ['--port']);
+    if (port !== undefined) return loopbackPort(port);
+    const config = readConfig(configFile(argv), cwd);
+    const fromBind = lastMatch(config, /^\s*bind\s*\(?\s*["']([^"']+)["']/);
+    if (fromBind !== undefined) return loopbackPort(fromBind);
+    return loopbackPort(lastMatch(config, /^\s*port\s*\(?\s*["']?(\d+)["']?/));
+  },
+  versionCommand: ['puma', '--version'],
+  packages: { ruby: ['puma'] },
+  workerSetting: { text: (n) => `workers ${n}`, args: (n) => ['--workers', String(n)] },
+  recycling: {
+    text: (n) => `puma_worker_killer or a Rack middleware restarting a worker after ${n} requests (Puma has no setting of its own)`,
+    noArgs: 'Puma has no recycling setting of its own: a gem or a Rack middleware in the app does it',
+  },
+  none: {
+    socketFromCommand: 'a unix:// bind is not measured (load goes to loopback TCP)',
+    configTestCommand: 'Puma has no configuration test',
+    protocol: 'speaks HTTP',
+    poolNotFixed: 'the cluster is fixed at workers N',
+  },
+};

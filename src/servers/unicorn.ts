@@ -1,0 +1,44 @@
+import { configCount, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
+import { directChildren, runs, type ServerFamily } from './family.js';
+
+const configFile = (argv: readonly string[]) => flagValue(argv, ['-c'], ['--config-file']);
+
+/** Unicorn: preload_app in its config file. QUIT is its graceful stop, INT and TERM the quick one, HUP reloads. */
+export const unicorn: ServerFamily = {
+  name: 'unicorn',
+  names: ['unicorn'],
+  recognise: (argv) => runs(argv, /^unicorn$/),
+  /** `worker_processes N` in its -c config, else 1; an expression (ENV[…]) is detected. */
+  workersFromCommand(argv, _env, cwd) {
+    const file = configFile(argv);
+    if (!file) return 1;
+    const config = configCount(file, cwd, /^\s*worker_processes\b\s*\(?\s*(.*?)\s*\)?\s*(#.*)?$/);
+    return config.present ? config.value : 1;
+  },
+  roleOf: directChildren,
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 10_000,
+  // QUIT lets each worker finish its request; the master waits up to `timeout` (60 s by default).
+  gracefulStop: { signal: 'SIGQUIT', boundMs: 60_000 },
+  reloadSignal: 'SIGHUP',
+  log: {},
+  /** -l/--listen, else `listen "…"` or `listen N` in its -c config. */
+  portFromCommand(argv, cwd) {
+    const flag = flagValue(argv, ['-l'], ['--listen']);
+    if (flag !== undefined) return loopbackPort(flag);
+    return loopbackPort(lastMatch(readConfig(configFile(argv), cwd), /^\s*listen\s*\(?\s*["']?([^"',\s)]+)["']?/));
+  },
+  versionCommand: ['unicorn', '--version'],
+  packages: { ruby: ['unicorn'] },
+  workerSetting: { text: (n) => `worker_processes ${n}`, noArgs: 'worker_processes lives in the -c configuration file' },
+  recycling: {
+    text: (n) => `unicorn-worker-killer with max_requests ${n} (Unicorn has no setting of its own)`,
+    noArgs: 'Unicorn has no recycling setting of its own: a gem in the app does it',
+  },
+  none: {
+    socketFromCommand: 'a Unix socket listener is not measured (load goes to loopback TCP)',
+    configTestCommand: 'Unicorn has no configuration test',
+    protocol: 'speaks HTTP',
+    poolNotFixed: 'the pool is fixed at worker_processes (TTIN/TTOU change it only by signal)',
+  },
+};

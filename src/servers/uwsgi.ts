@@ -1,0 +1,43 @@
+import { count, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
+import { directChildren, type ServerFamily } from './family.js';
+
+/**
+ * uWSGI with --master: loads the app in the master by default (preloading); --lazy-apps loads it
+ * per worker. TERM makes the master reload (brutally) unless --die-on-term: INT stops it, QUIT is
+ * the graceful stop. `--max-requests` recycles a worker ("...The work of process N is done").
+ */
+export const uwsgi: ServerFamily = {
+  name: 'uwsgi',
+  names: ['uwsgi'],
+  recognise: (argv) => (argv[0]?.split('/').pop() ?? '').startsWith('uwsgi') || argv.some((a) => /(^|\/)uwsgi(_python3)?$/.test(a)),
+  /** -p/--processes/--workers, else 1; a configuration file (--ini, --yaml, …) may set it: detect instead. */
+  workersFromCommand(argv) {
+    const v = flagValue(argv, ['-p'], ['--processes', '--workers']);
+    if (v !== undefined) return count(v);
+    if (argv.some((a) => /^--(ini|yaml|yml|json|xml|config)\b/.test(a) || /\.(ini|ya?ml|json|xml)$/.test(a))) return undefined;
+    return 1;
+  },
+  roleOf: directChildren,
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 10_000,
+  gracefulStop: { signal: 'SIGQUIT', boundMs: 60_000 },
+  reloadSignal: 'SIGHUP',
+  log: { recycled: /\.\.\.The work of process \d+ is done/g },
+  /** --http-socket/--http/--socket on the command line, else the same keys in its --ini file. */
+  portFromCommand(argv, cwd) {
+    const flag = flagValue(argv, ['-s'], ['--http-socket', '--http', '--socket', '--uwsgi-socket']);
+    if (flag !== undefined) return loopbackPort(flag);
+    const ini = readConfig(flagValue(argv, [], ['--ini']) ?? argv.find((a) => a.endsWith('.ini')), cwd);
+    return loopbackPort(lastMatch(ini, /^\s*(?:http-socket|http|socket|uwsgi-socket)\s*=\s*(\S+)/));
+  },
+  versionCommand: ['uwsgi', '--version'],
+  packages: { python: ['uWSGI'] },
+  workerSetting: { text: (n) => `processes = ${n}`, args: (n) => ['--processes', String(n)] },
+  recycling: { text: (n) => `--max-requests ${n}`, args: (n) => ['--max-requests', String(n)] },
+  none: {
+    socketFromCommand: 'a Unix socket speaks the uwsgi protocol, not HTTP; measure it on --http-socket',
+    configTestCommand: 'uWSGI has no configuration test that does not start the app',
+    protocol: 'measured on --http-socket, HTTP',
+    poolNotFixed: 'the cheaper subsystem is not followed; the pool is --processes',
+  },
+};
