@@ -64,7 +64,9 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
     const name = o.name[i] ?? `command${i + 1}`;
     if (seen.has(name)) throw badArgument('--name', name, 'names must differ');
     seen.add(name);
-    return { name, args: [], env: {}, command: argv };
+    // Without --server each command's family is its own (one server against another).
+    const own = o.server === undefined ? familyForCommand(argv) : adapter;
+    return { name, args: [], env: {}, command: argv, ...(own !== adapter ? { server: own.name } : {}) };
   });
   const fastcgi = o.fastcgiScript !== undefined || adapter.protocol?.name === 'fastcgi';
   let script: string | undefined;

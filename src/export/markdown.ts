@@ -183,7 +183,7 @@ function capacity(doc: ResultsDocument, chart: string | undefined): string[] {
     );
     if (v.budgetBytes !== undefined) {
       out.push(
-        `In ${mib(v.budgetBytes)}: **${v.maxWorkers ?? '–'} workers** by the fit — set \`${workerSetting(doc.scenario.server, v.maxWorkers ?? 0)}\`; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule ${v.maxWorkersByPssRule}.`,
+        `In ${mib(v.budgetBytes)}: **${v.maxWorkers ?? '–'} workers** by the fit — set \`${workerSetting(doc.variants.find((x) => x.point?.variant === v.name)?.server ?? doc.scenario.server, v.maxWorkers ?? 0)}\`; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule ${v.maxWorkersByPssRule}.`,
         '',
       );
     }

@@ -32,7 +32,9 @@ export function renderSweepVariant(v: SweepVariant, width?: number, family?: str
 /** What `memcompare sweep` prints at the end. */
 export function renderSweep(doc: ResultsDocument, width?: number): string {
   if (!doc.sweep) return '';
-  const parts = doc.sweep.variants.map((v) => renderSweepVariant(v, width, doc.scenario.server));
+  // Each variant's setting in its own family's words (one server against another).
+  const serverOf = (name: string) => doc.variants.find((x) => x.point?.variant === name)?.server ?? doc.scenario.server;
+  const parts = doc.sweep.variants.map((v) => renderSweepVariant(v, width, serverOf(v.name)));
   const warnings = doc.warnings.filter(
     (w) => w.kind === 'not-linear' || w.kind === 'noisy' || w.kind === 'idle-worker' || w.kind === 'not-settled',
   );

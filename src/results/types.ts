@@ -456,6 +456,8 @@ export interface VariantResult {
   revision?: Revision;
   /** With `sweep`: the scenario variant and worker count this point measures (named `<name>@<n>w`). */
   point?: { variant: string; workers: number };
+  /** This variant's server family, when it is not the scenario's (one server against another). */
+  server?: string;
   runs: RunRecord[];
 }
 

@@ -608,6 +608,7 @@ function emptyDocument(scenario: Scenario, adapter: ServerFamily, runs: number, 
       env: v.env,
       ...(v.revision ? { revision: v.revision } : {}),
       ...(v.point ? { point: v.point } : {}),
+      ...(v.server ? { server: v.server } : {}),
       runs: [],
     })),
     summary: { variants: [], comparisons: [] },
@@ -669,7 +670,8 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, given:
       checkServices(services);
       const measuring = measureOnce({
         scenario,
-        adapter,
+        // A variant of another family (one server against another) is stopped and read its own way.
+        adapter: variant.server ? (familyNamed(variant.server) ?? adapter) : adapter,
         variant,
         index: run,
         options: o,

@@ -44,6 +44,10 @@ export const autocannonLoad: LoadGenerator = {
             {
               method: 'GET',
               path: settings.path,
+              // One request per connection, said so (as nginx says to its upstreams and hey -disable-keepalive
+              // does): the server closes it after the response. A kept-alive connection dropped by the client
+              // instead costs some servers memory per connection (an ASGI server here: ~4 KiB each, never returned; docs/method.md).
+              headers: { connection: 'close' },
               onResponse: (status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
                 const pid = header && headers ? (headers[header] ?? headers[settings.workerPidHeader ?? '']) : undefined;
                 onResponse(status, pid);

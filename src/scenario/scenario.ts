@@ -42,6 +42,8 @@ export interface Variant {
   env: Record<string, string>;
   /** A whole command of its own instead of the scenario's (hyperfine-style --command). */
   command?: string[];
+  /** This variant's server family when it differs from the scenario's (one server against another). */
+  server?: string;
   /** Working directory of this variant instead of the scenario's (the base worktree of --baseline-ref). */
   cwd?: string;
   /** The revision this variant measures (--baseline-ref). */
@@ -178,7 +180,7 @@ interface ScenarioDocument {
   command: string[];
   workers?: number;
   env?: Record<string, string>;
-  variants: { name: string; args?: string[]; env?: Record<string, string>; command?: string[] }[];
+  variants: { name: string; args?: string[]; env?: Record<string, string>; command?: string[]; server?: string }[];
   warmup?: Partial<WarmupSettings>;
   config?: { template: string };
   services?: { name: string; command: string[]; ready?: { file?: string; command?: string[] }; timeoutSeconds?: number }[];
@@ -216,7 +218,10 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   // A port fixed in the server's own flags or configuration file (read there, never written): every run takes it.
   const fixedPort = takesPort
     ? undefined
-    : familyNamed(server)?.portFromCommand?.(o.variants[0]?.command ?? [...o.command, ...(o.variants[0]?.args ?? [])], cwd);
+    : familyNamed(o.variants[0]?.server ?? server)?.portFromCommand?.(
+        o.variants[0]?.command ?? [...o.command, ...(o.variants[0]?.args ?? [])],
+        cwd,
+      );
   if (!o.warmup?.command && !takesPort && fixedPort === undefined)
     fail(
       'command',
@@ -230,6 +235,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     // The scenario's env is where every variant starts; a variant's own keys win.
     const variant: Variant = { name: v.name, args: v.args ?? [], env: { ...o.env, ...v.env } };
     if (v.command !== undefined) variant.command = v.command;
+    if (v.server !== undefined) variant.server = v.server;
     return variant;
   });
   // The documented default header holds when a warm-up is given without it (an app that does not send

@@ -77,6 +77,12 @@ export function scenarioSchema(servers: readonly string[], defaultServer: string
                 'Extra environment variables ({port}, {workers} and {services.NAME.port} filled in), on top of the scenario env; the warm-up command sees them too.',
             },
             command: { ...ARGV, minItems: 1, description: 'A whole command of its own instead of the scenario command.' },
+            server: {
+              type: 'string',
+              enum: [...servers],
+              description: "This variant's server family, when it differs from the scenario's (one server against another).",
+              'x-fix': `unknown server family; use one of: ${servers.join(', ')}`,
+            },
           },
         },
       },

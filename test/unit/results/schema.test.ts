@@ -142,6 +142,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   for (const v of doc.variants) {
     v.revision = { role: 'head', ref: 'working tree', commit: 'a'.repeat(40), dirty: false };
     v.point = { variant: v.name, workers: 2 };
+    v.server = 'gunicorn';
   }
   const point = {
     workers: 2,
