@@ -7,6 +7,7 @@ import { phpFpm } from './php-fpm/index.js';
 import type { WarmupProtocol } from './protocol.js';
 import { puma } from './puma.js';
 import { unicorn } from './unicorn.js';
+import { uvicorn } from './uvicorn.js';
 import { uwsgi } from './uwsgi.js';
 
 export type { ServerFamily };
@@ -15,7 +16,7 @@ export type { ServerFamily };
  * Every server family memcompare knows, in the order a command is recognised: the first whose
  * `recognise` accepts it, the catch-all last. Adding a family: one module, one entry here.
  */
-export const FAMILIES: readonly ServerFamily[] = [gunicorn, uwsgi, puma, unicorn, phpFpm, apache, celery, generic];
+export const FAMILIES: readonly ServerFamily[] = [gunicorn, uwsgi, puma, unicorn, phpFpm, apache, celery, uvicorn, generic];
 
 /** A scenario without `server` is this family's. */
 export const DEFAULT_FAMILY = gunicorn;

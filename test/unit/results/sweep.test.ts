@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { renderSweep } from '../../../src/render/sweep.js';
 import { linearFit } from '../../../src/results/fit.js';
 import { analyzeSweep } from '../../../src/results/sweep.js';
 import type { ProcessRecord, ResultsDocument, RunRecord, VariantResult } from '../../../src/results/types.js';
@@ -71,5 +72,28 @@ describe('the sweep fit', () => {
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]?.kind, 'not-linear');
     assert.match(warnings[0]?.message ?? '', /at 8 workers/);
+  });
+
+  it("words each variant's budget in its own family's setting (one server against another)", () => {
+    const doc = sweepDoc({
+      spawned: [2, 4].map((n) => [n, 20, 37] as [number, number, number]),
+      forked: [2, 4].map((n) => [n, 30, 20] as [number, number, number]),
+    });
+    doc.scenario.server = 'uvicorn';
+    for (const v of doc.variants) if (v.point?.variant === 'forked') v.server = 'gunicorn';
+    doc.sweep = analyzeSweep(doc, 1024 * MiB).sweep;
+    const text = renderSweep(doc, 400);
+    const line = (name: string) =>
+      text.split('\n').find(
+        (l, i, all) =>
+          l.startsWith('Budget') &&
+          all
+            .slice(0, i)
+            .reverse()
+            .find((x) => x.startsWith('=='))
+            ?.startsWith(`== ${name}:`),
+      );
+    assert.match(line('spawned') ?? '', /set --workers \d+ \(or UVICORN_WORKERS=/);
+    assert.match(line('forked') ?? '', /set --workers \d+ \(or WEB_CONCURRENCY=\d+\)/);
   });
 });

@@ -94,6 +94,7 @@ describe('one server family, one file', () => {
     const cases: [string[], string][] = [
       [['gunicorn', '-w', '2', 'app:app'], 'gunicorn'],
       [['uwsgi', '--http-socket', ':1'], 'uwsgi'],
+      [['uvicorn', '--workers', '2', 'app:app'], 'uvicorn'],
       [['bundle', 'exec', 'puma', '-w', '2'], 'puma'],
       [['unicorn', '-c', 'u.rb'], 'unicorn'],
       [['php-fpm8.2', '-F', '-y', 'pool.conf'], 'php-fpm'],

@@ -9,10 +9,14 @@ import type { ServerFamily } from '../../../src/servers/family.js';
 import { gunicorn } from '../../../src/servers/gunicorn.js';
 import { puma } from '../../../src/servers/puma.js';
 import { unicorn } from '../../../src/servers/unicorn.js';
+import { uvicorn } from '../../../src/servers/uvicorn.js';
 import { uwsgi } from '../../../src/servers/uwsgi.js';
 
 const portOf = (f: ServerFamily) => (argv: string[], cwd: string) => f.portFromCommand?.(argv, cwd);
-const [gunicornPort, uwsgiPort, pumaPort, unicornPort, apachePort] = [gunicorn, uwsgi, puma, unicorn, apache].map(portOf) as [
+const [gunicornPort, uwsgiPort, pumaPort, unicornPort, apachePort, uvicornPort] = [gunicorn, uwsgi, puma, unicorn, apache, uvicorn].map(
+  portOf,
+) as [
+  ReturnType<typeof portOf>,
   ReturnType<typeof portOf>,
   ReturnType<typeof portOf>,
   ReturnType<typeof portOf>,
@@ -76,5 +80,11 @@ describe("a port fixed in the server's flags or its own configuration, as users 
     const conf = file('httpd.conf', 'ServerRoot /etc/apache2\nListen 127.0.0.1:9401\nStartServers 4\n');
     assert.equal(apachePort(['apache2', '-DFOREGROUND', '-f', join(dir, conf)], dir), 9401);
     assert.equal(apachePort(['apache2', '-C', 'Listen 9402', '-DFOREGROUND'], dir), 9402);
+  });
+
+  it('uvicorn: --port, else none (its default 8000 is not fixed by the command)', () => {
+    assert.equal(uvicornPort(['uvicorn', '--workers', '3', '--port', '9501', 'app:app'], dir), 9501);
+    assert.equal(uvicornPort(['uvicorn', '--port=9502', 'app:app'], dir), 9502);
+    assert.equal(uvicornPort(['uvicorn', 'app:app'], dir), undefined);
   });
 });

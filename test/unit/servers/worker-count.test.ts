@@ -8,6 +8,7 @@ import { gunicorn } from '../../../src/servers/gunicorn.js';
 import { puma } from '../../../src/servers/puma.js';
 import { FAMILIES, familyForCommand, familyNamed } from '../../../src/servers/registry.js';
 import { unicorn } from '../../../src/servers/unicorn.js';
+import { uvicorn } from '../../../src/servers/uvicorn.js';
 import { uwsgi } from '../../../src/servers/uwsgi.js';
 
 const gunicornWorkers = gunicorn.workersFromCommand;
@@ -64,16 +65,27 @@ describe('worker counts read from a command, as each server reads them', () => {
     assert.equal(familyForCommand(['bundle', 'exec', 'puma']).name, 'puma');
     assert.equal(familyForCommand(['bundle', 'exec', 'unicorn']).name, 'unicorn');
     assert.equal(familyForCommand(['node', 'server.js']).name, 'generic');
+    assert.equal(familyForCommand(['uvicorn', '--workers', '3', 'app:app']).name, 'uvicorn');
+    assert.equal(familyForCommand(['/usr/bin/python3', '-m', 'uvicorn', 'app:app']).name, 'uvicorn');
     assert.equal(familyForCommand(['gunicorn', '-k', 'uvicorn.workers.UvicornWorker', 'app:app']).name, 'gunicorn');
     for (const a of FAMILIES) {
       // INT is the quick stop (uWSGI reloads on TERM, gunicorn's TERM is graceful); Apache's is TERM (WINCH is graceful),
       // Celery's TERM is its warm shutdown, immediate for an idle pool.
       assert.equal(a.stopSignal, a.name === 'apache' || a.name === 'celery' ? 'SIGTERM' : 'SIGINT', a.name);
       assert.equal(a.roleOf(10, 1, 10), 'master');
-      assert.equal(a.roleOf(11, 10, 10), 'worker', a.name);
+      // uvicorn's workers are known by their command line (a spawned interpreter): pid 11 here is no such process.
+      assert.equal(a.roleOf(11, 10, 10), a.name === 'uvicorn' ? 'other' : 'worker', a.name);
       assert.equal(a.roleOf(12, 11, 10), 'other');
     }
     assert.equal(familyNamed('puma')?.reloadSignal, 'SIGUSR2');
     assert.equal(familyNamed('gunicorn')?.reloadSignal, 'SIGHUP');
+    assert.equal(familyNamed('uvicorn')?.reloadSignal, undefined);
+  });
+  it('uvicorn: --workers, then $UVICORN_WORKERS, then $WEB_CONCURRENCY; one process (no --workers) is detected', () => {
+    assert.equal(uvicorn.workersFromCommand(['uvicorn', '--workers', '3', 'app:app'], {}, dir), 3);
+    assert.equal(uvicorn.workersFromCommand(['uvicorn', '--workers=4', 'app:app'], { WEB_CONCURRENCY: '2' }, dir), 4);
+    assert.equal(uvicorn.workersFromCommand(['uvicorn', 'app:app'], { UVICORN_WORKERS: '5', WEB_CONCURRENCY: '2' }, dir), 5);
+    assert.equal(uvicorn.workersFromCommand(['uvicorn', 'app:app'], { WEB_CONCURRENCY: '2' }, dir), 2);
+    assert.equal(uvicorn.workersFromCommand(['uvicorn', 'app:app'], {}, dir), undefined);
   });
 });

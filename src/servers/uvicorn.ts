@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { count, flagValue } from './config.js';
+import { runs, type ServerFamily } from './family.js';
+
+/** A process's command line, or '' once it is gone. */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * uvicorn with --workers N (N > 1): a supervisor that starts each worker with multiprocessing's
+ * spawn, a fresh interpreter (`python3 -c "from multiprocessing.spawn import spawn_main; …"`) that
+ * imports the app itself, so nothing the supervisor imported is shared. multiprocessing also starts a
+ * resource tracker beside them: a child of the supervisor that is not a worker. INT and TERM both stop
+ * it (each worker gets TERM and finishes its requests; the supervisor joins them). It has no reload
+ * signal (HUP's default action ends the supervisor) and, in Debian's 0.17, does not replace a worker
+ * that exits.
+ */
+export const uvicorn: ServerFamily = {
+  name: 'uvicorn',
+  names: ['uvicorn'],
+  recognise: (argv) => runs(argv, /^uvicorn$/) || argv.some((a, i) => a === '-m' && argv[i + 1] === 'uvicorn'),
+  /** --workers, then $UVICORN_WORKERS, then $WEB_CONCURRENCY; one worker (or none given) is a single process: detect. */
+  workersFromCommand(argv, env) {
+    const n = count(flagValue(argv, [], ['--workers']) ?? env.UVICORN_WORKERS ?? env.WEB_CONCURRENCY);
+    return n !== undefined && n > 1 ? n : undefined;
+  },
+  roleOf(pid, ppid, root) {
+    if (pid === root) return 'master';
+    // Before its exec a spawned child still shows the supervisor's command line: not yet a worker.
+    return ppid === root && cmdline(pid).includes('multiprocessing.spawn') ? 'worker' : 'other';
+  },
+  stopSignal: 'SIGINT',
+  stopTimeoutMs: 10_000,
+  // Each worker closes its connections and waits for the requests in flight; uvicorn sets no bound of its own.
+  gracefulStop: { signal: 'SIGTERM', boundMs: 10_000 },
+  log: {},
+  /** --port N (uvicorn binds 127.0.0.1 unless --host says otherwise). */
+  portFromCommand(argv, _cwd) {
+    const port = count(flagValue(argv, [], ['--port']));
+    return port !== undefined && port >= 1 && port <= 65535 ? port : undefined;
+  },
+  versionCommand: ['uvicorn', '--version'],
+  packages: { python: ['uvicorn'] },
+  workerSetting: {
+    text: (n) => `--workers ${n} (or UVICORN_WORKERS=${n}, or WEB_CONCURRENCY=${n})`,
+    args: (n) => ['--workers', String(n)],
+  },
+  none: {
+    reloadSignal: 'uvicorn has no reload signal for --workers (HUP ends the supervisor); --reload watches files, for development',
+    recycling:
+      "--limit-max-requests ends a worker and uvicorn 0.17's supervisor does not start another; to recycle, run uvicorn's worker class under a server that has a max-requests setting",
+    socketFromCommand: '--uds is not measured (load goes to loopback TCP)',
+    configTestCommand: 'uvicorn has no configuration test',
+    protocol: 'speaks HTTP',
+    poolNotFixed: 'the pool is fixed at --workers',
+  },
+};
