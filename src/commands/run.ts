@@ -8,7 +8,7 @@ import { checkWritable, isStreamOutput, writeAtomic, writeOutput } from '../pers
 import { renderRunSummary } from '../render/terminal.js';
 import { progressBar } from '../render/units.js';
 import { terminalWidth } from '../render/width.js';
-import { workerPeakUss } from '../results/lifetime.js';
+import { HEADROOM, workerPeakUss } from '../results/lifetime.js';
 import type { ResultsDocument, VerificationRecord } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
@@ -121,33 +121,57 @@ async function verifyAdvice(
   limitBytes: number,
   options: { onProgress?: (line: string) => void; signal: AbortSignal; version: string },
 ): Promise<VerificationRecord[]> {
-  const toArgs = (adapter ?? familyNamed(scenario.server))?.recycling?.args;
-  const plans = scenario.variants.flatMap((v) => {
-    const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
-    if (!toArgs || !advice?.setting || advice.requests === null) return [];
-    const args = toArgs(advice.requests);
+  const recycling = (adapter ?? familyNamed(scenario.server))?.recycling;
+  const toArgs = recycling?.args;
+  if (!recycling || !toArgs) return [];
+  const plan = (v: Scenario['variants'][number], requests: number, bytesPerRequest: number, round: number) => {
+    const args = toArgs(requests);
     // A variant with a whole command of its own (--command) takes the setting at its end (argparse-style servers accept it there).
     const variant = v.command ? { ...v, command: [...v.command, ...args] } : { ...v, args: [...v.args, ...args] };
-    return [{ variant: { ...variant, name: `${v.name}+recycling` }, setting: advice.setting, args, from: v.name }];
-  });
-  if (plans.length === 0) return [];
-  const checked = await runScenario(
-    { ...scenario, variants: plans.map((p) => p.variant) },
-    { ...options, runs: 1, ...(adapter ? { adapter } : {}) },
-  );
-  return plans.map((p) => {
-    const soak = checked.variants.find((x) => x.name === p.variant.name)?.runs[0]?.soak;
-    const peaks = soak ? workerPeakUss(soak.timeline) : [];
     return {
-      variant: p.from,
-      setting: p.setting,
-      args: p.args,
-      limitBytes,
-      workerPeakUssBytes: peaks,
-      replacements: soak?.replacements?.length ?? 0,
-      within: peaks.length > 0 && peaks.every((u) => u <= limitBytes),
+      variant: { ...variant, name: `${v.name}+recycling${round > 1 ? `-${round}` : ''}` },
+      setting: recycling.text(requests),
+      args,
+      from: v,
+      requests,
+      bytesPerRequest,
     };
+  };
+  let plans = scenario.variants.flatMap((v) => {
+    const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
+    return advice?.setting && advice.requests !== null ? [plan(v, advice.requests, advice.bytesPerRequest, 1)] : [];
   });
+  const records: VerificationRecord[] = [];
+  // A closed loop: a round whose peak is over the limit lowers the setting by the requests its overshoot
+  // took (overshoot ÷ growth per request, the limit less the headroom as the target), at most three rounds.
+  for (let round = 1; round <= 3 && plans.length > 0; round++) {
+    const checked = await runScenario(
+      { ...scenario, variants: plans.map((p) => p.variant) },
+      { ...options, runs: 1, ...(adapter ? { adapter } : {}) },
+    );
+    const next: typeof plans = [];
+    for (const p of plans) {
+      const soak = checked.variants.find((x) => x.name === p.variant.name)?.runs[0]?.soak;
+      const peaks = soak ? workerPeakUss(soak.timeline, soak.exitPeakUssBytes) : [];
+      const within = peaks.length > 0 && peaks.every((u) => u <= limitBytes);
+      records.push({
+        variant: p.from.name,
+        round,
+        setting: p.setting,
+        args: p.args,
+        limitBytes,
+        workerPeakUssBytes: peaks,
+        replacements: soak?.replacements?.length ?? 0,
+        within,
+      });
+      if (within || peaks.length === 0) continue;
+      const overshoot = Math.max(...peaks) - limitBytes * (1 - HEADROOM);
+      const lowered = p.requests - Math.ceil(overshoot / Math.max(1, p.bytesPerRequest));
+      if (lowered >= 1) next.push(plan(p.from, lowered, p.bytesPerRequest, round + 1));
+    }
+    plans = next;
+  }
+  return records;
 }
 
 /** One line of a soak's progress bar, redrawn in place. */
@@ -223,9 +247,9 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       throw badArgument(
         '--max-worker-uss',
         o.maxWorkerUss,
-        `${family.name} has no recycling setting (${family.none.recycling}); families with one: ${FAMILIES.filter((f) => f.recycling)
+        `${family.name} has no recycling setting; families with one: ${FAMILIES.filter((f) => f.recycling)
           .map((f) => f.name)
-          .join(', ')}`,
+          .join(', ')} (${family.none.recycling})`,
       );
     if (!scenario.warmup.workerPidHeader)
       throw badArgument('--max-worker-uss', o.maxWorkerUss, 'growth per request needs the worker-pid header (warmup.workerPidHeader)');

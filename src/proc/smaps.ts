@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { MemoryAmounts } from '../memory.js';
 
 /**
@@ -123,4 +124,33 @@ export function parseStatus(text: string): StatusInfo {
 /** smem's command column: the command line with its final NUL dropped and the others as spaces. */
 export function formatCmdline(raw: string): string {
   return raw.slice(0, -1).replaceAll('\0', ' ');
+}
+
+/** A process's USS now, from its smaps_rollup (one read, the exit watch's whole cost); undefined once it is gone. */
+export function ussNow(pid: number, procRoot = '/proc'): number | undefined {
+  try {
+    return deriveAmounts(parseRollup(readFileSync(`${procRoot}/${pid}/smaps_rollup`, 'utf8'))).ussBytes;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The anonymous memory a process still shares (Shared_Clean + Shared_Dirty of its heap and anonymous
+ * mappings, from the full smaps): for a forked worker, what it shares with its master and siblings,
+ * which its exit's finalization writes to and so copies. Undefined when unreadable.
+ */
+export function sharedAnonymous(pid: number, procRoot = '/proc'): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let bytes = 0;
+  for (const m of parseSmaps(text)) {
+    if (m.name === '' || m.name === '[heap]' || m.name.startsWith('[anon'))
+      bytes += (m.fields.Shared_Clean ?? 0) + (m.fields.Shared_Dirty ?? 0);
+  }
+  return bytes;
 }

@@ -43,13 +43,20 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
       );
     }
     if (s.advice) out.push(`${variant}: ${s.advice.text}`);
-    const v = doc.verification?.find((x) => x.variant === variant);
-    if (v) {
+    const rounds = doc.verification?.filter((x) => x.variant === variant) ?? [];
+    for (const v of rounds) {
       const max = Math.max(0, ...v.workerPeakUssBytes);
       out.push(
-        `${variant}, verified with ${v.setting}: ${v.within ? 'every' : 'NOT every'} worker stayed under ${mib(v.limitBytes)} (largest peak USS ${mib(max)} over ${v.workerPeakUssBytes.length} workers, ${v.replacements} replacements)`,
+        `${variant}, verified with ${v.setting}${rounds.length > 1 ? ` (round ${v.round})` : ''}: ${v.within ? 'every' : 'NOT every'} worker stayed under ${mib(v.limitBytes)} (largest peak USS ${mib(max)}, exits included, over ${v.workerPeakUssBytes.length} workers, ${v.replacements} replacements)`,
       );
     }
+    const held = rounds.find((v) => v.within);
+    if (rounds.length > 1)
+      out.push(
+        held
+          ? `${variant}: the setting that held: ${held.setting}`
+          : `${variant}: no setting held in ${rounds.length} rounds; the last peak says the limit leaves no room for growth`,
+      );
     return out;
   });
 }

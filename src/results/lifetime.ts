@@ -1,5 +1,5 @@
 import { centeredSums, linearFit } from './fit.js';
-import type { GrowthRecord, GrowthVerdict, LifetimeAdvice, ReplacementRecord, Timeline, WorkerGrowth } from './types.js';
+import type { ExitCopy, GrowthRecord, GrowthVerdict, LifetimeAdvice, ReplacementRecord, Timeline, WorkerGrowth } from './types.js';
 
 /** Fewer requests per worker than this and growth is not fitted: the soak was too short to tell. */
 export const MIN_REQUESTS_PER_WORKER = 200;
@@ -76,9 +76,15 @@ export function analyzeGrowth(t: Timeline): GrowthRecord {
  * Workers that left the tree during the soak, each with the one that took its place: a worker absent
  * at the last sample (or one that served requests and was never sampled alive at the end), matched in
  * order with the workers that appeared after it. `recycled` says how many of them the server's log
- * called its own recycling ("Autorestarting worker"); the rest died.
+ * called its own recycling (its log's recycling line); the rest died. `exitPeaks`: the largest USS of
+ * each worker watched while it exited, by pid.
  */
-export function findReplacements(t: Timeline, expectedWorkers: number, recycled: number): ReplacementRecord[] {
+export function findReplacements(
+  t: Timeline,
+  expectedWorkers: number,
+  recycled: number,
+  exitPeaks: Readonly<Record<string, number>> = {},
+): ReplacementRecord[] {
   const last = t.tMs.length - 1;
   const workers = t.processes.filter((p) => p.role === 'worker');
   const firstSeen = (e: Entry) => present(e)[0] ?? e.served?.findIndex((s) => s !== null && s !== undefined && s > 0) ?? -1;
@@ -116,6 +122,7 @@ export function findReplacements(t: Timeline, expectedWorkers: number, recycled:
         newPid: next?.pid ?? null,
         oldRequests: old.served ? Math.max(0, ...old.served.filter((s): s is number => s !== null)) : 0,
         oldLastUssBytes: oldUss.length > 0 ? (old.ussBytes[oldUss.at(-1) as number] as number) : null,
+        oldExitPeakUssBytes: exitPeaks[String(old.pid)] ?? null,
         newUssAtBirthBytes: births.length > 0 ? (next?.ussBytes[births[0] as number] ?? null) : null,
         newUssAfterBytes: after >= 0 ? (next?.ussBytes[after] ?? null) : null,
         wholeAgainMs: whole,
@@ -134,11 +141,11 @@ export interface RecyclingWords {
   none: { recycling?: string };
 }
 
-/** Every worker's largest USS in a soak timeline, replacements included. */
-export function workerPeakUss(t: Timeline): number[] {
+/** Every worker's largest USS in a soak timeline, replacements included, and their exits where they were watched. */
+export function workerPeakUss(t: Timeline, exitPeaks: Readonly<Record<string, number>> = {}): number[] {
   return t.processes
     .filter((p) => p.role === 'worker')
-    .map((p) => Math.max(0, ...p.ussBytes.filter((u): u is number => u !== null)))
+    .map((p) => Math.max(0, exitPeaks[String(p.pid)] ?? 0, ...p.ussBytes.filter((u): u is number => u !== null)))
     .filter((u) => u > 0);
 }
 
@@ -151,9 +158,22 @@ export function adviseRecycling(
   freshUssBytes: number,
   limitBytes: number,
   soakSeconds: number,
+  exitCopy: ExitCopy = { bytes: 0, source: 'predicted', count: 0 },
 ): LifetimeAdvice {
   const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
-  const base = { limitBytes, freshUssBytes, bytesPerRequest: growth.bytesPerRequest, requests: null, setting: null };
+  const base = {
+    limitBytes,
+    freshUssBytes,
+    bytesPerRequest: growth.bytesPerRequest,
+    exitCopyBytes: exitCopy.bytes,
+    exitCopySource: exitCopy.source,
+    requests: null,
+    setting: null,
+  };
+  const exitWords =
+    exitCopy.bytes > 0
+      ? `a worker copies ${mib(exitCopy.bytes)} when it exits (${exitCopy.source === 'measured' ? `measured at ${exitCopy.count} exit${exitCopy.count === 1 ? '' : 's'}` : 'predicted: the anonymous memory a worker still shares with the master'})`
+      : '';
   if (freshUssBytes >= limitBytes) {
     return {
       ...base,
@@ -175,11 +195,16 @@ export function adviseRecycling(
   }
   // A tenth of the limit held back: a worker gains some memory once, when its garbage collector first
   // copies the parent's pages (seen: 2-3 MB after ~3,000 requests), which a short soak may not have seen.
-  const requests = Math.floor((limitBytes * (1 - HEADROOM) - freshUssBytes) / growth.bytesPerRequest);
+  // A worker's exit copies what it still shares with the master (its finalization writes those pages):
+  // the limit must hold that too, at the end of the worker's life.
+  const requests = Math.floor((limitBytes * (1 - HEADROOM) - freshUssBytes - exitCopy.bytes) / growth.bytesPerRequest);
   if (requests < 1) {
     return {
       ...base,
-      text: `a fresh worker's USS is ${mib(freshUssBytes)}, within ${(HEADROOM * 100).toFixed(0)}% of the limit ${mib(limitBytes)}: no recycling setting can hold it; raise the limit or make the app lighter`,
+      text:
+        exitCopy.bytes > 0 && freshUssBytes < limitBytes * (1 - HEADROOM)
+          ? `a fresh worker's USS is ${mib(freshUssBytes)} and ${exitWords}: no recycling setting can hold the limit ${mib(limitBytes)} less ${(HEADROOM * 100).toFixed(0)}%; raise the limit, or end the worker without finalization (os._exit in the server's worker-exit hook)`
+          : `a fresh worker's USS is ${mib(freshUssBytes)}, within ${(HEADROOM * 100).toFixed(0)}% of the limit ${mib(limitBytes)}: no recycling setting can hold it; raise the limit or make the app lighter`,
     };
   }
   const setting = family.recycling?.text(requests) ?? null;
@@ -194,6 +219,6 @@ export function adviseRecycling(
     ...base,
     requests,
     setting,
-    text: `each worker grows ${growth.bytesPerRequest.toFixed(0)} bytes a request from ${mib(freshUssBytes)}: it reaches ${mib(limitBytes * (1 - HEADROOM))} (the limit less ${(HEADROOM * 100).toFixed(0)}%) after ${requests} requests; set ${setting}`,
+    text: `each worker grows ${growth.bytesPerRequest.toFixed(0)} bytes a request from ${mib(freshUssBytes)}${exitWords ? `, and ${exitWords}` : ''}: it reaches ${mib(limitBytes * (1 - HEADROOM))} (the limit less ${(HEADROOM * 100).toFixed(0)}%) after ${requests} requests; set ${setting}`,
   };
 }

@@ -233,6 +233,8 @@ export interface ReplacementRecord {
   /** Requests the old worker served during the soak, and its last USS seen. */
   oldRequests: number;
   oldLastUssBytes: number | null;
+  /** The old worker's largest USS while it exited, sampled closely from its server's recycling line to its end; null when not watched. */
+  oldExitPeakUssBytes: number | null;
   /** The new worker's USS at its first sample, and after its first requests (its first sample with 10 or more served). */
   newUssAtBirthBytes: number | null;
   newUssAfterBytes: number | null;
@@ -247,6 +249,9 @@ export interface LifetimeAdvice {
   limitBytes: number;
   freshUssBytes: number;
   bytesPerRequest: number;
+  /** What a worker copies when it exits (its finalization writes to pages it shared with the master), and how that was known. */
+  exitCopyBytes: number;
+  exitCopySource: ExitCopy['source'];
   /** Requests per worker before the limit; null when no setting can hold it or none is needed. */
   requests: number | null;
   setting: string | null;
@@ -256,9 +261,23 @@ export interface LifetimeAdvice {
 
 export type GrowthVerdict = 'growth' | 'plateau' | 'flat' | 'too-short';
 
+/**
+ * What a worker copies at its exit: measured (the largest rise from its last USS to its peak while it
+ * exited, over the soak's replacements) or predicted (the anonymous memory a live worker still shares
+ * with the master, which finalization writes to).
+ */
+export interface ExitCopy {
+  bytes: number;
+  source: 'measured' | 'predicted';
+  /** Exits watched (measured), or workers read (predicted). */
+  count: number;
+}
+
 /** A second soak with the advised recycling setting: every worker's peak USS against the limit. */
 export interface VerificationRecord {
   variant: string;
+  /** 1 for the advice as given; each later round lowers the setting by what the previous one's overshoot says (at most 3). */
+  round: number;
   /** The setting applied, and its arguments on the command line. */
   setting: string;
   args: string[];
@@ -296,6 +315,10 @@ export interface SoakRecord {
   growth?: GrowthRecord;
   /** Workers that left the tree during the soak and those that took their place. */
   replacements?: ReplacementRecord[];
+  /** The largest USS of each worker watched while it exited, by pid (sampled closely from the server's recycling line to the worker's end). */
+  exitPeakUssBytes?: Record<string, number>;
+  /** What a worker copies when it exits, measured at the soak's exits or predicted from a live worker's shared anonymous memory. */
+  exitCopy?: ExitCopy;
   /** With --max-worker-uss: the recycling setting that keeps a worker under it. */
   advice?: LifetimeAdvice;
 }

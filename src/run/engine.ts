@@ -7,6 +7,7 @@ import { MemcompareError } from '../errors.js';
 import { hostInfo, softwareInfo } from '../host.js';
 import { containerRecord } from '../proc/cgroup.js';
 import { exeOf, foreignSharers } from '../proc/sharers.js';
+import { sharedAnonymous, ussNow } from '../proc/smaps.js';
 import { listPids } from '../proc/tree.js';
 import { adviseRecycling } from '../results/lifetime.js';
 import { summarize } from '../results/summary.js';
@@ -36,7 +37,7 @@ import { copyApp, measureReload } from './reload.js';
 import { type RunDeps, realProc, type ServerHandle } from './seams.js';
 import { checkServices, type RunningService, startServices, stopServices } from './services.js';
 import { settle } from './settle.js';
-import { soak } from './soak.js';
+import { type SoakContext, soak } from './soak.js';
 import { warmUntilSteady } from './steady.js';
 import { killAllNow, stopServer } from './stop.js';
 import { sampleTree, type TreeSample } from './tree-sample.js';
@@ -73,6 +74,8 @@ export const realRunDeps: RunDeps = {
     exe: exeOf,
     foreignSharers,
     container: (pid, tree) => containerRecord(pid, tree),
+    ussOf: (pid) => ussNow(pid),
+    sharedAnonOf: (pid) => sharedAnonymous(pid),
   },
   host: { info: hostInfo, software: (exe) => softwareInfo(exe, familyPackages()) },
 };
@@ -386,6 +389,25 @@ async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord, first
 }
 
 /** Stage 4 (optional), soak: load kept on while a budgeted sampler records the tree. */
+/** The soak's exit watch: the family's recycling line, heard as it is printed, and the reads it makes. */
+function exitWatch(ctx: RunContext, b: Booted): Pick<SoakContext, 'onRecycleLine' | 'ussOf' | 'sharedAnonOf'> {
+  const line = ctx.adapter.log.recycled;
+  const { ussOf, sharedAnonOf } = ctx.deps.memory;
+  const listen = b.server.onOutput?.bind(b.server);
+  return {
+    ...(line && ussOf && listen
+      ? {
+          onRecycleLine: (cb: () => void) =>
+            listen((text) => {
+              for (const _ of text.matchAll(new RegExp(line.source, 'g'))) cb();
+            }),
+          ussOf,
+        }
+      : {}),
+    ...(sharedAnonOf ? { sharedAnonOf } : {}),
+  };
+}
+
 async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, expectedWorkers: number): Promise<SoakRecord> {
   const settings = ctx.scenario.soak as NonNullable<Scenario['soak']>;
   const soaked = await soak({
@@ -402,6 +424,7 @@ async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, e
     ...(ctx.scenario.warmup.workerPidHeader ? { workerPidHeader: ctx.scenario.warmup.workerPidHeader } : {}),
     expectedWorkers,
     recycledSoFar: () => (ctx.adapter.log.recycled ? (b.server.output().match(ctx.adapter.log.recycled) ?? []).length : 0),
+    ...exitWatch(ctx, b),
     ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
   });
   const limit = ctx.options.maxWorkerUssBytes;
@@ -419,7 +442,7 @@ async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, e
       );
     const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
     const freshUss = Math.max(0, ...unexplained, ...births, ...soaked.workers.map((w) => w.ussStartBytes));
-    soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds);
+    soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy);
   }
   ctx.say(
     `${ctx.tag} soak: ${soaked.requests} responses in ${(soaked.durationMs / 1000).toFixed(1)} s, peak total PSS ${(soaked.peakTotalPssBytes / 1048576).toFixed(1)} MiB, ${soaked.samples} samples every ${soaked.achievedIntervalMs.toFixed(0)} ms (sampler ${soaked.samplerCpuPercent.toFixed(1)}% of a core); settling`,

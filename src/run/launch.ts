@@ -22,6 +22,8 @@ export interface LaunchedServer {
   lastLines(n?: number): string[];
   /** Full captured output (bounded). */
   output(): string;
+  /** Calls `listener` with each piece of output as it arrives; returns the unsubscribe. */
+  onOutput(listener: (text: string) => void): () => void;
 }
 
 const live = new Set<LaunchedServer>();
@@ -63,9 +65,11 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const chunks: string[] = [];
+  const listeners = new Set<(text: string) => void>();
   let size = 0;
   const keep = (data: Buffer) => {
     const text = data.toString('utf8');
+    for (const l of listeners) l(text);
     chunks.push(text);
     size += text.length;
     while (size > 256 * 1024 && chunks.length > 1) size -= (chunks.shift() as string).length;
@@ -104,6 +108,10 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
     hasExited: () => exitedFlag,
     exitCode: () => child.exitCode,
     output,
+    onOutput(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     lastLines: (n = 15) => {
       const lines = output()
         .split('\n')

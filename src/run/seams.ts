@@ -53,6 +53,8 @@ export interface ServerHandle {
   lastLines(n?: number): string[];
   /** Everything it printed so far (bounded). */
   output(): string;
+  /** Calls `listener` with each piece of output as it arrives; returns the unsubscribe. */
+  onOutput?(listener: (text: string) => void): () => void;
 }
 
 export interface LaunchRequest {
@@ -97,6 +99,10 @@ export interface MemoryView {
   container?(pid: number, tree: ReadonlySet<number>): ContainerRecord | undefined;
   /** Other processes on the host running the server's executable (they share its pages). */
   foreignSharers(rootPid: number, tree: ReadonlySet<number>): { exe: string; pids: number[] } | undefined;
+  /** One process's USS now (the soak's exit watch), undefined once it is gone. */
+  ussOf?(pid: number): number | undefined;
+  /** The anonymous memory a process still shares (what a worker's exit copies). */
+  sharedAnonOf?(pid: number): number | undefined;
 }
 
 /** Host metadata, asked once per run. */

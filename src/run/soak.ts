@@ -1,6 +1,6 @@
 import { type Clock, realClock } from '../clock.js';
 import { analyzeGrowth, findReplacements } from '../results/lifetime.js';
-import type { Role, SoakRecord, SoakSettings, SoakWorker, Timeline, WarmupSettings } from '../results/types.js';
+import type { ExitCopy, Role, SoakRecord, SoakSettings, SoakWorker, Timeline, WarmupSettings } from '../results/types.js';
 import { BudgetedSampler } from './sampler.js';
 import type { LoadGenerator } from './seams.js';
 import type { TreeSample } from './tree-sample.js';
@@ -104,7 +104,17 @@ export interface SoakContext {
   expectedWorkers?: number;
   /** How many times the server's log has said it recycled a worker so far (the family's `log.recycled` line). */
   recycledSoFar?: () => number;
+  /** Calls back as soon as the server's log says it recycles a worker; returns the unsubscribe. */
+  onRecycleLine?: (listener: () => void) => () => void;
+  /** A worker's USS now, undefined once it is gone: all the exit watch reads. */
+  ussOf?: (pid: number) => number | undefined;
+  /** The anonymous memory a live worker still shares with its master (what its exit will copy). */
+  sharedAnonOf?: (pid: number) => number | undefined;
 }
+
+/** The exit watch reads the workers' USS this often at most (the exit of a worker lasts ~50 ms here, ~3 s preloaded). */
+const EXIT_WATCH_MS = 5;
+const EXIT_WATCH_BOUND_MS = 5000;
 
 /**
  * Keeps load on the server for the duration (one request per connection, in batches, at the rate if
@@ -156,11 +166,62 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   })();
   const sampler = new BudgetedSampler(ctx.sample, { intervalMs: s.intervalMs, maxCpu: s.maxCpuPercent / 100 }, clock);
   const timeline = new TimelineBuilder();
+  // The exit watch: when the server says it recycles a worker, every worker's USS is read closely until
+  // one is gone, its largest reading the peak of its exit (finalization copies what it shared with the master).
+  const lastUss = new Map<number, number>();
+  const exitPeaks: Record<string, number> = {};
+  const exitCopies: number[] = [];
+  let watching: Promise<void> | undefined;
+  let pending = 0;
+  const watchExit = async () => {
+    const pids = [...lastUss.keys()];
+    const peakOf = new Map<number, number>();
+    const firstOf = new Map<number, number>();
+    const gone: number[] = [];
+    const until = clock.now() + EXIT_WATCH_BOUND_MS;
+    while (gone.length < pending && clock.now() < until) {
+      let cost = 0;
+      for (const pid of pids) {
+        const read = sampler.extra(() => ctx.ussOf?.(pid));
+        cost += read.costMs;
+        if (read.value === undefined) {
+          gone.push(pid);
+          continue;
+        }
+        if (!firstOf.has(pid)) firstOf.set(pid, read.value);
+        peakOf.set(pid, Math.max(peakOf.get(pid) ?? 0, read.value));
+      }
+      // Within the sampler's budget: a read costing c waits c / budget before the next.
+      await clock.sleep(Math.max(EXIT_WATCH_MS, cost / (s.maxCpuPercent / 100) - cost), ctx.signal);
+    }
+    pending = Math.max(0, pending - Math.max(1, gone.length));
+    for (const pid of gone) {
+      const top = peakOf.get(pid);
+      if (top === undefined) continue;
+      exitPeaks[String(pid)] = top;
+      // From its USS before the exit began (the last regular sample, or the watch's first read if lower).
+      const before = Math.min(lastUss.get(pid) ?? top, firstOf.get(pid) ?? top);
+      exitCopies.push(Math.max(0, top - before));
+    }
+  };
+  const unsubscribe =
+    ctx.ussOf && ctx.onRecycleLine
+      ? ctx.onRecycleLine(() => {
+          pending++;
+          watching ??= watchExit()
+            .catch(() => {})
+            .finally(() => {
+              watching = undefined;
+            });
+        })
+      : undefined;
   let peak = 0;
   try {
     while (true) {
       const sample = sampler.sample();
       ctx.alive();
+      lastUss.clear();
+      for (const p of sample.processes) if (p.role === 'worker') lastUss.set(p.pid, p.ussBytes);
       const elapsed = clock.now() - started;
       const total = sample.snapshot.totals.pssBytes;
       peak = Math.max(peak, total);
@@ -194,8 +255,11 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       last = set;
     }
   }
+  await watching;
+  unsubscribe?.();
   const stats = sampler.stats();
   const elapsed = clock.now() - started;
+  const exitCopy = exitCopyOf(exitCopies, ctx.sharedAnonOf ? [...lastUss.keys()].map((pid) => ctx.sharedAnonOf?.(pid)) : []);
   return {
     durationMs: elapsed,
     requests,
@@ -217,6 +281,16 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       timeline.timeline,
       ctx.expectedWorkers ?? 0,
       (ctx.recycledSoFar?.() ?? recycledAtStart) - recycledAtStart,
+      exitPeaks,
     ),
+    ...(Object.keys(exitPeaks).length > 0 ? { exitPeakUssBytes: exitPeaks } : {}),
+    ...(exitCopy ? { exitCopy } : {}),
   };
+}
+
+/** Measured at the exits watched (the largest copy), else predicted from the live workers' shared anonymous memory (the largest). */
+export function exitCopyOf(measured: readonly number[], sharedAnon: readonly (number | undefined)[]): ExitCopy | undefined {
+  if (measured.length > 0) return { bytes: Math.max(...measured), source: 'measured', count: measured.length };
+  const read = sharedAnon.filter((b): b is number => b !== undefined);
+  return read.length > 0 ? { bytes: Math.max(...read), source: 'predicted', count: read.length } : undefined;
 }

@@ -80,7 +80,13 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
     assert.match(soak?.advice?.setting ?? '', /^--max-requests \d+ --max-requests-jitter \d+$/);
     assert.match(r.stdout, /each worker's USS grows \d+ bytes per request/);
     // --verify: a second soak with the setting applied; every worker's peak USS against the limit, reported as it is.
-    const v = doc.verification?.[0];
+    assert.ok((soak?.advice?.exitCopyBytes ?? 0) > 0, 'the advice accounts for the exit copy');
+    const rounds = doc.verification ?? [];
+    assert.ok(rounds.length >= 1 && rounds.length <= 3, `${rounds.length} rounds`);
+    // The closed loop: rounds go on while the limit is broken, and the last one held.
+    assert.equal(rounds.at(-1)?.within, true, JSON.stringify(rounds));
+    for (const x of rounds.slice(0, -1)) assert.equal(x.within, false);
+    const v = rounds[0];
     assert.ok(v, 'verified');
     assert.ok(v.workerPeakUssBytes.length >= 2, JSON.stringify(v));
     assert.equal(
@@ -88,6 +94,35 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
       v.workerPeakUssBytes.every((u) => u <= 40 * 1048576),
     );
     assert.match(r.stdout, /verified with --max-requests \d+ --max-requests-jitter \d+: (every|NOT every) worker stayed under 40\.0 MiB/);
+  });
+
+  it("the exit watch: a recycled worker's exit is sampled closely, its copy measured, within the sampler's budget", () => {
+    const file = join(tmp, 'exit.json');
+    const scenario = join(tmp, 'exit-scenario.json');
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: 'exit',
+        app: LEAK,
+        command: ['gunicorn', '-b', '127.0.0.1:{port}', '-w', '2', '--max-requests', '300', 'wsgi:application'],
+        workers: 2,
+        variants: [{ name: 'max-requests-300' }],
+        warmup: { requests: 4, connections: 2, workerPidHeader: 'X-Worker-Pid' },
+        runs: 1,
+        soak: { durationSeconds: 6, connections: 2, rate: 200, intervalMs: 100 },
+      }),
+    );
+    const r = cli(['run', scenario, '--json', file, '-q', '--no-lock'], { timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const soak = (JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument).variants[0]?.runs[0]?.soak;
+    assert.ok(soak?.replacements && soak.replacements.length >= 2, JSON.stringify(soak?.replacements));
+    const watched = soak.replacements.filter((x) => x.oldExitPeakUssBytes !== null);
+    assert.ok(watched.length >= 1, 'at least one exit watched');
+    // The exit copies what the worker shared with the master: its peak is above its last regular sample.
+    for (const x of watched) assert.ok((x.oldExitPeakUssBytes as number) > (x.oldLastUssBytes as number), JSON.stringify(x));
+    assert.equal(soak.exitCopy?.source, 'measured');
+    assert.ok((soak.exitCopy?.bytes ?? 0) > 512 * 1024, JSON.stringify(soak.exitCopy));
+    assert.ok(soak.samplerCpuPercent <= soak.maxCpuPercent, `sampler ${soak.samplerCpuPercent}% of a core`);
   });
 
   it('a family without a recycling setting, and the advice without a soak: exit 2 before anything boots', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { adviseRecycling, analyzeGrowth, findReplacements } from '../../../src/results/lifetime.js';
+import { adviseRecycling, analyzeGrowth, findReplacements, workerPeakUss } from '../../../src/results/lifetime.js';
 import type { Timeline } from '../../../src/results/types.js';
+import { exitCopyOf } from '../../../src/run/soak.js';
 import { gunicorn } from '../../../src/servers/gunicorn.js';
 import { phpFpm } from '../../../src/servers/php-fpm/index.js';
 
@@ -81,6 +82,32 @@ describe('worker lifetime from a soak timeline', () => {
     const low = adviseRecycling(gunicorn, g, 30 * MiB, 20 * MiB, 15);
     assert.equal(low.setting, null);
     assert.match(low.text, /a fresh worker's USS is already 30\.0 MiB, above the limit 20\.0 MiB: no recycling setting can hold it/);
+  });
+
+  it('the exit copy: the advice keeps fresh + growth + what a worker copies when it exits under the limit, and says so', () => {
+    const g = analyzeGrowth(timeline(40, { 10: (i) => [i * 50, 8 * MiB + i * 50 * 10240] }));
+    const a = adviseRecycling(gunicorn, g, 8 * MiB, 20 * MiB, 15, { bytes: 3 * MiB, source: 'measured', count: 4 });
+    assert.equal(a.requests, Math.floor((20 * MiB * 0.9 - 8 * MiB - 3 * MiB) / 10240));
+    assert.equal(a.exitCopyBytes, 3 * MiB);
+    assert.match(a.text, /a worker copies 3\.0 MiB when it exits \(measured at 4 exits\)/);
+    // Room for the fresh worker but not for its exit: no setting, and what would help.
+    const none = adviseRecycling(gunicorn, g, 8 * MiB, 20 * MiB, 15, { bytes: 11 * MiB, source: 'predicted', count: 2 });
+    assert.equal(none.setting, null);
+    assert.match(
+      none.text,
+      /copies 11\.0 MiB when it exits \(predicted: .*\): no recycling setting can hold the limit 20\.0 MiB less 10%; raise the limit, or end the worker without finalization/,
+    );
+  });
+
+  it('the exit copy is measured where exits were watched, else predicted from the shared anonymous memory', () => {
+    assert.deepEqual(exitCopyOf([2 * MiB, 5 * MiB], [9 * MiB]), { bytes: 5 * MiB, source: 'measured', count: 2 });
+    assert.deepEqual(exitCopyOf([], [3 * MiB, undefined, 4 * MiB]), { bytes: 4 * MiB, source: 'predicted', count: 2 });
+    assert.equal(exitCopyOf([], [undefined]), undefined);
+  });
+
+  it('every worker peak counts its exit where it was watched', () => {
+    const t = timeline(3, { 10: (i) => [i * 10, 20 * MiB], 11: (i) => [i * 10, 21 * MiB] });
+    assert.deepEqual(workerPeakUss(t, { '10': 27 * MiB }), [27 * MiB, 21 * MiB]);
   });
 
   it('replacements: each departed worker with the one that took its place, recycled or died', () => {
