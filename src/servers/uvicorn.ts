@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { count, flagValue } from './config.js';
+import { count, flagValue, loopbackPort } from './config.js';
 import { runs, type ServerFamily } from './family.js';
 
 /** A process's command line, or '' once it is gone. */
@@ -40,10 +40,7 @@ export const uvicorn: ServerFamily = {
   gracefulStop: { signal: 'SIGTERM', boundMs: 10_000 },
   log: {},
   /** --port N (uvicorn binds 127.0.0.1 unless --host says otherwise). */
-  portFromCommand(argv, _cwd) {
-    const port = count(flagValue(argv, [], ['--port']));
-    return port !== undefined && port >= 1 && port <= 65535 ? port : undefined;
-  },
+  portFromCommand: (argv) => loopbackPort(flagValue(argv, [], ['--port'])),
   versionCommand: ['uvicorn', '--version'],
   packages: { python: ['uvicorn'] },
   workerSetting: {
