@@ -190,26 +190,33 @@ describe('property-based: malformed input never crashes, never hangs', () => {
         .map(([c, rest]) => [c, 'no-such-scenario-x', ...rest]),
       fc.array(token, { maxLength: 5 }),
     );
-    await fc.assert(
-      fc.asyncProperty(argvs, async (argv) => {
-        let out = '';
-        let err = '';
-        const sink = (f: (s: string) => void) =>
-          new Writable({
-            write(chunk, _enc, cb) {
-              f(String(chunk));
-              cb();
-            },
-          });
-        const code = await main(argv, { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) });
-        assert.ok([0, 2].includes(code), `exit ${code} for ${JSON.stringify(argv)}: ${err}`);
-        if (code === 2) {
-          assert.equal(err.trim().split('\n').length, 1, `one line for ${JSON.stringify(argv)}: ${err}`);
-          assert.doesNotMatch(err, /internal error|\n\s+at /);
-        }
-        void out;
-      }),
-      { numRuns: RUNS },
-    );
+    // Outputs a fuzzed argv names (--out 1,,2) land in a folder of the test's own, not in the checkout.
+    const cwd = process.cwd();
+    process.chdir(tmp);
+    try {
+      await fc.assert(
+        fc.asyncProperty(argvs, async (argv) => {
+          let out = '';
+          let err = '';
+          const sink = (f: (s: string) => void) =>
+            new Writable({
+              write(chunk, _enc, cb) {
+                f(String(chunk));
+                cb();
+              },
+            });
+          const code = await main(argv, { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) });
+          assert.ok([0, 2].includes(code), `exit ${code} for ${JSON.stringify(argv)}: ${err}`);
+          if (code === 2) {
+            assert.equal(err.trim().split('\n').length, 1, `one line for ${JSON.stringify(argv)}: ${err}`);
+            assert.doesNotMatch(err, /internal error|\n\s+at /);
+          }
+          void out;
+        }),
+        { numRuns: RUNS },
+      );
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
