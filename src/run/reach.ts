@@ -3,8 +3,12 @@ import { nowMs, sleep } from '../clock.js';
 import { acceptedInodes, socketHolders } from '../proc/sockets.js';
 import type { ReachResult } from '../servers/protocol.js';
 
-/** Held connections per worker at the most: a threaded worker accepts several while others wait for theirs. */
-const MAX_HELD_PER_WORKER = 4;
+/**
+ * Held connections per worker at the most: a threaded worker accepts several while others wait for theirs.
+ * Puma's reactor takes any number of unfinished requests, so on a loaded machine one worker can win every
+ * accept race for a while (seen in CI with 4 per worker); 16 gives the others 30 chances on two workers.
+ */
+const MAX_HELD_PER_WORKER = 16;
 
 /**
  * Makes every worker serve a request, and knows which one did, without any help from the app: each
@@ -20,7 +24,7 @@ export async function reachEveryWorker(
   path: string,
   workerPids: number[],
   signal?: AbortSignal,
-  timeoutMs = 3000,
+  timeoutMs = 5000,
 ): Promise<ReachResult> {
   const result: ReachResult = { conclusive: false, served: [], statusCodes: {}, errors: 0 };
   const sockets: Socket[] = [];

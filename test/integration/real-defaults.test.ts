@@ -47,7 +47,7 @@ describe('threaded workers without a pid header: every worker proved to serve', 
       assert.ok(run);
       assert.equal(run.processes.filter((p) => p.role === 'worker').length, 2);
       assert.deepEqual(run.warmup.idleWorkers, [], JSON.stringify(run.warmup));
-      assert.equal(run.warmup.trafficEvidence, 'connection');
+      assert.equal(run.warmup.trafficEvidence, 'connection', JSON.stringify(run.warmup));
       assert.deepEqual(
         run.warnings.filter((w) => w.kind === 'idle-worker'),
         [],
