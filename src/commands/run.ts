@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { onExit } from 'signal-exit';
 import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
@@ -172,6 +173,74 @@ async function verifyAdvice(
     plans = next;
   }
   return records;
+}
+
+/** An exit copy smaller than this is not worth a remedy round. */
+const REMEDY_MIN_COPY_BYTES = 1024 * 1024;
+
+/**
+ * The exit remedy, measured where the family has one (a hook that ends the worker without finalization)
+ * and the soak saw a worker copy at least 1 MiB at its exit: one more soak with the verified setting
+ * and the remedy applied (in a config file of memcompare's own that loads the user's), recorded as a
+ * verification round with `remedy`. Only when the copy measured there is under a quarter of the one
+ * without it does the advice say so, with both figures; otherwise it says nothing of it.
+ */
+async function measureExitRemedy(
+  doc: ResultsDocument,
+  scenario: Scenario,
+  family: ServerFamily | undefined,
+  records: VerificationRecord[],
+  options: { onProgress?: (line: string) => void; signal: AbortSignal; version: string; adapter?: ServerFamily },
+): Promise<void> {
+  const remedy = family?.exitRemedy;
+  const toArgs = family?.recycling?.args;
+  if (!remedy || !toArgs) return;
+  const dir = mkdtempSync(join(tmpdir(), 'memcompare-remedy-'));
+  chmodSync(dir, 0o755);
+  try {
+    const plans = scenario.variants.flatMap((v) => {
+      const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
+      const rounds = records.filter((r) => r.variant === v.name);
+      const last = rounds.find((r) => r.within) ?? rounds.at(-1);
+      if (!advice || !last || advice.exitCopyBytes < REMEDY_MIN_COPY_BYTES) return [];
+      const whole = v.command ?? [...scenario.command, ...v.args];
+      const command = [...remedy.apply(whole, dir, v.cwd ?? scenario.cwd), ...last.args];
+      return [{ from: v, advice, last, variant: { ...v, name: `${v.name}+exit-remedy`, command, args: [] } }];
+    });
+    if (plans.length === 0) return;
+    const checked = await runScenario(
+      { ...scenario, variants: plans.map((p) => p.variant) },
+      { ...options, runs: 1, ...(options.adapter ? { adapter: options.adapter } : {}) },
+    );
+    const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+    for (const p of plans) {
+      const soak = checked.variants.find((x) => x.name === p.variant.name)?.runs[0]?.soak;
+      const peaks = soak ? workerPeakUss(soak.timeline, soak.exitPeakUssBytes) : [];
+      const measured = soak?.exitCopy?.source === 'measured' ? soak.exitCopy : undefined;
+      records.push({
+        variant: p.from.name,
+        round: p.last.round + 1,
+        setting: p.last.setting,
+        args: p.last.args,
+        limitBytes: p.last.limitBytes,
+        workerPeakUssBytes: peaks,
+        replacements: soak?.replacements?.length ?? 0,
+        within: peaks.length > 0 && peaks.every((u) => u <= p.last.limitBytes),
+        remedy: {
+          text: remedy.text,
+          exitCopyBytes: measured?.bytes ?? null,
+          exits: measured?.count ?? 0,
+          withoutBytes: p.advice.exitCopyBytes,
+        },
+      });
+      if (measured && measured.bytes < p.advice.exitCopyBytes / 4) {
+        p.advice.remedy = { text: remedy.text, exitCopyBytes: measured.bytes, exits: measured.count };
+        p.advice.text += `; to save the exit copy, ${remedy.text} (measured: a worker copied ${mib(measured.bytes)} at its exit instead of ${mib(p.advice.exitCopyBytes)}${p.advice.exitCopySource === 'predicted' ? ' (predicted)' : ''}, over ${measured.count} exit${measured.count === 1 ? '' : 's'})`;
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** One line of a soak's progress bar, redrawn in place. */
@@ -360,10 +429,16 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       version: toolVersion(),
     });
     if (o.verify && maxWorkerUssBytes !== undefined) {
-      doc.verification = await verifyAdvice(doc, scenario, adapter, maxWorkerUssBytes, {
+      const verifyOptions = {
         ...(progressOn ? { onProgress: (line: string) => io.stderr.write(`${line}\n`) } : {}),
         signal: controller.signal,
         version: toolVersion(),
+      };
+      doc.verification = await verifyAdvice(doc, scenario, adapter, maxWorkerUssBytes, verifyOptions);
+      persist(doc);
+      await measureExitRemedy(doc, scenario, adapter ?? familyNamed(scenario.server), doc.verification, {
+        ...verifyOptions,
+        ...(adapter ? { adapter } : {}),
       });
       persist(doc);
     }

@@ -43,7 +43,8 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
       );
     }
     if (s.advice) out.push(`${variant}: ${s.advice.text}`);
-    const rounds = doc.verification?.filter((x) => x.variant === variant) ?? [];
+    const all = doc.verification?.filter((x) => x.variant === variant) ?? [];
+    const rounds = all.filter((x) => !x.remedy);
     for (const v of rounds) {
       const max = Math.max(0, ...v.workerPeakUssBytes);
       out.push(
@@ -57,6 +58,17 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
           ? `${variant}: the setting that held: ${held.setting}`
           : `${variant}: no setting held in ${rounds.length} rounds; the last peak says the limit leaves no room for growth`,
       );
+    for (const v of all.filter((x) => x.remedy)) {
+      const r = v.remedy;
+      if (!r) continue;
+      const copy =
+        r.exitCopyBytes === null
+          ? 'no exit was watched'
+          : `a worker copied ${mib(r.exitCopyBytes)} at its exit (${mib(r.withoutBytes)} without it, ${r.exits} exits)`;
+      out.push(
+        `${variant}, with ${v.setting} and the exit remedy (${r.text}): ${copy}; largest peak USS ${mib(Math.max(0, ...v.workerPeakUssBytes))}`,
+      );
+    }
     return out;
   });
 }

@@ -257,6 +257,8 @@ export interface LifetimeAdvice {
   setting: string | null;
   /** What the figures say, one sentence. */
   text: string;
+  /** The family's exit remedy, when a round with it applied measured a copy under a quarter of the one without. */
+  remedy?: { text: string; exitCopyBytes: number; exits: number };
 }
 
 export type GrowthVerdict = 'growth' | 'plateau' | 'flat' | 'too-short';
@@ -287,6 +289,8 @@ export interface VerificationRecord {
   replacements: number;
   /** True when every worker stayed at or under the limit. */
   within: boolean;
+  /** A round with the family's exit remedy applied as well: what a worker copied at its exit then (null: no exit watched), and without it. */
+  remedy?: { text: string; exitCopyBytes: number | null; exits: number; withoutBytes: number };
 }
 
 export interface SoakRecord {

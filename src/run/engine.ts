@@ -9,7 +9,7 @@ import { containerRecord } from '../proc/cgroup.js';
 import { exeOf, foreignSharers } from '../proc/sharers.js';
 import { sharedAnonymous, ussNow } from '../proc/smaps.js';
 import { listPids } from '../proc/tree.js';
-import { adviseRecycling } from '../results/lifetime.js';
+import { adviseRecycling, freshWorkerUss, servedBeforeSoak } from '../results/lifetime.js';
 import { summarize } from '../results/summary.js';
 import {
   type HostInfo,
@@ -408,7 +408,13 @@ function exitWatch(ctx: RunContext, b: Booted): Pick<SoakContext, 'onRecycleLine
   };
 }
 
-async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, expectedWorkers: number): Promise<SoakRecord> {
+async function soakStage(
+  ctx: RunContext,
+  b: Booted,
+  sample: () => TreeSample,
+  expectedWorkers: number,
+  warmup: WarmupResult,
+): Promise<SoakRecord> {
   const settings = ctx.scenario.soak as NonNullable<Scenario['soak']>;
   const soaked = await soak({
     port: b.port,
@@ -429,19 +435,8 @@ async function soakStage(ctx: RunContext, b: Booted, sample: () => TreeSample, e
   });
   const limit = ctx.options.maxWorkerUssBytes;
   if (limit !== undefined && soaked.growth) {
-    // A worker's USS not explained by its growth per request: the largest (USS − slope × requests served)
-    // seen, so that what a worker gains once (copy-on-write erosion when its GC first runs, lazy imports)
-    // is counted too. Replacements' USS at birth where there were some.
-    const slope = soaked.growth.bytesPerRequest;
-    const unexplained = soaked.timeline.processes
-      .filter((p) => p.role === 'worker')
-      .flatMap((p) =>
-        p.ussBytes.flatMap((u, i) =>
-          u !== null && p.served?.[i] !== null && p.served?.[i] !== undefined ? [u - slope * (p.served[i] as number)] : [],
-        ),
-      );
     const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
-    const freshUss = Math.max(0, ...unexplained, ...births, ...soaked.workers.map((w) => w.ussStartBytes));
+    const freshUss = freshWorkerUss(soaked.timeline, soaked.growth.bytesPerRequest, births, servedBeforeSoak(warmup, expectedWorkers));
     soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy);
   }
   ctx.say(
@@ -541,7 +536,7 @@ async function measureOnce(given: RunContext): Promise<{ record: RunRecord; stop
       ctx.say(
         `${ctx.tag} warm-up: ${firstWarmup.requests} responses ${statusLine(firstWarmup)}; soaking for ${scenario.soak.durationSeconds} s`,
       );
-      soaked = await soakStage(ctx, b, sampleNow, workerCount);
+      soaked = await soakStage(ctx, b, sampleNow, workerCount, firstWarmup);
     } else {
       ctx.say(`${ctx.tag} warm-up: ${firstWarmup.requests} responses ${statusLine(firstWarmup)}; settling`);
     }

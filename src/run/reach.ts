@@ -5,8 +5,8 @@ import type { ReachResult } from '../servers/protocol.js';
 
 /**
  * Held connections per worker at the most: a threaded worker accepts several while others wait for theirs.
- * Puma's reactor takes any number of unfinished requests, so on a loaded machine one worker can win every
- * accept race for a while (seen in CI with 4 per worker); 16 gives the others 30 chances on two workers.
+ * A worker whose reactor buffers unfinished requests takes any number of them, so on a loaded machine one
+ * worker can win every accept race for a while (seen in CI with 4 per worker); 16 gives the others 30 chances on two.
  */
 const MAX_HELD_PER_WORKER = 16;
 

@@ -169,50 +169,75 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   // The exit watch: when the server says it recycles a worker, every worker's USS is read closely until
   // one is gone, its largest reading the peak of its exit (finalization copies what it shared with the master).
   const lastUss = new Map<number, number>();
+  let lastUssAt = 0;
   const exitPeaks: Record<string, number> = {};
   const exitCopies: number[] = [];
+  // Each recycling line heard: when, and the regular sample then (the workers' USS before any exit began).
+  const lines: { t: number; uss: ReadonlyMap<number, number>; sampledAt: number }[] = [];
+  // A regular sample counts as "before the exit" only if it was taken shortly before the line.
+  const freshMs = Math.max(2 * s.intervalMs, 100);
+  /** A worker gone during a watch: its peak, and its copy from its USS when the line that announced it was heard. */
+  const settleExit = (pid: number, reads: readonly (readonly [number, number])[], goneAt: number) => {
+    if (reads.length === 0) return;
+    const top = Math.max(...reads.map(([, v]) => v));
+    exitPeaks[String(pid)] = top;
+    // The last line heard before it went: a watch can outlast a worker's whole life (lines pile up, or
+    // its bound), so its first read may be long before this worker's exit began.
+    const line = lines.filter((l) => l.t <= goneAt).at(-1);
+    const atLine = line ? reads.filter(([t]) => t <= line.t).at(-1) : undefined;
+    const candidates = [(atLine ?? reads[0])?.[1] ?? top];
+    const sampled = line?.uss.get(pid);
+    // Heard late, the first read is already part way up: the regular sample just before is lower.
+    if (line && sampled !== undefined && line.t - line.sampledAt <= freshMs) candidates.push(sampled);
+    exitCopies.push(Math.max(0, top - Math.min(...candidates)));
+  };
   let watching: Promise<void> | undefined;
   let pending = 0;
   const watchExit = async () => {
-    const pids = [...lastUss.keys()];
-    const peakOf = new Map<number, number>();
-    const firstOf = new Map<number, number>();
-    const gone: number[] = [];
+    const pids = new Set(lastUss.keys());
+    const reads = new Map<number, [number, number][]>();
+    let gone = 0;
     const until = clock.now() + EXIT_WATCH_BOUND_MS;
-    while (gone.length < pending && clock.now() < until) {
+    while (gone < pending && pids.size > 0 && clock.now() < until) {
       let cost = 0;
-      for (const pid of pids) {
+      const t = clock.now();
+      for (const pid of [...pids]) {
         const read = sampler.extra(() => ctx.ussOf?.(pid));
         cost += read.costMs;
         if (read.value === undefined) {
-          gone.push(pid);
+          pids.delete(pid);
+          gone++;
+          settleExit(pid, reads.get(pid) ?? [], t);
           continue;
         }
-        if (!firstOf.has(pid)) firstOf.set(pid, read.value);
-        peakOf.set(pid, Math.max(peakOf.get(pid) ?? 0, read.value));
+        const series = reads.get(pid) ?? [];
+        series.push([t, read.value]);
+        reads.set(pid, series);
       }
       // Within the sampler's budget: a read costing c waits c / budget before the next.
       await clock.sleep(Math.max(EXIT_WATCH_MS, cost / (s.maxCpuPercent / 100) - cost), ctx.signal);
     }
-    pending = Math.max(0, pending - Math.max(1, gone.length));
-    for (const pid of gone) {
-      const top = peakOf.get(pid);
-      if (top === undefined) continue;
-      exitPeaks[String(pid)] = top;
-      // From its USS before the exit began (the last regular sample, or the watch's first read if lower).
-      const before = Math.min(lastUss.get(pid) ?? top, firstOf.get(pid) ?? top);
-      exitCopies.push(Math.max(0, top - before));
-    }
+    pending = Math.max(0, pending - Math.max(1, gone));
+  };
+  let watchStartedAt = 0;
+  let listening = true;
+  const startWatch = () => {
+    if (watching) return;
+    watchStartedAt = clock.now();
+    watching = watchExit()
+      .catch(() => {})
+      .finally(() => {
+        watching = undefined;
+        // A line heard while a watch ran out its bound (after a line no exit followed) gets its own watch.
+        if (listening && pending > 0 && (lines.at(-1)?.t ?? -1) > watchStartedAt) startWatch();
+      });
   };
   const unsubscribe =
     ctx.ussOf && ctx.onRecycleLine
       ? ctx.onRecycleLine(() => {
           pending++;
-          watching ??= watchExit()
-            .catch(() => {})
-            .finally(() => {
-              watching = undefined;
-            });
+          lines.push({ t: clock.now(), uss: new Map(lastUss), sampledAt: lastUssAt });
+          startWatch();
         })
       : undefined;
   let peak = 0;
@@ -221,6 +246,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       const sample = sampler.sample();
       ctx.alive();
       lastUss.clear();
+      lastUssAt = clock.now();
       for (const p of sample.processes) if (p.role === 'worker') lastUss.set(p.pid, p.ussBytes);
       const elapsed = clock.now() - started;
       const total = sample.snapshot.totals.pssBytes;
@@ -255,8 +281,9 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       last = set;
     }
   }
-  await watching;
+  listening = false;
   unsubscribe?.();
+  await watching;
   const stats = sampler.stats();
   const elapsed = clock.now() - started;
   const exitCopy = exitCopyOf(exitCopies, ctx.sharedAnonOf ? [...lastUss.keys()].map((pid) => ctx.sharedAnonOf?.(pid)) : []);

@@ -27,6 +27,7 @@ export const celery: ServerFamily = {
   workerSetting: { text: (n) => `--concurrency ${n}`, args: (n) => ['--concurrency', String(n)] },
   recycling: { text: (n) => `--max-tasks-per-child ${n}`, args: (n) => ['--max-tasks-per-child', String(n)] },
   none: {
+    exitRemedy: 'not measured: billiard ends its pool children itself',
     portFromCommand: 'a worker listens on no port: it takes tasks from its broker',
     socketFromCommand: 'a worker listens on no socket',
     configTestCommand: 'Celery has no configuration test',

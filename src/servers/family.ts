@@ -55,6 +55,13 @@ export interface ServerFamily {
   workerSetting: Setting;
   /** The recycling setting (replace a worker after `n` requests), in the server's words. */
   recycling?: Setting;
+  /**
+   * A way to end a worker without the copy its exit makes (its finalization writes every page it still
+   * shares with the master), where the server has a hook for it: `text` for the user's configuration,
+   * `apply` the command with it applied for a round that measures it (files it needs written in `dir`;
+   * the user's own files are read, never written).
+   */
+  exitRemedy?: { text: string; apply(argv: readonly string[], dir: string, cwd: string): string[] };
   /** A pool that grows and shrinks with load: how it is set ("pm = dynamic") and how to fix it at `n`; undefined for a fixed pool. */
   poolNotFixed?(argv: readonly string[], cwd: string): { how: string; fix(n: number): string } | undefined;
   /** Why an optional field above is absent, by field name. */
@@ -69,6 +76,7 @@ export const OPTIONAL_FIELDS = [
   'configTestCommand',
   'protocol',
   'recycling',
+  'exitRemedy',
   'poolNotFixed',
 ] as const;
 export type OptionalField = (typeof OPTIONAL_FIELDS)[number];

@@ -1,7 +1,32 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { configCount, count, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
 import { directChildren, type ServerFamily } from './family.js';
 
 const configFile = (argv: readonly string[]) => flagValue(argv, ['-c'], ['--config']);
+
+/** argv without its -c/--config option (both spellings, and the value that follows a bare flag). */
+function withoutConfig(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '-c' || a === '--config') i++;
+    else if (!(a.startsWith('--config=') || (a.startsWith('-c') && !a.startsWith('--') && a.length > 2))) out.push(a);
+  }
+  return out;
+}
+
+/**
+ * A config file that loads the user's own (their -c, else ./gunicorn.conf.py as gunicorn would) and then
+ * ends every worker in worker_exit with an immediate _exit(0) from the os module, after the user's own worker_exit if any: the
+ * interpreter's finalization, which writes every object still shared with the master, never runs.
+ */
+function exitHookConfig(user: string | undefined, cwd: string): string {
+  const load = user?.startsWith('python:')
+    ? `import importlib\nglobals().update({k: v for k, v in vars(importlib.import_module(${JSON.stringify(user.slice(7))})).items() if not k.startswith('__')})\n`
+    : `_user = ${JSON.stringify(user ? resolve(cwd, user) : 'gunicorn.conf.py')}\nif ${user ? 'True' : 'os.path.exists(_user)'}:\n    with open(_user) as _f:\n        exec(compile(_f.read(), _user, 'exec'))\n`;
+  return `# Written by memcompare for a round that measures the exit remedy; the user's config is loaded first.\nimport os\n${load}_user_worker_exit = globals().get('worker_exit')\n\n\ndef worker_exit(server, worker):\n    if _user_worker_exit:\n        _user_worker_exit(server, worker)\n    os._exit(0)\n`;
+}
 
 /**
  * gunicorn: a master (the arbiter) and its worker processes. INT and QUIT stop it at once; TERM is
@@ -43,6 +68,14 @@ export const gunicorn: ServerFamily = {
   recycling: {
     text: (n) => `--max-requests ${Math.max(1, n - Math.floor(n / 10))} --max-requests-jitter ${Math.floor(n / 10)}`,
     args: (n) => ['--max-requests', String(Math.max(1, n - Math.floor(n / 10))), '--max-requests-jitter', String(Math.floor(n / 10))],
+  },
+  exitRemedy: {
+    text: "end the worker in the config file's worker_exit hook: def worker_exit(server, worker): os._exit(0)",
+    apply(argv, dir, cwd) {
+      const file = join(dir, 'memcompare-exit-remedy.conf.py');
+      writeFileSync(file, exitHookConfig(configFile(argv), cwd), { mode: 0o644 });
+      return [...withoutConfig(argv), '--config', file];
+    },
   },
   none: {
     socketFromCommand: 'a unix: bind is not measured (load goes to loopback TCP); bind to 127.0.0.1',

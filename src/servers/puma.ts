@@ -45,6 +45,7 @@ export const puma: ServerFamily = {
     noArgs: 'Puma has no recycling setting of its own: a gem or a Rack middleware in the app does it',
   },
   none: {
+    exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a unix:// bind is not measured (load goes to loopback TCP)',
     configTestCommand: 'Puma has no configuration test',
     protocol: 'speaks HTTP',

@@ -36,6 +36,7 @@ export const unicorn: ServerFamily = {
     noArgs: 'Unicorn has no recycling setting of its own: a gem in the app does it',
   },
   none: {
+    exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a Unix socket listener is not measured (load goes to loopback TCP)',
     configTestCommand: 'Unicorn has no configuration test',
     protocol: 'speaks HTTP',

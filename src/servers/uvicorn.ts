@@ -48,6 +48,7 @@ export const uvicorn: ServerFamily = {
     args: (n) => ['--workers', String(n)],
   },
   none: {
+    exitRemedy: 'workers are spawned, not forked: they share no heap with the supervisor to copy at exit',
     reloadSignal: 'uvicorn has no reload signal for --workers (HUP ends the supervisor); --reload watches files, for development',
     recycling:
       "--limit-max-requests ends a worker and uvicorn 0.17's supervisor does not start another; to recycle, run uvicorn's worker class under a server that has a max-requests setting",

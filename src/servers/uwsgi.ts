@@ -35,6 +35,8 @@ export const uwsgi: ServerFamily = {
   workerSetting: { text: (n) => `processes = ${n}`, args: (n) => ['--processes', String(n)] },
   recycling: { text: (n) => `--max-requests ${n}`, args: (n) => ['--max-requests', String(n)] },
   none: {
+    exitRemedy:
+      "not measured: uWSGI's --skip-atexit-teardown (no Py_Finalize at a worker's exit) may do what os._exit in a worker-exit hook does",
     socketFromCommand: 'a Unix socket speaks the uwsgi protocol, not HTTP; measure it on --http-socket',
     configTestCommand: 'uWSGI has no configuration test that does not start the app',
     protocol: 'measured on --http-socket, HTTP',

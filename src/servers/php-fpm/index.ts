@@ -66,5 +66,7 @@ export const phpFpm: ServerFamily = {
     const pm = managerOf(argv, cwd);
     return pm !== undefined && pm !== 'static' ? { how: `pm = ${pm}`, fix: (n) => `pm = static with pm.max_children = ${n}` } : undefined;
   },
-  none: {},
+  none: {
+    exitRemedy: "not measured: a PHP child shares no interpreter heap with the master to copy (opcache's is shared memory)",
+  },
 };

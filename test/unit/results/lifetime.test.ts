@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { adviseRecycling, analyzeGrowth, findReplacements, workerPeakUss } from '../../../src/results/lifetime.js';
-import type { Timeline } from '../../../src/results/types.js';
+import {
+  adviseRecycling,
+  analyzeGrowth,
+  findReplacements,
+  freshWorkerUss,
+  servedBeforeSoak,
+  workerPeakUss,
+} from '../../../src/results/lifetime.js';
+import type { Timeline, WarmupResult } from '../../../src/results/types.js';
 import { exitCopyOf } from '../../../src/run/soak.js';
 import { gunicorn } from '../../../src/servers/gunicorn.js';
 import { phpFpm } from '../../../src/servers/php-fpm/index.js';
@@ -154,5 +161,28 @@ describe('worker lifetime from a soak timeline', () => {
         [11, 12],
       ],
     );
+  });
+});
+
+describe("a fresh worker's USS for the advice", () => {
+  // Two workers born at 3.5 MiB, 10 KiB a request; each served 1,400 requests in the warm-up before the soak counted any.
+  const grown = (i: number): [number, number] => [i * 20, 3.5 * MiB + (1400 + i * 20) * 10240];
+  const t = timeline(20, { 11: grown, 12: grown });
+  const warmup = { requests: 30, requestsPerWorker: { 11: 15, 12: 15 }, steady: { requests: 2770 } } as unknown as WarmupResult;
+
+  it('counts the warm-up requests a worker served before the soak', () => {
+    const before = servedBeforeSoak(warmup, 2);
+    assert.equal(before(11), 15 + 2770 / 2);
+    const fresh = freshWorkerUss(t, 10240, [], before);
+    assert.ok(Math.abs(fresh - 3.5 * MiB) < 0.05 * MiB, `${fresh / MiB} MiB`);
+  });
+
+  it('without them, reads the warm-up growth as fresh (the mutation the first test guards against)', () => {
+    const fresh = freshWorkerUss(t, 10240, [], () => 0);
+    assert.ok(fresh > 16 * MiB, `${fresh / MiB} MiB`);
+  });
+
+  it('a replacement born heavier than the fit says wins', () => {
+    assert.equal(freshWorkerUss(t, 10240, [5 * MiB], servedBeforeSoak(warmup, 2)), 5 * MiB);
   });
 });

@@ -82,6 +82,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
           requests: 90,
           setting: '--max-requests 81 --max-requests-jitter 9',
           text: 'set it',
+          remedy: { text: 'end it', exitCopyBytes: 0, exits: 2 },
         },
       };
       r.reload = {
@@ -139,9 +140,10 @@ function fullDocument(): DeepRequired<ResultsDocument> {
       setting: '--max-requests 90 --max-requests-jitter 10',
       args: ['--max-requests', '90'],
       limitBytes: 100,
-      workerPeakUssBytes: [90],
+      workerPeakUssBytes: [80],
       replacements: 2,
       within: true,
+      remedy: { text: 'end it', exitCopyBytes: null, exits: 0, withoutBytes: 8 },
     },
   ];
   doc.host.software = { interpreter: 'Python 3.11.2', packages: { gunicorn: '20.1.0' } };
