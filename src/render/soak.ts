@@ -43,6 +43,7 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
       );
     }
     if (s.advice) out.push(`${variant}: ${s.advice.text}`);
+    if (s.advice?.memory) out.push(`${variant}: ${s.advice.memory.text}`);
     const all = doc.verification?.filter((x) => x.variant === variant) ?? [];
     const rounds = all.filter((x) => !x.remedy);
     for (const v of rounds) {

@@ -20,10 +20,10 @@ type Entry = Timeline['processes'][number];
 const present = (e: Entry) => e.ussBytes.map((u, i) => (u === null ? -1 : i)).filter((i) => i >= 0);
 
 /** The points (requests served, USS) of a worker: samples where both are known. */
-function points(e: Entry): { x: number[]; y: number[] } {
+function points(e: Entry, metric: 'ussBytes' | 'rssBytes' = 'ussBytes'): { x: number[]; y: number[] } {
   const x: number[] = [];
   const y: number[] = [];
-  e.ussBytes.forEach((u, i) => {
+  e[metric].forEach((u, i) => {
     const s = e.served?.[i];
     if (u !== null && s !== null && s !== undefined) {
       x.push(s);
@@ -147,6 +147,7 @@ export function findReplacements(
 export interface RecyclingWords {
   name: string;
   recycling?: { text(requests: number): string };
+  memoryRecycling?: { text(rssBytes: number, workers: number): string; warning?: string; inheritsParentPeak?: boolean };
   none: { recycling?: string };
 }
 
@@ -176,16 +177,79 @@ export function servedBeforeSoak(w: WarmupResult, workers: number): (pid: number
  * birth where there were some. Without the warm-up's requests, a worker that served 1,400 of them on a
  * 10 KiB-a-request app read 14 MiB "fresh" (seen: 18.2 MiB against 3.5 MiB at birth).
  */
-export function freshWorkerUss(t: Timeline, slope: number, births: readonly number[], before: (pid: number) => number): number {
+export function freshWorkerUss(
+  t: Timeline,
+  slope: number,
+  births: readonly number[],
+  before: (pid: number) => number,
+  metric: 'ussBytes' | 'rssBytes' = 'ussBytes',
+): number {
   const unexplained = t.processes
     .filter((p) => p.role === 'worker')
     .flatMap((p) =>
-      p.ussBytes.flatMap((u, i) => {
+      p[metric].flatMap((u, i) => {
         const served = p.served?.[i];
         return u !== null && served !== null && served !== undefined ? [u - slope * (served + before(p.pid))] : [];
       }),
     );
   return Math.max(0, ...unexplained, ...births);
+}
+
+/** RSS bytes per request, pooled over the workers as analyzeGrowth pools USS (each worker about its own means). */
+export function rssBytesPerRequest(t: Timeline): number {
+  let sxx = 0;
+  let sxy = 0;
+  for (const e of t.processes.filter((p) => p.role === 'worker')) {
+    const { x, y } = points(e, 'rssBytes');
+    if (x.length < 3) continue;
+    const c = centeredSums(x, y);
+    sxx += c.sxx;
+    sxy += c.sxy;
+  }
+  return sxx > 0 ? sxy / sxx : 0;
+}
+
+/** What an RSS threshold is set from: a fresh worker's RSS, RSS per request, the workers, and the parent's largest RSS seen. */
+export interface RssFigures {
+  freshBytes: number;
+  bytesPerRequest: number;
+  workers: number;
+  parentPeakBytes: number;
+}
+
+/**
+ * The memory-watching recycling setting (where the family has one), set where a worker's RSS will be
+ * when its USS reaches the limit: fresh RSS + RSS per request × the requests the advice allows. Said
+ * with what makes it unsafe: RSS counts shared pages and copy-on-write leaves it unchanged, and (where
+ * the family says so) a forked worker starts from its parent's peak.
+ */
+function adviseMemoryRecycling(
+  family: RecyclingWords,
+  rss: RssFigures,
+  freshUssBytes: number,
+  ussBytesPerRequest: number,
+  requests: number,
+  requestSetting: string | null,
+): NonNullable<LifetimeAdvice['memory']> | undefined {
+  const m = family.memoryRecycling;
+  if (!m) return undefined;
+  const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+  const thresholdBytes = rss.freshBytes + rss.bytesPerRequest * requests;
+  const base = { thresholdBytes, freshRssBytes: rss.freshBytes, rssBytesPerRequest: rss.bytesPerRequest };
+  const caveat = `an RSS threshold counts the ${mib(Math.max(0, rss.freshBytes - freshUssBytes))} a fresh worker shares with the master, and copy-on-write turns shared pages private without changing RSS: set from this soak's growth (${rss.bytesPerRequest.toFixed(0)} bytes of RSS a request, ${ussBytesPerRequest.toFixed(0)} of USS), it recycles at the limit only while the app grows as it did here`;
+  if (m.inheritsParentPeak && thresholdBytes <= rss.parentPeakBytes) {
+    return {
+      ...base,
+      setting: null,
+      text: `${m.warning ?? "a forked worker starts from its parent's peak RSS"}; the threshold ${mib(thresholdBytes)} is at or under the parent's peak RSS (${mib(rss.parentPeakBytes)} or more), so an RSS setting cannot hold the limit here${requestSetting ? `: use ${requestSetting}` : ''}`,
+    };
+  }
+  const setting = m.text(thresholdBytes, rss.workers);
+  return {
+    ...base,
+    setting,
+    text: `by RSS instead: ${setting}; ${caveat}${m.warning ? `; and ${m.warning}: it is above the parent's peak RSS here (${mib(rss.parentPeakBytes)})` : ''}`,
+  };
 }
 
 /** The share of the limit the advice keeps free. */
@@ -198,6 +262,7 @@ export function adviseRecycling(
   limitBytes: number,
   soakSeconds: number,
   exitCopy: ExitCopy = { bytes: 0, source: 'predicted', count: 0 },
+  rss?: RssFigures,
 ): LifetimeAdvice {
   const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
   const base = {
@@ -254,10 +319,12 @@ export function adviseRecycling(
       text: `each worker reaches the limit after ${requests} requests, and ${family.name} has no recycling setting: ${family.none.recycling ?? 'none is known'}`,
     };
   }
+  const memory = rss ? adviseMemoryRecycling(family, rss, freshUssBytes, growth.bytesPerRequest, requests, setting) : undefined;
   return {
     ...base,
     requests,
     setting,
+    ...(memory ? { memory } : {}),
     text: `each worker grows ${growth.bytesPerRequest.toFixed(0)} bytes a request from ${mib(freshUssBytes)}${exitWords ? `, and ${exitWords}` : ''}: it reaches ${mib(limitBytes * (1 - HEADROOM))} (the limit less ${(HEADROOM * 100).toFixed(0)}%) after ${requests} requests; set ${setting}`,
   };
 }

@@ -259,6 +259,12 @@ export interface LifetimeAdvice {
   text: string;
   /** The family's exit remedy, when a round with it applied measured a copy under a quarter of the one without. */
   remedy?: { text: string; exitCopyBytes: number; exits: number };
+  /**
+   * The family's memory-watching setting (an RSS threshold), where it has one: set where a worker's RSS
+   * is when its USS reaches the limit (fresh RSS + RSS per request × requests); setting null when it
+   * cannot hold the limit (a forked worker starting from its parent's peak above the threshold).
+   */
+  memory?: { thresholdBytes: number; freshRssBytes: number; rssBytesPerRequest: number; setting: string | null; text: string };
 }
 
 export type GrowthVerdict = 'growth' | 'plateau' | 'flat' | 'too-short';

@@ -50,6 +50,14 @@ export function diagnose(f: RunFacts): Warning[] {
   if (serverErrors > 0) w('warmup-errors', `${serverErrors} of ${warmup.requests} warm-up responses were server errors (5xx)`);
   if (warmup.errors > 0 || warmup.timeouts > 0)
     w('warmup-errors', `the warm-up had ${warmup.errors} errors and ${warmup.timeouts} timeouts`);
+  // The load generator reads a response to its end: one whose body ends only when the server closes the
+  // connection (no Content-Length, not chunked; uWSGI's http-socket passes an app's response on as it is) never ends for it.
+  const answered = Object.values(warmup.statusCodes).reduce((a, b) => a + b, 0);
+  if (warmup.sent > 0 && answered < warmup.sent && warmup.errors + warmup.timeouts === 0)
+    w(
+      'warmup-errors',
+      `${warmup.sent - answered} of ${warmup.sent} warm-up requests got no complete response: a response without Content-Length (or chunked encoding) is not read to its end; make the app or the server send one`,
+    );
   if (!f.settle.settled) {
     w(
       'not-settled',

@@ -9,7 +9,7 @@ import { containerRecord } from '../proc/cgroup.js';
 import { exeOf, foreignSharers } from '../proc/sharers.js';
 import { sharedAnonymous, ussNow } from '../proc/smaps.js';
 import { listPids } from '../proc/tree.js';
-import { adviseRecycling, freshWorkerUss, servedBeforeSoak } from '../results/lifetime.js';
+import { adviseRecycling, freshWorkerUss, rssBytesPerRequest, servedBeforeSoak } from '../results/lifetime.js';
 import { summarize } from '../results/summary.js';
 import {
   type HostInfo,
@@ -436,8 +436,19 @@ async function soakStage(
   const limit = ctx.options.maxWorkerUssBytes;
   if (limit !== undefined && soaked.growth) {
     const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
-    const freshUss = freshWorkerUss(soaked.timeline, soaked.growth.bytesPerRequest, births, servedBeforeSoak(warmup, expectedWorkers));
-    soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy);
+    const before = servedBeforeSoak(warmup, expectedWorkers);
+    const freshUss = freshWorkerUss(soaked.timeline, soaked.growth.bytesPerRequest, births, before);
+    const rssSlope = rssBytesPerRequest(soaked.timeline);
+    const rss = {
+      freshBytes: freshWorkerUss(soaked.timeline, rssSlope, [], before, 'rssBytes'),
+      bytesPerRequest: rssSlope,
+      workers: expectedWorkers,
+      parentPeakBytes: Math.max(
+        0,
+        ...soaked.timeline.processes.filter((p) => p.role === 'master').flatMap((p) => p.rssBytes.filter((x) => x !== null)),
+      ),
+    };
+    soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy, rss);
   }
   ctx.say(
     `${ctx.tag} soak: ${soaked.requests} responses in ${(soaked.durationMs / 1000).toFixed(1)} s, peak total PSS ${(soaked.peakTotalPssBytes / 1048576).toFixed(1)} MiB, ${soaked.samples} samples every ${soaked.achievedIntervalMs.toFixed(0)} ms (sampler ${soaked.samplerCpuPercent.toFixed(1)}% of a core); settling`,

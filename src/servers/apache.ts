@@ -52,6 +52,7 @@ export const apache: ServerFamily = {
   },
   recycling: { text: (n) => `MaxConnectionsPerChild ${n}`, args: (n) => ['-C', `MaxConnectionsPerChild ${n}`] },
   none: {
+    memoryRecycling: 'Apache has no memory threshold for a child: MaxConnectionsPerChild only',
     exitRemedy: "not measured: a prefork child's exit hook is Apache's, not the app's",
     socketFromCommand: 'Apache listens on TCP',
     poolNotFixed: 'Min/MaxSpareServers are not read: a pool whose size moves shows as a worker-count warning',

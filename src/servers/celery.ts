@@ -26,6 +26,14 @@ export const celery: ServerFamily = {
   packages: { python: ['celery'] },
   workerSetting: { text: (n) => `--concurrency ${n}`, args: (n) => ['--concurrency', String(n)] },
   recycling: { text: (n) => `--max-tasks-per-child ${n}`, args: (n) => ['--max-tasks-per-child', String(n)] },
+  memoryRecycling: {
+    // KiB, against the child's ru_maxrss after each task.
+    text: (b) => `--max-memory-per-child ${Math.ceil(b / 1024)}`,
+    args: (b) => ['--max-memory-per-child', String(Math.ceil(b / 1024))],
+    warning:
+      "a forked child reports its parent's peak RSS as its own maximum (Celery #4125): a threshold at or under the parent's peak recycles every new child at once",
+    inheritsParentPeak: true,
+  },
   none: {
     exitRemedy: 'not measured: billiard ends its pool children itself',
     portFromCommand: 'a worker listens on no port: it takes tasks from its broker',

@@ -56,6 +56,19 @@ export interface ServerFamily {
   /** The recycling setting (replace a worker after `n` requests), in the server's words. */
   recycling?: Setting;
   /**
+   * The recycling setting that watches memory instead of requests (replace a worker above an RSS of
+   * `rssBytes`), in the server's words; `workers` for a setting that counts the whole pool. `warning`:
+   * what makes it unsafe beyond what every RSS threshold has (it counts shared pages, and copy-on-write
+   * leaves RSS unchanged); `inheritsParentPeak`: a forked worker reports its parent's peak RSS as its own.
+   */
+  memoryRecycling?: {
+    text(rssBytes: number, workers: number): string;
+    args?(rssBytes: number): string[];
+    noArgs?: string;
+    warning?: string;
+    inheritsParentPeak?: boolean;
+  };
+  /**
    * A way to end a worker without the copy its exit makes (its finalization writes every page it still
    * shares with the master), where the server has a hook for it: `text` for the user's configuration,
    * `apply` the command with it applied for a round that measures it (files it needs written in `dir`;
@@ -76,6 +89,7 @@ export const OPTIONAL_FIELDS = [
   'configTestCommand',
   'protocol',
   'recycling',
+  'memoryRecycling',
   'exitRemedy',
   'poolNotFixed',
 ] as const;

@@ -44,6 +44,12 @@ export const puma: ServerFamily = {
     text: (n) => `puma_worker_killer or a Rack middleware restarting a worker after ${n} requests (Puma has no setting of its own)`,
     noArgs: 'Puma has no recycling setting of its own: a gem or a Rack middleware in the app does it',
   },
+  memoryRecycling: {
+    // puma_worker_killer's `ram` is the whole cluster's (master and workers), in MB.
+    text: (b, workers) =>
+      `PumaWorkerKiller.config { |c| c.ram = ${Math.ceil((b * (workers + 1)) / 1048576)} } (the puma_worker_killer gem: the cluster's RSS in MB, the largest worker restarted above it)`,
+    noArgs: 'the puma_worker_killer gem is configured in the app',
+  },
   none: {
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a unix:// bind is not measured (load goes to loopback TCP)',

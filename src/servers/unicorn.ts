@@ -35,6 +35,11 @@ export const unicorn: ServerFamily = {
     text: (n) => `unicorn-worker-killer with max_requests ${n} (Unicorn has no setting of its own)`,
     noArgs: 'Unicorn has no recycling setting of its own: a gem in the app does it',
   },
+  memoryRecycling: {
+    text: (b) =>
+      `use Unicorn::WorkerKiller::Oom, ${Math.floor(b * 0.9)}, ${Math.floor(b)} in config.ru (the unicorn-worker-killer gem: RSS bytes, a random threshold between the two)`,
+    noArgs: 'the unicorn-worker-killer gem is configured in config.ru',
+  },
   none: {
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a Unix socket listener is not measured (load goes to loopback TCP)',

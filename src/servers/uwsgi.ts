@@ -34,6 +34,11 @@ export const uwsgi: ServerFamily = {
   packages: { python: ['uWSGI'] },
   workerSetting: { text: (n) => `processes = ${n}`, args: (n) => ['--processes', String(n)] },
   recycling: { text: (n) => `--max-requests ${n}`, args: (n) => ['--max-requests', String(n)] },
+  memoryRecycling: {
+    // uWSGI compares its workers' RSS with this many MiB after each request.
+    text: (b) => `--reload-on-rss ${Math.ceil(b / 1048576)}`,
+    args: (b) => ['--reload-on-rss', String(Math.ceil(b / 1048576))],
+  },
   none: {
     exitRemedy:
       "not measured: uWSGI's --skip-atexit-teardown (no Py_Finalize at a worker's exit) may do what os._exit in a worker-exit hook does",

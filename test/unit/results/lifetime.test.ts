@@ -10,8 +10,11 @@ import {
 } from '../../../src/results/lifetime.js';
 import type { Timeline, WarmupResult } from '../../../src/results/types.js';
 import { exitCopyOf } from '../../../src/run/soak.js';
+import { celery } from '../../../src/servers/celery.js';
 import { gunicorn } from '../../../src/servers/gunicorn.js';
 import { phpFpm } from '../../../src/servers/php-fpm/index.js';
+import { puma } from '../../../src/servers/puma.js';
+import { uwsgi } from '../../../src/servers/uwsgi.js';
 
 const MiB = 1048576;
 
@@ -184,5 +187,39 @@ describe("a fresh worker's USS for the advice", () => {
 
   it('a replacement born heavier than the fit says wins', () => {
     assert.equal(freshWorkerUss(t, 10240, [5 * MiB], servedBeforeSoak(warmup, 2)), 5 * MiB);
+  });
+});
+
+describe('the RSS-based settings', () => {
+  // 10 KiB of USS a request, 9 KiB of it new pages (RSS), from 8 MiB USS / 30 MiB RSS (22 MiB shared with the master).
+  const g = analyzeGrowth(timeline(40, { 10: (i) => [i * 50, 8 * MiB + i * 50 * 10240] }));
+  const rss = { freshBytes: 30 * MiB, bytesPerRequest: 9216, workers: 4, parentPeakBytes: 40 * MiB };
+  const requests = Math.floor((20 * MiB * 0.9 - 8 * MiB) / 10240);
+
+  it("sets the threshold where a worker's RSS is when its USS reaches the limit, and says what RSS cannot see", () => {
+    const a = adviseRecycling(uwsgi, g, 8 * MiB, 20 * MiB, 15, undefined, rss);
+    assert.equal(a.requests, requests);
+    assert.equal(a.memory?.thresholdBytes, 30 * MiB + 9216 * requests);
+    assert.equal(a.memory?.setting, `--reload-on-rss ${Math.ceil((30 * MiB + 9216 * requests) / MiB)}`);
+    assert.match(
+      a.memory?.text ?? '',
+      /counts the 22\.0 MiB a fresh worker shares with the master, and copy-on-write turns shared pages private without changing RSS/,
+    );
+    // A setting for the whole cluster counts master and workers.
+    assert.match(adviseRecycling(puma, g, 8 * MiB, 20 * MiB, 15, undefined, rss).memory?.setting ?? '', /c\.ram = \d+/);
+    // gunicorn has none: nothing is said of RSS.
+    assert.equal(adviseRecycling(gunicorn, g, 8 * MiB, 20 * MiB, 15, undefined, rss).memory, undefined);
+  });
+
+  it("Celery: a threshold at or under the parent's peak RSS recycles every new child at once (#4125): no setting", () => {
+    const under = adviseRecycling(celery, g, 8 * MiB, 20 * MiB, 15, undefined, { ...rss, parentPeakBytes: 60 * MiB });
+    assert.equal(under.memory?.setting, null);
+    assert.match(
+      under.memory?.text ?? '',
+      /Celery #4125.*under the parent's peak RSS \(60\.0 MiB or more\).*use --max-tasks-per-child \d+/,
+    );
+    const over = adviseRecycling(celery, g, 8 * MiB, 20 * MiB, 15, undefined, { ...rss, parentPeakBytes: 20 * MiB });
+    assert.match(over.memory?.setting ?? '', /^--max-memory-per-child \d+$/);
+    assert.equal(over.memory?.setting, `--max-memory-per-child ${Math.ceil((30 * MiB + 9216 * requests) / 1024)}`);
   });
 });

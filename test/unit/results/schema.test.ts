@@ -83,6 +83,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
           setting: '--max-requests 81 --max-requests-jitter 9',
           text: 'set it',
           remedy: { text: 'end it', exitCopyBytes: 0, exits: 2 },
+          memory: { thresholdBytes: 120, freshRssBytes: 30, rssBytesPerRequest: 1, setting: '--reload-on-rss 1', text: 'by RSS' },
         },
       };
       r.reload = {

@@ -123,4 +123,38 @@ describe('warmUntilSteady on a scripted app', () => {
       /ended at its bound \(time: 12 rounds, \d+ requests per worker, 120 s\) with the workers still growing \d\.\d KiB per request \(steady: 1\.0 KiB\)/,
     );
   });
+
+  it('warm-up requests that got no complete response are said (a body ended only by the server closing)', () => {
+    const facts = (statusCodes: Record<string, number>) =>
+      ({
+        variant: 'v',
+        run: 1,
+        warmup: {
+          url: '',
+          requests: 30,
+          sent: 30,
+          connections: 30,
+          durationMs: 1,
+          requestsPerSecond: 1,
+          statusCodes,
+          errors: 0,
+          timeouts: 0,
+          latencyMs: { min: 0, mean: 0, p10: 0, p25: 0, p50: 0, p75: 0, p90: 0, p97_5: 0, p99: 0, max: 0 },
+          trafficEvidence: 'pid-header',
+          idleWorkers: [],
+        },
+        warmedWorkers: 2,
+        settle: { settled: true, samples: 3, durationMs: 1, totalPssHistoryBytes: [], lastChangePercent: 0 },
+        processes: [],
+        skipped: [],
+        expectedWorkers: 0,
+        replacedWorkers: [],
+      }) as Parameters<typeof diagnose>[0];
+    const unanswered = diagnose(facts({})).find((x) => x.kind === 'warmup-errors');
+    assert.match(unanswered?.message ?? '', /^30 of 30 warm-up requests got no complete response/);
+    assert.equal(
+      diagnose(facts({ 200: 30 })).find((x) => x.kind === 'warmup-errors'),
+      undefined,
+    );
+  });
 });
