@@ -147,7 +147,12 @@ export function findReplacements(
 export interface RecyclingWords {
   name: string;
   recycling?: { text(requests: number): string };
-  memoryRecycling?: { text(rssBytes: number, workers: number): string; warning?: string; inheritsParentPeak?: boolean };
+  memoryRecycling?: {
+    text(rssBytes: number, workers: number): string;
+    warning?: string;
+    inheritsParentPeak?: boolean;
+    checkIntervalMs?: number;
+  };
   none: { recycling?: string };
 }
 
@@ -215,6 +220,8 @@ export interface RssFigures {
   bytesPerRequest: number;
   workers: number;
   parentPeakBytes: number;
+  /** Requests each worker served a second in the soak (how far it grows between two checks of a server that checks on a clock). */
+  requestsPerSecondPerWorker: number;
 }
 
 /**
@@ -234,7 +241,18 @@ function adviseMemoryRecycling(
   const m = family.memoryRecycling;
   if (!m) return undefined;
   const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
-  const thresholdBytes = rss.freshBytes + rss.bytesPerRequest * requests;
+  // A server that checks on a clock lets a worker grow one interval past the threshold: start that much lower.
+  const overshoot = ((m.checkIntervalMs ?? 0) / 1000) * rss.requestsPerSecondPerWorker * rss.bytesPerRequest;
+  const thresholdBytes = rss.freshBytes + rss.bytesPerRequest * requests - overshoot;
+  if (thresholdBytes <= rss.freshBytes) {
+    return {
+      thresholdBytes,
+      freshRssBytes: rss.freshBytes,
+      rssBytesPerRequest: rss.bytesPerRequest,
+      setting: null,
+      text: `by RSS: no threshold holds the limit, because the server checks every ${((m.checkIntervalMs ?? 0) / 1000).toFixed(0)} s and a worker grows ${mib(overshoot)} in that time at this soak's rate${requestSetting ? `: use ${requestSetting}` : ''}`,
+    };
+  }
   const base = { thresholdBytes, freshRssBytes: rss.freshBytes, rssBytesPerRequest: rss.bytesPerRequest };
   const caveat = `an RSS threshold counts the ${mib(Math.max(0, rss.freshBytes - freshUssBytes))} a fresh worker shares with the master, and copy-on-write turns shared pages private without changing RSS: set from this soak's growth (${rss.bytesPerRequest.toFixed(0)} bytes of RSS a request, ${ussBytesPerRequest.toFixed(0)} of USS), it recycles at the limit only while the app grows as it did here`;
   if (m.inheritsParentPeak && thresholdBytes <= rss.parentPeakBytes) {
@@ -248,7 +266,7 @@ function adviseMemoryRecycling(
   return {
     ...base,
     setting,
-    text: `by RSS instead: ${setting}; ${caveat}${m.warning ? `; and ${m.warning}: it is above the parent's peak RSS here (${mib(rss.parentPeakBytes)})` : ''}`,
+    text: `by RSS instead: ${setting}; ${caveat}${overshoot > 0 ? ` (${mib(overshoot)} lower for the growth between two of the server's checks at this soak's rate)` : ''}${m.warning ? `; and ${m.warning}${m.inheritsParentPeak ? `: it is above the parent's peak RSS here (${mib(rss.parentPeakBytes)})` : ''}` : ''}`,
   };
 }
 

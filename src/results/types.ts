@@ -295,6 +295,8 @@ export interface VerificationRecord {
   replacements: number;
   /** True when every worker stayed at or under the limit. */
   within: boolean;
+  /** What a worker copied at its exit in this round's soak (measured at its replacements, else predicted). */
+  exitCopy?: ExitCopy;
   /** A round with the family's exit remedy applied as well: what a worker copied at its exit then (null: no exit watched), and without it. */
   remedy?: { text: string; exitCopyBytes: number | null; exits: number; withoutBytes: number };
 }

@@ -51,7 +51,7 @@ export function diagnose(f: RunFacts): Warning[] {
   if (warmup.errors > 0 || warmup.timeouts > 0)
     w('warmup-errors', `the warm-up had ${warmup.errors} errors and ${warmup.timeouts} timeouts`);
   // The load generator reads a response to its end: one whose body ends only when the server closes the
-  // connection (no Content-Length, not chunked; uWSGI's http-socket passes an app's response on as it is) never ends for it.
+  // connection (no Content-Length, not chunked: a server that passes an app's response on as it is) never ends for it.
   const answered = Object.values(warmup.statusCodes).reduce((a, b) => a + b, 0);
   if (warmup.sent > 0 && answered < warmup.sent && warmup.errors + warmup.timeouts === 0)
     w(

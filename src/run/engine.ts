@@ -443,6 +443,7 @@ async function soakStage(
       freshBytes: freshWorkerUss(soaked.timeline, rssSlope, [], before, 'rssBytes'),
       bytesPerRequest: rssSlope,
       workers: expectedWorkers,
+      requestsPerSecondPerWorker: soaked.requestsPerSecond / Math.max(1, expectedWorkers),
       parentPeakBytes: Math.max(
         0,
         ...soaked.timeline.processes.filter((p) => p.role === 'master').flatMap((p) => p.rssBytes.filter((x) => x !== null)),

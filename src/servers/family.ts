@@ -67,6 +67,8 @@ export interface ServerFamily {
     noArgs?: string;
     warning?: string;
     inheritsParentPeak?: boolean;
+    /** How often the server checks (a worker grows that long past the threshold at the most): the threshold is lowered by it. */
+    checkIntervalMs?: number;
   };
   /**
    * A way to end a worker without the copy its exit makes (its finalization writes every page it still

@@ -35,9 +35,13 @@ export const uwsgi: ServerFamily = {
   workerSetting: { text: (n) => `processes = ${n}`, args: (n) => ['--processes', String(n)] },
   recycling: { text: (n) => `--max-requests ${n}`, args: (n) => ['--max-requests', String(n)] },
   memoryRecycling: {
-    // uWSGI compares its workers' RSS with this many MiB after each request.
-    text: (b) => `--reload-on-rss ${Math.ceil(b / 1048576)}`,
-    args: (b) => ['--reload-on-rss', String(Math.ceil(b / 1048576))],
+    // --reload-on-rss (the worker's own, graceful check) recycled no worker here (uWSGI 2.0.21, a sync
+    // worker grown to 100 MB over a 44 MB threshold); the master's check, the "evil" one, does.
+    text: (b) => `--evil-reload-on-rss ${Math.floor(b / 1048576)}`,
+    args: (b) => ['--evil-reload-on-rss', String(Math.floor(b / 1048576))],
+    warning:
+      "uWSGI's master reads each worker's RSS about once a second and kills one above it with SIGKILL (the request it is serving is lost); --reload-on-rss, the graceful one, recycled no worker here",
+    checkIntervalMs: 1000,
   },
   none: {
     exitRemedy:

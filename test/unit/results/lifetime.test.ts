@@ -193,14 +193,22 @@ describe("a fresh worker's USS for the advice", () => {
 describe('the RSS-based settings', () => {
   // 10 KiB of USS a request, 9 KiB of it new pages (RSS), from 8 MiB USS / 30 MiB RSS (22 MiB shared with the master).
   const g = analyzeGrowth(timeline(40, { 10: (i) => [i * 50, 8 * MiB + i * 50 * 10240] }));
-  const rss = { freshBytes: 30 * MiB, bytesPerRequest: 9216, workers: 4, parentPeakBytes: 40 * MiB };
+  const rss = { freshBytes: 30 * MiB, bytesPerRequest: 9216, workers: 4, parentPeakBytes: 40 * MiB, requestsPerSecondPerWorker: 100 };
   const requests = Math.floor((20 * MiB * 0.9 - 8 * MiB) / 10240);
 
   it("sets the threshold where a worker's RSS is when its USS reaches the limit, and says what RSS cannot see", () => {
     const a = adviseRecycling(uwsgi, g, 8 * MiB, 20 * MiB, 15, undefined, rss);
     assert.equal(a.requests, requests);
-    assert.equal(a.memory?.thresholdBytes, 30 * MiB + 9216 * requests);
-    assert.equal(a.memory?.setting, `--reload-on-rss ${Math.ceil((30 * MiB + 9216 * requests) / MiB)}`);
+    // uWSGI's master checks once a second: 100 requests of growth taken off.
+    const threshold = 30 * MiB + 9216 * requests - 100 * 9216;
+    assert.equal(a.memory?.thresholdBytes, threshold);
+    assert.equal(a.memory?.setting, `--evil-reload-on-rss ${Math.floor(threshold / MiB)}`);
+    assert.match(a.memory?.text ?? '', /0\.9 MiB lower for the growth between two of the server's checks/);
+    // At a rate where a second's growth takes the whole room: no threshold.
+    assert.equal(
+      adviseRecycling(uwsgi, g, 8 * MiB, 20 * MiB, 15, undefined, { ...rss, requestsPerSecondPerWorker: 5000 }).memory?.setting,
+      null,
+    );
     assert.match(
       a.memory?.text ?? '',
       /counts the 22\.0 MiB a fresh worker shares with the master, and copy-on-write turns shared pages private without changing RSS/,

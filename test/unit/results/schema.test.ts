@@ -144,6 +144,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
       workerPeakUssBytes: [80],
       replacements: 2,
       within: true,
+      exitCopy: { bytes: 8, source: 'measured', count: 2 },
       remedy: { text: 'end it', exitCopyBytes: null, exits: 0, withoutBytes: 8 },
     },
   ];
