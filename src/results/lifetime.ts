@@ -250,7 +250,7 @@ function adviseMemoryRecycling(
       freshRssBytes: rss.freshBytes,
       rssBytesPerRequest: rss.bytesPerRequest,
       setting: null,
-      text: `by RSS: no threshold holds the limit, because the server checks every ${((m.checkIntervalMs ?? 0) / 1000).toFixed(0)} s and a worker grows ${mib(overshoot)} in that time at this soak's rate${requestSetting ? `: use ${requestSetting}` : ''}`,
+      text: `by RSS: no threshold holds the limit, because the server acts up to ${((m.checkIntervalMs ?? 0) / 1000).toFixed(0)} s late and a worker grows ${mib(overshoot)} in that time at this soak's rate${requestSetting ? `: use ${requestSetting}` : ''}`,
     };
   }
   const base = { thresholdBytes, freshRssBytes: rss.freshBytes, rssBytesPerRequest: rss.bytesPerRequest };
@@ -266,7 +266,7 @@ function adviseMemoryRecycling(
   return {
     ...base,
     setting,
-    text: `by RSS instead: ${setting}; ${caveat}${overshoot > 0 ? ` (${mib(overshoot)} lower for the growth between two of the server's checks at this soak's rate)` : ''}${m.warning ? `; and ${m.warning}${m.inheritsParentPeak ? `: it is above the parent's peak RSS here (${mib(rss.parentPeakBytes)})` : ''}` : ''}`,
+    text: `by RSS instead: ${setting}; ${caveat}${overshoot > 0 ? ` (${mib(overshoot)} lower for the growth between two of the server's checks: it holds at up to this soak's ${rss.requestsPerSecondPerWorker.toFixed(0)} requests a second per worker, not faster)` : ''}${m.warning ? `; and ${m.warning}${m.inheritsParentPeak ? `: it is above the parent's peak RSS here (${mib(rss.parentPeakBytes)})` : ''}` : ''}`,
   };
 }
 
