@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { SteadyRecord } from '../../../src/results/types.js';
 import { diagnose } from '../../../src/run/diagnose.js';
 import { growthPerRequest, STEADY, type SteadyRound, steadyThreshold, type WorkersLook, warmUntilSteady } from '../../../src/run/steady.js';
 
@@ -8,6 +9,33 @@ const MiB = 1048576;
 const look = (uss: Record<number, number>, total = 100 * MiB): WorkersLook => ({
   ussByPid: new Map(Object.entries(uss).map(([p, u]) => [Number(p), u])),
   totalPssBytes: total,
+});
+
+/** What diagnose reads of a run: a 30-request warm-up with these status codes (and steady record). */
+const facts = (statusCodes: Record<string, number>, steady?: SteadyRecord): Parameters<typeof diagnose>[0] => ({
+  variant: 'v',
+  run: 1,
+  warmup: {
+    url: '',
+    requests: 30,
+    sent: 30,
+    connections: 30,
+    durationMs: 1,
+    requestsPerSecond: 1,
+    statusCodes,
+    errors: 0,
+    timeouts: 0,
+    latencyMs: { min: 0, mean: 0, p10: 0, p25: 0, p50: 0, p75: 0, p90: 0, p97_5: 0, p99: 0, max: 0 },
+    trafficEvidence: 'pid-header',
+    idleWorkers: [],
+    ...(steady ? { steady } : {}),
+  },
+  warmedWorkers: 2,
+  settle: { settled: true, samples: 3, durationMs: 1, totalPssHistoryBytes: [], lastChangePercent: 0 },
+  processes: [],
+  skipped: [],
+  expectedWorkers: 0,
+  replacedWorkers: [],
 });
 
 /** A scripted app: each round's growth per request comes from `rate(round)`; the clock moves `msPerRound`. */
@@ -92,31 +120,7 @@ describe('warmUntilSteady on a scripted app', () => {
     assert.equal(s.linear, false);
     assert.equal(s.bound, 'time');
     assert.equal(s.rounds, STEADY.maxMs / 10_000);
-    const warnings = diagnose({
-      variant: 'v',
-      run: 1,
-      warmup: {
-        url: '',
-        requests: 30,
-        sent: 30,
-        connections: 30,
-        durationMs: 1,
-        requestsPerSecond: 1,
-        statusCodes: { 200: 30 },
-        errors: 0,
-        timeouts: 0,
-        latencyMs: { min: 0, mean: 0, p10: 0, p25: 0, p50: 0, p75: 0, p90: 0, p97_5: 0, p99: 0, max: 0 },
-        trafficEvidence: 'pid-header',
-        idleWorkers: [],
-        steady: s,
-      },
-      warmedWorkers: 2,
-      settle: { settled: true, samples: 3, durationMs: 1, totalPssHistoryBytes: [], lastChangePercent: 0 },
-      processes: [],
-      skipped: [],
-      expectedWorkers: 0,
-      replacedWorkers: [],
-    });
+    const warnings = diagnose(facts({ 200: 30 }, s));
     const w = warnings.find((x) => x.kind === 'warmup-not-steady');
     assert.match(
       w?.message ?? '',
@@ -125,31 +129,6 @@ describe('warmUntilSteady on a scripted app', () => {
   });
 
   it('warm-up requests that got no complete response are said (a body ended only by the server closing)', () => {
-    const facts = (statusCodes: Record<string, number>) =>
-      ({
-        variant: 'v',
-        run: 1,
-        warmup: {
-          url: '',
-          requests: 30,
-          sent: 30,
-          connections: 30,
-          durationMs: 1,
-          requestsPerSecond: 1,
-          statusCodes,
-          errors: 0,
-          timeouts: 0,
-          latencyMs: { min: 0, mean: 0, p10: 0, p25: 0, p50: 0, p75: 0, p90: 0, p97_5: 0, p99: 0, max: 0 },
-          trafficEvidence: 'pid-header',
-          idleWorkers: [],
-        },
-        warmedWorkers: 2,
-        settle: { settled: true, samples: 3, durationMs: 1, totalPssHistoryBytes: [], lastChangePercent: 0 },
-        processes: [],
-        skipped: [],
-        expectedWorkers: 0,
-        replacedWorkers: [],
-      }) as Parameters<typeof diagnose>[0];
     const unanswered = diagnose(facts({})).find((x) => x.kind === 'warmup-errors');
     assert.match(unanswered?.message ?? '', /^30 of 30 warm-up requests got no complete response/);
     assert.equal(
