@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { gunicorn } from '../../../src/servers/gunicorn.js';
 
 const remedy = gunicorn.exitRemedy;
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'memcompare-remedy-test-'));
+  dirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** Loads a generated config as gunicorn does (its globals), then calls its worker_exit: prints what the user's config set. */
 function runConfig(file: string, cwd: string): { status: number | null; stdout: string } {
@@ -18,7 +27,7 @@ function runConfig(file: string, cwd: string): { status: number | null; stdout: 
 describe("gunicorn's exit remedy (a config of memcompare's own: the user's loaded, then worker_exit ends the worker)", () => {
   it('replaces the -c option in every spelling, keeps the rest, and never writes the user file', () => {
     assert.ok(remedy);
-    const dir = mkdtempSync(join(tmpdir(), 'memcompare-remedy-test-'));
+    const dir = tempDir();
     const user = join(dir, 'user.conf.py');
     const text = 'workers = 3\ndef worker_exit(server, worker):\n    print("user hook")\n';
     writeFileSync(user, text);
@@ -42,7 +51,7 @@ describe("gunicorn's exit remedy (a config of memcompare's own: the user's loade
 
   it('without -c, loads ./gunicorn.conf.py when there is one (as gunicorn would), and works without it', () => {
     assert.ok(remedy);
-    const dir = mkdtempSync(join(tmpdir(), 'memcompare-remedy-test-'));
+    const dir = tempDir();
     const out = remedy.apply(['gunicorn', 'app:app'], dir, dir);
     assert.equal(runConfig(out[3] as string, dir).stdout, 'workers None\n');
     writeFileSync(join(dir, 'gunicorn.conf.py'), 'workers = 5\n');
