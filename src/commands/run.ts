@@ -10,7 +10,7 @@ import { renderRunSummary } from '../render/terminal.js';
 import { progressBar } from '../render/units.js';
 import { terminalWidth } from '../render/width.js';
 import { HEADROOM, workerPeakUss } from '../results/lifetime.js';
-import type { ResultsDocument, VerificationRecord } from '../results/types.js';
+import type { ResultsDocument, SoakRecord, VerificationRecord } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
 import { killAllNow } from '../run/stop.js';
@@ -115,22 +115,56 @@ export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapt
  * --verify: each variant with advice soaked again with the advised setting on its command line; every
  * worker's peak USS (replacements included) against the limit.
  */
+type VerifyOptions = { onProgress?: (line: string) => void; signal: AbortSignal; version: string; adapter?: ServerFamily };
+
+/** The verifying soaks of one round: each variant run once; the soak of each, by variant name. */
+async function soakOnce(scenario: Scenario, variants: Scenario['variants'], options: VerifyOptions) {
+  const { adapter, ...rest } = options;
+  const checked = await runScenario({ ...scenario, variants }, { ...rest, runs: 1, ...(adapter ? { adapter } : {}) });
+  return (name: string) => checked.variants.find((x) => x.name === name)?.runs[0]?.soak;
+}
+
+/** A round's record: every worker's peak USS (exits included) against the limit. */
+function roundRecord(
+  variant: string,
+  round: number,
+  setting: string,
+  args: string[],
+  limitBytes: number,
+  soak: SoakRecord | undefined,
+): VerificationRecord {
+  const peaks = soak ? workerPeakUss(soak.timeline, soak.exitPeakUssBytes) : [];
+  return {
+    variant,
+    round,
+    setting,
+    args,
+    limitBytes,
+    workerPeakUssBytes: peaks,
+    replacements: soak?.replacements?.length ?? 0,
+    within: peaks.length > 0 && peaks.every((u) => u <= limitBytes),
+    ...(soak?.exitCopy ? { exitCopy: soak.exitCopy } : {}),
+  };
+}
+
+/** A variant with arguments added at the end of its command (argparse-style servers accept them there). */
+const withArgs = (v: Scenario['variants'][number], args: string[], name: string) =>
+  v.command ? { ...v, name, command: [...v.command, ...args] } : { ...v, name, args: [...v.args, ...args] };
+
 async function verifyAdvice(
   doc: ResultsDocument,
   scenario: Scenario,
   adapter: ServerFamily | undefined,
   limitBytes: number,
-  options: { onProgress?: (line: string) => void; signal: AbortSignal; version: string },
+  options: VerifyOptions,
 ): Promise<VerificationRecord[]> {
   const recycling = (adapter ?? familyNamed(scenario.server))?.recycling;
   const toArgs = recycling?.args;
   if (!recycling || !toArgs) return [];
   const plan = (v: Scenario['variants'][number], requests: number, bytesPerRequest: number, round: number) => {
     const args = toArgs(requests);
-    // A variant with a whole command of its own (--command) takes the setting at its end (argparse-style servers accept it there).
-    const variant = v.command ? { ...v, command: [...v.command, ...args] } : { ...v, args: [...v.args, ...args] };
     return {
-      variant: { ...variant, name: `${v.name}+recycling${round > 1 ? `-${round}` : ''}` },
+      variant: withArgs(v, args, `${v.name}+recycling${round > 1 ? `-${round}` : ''}`),
       setting: recycling.text(requests),
       args,
       from: v,
@@ -146,34 +180,64 @@ async function verifyAdvice(
   // A closed loop: a round whose peak is over the limit lowers the setting by the requests its overshoot
   // took (overshoot ÷ growth per request, the limit less the headroom as the target), at most three rounds.
   for (let round = 1; round <= 3 && plans.length > 0; round++) {
-    const checked = await runScenario(
-      { ...scenario, variants: plans.map((p) => p.variant) },
-      { ...options, runs: 1, ...(adapter ? { adapter } : {}) },
+    const soakOf = await soakOnce(
+      scenario,
+      plans.map((p) => p.variant),
+      options,
     );
     const next: typeof plans = [];
     for (const p of plans) {
-      const soak = checked.variants.find((x) => x.name === p.variant.name)?.runs[0]?.soak;
-      const peaks = soak ? workerPeakUss(soak.timeline, soak.exitPeakUssBytes) : [];
-      const within = peaks.length > 0 && peaks.every((u) => u <= limitBytes);
-      records.push({
-        variant: p.from.name,
-        round,
-        setting: p.setting,
-        args: p.args,
-        limitBytes,
-        workerPeakUssBytes: peaks,
-        replacements: soak?.replacements?.length ?? 0,
-        within,
-        ...(soak?.exitCopy ? { exitCopy: soak.exitCopy } : {}),
-      });
-      if (within || peaks.length === 0) continue;
-      const overshoot = Math.max(...peaks) - limitBytes * (1 - HEADROOM);
+      const record = roundRecord(p.from.name, round, p.setting, p.args, limitBytes, soakOf(p.variant.name));
+      records.push(record);
+      if (record.within || record.workerPeakUssBytes.length === 0) continue;
+      const overshoot = Math.max(...record.workerPeakUssBytes) - limitBytes * (1 - HEADROOM);
       const lowered = p.requests - Math.ceil(overshoot / Math.max(1, p.bytesPerRequest));
       if (lowered >= 1) next.push(plan(p.from, lowered, p.bytesPerRequest, round + 1));
     }
     plans = next;
   }
   return records;
+}
+
+/**
+ * The memory-watching setting, verified where the family takes it on the command line: one soak with it
+ * (instead of the request count), recorded as a round with `byRss`: every worker's peak against the
+ * limit, and the workers recycled at birth (replaced after serving fewer than 2 requests: a threshold
+ * under what a fresh worker already reports).
+ */
+async function verifyMemorySetting(
+  doc: ResultsDocument,
+  scenario: Scenario,
+  family: ServerFamily | undefined,
+  limitBytes: number,
+  records: VerificationRecord[],
+  options: VerifyOptions,
+): Promise<void> {
+  const toArgs = family?.memoryRecycling?.args;
+  if (!toArgs) return;
+  const plans = scenario.variants.flatMap((v) => {
+    const memory = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice?.memory;
+    if (!memory?.setting) return [];
+    const args = toArgs(memory.thresholdBytes);
+    return [{ from: v, memory, setting: memory.setting, args, variant: withArgs(v, args, `${v.name}+rss-recycling`) }];
+  });
+  if (plans.length === 0) return;
+  const soakOf = await soakOnce(
+    scenario,
+    plans.map((p) => p.variant),
+    options,
+  );
+  for (const p of plans) {
+    const soak = soakOf(p.variant.name);
+    const round = Math.max(0, ...records.filter((r) => r.variant === p.from.name).map((r) => r.round)) + 1;
+    records.push({
+      ...roundRecord(p.from.name, round, p.setting, p.args, limitBytes, soak),
+      byRss: {
+        thresholdBytes: p.memory.thresholdBytes,
+        recycledAtBirth: (soak?.replacements ?? []).filter((r) => r.oldRequests < 2).length,
+      },
+    });
+  }
 }
 
 /** An exit copy smaller than this is not worth a remedy round. */
@@ -191,17 +255,16 @@ async function measureExitRemedy(
   scenario: Scenario,
   family: ServerFamily | undefined,
   records: VerificationRecord[],
-  options: { onProgress?: (line: string) => void; signal: AbortSignal; version: string; adapter?: ServerFamily },
+  options: VerifyOptions,
 ): Promise<void> {
   const remedy = family?.exitRemedy;
-  const toArgs = family?.recycling?.args;
-  if (!remedy || !toArgs) return;
+  if (!remedy || !family?.recycling?.args) return;
   const dir = mkdtempSync(join(tmpdir(), 'memcompare-remedy-'));
   chmodSync(dir, 0o755);
   try {
     const plans = scenario.variants.flatMap((v) => {
       const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
-      const rounds = records.filter((r) => r.variant === v.name);
+      const rounds = records.filter((r) => r.variant === v.name && !r.remedy && !r.byRss);
       const last = rounds.find((r) => r.within) ?? rounds.at(-1);
       if (!advice || !last || advice.exitCopyBytes < REMEDY_MIN_COPY_BYTES) return [];
       const whole = v.command ?? [...scenario.command, ...v.args];
@@ -209,35 +272,24 @@ async function measureExitRemedy(
       return [{ from: v, advice, last, variant: { ...v, name: `${v.name}+exit-remedy`, command, args: [] } }];
     });
     if (plans.length === 0) return;
-    const checked = await runScenario(
-      { ...scenario, variants: plans.map((p) => p.variant) },
-      { ...options, runs: 1, ...(options.adapter ? { adapter: options.adapter } : {}) },
+    const soakOf = await soakOnce(
+      scenario,
+      plans.map((p) => p.variant),
+      options,
     );
     const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
     for (const p of plans) {
-      const soak = checked.variants.find((x) => x.name === p.variant.name)?.runs[0]?.soak;
-      const peaks = soak ? workerPeakUss(soak.timeline, soak.exitPeakUssBytes) : [];
+      const soak = soakOf(p.variant.name);
       const measured = soak?.exitCopy?.source === 'measured' ? soak.exitCopy : undefined;
       // Without the remedy: as measured in the round it repeats (the same setting), else the advice's figure.
       const without =
         p.last.exitCopy?.source === 'measured' ? p.last.exitCopy : { bytes: p.advice.exitCopyBytes, source: p.advice.exitCopySource };
+      const round = Math.max(0, ...records.filter((r) => r.variant === p.from.name).map((r) => r.round)) + 1;
       records.push({
-        variant: p.from.name,
-        round: p.last.round + 1,
-        setting: p.last.setting,
-        args: p.last.args,
-        limitBytes: p.last.limitBytes,
-        workerPeakUssBytes: peaks,
-        replacements: soak?.replacements?.length ?? 0,
-        within: peaks.length > 0 && peaks.every((u) => u <= p.last.limitBytes),
-        remedy: {
-          text: remedy.text,
-          exitCopyBytes: measured?.bytes ?? null,
-          exits: measured?.count ?? 0,
-          withoutBytes: p.advice.exitCopyBytes,
-        },
+        ...roundRecord(p.from.name, round, p.last.setting, p.last.args, p.last.limitBytes, soak),
+        remedy: { text: remedy.text, exitCopyBytes: measured?.bytes ?? null, exits: measured?.count ?? 0, withoutBytes: without.bytes },
       });
-      if (measured && measured.bytes < p.advice.exitCopyBytes / 4) {
+      if (measured && measured.bytes < without.bytes / 4) {
         p.advice.remedy = { text: remedy.text, exitCopyBytes: measured.bytes, exits: measured.count };
         p.advice.text += `; to save the exit copy, ${remedy.text} (measured: a worker copied ${mib(measured.bytes)} at its exit instead of ${mib(without.bytes)}${without.source === 'predicted' ? ' (predicted)' : ''}, over ${measured.count} exit${measured.count === 1 ? '' : 's'})`;
       }
@@ -440,10 +492,11 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       };
       doc.verification = await verifyAdvice(doc, scenario, adapter, maxWorkerUssBytes, verifyOptions);
       persist(doc);
-      await measureExitRemedy(doc, scenario, adapter ?? familyNamed(scenario.server), doc.verification, {
-        ...verifyOptions,
-        ...(adapter ? { adapter } : {}),
-      });
+      const family = adapter ?? familyNamed(scenario.server);
+      const more = { ...verifyOptions, ...(adapter ? { adapter } : {}) };
+      await verifyMemorySetting(doc, scenario, family, maxWorkerUssBytes, doc.verification, more);
+      persist(doc);
+      await measureExitRemedy(doc, scenario, family, doc.verification, more);
       persist(doc);
     }
     await finishStream(doc, false);

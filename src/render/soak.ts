@@ -45,7 +45,7 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
     if (s.advice) out.push(`${variant}: ${s.advice.text}`);
     if (s.advice?.memory) out.push(`${variant}: ${s.advice.memory.text}`);
     const all = doc.verification?.filter((x) => x.variant === variant) ?? [];
-    const rounds = all.filter((x) => !x.remedy);
+    const rounds = all.filter((x) => !x.remedy && !x.byRss);
     for (const v of rounds) {
       const max = Math.max(0, ...v.workerPeakUssBytes);
       out.push(
@@ -53,12 +53,18 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
       );
     }
     const held = rounds.find((v) => v.within);
-    if (rounds.length > 1)
+    if (rounds.length > 1 || (rounds.length === 1 && !held))
       out.push(
         held
           ? `${variant}: the setting that held: ${held.setting}`
           : `${variant}: no setting held in ${rounds.length} rounds; the last peak says the limit leaves no room for growth`,
       );
+    for (const v of all.filter((x) => x.byRss)) {
+      const born = v.byRss?.recycledAtBirth ?? 0;
+      out.push(
+        `${variant}, verified by RSS with ${v.setting}: ${v.within ? 'every' : 'NOT every'} worker stayed under ${mib(v.limitBytes)} (largest peak USS ${mib(Math.max(0, ...v.workerPeakUssBytes))}, ${v.replacements} replacements, ${born === 0 ? 'none' : born} recycled at birth)`,
+      );
+    }
     for (const v of all.filter((x) => x.remedy)) {
       const r = v.remedy;
       if (!r) continue;

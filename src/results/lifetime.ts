@@ -150,7 +150,6 @@ export interface RecyclingWords {
   memoryRecycling?: {
     text(rssBytes: number, workers: number): string;
     warning?: string;
-    inheritsParentPeak?: boolean;
     checkIntervalMs?: number;
   };
   none: { recycling?: string };
@@ -214,12 +213,11 @@ export function rssBytesPerRequest(t: Timeline): number {
   return sxx > 0 ? sxy / sxx : 0;
 }
 
-/** What an RSS threshold is set from: a fresh worker's RSS, RSS per request, the workers, and the parent's largest RSS seen. */
+/** What an RSS threshold is set from: a fresh worker's RSS, RSS per request, the workers. */
 export interface RssFigures {
   freshBytes: number;
   bytesPerRequest: number;
   workers: number;
-  parentPeakBytes: number;
   /** Requests each worker served a second in the soak (how far it grows between two checks of a server that checks on a clock). */
   requestsPerSecondPerWorker: number;
 }
@@ -227,8 +225,7 @@ export interface RssFigures {
 /**
  * The memory-watching recycling setting (where the family has one), set where a worker's RSS will be
  * when its USS reaches the limit: fresh RSS + RSS per request × the requests the advice allows. Said
- * with what makes it unsafe: RSS counts shared pages and copy-on-write leaves it unchanged, and (where
- * the family says so) a forked worker starts from its parent's peak.
+ * with what makes it unsafe: RSS counts shared pages and copy-on-write leaves it unchanged.
  */
 function adviseMemoryRecycling(
   family: RecyclingWords,
@@ -255,18 +252,12 @@ function adviseMemoryRecycling(
   }
   const base = { thresholdBytes, freshRssBytes: rss.freshBytes, rssBytesPerRequest: rss.bytesPerRequest };
   const caveat = `an RSS threshold counts the ${mib(Math.max(0, rss.freshBytes - freshUssBytes))} a fresh worker shares with the master, and copy-on-write turns shared pages private without changing RSS: set from this soak's growth (${rss.bytesPerRequest.toFixed(0)} bytes of RSS a request, ${ussBytesPerRequest.toFixed(0)} of USS), it recycles at the limit only while the app grows as it did here`;
-  if (m.inheritsParentPeak && thresholdBytes <= rss.parentPeakBytes) {
-    return {
-      ...base,
-      setting: null,
-      text: `${m.warning ?? "a forked worker starts from its parent's peak RSS"}; the threshold ${mib(thresholdBytes)} is at or under the parent's peak RSS (${mib(rss.parentPeakBytes)} or more), so an RSS setting cannot hold the limit here${requestSetting ? `: use ${requestSetting}` : ''}`,
-    };
-  }
+
   const setting = m.text(thresholdBytes, rss.workers);
   return {
     ...base,
     setting,
-    text: `by RSS instead: ${setting}; ${caveat}${overshoot > 0 ? ` (${mib(overshoot)} lower for the growth between two of the server's checks: it holds at up to this soak's ${rss.requestsPerSecondPerWorker.toFixed(0)} requests a second per worker, not faster)` : ''}${m.warning ? `; and ${m.warning}${m.inheritsParentPeak ? `: it is above the parent's peak RSS here (${mib(rss.parentPeakBytes)})` : ''}` : ''}`,
+    text: `by RSS instead: ${setting}; ${caveat}${overshoot > 0 ? ` (${mib(overshoot)} lower for the growth between two of the server's checks: it holds at up to this soak's ${rss.requestsPerSecondPerWorker.toFixed(0)} requests a second per worker, not faster)` : ''}${m.warning ? `; and ${m.warning}` : ''}`,
   };
 }
 

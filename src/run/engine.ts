@@ -444,10 +444,6 @@ async function soakStage(
       bytesPerRequest: rssSlope,
       workers: expectedWorkers,
       requestsPerSecondPerWorker: soaked.requestsPerSecond / Math.max(1, expectedWorkers),
-      parentPeakBytes: Math.max(
-        0,
-        ...soaked.timeline.processes.filter((p) => p.role === 'master').flatMap((p) => p.rssBytes.filter((x) => x !== null)),
-      ),
     };
     soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy, rss);
   }

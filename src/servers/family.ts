@@ -59,14 +59,13 @@ export interface ServerFamily {
    * The recycling setting that watches memory instead of requests (replace a worker above an RSS of
    * `rssBytes`), in the server's words; `workers` for a setting that counts the whole pool. `warning`:
    * what makes it unsafe beyond what every RSS threshold has (it counts shared pages, and copy-on-write
-   * leaves RSS unchanged); `inheritsParentPeak`: a forked worker reports its parent's peak RSS as its own.
+   * leaves RSS unchanged).
    */
   memoryRecycling?: {
     text(rssBytes: number, workers: number): string;
     args?(rssBytes: number): string[];
     noArgs?: string;
     warning?: string;
-    inheritsParentPeak?: boolean;
     /** How often the server checks (a worker grows that long past the threshold at the most): the threshold is lowered by it. */
     checkIntervalMs?: number;
   };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -137,6 +137,50 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
     assert.equal(soak.exitCopy?.source, 'measured');
     assert.ok((soak.exitCopy?.bytes ?? 0) > 512 * 1024, JSON.stringify(soak.exitCopy));
     assert.ok(soak.samplerCpuPercent <= soak.maxCpuPercent, `sampler ${soak.samplerCpuPercent}% of a core`);
+  });
+
+  it("uWSGI by RSS: --evil-reload-on-rss advised where a worker's RSS is at the limit, verified by a soak with it", () => {
+    // The leak app with a Content-Length: uWSGI's http-socket passes the app's response on as it is.
+    const app = join(tmp, 'uwsgi-leak');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(
+      join(app, 'wsgi.py'),
+      readFileSync(join(LEAK, 'wsgi.py'), 'utf8').replace('str(os.getpid()))]', 'str(os.getpid())), ("Content-Length", "3")]'),
+    );
+    const file = join(tmp, 'uwsgi-rss.json');
+    const r = cli(
+      [
+        'run',
+        '--command',
+        'uwsgi --plugin python3 --http-socket 127.0.0.1:{port} --master --processes 2 --wsgi-file wsgi.py --die-on-term',
+        '--cwd',
+        app,
+        '--runs',
+        '1',
+        '--soak',
+        '8',
+        '--max-worker-uss',
+        '40MiB',
+        '--verify',
+        '--json',
+        file,
+        '-q',
+        '--no-lock',
+      ],
+      { timeoutMs: 180_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+    const memory = doc.variants[0]?.runs[0]?.soak?.advice?.memory;
+    assert.match(memory?.setting ?? '', /^--evil-reload-on-rss \d+$/, JSON.stringify(memory));
+    assert.match(memory?.text ?? '', /counts the \d+\.\d MiB a fresh worker shares with the master/);
+    const byRss = (doc.verification ?? []).filter((x) => x.byRss);
+    assert.equal(byRss.length, 1, JSON.stringify(doc.verification));
+    const v = byRss[0];
+    assert.ok(v && v.replacements >= 1, `the threshold recycled workers: ${JSON.stringify(v)}`);
+    assert.equal(v.byRss?.recycledAtBirth, 0);
+    assert.equal(v.within, true, JSON.stringify(v));
+    assert.match(r.stdout, /verified by RSS with --evil-reload-on-rss \d+: every worker stayed under 40\.0 MiB/);
   });
 
   it('a family without a recycling setting, and the advice without a soak: exit 2 before anything boots', () => {

@@ -145,6 +145,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
       replacements: 2,
       within: true,
       exitCopy: { bytes: 8, source: 'measured', count: 2 },
+      byRss: { thresholdBytes: 120, recycledAtBirth: 0 },
       remedy: { text: 'end it', exitCopyBytes: null, exits: 0, withoutBytes: 8 },
     },
   ];
