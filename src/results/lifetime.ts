@@ -150,7 +150,6 @@ export interface RecyclingWords {
   memoryRecycling?: {
     text(rssBytes: number, workers: number): string;
     warning?: string;
-    checkIntervalMs?: number;
   };
   none: { recycling?: string };
 }
@@ -218,8 +217,6 @@ export interface RssFigures {
   freshBytes: number;
   bytesPerRequest: number;
   workers: number;
-  /** Requests each worker served a second in the soak (how far it grows between two checks of a server that checks on a clock). */
-  requestsPerSecondPerWorker: number;
 }
 
 /**
@@ -233,31 +230,19 @@ function adviseMemoryRecycling(
   freshUssBytes: number,
   ussBytesPerRequest: number,
   requests: number,
-  requestSetting: string | null,
 ): NonNullable<LifetimeAdvice['memory']> | undefined {
   const m = family.memoryRecycling;
   if (!m) return undefined;
   const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
-  // A server that checks on a clock lets a worker grow one interval past the threshold: start that much lower.
-  const overshoot = ((m.checkIntervalMs ?? 0) / 1000) * rss.requestsPerSecondPerWorker * rss.bytesPerRequest;
-  const thresholdBytes = rss.freshBytes + rss.bytesPerRequest * requests - overshoot;
-  if (thresholdBytes <= rss.freshBytes) {
-    return {
-      thresholdBytes,
-      freshRssBytes: rss.freshBytes,
-      rssBytesPerRequest: rss.bytesPerRequest,
-      setting: null,
-      text: `by RSS: no threshold holds the limit, because the server acts up to ${((m.checkIntervalMs ?? 0) / 1000).toFixed(0)} s late and a worker grows ${mib(overshoot)} in that time at this soak's rate${requestSetting ? `: use ${requestSetting}` : ''}`,
-    };
-  }
-  const base = { thresholdBytes, freshRssBytes: rss.freshBytes, rssBytesPerRequest: rss.bytesPerRequest };
+  const thresholdBytes = rss.freshBytes + rss.bytesPerRequest * requests;
   const caveat = `an RSS threshold counts the ${mib(Math.max(0, rss.freshBytes - freshUssBytes))} a fresh worker shares with the master, and copy-on-write turns shared pages private without changing RSS: set from this soak's growth (${rss.bytesPerRequest.toFixed(0)} bytes of RSS a request, ${ussBytesPerRequest.toFixed(0)} of USS), it recycles at the limit only while the app grows as it did here`;
-
   const setting = m.text(thresholdBytes, rss.workers);
   return {
-    ...base,
+    thresholdBytes,
+    freshRssBytes: rss.freshBytes,
+    rssBytesPerRequest: rss.bytesPerRequest,
     setting,
-    text: `by RSS instead: ${setting}; ${caveat}${overshoot > 0 ? ` (${mib(overshoot)} lower for the growth between two of the server's checks: it holds at up to this soak's ${rss.requestsPerSecondPerWorker.toFixed(0)} requests a second per worker, not faster)` : ''}${m.warning ? `; and ${m.warning}` : ''}`,
+    text: `by RSS instead: ${setting}; ${caveat}${m.warning ? `; and ${m.warning}` : ''}`,
   };
 }
 
@@ -328,7 +313,7 @@ export function adviseRecycling(
       text: `each worker reaches the limit after ${requests} requests, and ${family.name} has no recycling setting: ${family.none.recycling ?? 'none is known'}`,
     };
   }
-  const memory = rss ? adviseMemoryRecycling(family, rss, freshUssBytes, growth.bytesPerRequest, requests, setting) : undefined;
+  const memory = rss ? adviseMemoryRecycling(family, rss, freshUssBytes, growth.bytesPerRequest, requests) : undefined;
   return {
     ...base,
     requests,

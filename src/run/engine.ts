@@ -443,7 +443,6 @@ async function soakStage(
       freshBytes: freshWorkerUss(soaked.timeline, rssSlope, [], before, 'rssBytes'),
       bytesPerRequest: rssSlope,
       workers: expectedWorkers,
-      requestsPerSecondPerWorker: soaked.requestsPerSecond / Math.max(1, expectedWorkers),
     };
     soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy, rss);
   }

@@ -66,8 +66,6 @@ export interface ServerFamily {
     args?(rssBytes: number): string[];
     noArgs?: string;
     warning?: string;
-    /** How often the server checks (a worker grows that long past the threshold at the most): the threshold is lowered by it. */
-    checkIntervalMs?: number;
   };
   /**
    * A way to end a worker without the copy its exit makes (its finalization writes every page it still

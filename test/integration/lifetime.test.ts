@@ -139,7 +139,7 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
     assert.ok(soak.samplerCpuPercent <= soak.maxCpuPercent, `sampler ${soak.samplerCpuPercent}% of a core`);
   });
 
-  it("uWSGI by RSS: --evil-reload-on-rss advised where a worker's RSS is at the limit, verified by a soak with it", () => {
+  it("uWSGI by RSS: --reload-on-rss advised where a worker's RSS is at the limit, verified by a soak with it", () => {
     // The leak app with a Content-Length: uWSGI's http-socket passes the app's response on as it is.
     const app = join(tmp, 'uwsgi-leak');
     mkdirSync(app, { recursive: true });
@@ -172,7 +172,7 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
     const memory = doc.variants[0]?.runs[0]?.soak?.advice?.memory;
-    assert.match(memory?.setting ?? '', /^--evil-reload-on-rss \d+$/, JSON.stringify(memory));
+    assert.match(memory?.setting ?? '', /^--reload-on-rss \d+ --min-worker-lifetime 0$/, JSON.stringify(memory));
     assert.match(memory?.text ?? '', /counts the \d+\.\d MiB a fresh worker shares with the master/);
     const byRss = (doc.verification ?? []).filter((x) => x.byRss);
     assert.equal(byRss.length, 1, JSON.stringify(doc.verification));
@@ -180,7 +180,11 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
     assert.ok(v && v.replacements >= 1, `the threshold recycled workers: ${JSON.stringify(v)}`);
     assert.equal(v.byRss?.recycledAtBirth, 0);
     assert.equal(v.within, true, JSON.stringify(v));
-    assert.match(r.stdout, /verified by RSS with --evil-reload-on-rss \d+: every worker stayed under 40\.0 MiB/);
+    assert.match(r.stdout, /verified by RSS with --reload-on-rss \d+ --min-worker-lifetime 0: every worker stayed under 40\.0 MiB/);
+    // The request count too: without --min-worker-lifetime 0 uWSGI recycled nothing younger than 10 s (a peak of 87 MiB).
+    const byCount = (doc.verification ?? []).filter((x) => !x.byRss && !x.remedy);
+    assert.match(byCount[0]?.setting ?? '', /^--max-requests \d+ --min-worker-lifetime 0$/);
+    assert.equal(byCount.at(-1)?.within, true, JSON.stringify(byCount));
   });
 
   it('a family without a recycling setting, and the advice without a soak: exit 2 before anything boots', () => {

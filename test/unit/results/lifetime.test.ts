@@ -193,25 +193,17 @@ describe("a fresh worker's USS for the advice", () => {
 describe('the RSS-based settings', () => {
   // 10 KiB of USS a request, 9 KiB of it new pages (RSS), from 8 MiB USS / 30 MiB RSS (22 MiB shared with the master).
   const g = analyzeGrowth(timeline(40, { 10: (i) => [i * 50, 8 * MiB + i * 50 * 10240] }));
-  const rss = { freshBytes: 30 * MiB, bytesPerRequest: 9216, workers: 4, requestsPerSecondPerWorker: 100 };
+  const rss = { freshBytes: 30 * MiB, bytesPerRequest: 9216, workers: 4 };
   const requests = Math.floor((20 * MiB * 0.9 - 8 * MiB) / 10240);
 
   it("sets the threshold where a worker's RSS is when its USS reaches the limit, and says what RSS cannot see", () => {
     const a = adviseRecycling(uwsgi, g, 8 * MiB, 20 * MiB, 15, undefined, rss);
     assert.equal(a.requests, requests);
-    // uWSGI's master acts up to 3 s late: 300 requests of growth taken off.
-    const threshold = 30 * MiB + 9216 * requests - 300 * 9216;
+    const threshold = 30 * MiB + 9216 * requests;
     assert.equal(a.memory?.thresholdBytes, threshold);
-    assert.equal(a.memory?.setting, `--evil-reload-on-rss ${Math.floor(threshold / MiB)}`);
-    assert.match(
-      a.memory?.text ?? '',
-      /2\.6 MiB lower for the growth between two of the server's checks: it holds at up to this soak's 100 requests a second per worker, not faster/,
-    );
-    // At a rate where a second's growth takes the whole room: no threshold.
-    assert.equal(
-      adviseRecycling(uwsgi, g, 8 * MiB, 20 * MiB, 15, undefined, { ...rss, requestsPerSecondPerWorker: 5000 }).memory?.setting,
-      null,
-    );
+    // uWSGI checks only workers older than --min-worker-lifetime (10 s by default): the advice sets it to 0.
+    assert.equal(a.memory?.setting, `--reload-on-rss ${Math.floor(threshold / MiB)} --min-worker-lifetime 0`);
+    assert.equal(a.setting, `--max-requests ${requests} --min-worker-lifetime 0`);
     assert.match(
       a.memory?.text ?? '',
       /counts the 22\.0 MiB a fresh worker shares with the master, and copy-on-write turns shared pages private without changing RSS/,
