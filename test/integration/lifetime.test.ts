@@ -9,6 +9,34 @@ import { cli, ROOT } from '../helpers.js';
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-lifetime-'));
 const LEAK = join(ROOT, 'scenarios', 'apps', 'leak');
 
+/** `run --command … --soak 8 --max-worker-uss 40MiB --verify` on 2 workers: the CLI's result and its document (exit 0 asserted). */
+function soakAndVerify(command: string, cwd: string, name: string): { r: ReturnType<typeof cli>; doc: ResultsDocument } {
+  const file = join(tmp, name);
+  const r = cli(
+    [
+      'run',
+      '--command',
+      command,
+      '--cwd',
+      cwd,
+      '--runs',
+      '1',
+      '--soak',
+      '8',
+      '--max-worker-uss',
+      '40MiB',
+      '--verify',
+      '--json',
+      file,
+      '-q',
+      '--no-lock',
+    ],
+    { timeoutMs: 180_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return { r, doc: JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument };
+}
+
 describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () => {
   it('gunicorn -w 2 --max-requests 100 under 1,000 requests: 10 replacements, each with its pids, recycled by the server', () => {
     const file = join(tmp, 'recycle.json');
@@ -46,30 +74,7 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
   });
 
   it('10 KiB kept per request: growth within 5% of 10,240 bytes plus overhead, R² ≥ 0.99; advice keeps a worker under the limit', () => {
-    const file = join(tmp, 'leak.json');
-    const r = cli(
-      [
-        'run',
-        '--command',
-        'gunicorn -b 127.0.0.1:{port} -w 2 wsgi:application',
-        '--cwd',
-        LEAK,
-        '--runs',
-        '1',
-        '--soak',
-        '8',
-        '--max-worker-uss',
-        '40MiB',
-        '--verify',
-        '--json',
-        file,
-        '-q',
-        '--no-lock',
-      ],
-      { timeoutMs: 120_000 },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
+    const { r, doc } = soakAndVerify('gunicorn -b 127.0.0.1:{port} -w 2 wsgi:application', LEAK, 'leak.json');
     const soak = doc.variants[0]?.runs[0]?.soak;
     const g = soak?.growth;
     assert.ok(g);
@@ -147,30 +152,11 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
       join(app, 'wsgi.py'),
       readFileSync(join(LEAK, 'wsgi.py'), 'utf8').replace('str(os.getpid()))]', 'str(os.getpid())), ("Content-Length", "3")]'),
     );
-    const file = join(tmp, 'uwsgi-rss.json');
-    const r = cli(
-      [
-        'run',
-        '--command',
-        'uwsgi --plugin python3 --http-socket 127.0.0.1:{port} --master --processes 2 --wsgi-file wsgi.py --die-on-term',
-        '--cwd',
-        app,
-        '--runs',
-        '1',
-        '--soak',
-        '8',
-        '--max-worker-uss',
-        '40MiB',
-        '--verify',
-        '--json',
-        file,
-        '-q',
-        '--no-lock',
-      ],
-      { timeoutMs: 180_000 },
+    const { r, doc } = soakAndVerify(
+      'uwsgi --plugin python3 --http-socket 127.0.0.1:{port} --master --processes 2 --wsgi-file wsgi.py --die-on-term',
+      app,
+      'uwsgi-rss.json',
     );
-    assert.equal(r.status, 0, r.stderr);
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
     const memory = doc.variants[0]?.runs[0]?.soak?.advice?.memory;
     assert.match(memory?.setting ?? '', /^--reload-on-rss \d+ --min-worker-lifetime 0$/, JSON.stringify(memory));
     assert.match(memory?.text ?? '', /counts the \d+\.\d MiB a fresh worker shares with the master/);
