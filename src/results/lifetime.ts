@@ -189,12 +189,10 @@ export function freshWorkerUss(
 ): number {
   const unexplained = t.processes
     .filter((p) => p.role === 'worker')
-    .flatMap((p) =>
-      p[metric].flatMap((u, i) => {
-        const served = p.served?.[i];
-        return u !== null && served !== null && served !== undefined ? [u - slope * (served + before(p.pid))] : [];
-      }),
-    );
+    .flatMap((p) => {
+      const { x, y } = points(p, metric);
+      return y.map((u, i) => u - slope * ((x[i] as number) + before(p.pid)));
+    });
   return Math.max(0, ...unexplained, ...births);
 }
 
