@@ -36,9 +36,6 @@ function points(e: Entry, metric: 'ussBytes' | 'rssBytes' = 'ussBytes'): { x: nu
 /** Fits USS against requests served, per worker and pooled; says whether memory grows, plateaus or holds. */
 export function analyzeGrowth(t: Timeline): GrowthRecord {
   const workers: WorkerGrowth[] = [];
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
   let sse = 0;
   for (const e of t.processes.filter((p) => p.role === 'worker')) {
     const { x, y } = points(e);
@@ -57,12 +54,8 @@ export function analyzeGrowth(t: Timeline): GrowthRecord {
       r2: fit.r2,
       plateau,
     });
-    // Pooled within-worker sums: each worker about its own means (workers start at different USS).
-    const c = centeredSums(x, y);
-    sxx += c.sxx;
-    sxy += c.sxy;
-    syy += c.syy;
   }
+  const { sxx, sxy, syy } = pooledSums(t, 'ussBytes');
   const slope = sxx > 0 ? sxy / sxx : 0;
   // Residuals of the pooled slope, each worker about its own mean.
   for (const e of t.processes.filter((p) => p.role === 'worker')) {
@@ -196,17 +189,23 @@ export function freshWorkerUss(
   return Math.max(0, ...unexplained, ...births);
 }
 
-/** RSS bytes per request, pooled over the workers as analyzeGrowth pools USS (each worker about its own means). */
-export function rssBytesPerRequest(t: Timeline): number {
-  let sxx = 0;
-  let sxy = 0;
+/** Pooled within-worker sums of a metric against requests served: each worker about its own means (workers start at different sizes). */
+function pooledSums(t: Timeline, metric: 'ussBytes' | 'rssBytes'): { sxx: number; sxy: number; syy: number } {
+  const sum = { sxx: 0, sxy: 0, syy: 0 };
   for (const e of t.processes.filter((p) => p.role === 'worker')) {
-    const { x, y } = points(e, 'rssBytes');
+    const { x, y } = points(e, metric);
     if (x.length < 3) continue;
     const c = centeredSums(x, y);
-    sxx += c.sxx;
-    sxy += c.sxy;
+    sum.sxx += c.sxx;
+    sum.sxy += c.sxy;
+    sum.syy += c.syy;
   }
+  return sum;
+}
+
+/** RSS bytes per request, pooled over the workers as analyzeGrowth pools USS. */
+export function rssBytesPerRequest(t: Timeline): number {
+  const { sxx, sxy } = pooledSums(t, 'rssBytes');
   return sxx > 0 ? sxy / sxx : 0;
 }
 
