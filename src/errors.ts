@@ -9,6 +9,8 @@ export const ExitCode = {
   usage: 2,
   /** The server under test failed: it died during boot, never became ready, or lost its workers. */
   server: 3,
+  /** `check` could not decide: a row's interval straddles the threshold (more runs would decide it). */
+  inconclusive: 4,
   /** memcompare was interrupted (SIGINT); results so far are kept, marked incomplete. */
   interrupted: 130,
   /** memcompare's terminal hung up (SIGHUP); results so far are kept, marked incomplete. */

@@ -1,11 +1,12 @@
 import { MemcompareError } from '../errors.js';
+import { signedSize, size } from '../render/units.js';
 import { median } from '../results/aggregate.js';
 import { runValue, type Scope } from '../results/metrics.js';
 
 export type { Scope };
 
-import type { ResultsDocument, RunRecord } from '../results/types.js';
-import { welch } from './stats.js';
+import type { ResultsDocument, RunRecord, VariantResult } from '../results/types.js';
+import { holm, pairedShift, pairsToDecide, type Shift, type ShiftMethod, studentTQuantile, welchShift } from './stats.js';
 
 export const GATE_METRICS = ['pss', 'uss', 'rss'] as const;
 /** Where a figure is gated: a run's workers, master or total, or (PSS only) a soak's peak total. */
@@ -16,38 +17,64 @@ export type Metric = (typeof GATE_METRICS)[number];
 export interface GateOptions {
   metrics: Metric[];
   scopes: GateScope[];
-  /** A change must exceed this percentage of the baseline to count. */
+  /** The practical threshold: a shift counts when it exceeds this percentage of the base figure… */
   limitPercent: number;
-  /** …and this many bytes. */
+  /** …and this many bytes (the threshold is the larger of the two). */
   floorBytes: number;
-  /** …and be this unlikely under "no change" (one-sided Welch's t-test). */
+  /** The false-alarm level of the whole family of rows (Holm's correction spreads it over them). */
   alpha: number;
 }
 
+/**
+ * Defaults from this machine's measurements (docs/ci.md, `memcompare calibrate`): a quarter of a MiB
+ * per figure (256 MiB over a thousand workers) or half a percent, whichever is larger. Half a percent is
+ * several times the seed scenario's run-to-run spread (~0.1%), so A/A pairs pass; a quarter MiB lies
+ * below the +512 KiB per worker that the runs see at p ~ 1e-10, so that change is a regression.
+ */
 export const DEFAULT_GATE: GateOptions = {
   metrics: ['pss'],
   // The peak is gated when both sides soaked (results without a soak have no peak row).
   scopes: ['worker', 'master', 'total', 'peak'],
-  limitPercent: 5,
-  floorBytes: 2 * 1048576,
+  limitPercent: 0.5,
+  floorBytes: 256 * 1024,
   alpha: 0.05,
 };
 
-export type Verdict = 'regression' | 'improvement' | 'unchanged';
+/**
+ * regression: the shift's interval lies above the threshold (after Holm's correction); pass: below it;
+ * improvement: a pass whose interval lies below minus the threshold; inconclusive: it straddles it.
+ */
+export type Verdict = 'regression' | 'improvement' | 'pass' | 'inconclusive';
 
 export interface GateRow {
   variant: string;
   metric: Metric;
   scope: GateScope;
-  /** Median over the baseline's runs, bytes. */
+  /** Median over the base's runs, bytes. */
   baselineBytes: number;
+  /** Median over the head's runs, bytes. */
   currentBytes: number;
+  /** The estimated shift (paired: head run i − base run i), bytes. */
   changeBytes: number;
   changePercent: number;
-  /** One-sided p-value in the direction of the change. */
+  /** The shift's (1 − 2·alpha) interval, bytes. */
+  lowBytes: number;
+  highBytes: number;
+  /** The practical threshold the interval is judged against, bytes. */
+  thresholdBytes: number;
+  /** The smallest shift this row would call a regression (80% of the time) at these runs and spread. */
+  detectableBytes: number;
+  method: ShiftMethod;
+  /** Pairs compared (paired), or the smaller side's runs. */
+  pairs: number;
+  /** One-sided p of "the shift is at most the threshold" … */
   pValue: number;
+  /** …after Holm's correction over every row. */
+  pAdjusted: number;
   verdict: Verdict;
-  /** Why, in words: which of floor, limit and significance held. */
+  /** Inconclusive: the pairs that would decide it at this spread (null: more than 200). */
+  pairsToDecide?: number | null;
+  /** Why, in words. */
   reason: string;
 }
 
@@ -82,9 +109,51 @@ export function assertComparable(baseline: ResultsDocument, current: ResultsDocu
   }
 }
 
-export function evaluateGate(baseline: ResultsDocument, current: ResultsDocument, o: GateOptions = DEFAULT_GATE): GateRow[] {
+/** Pairs run i of base with run i of head (the indices both sides finished). */
+function pairedValues(bv: VariantResult, cv: VariantResult, metric: Metric, scope: GateScope): number[] | undefined {
+  const byIndex = new Map(bv.runs.map((r) => [r.index, r]));
+  const both = cv.runs.filter((r) => byIndex.has(r.index));
+  const c = runValues(both, metric, scope);
+  const b = runValues(
+    both.map((r) => byIndex.get(r.index) as RunRecord),
+    metric,
+    scope,
+  );
+  return b && c ? c.map((x, i) => x - (b[i] as number)) : undefined;
+}
+
+/**
+ * Every variant × metric × scope of head against base. `paired`: both sides come from one interleaved
+ * run (`run --baseline-ref`), so run i of head is compared with run i of base and the runner's drift
+ * cancels; otherwise Welch's unpaired test.
+ */
+export function evaluateGate(
+  baseline: ResultsDocument,
+  current: ResultsDocument,
+  o: GateOptions = DEFAULT_GATE,
+  paired = false,
+): GateRow[] {
   assertComparable(baseline, current);
-  const rows: GateRow[] = [];
+  type Pending = Omit<
+    GateRow,
+    | 'pAdjusted'
+    | 'verdict'
+    | 'reason'
+    | 'detectableBytes'
+    | 'pairsToDecide'
+    | 'lowBytes'
+    | 'highBytes'
+    | 'method'
+    | 'pairs'
+    | 'pValue'
+    | 'changeBytes'
+    | 'changePercent'
+  > & {
+    b: number[];
+    c: number[];
+    d?: number[];
+  };
+  const pending: Pending[] = [];
   for (const cv of current.variants) {
     const bv = baseline.variants.find((v) => v.name === cv.name);
     if (!bv) continue;
@@ -93,41 +162,75 @@ export function evaluateGate(baseline: ResultsDocument, current: ResultsDocument
         const b = runValues(bv.runs, metric, scope);
         const c = runValues(cv.runs, metric, scope);
         if (!b || !c) continue;
+        const d = paired ? pairedValues(bv, cv, metric, scope) : undefined;
         const bm = median(b);
-        const cm = median(c);
-        const change = cm - bm;
-        const pct = bm > 0 ? (change * 100) / bm : 0;
-        const t = welch(b, c);
-        const p = change >= 0 ? t.pIncrease : t.pDecrease;
-        const big = Math.abs(change) > o.floorBytes;
-        const beyond = Math.abs(pct) > o.limitPercent;
-        const real = p < o.alpha;
-        let verdict: Verdict = 'unchanged';
-        let reason: string;
-        if (big && beyond && real) {
-          verdict = change > 0 ? 'regression' : 'improvement';
-          reason = `above the ${(o.floorBytes / 1048576).toFixed(1)} MiB floor and the ${o.limitPercent}% limit, p=${p.toPrecision(2)}`;
-        } else if (!big) {
-          reason = `within the ${(o.floorBytes / 1048576).toFixed(1)} MiB floor`;
-        } else if (!beyond) {
-          reason = `within the ${o.limitPercent}% limit`;
-        } else {
-          reason = `not significant given the runs' spread (p=${p.toPrecision(2)} >= ${o.alpha})`;
-        }
-        rows.push({
+        pending.push({
           variant: cv.name,
           metric,
           scope,
           baselineBytes: bm,
-          currentBytes: cm,
-          changeBytes: change,
-          changePercent: pct,
-          pValue: p,
-          verdict,
-          reason,
+          currentBytes: median(c),
+          thresholdBytes: Math.max(o.floorBytes, (Math.abs(bm) * o.limitPercent) / 100),
+          b,
+          c,
+          ...(d && d.length > 0 ? { d } : {}),
         });
       }
     }
   }
-  return rows;
+  // The strictest level Holm's procedure may ask of a row: what the exact test must be able to reach.
+  const m = pending.length;
+  const strictest = o.alpha / Math.max(1, m);
+  const shifts = pending.map((p) =>
+    p.d ? pairedShift(p.d, p.thresholdBytes, o.alpha, strictest) : welchShift(p.b, p.c, p.thresholdBytes, o.alpha),
+  );
+  const adjusted = holm(shifts.map((s) => s.pAbove));
+  return pending.map(({ b: _b, c: _c, d: _d, ...p }, i) => {
+    const s = shifts[i] as Shift;
+    const pAdj = adjusted[i] as number;
+    const T = p.thresholdBytes;
+    const sd = s.se * Math.sqrt(s.n);
+    const detectable = s.n < 2 ? Number.POSITIVE_INFINITY : T + (studentTQuantile(strictest, s.df) + studentTQuantile(0.2, s.df)) * s.se;
+    const interval = `${signedSize(s.low)} to ${signedSize(s.high)}`;
+    const against = `the ${size(T)} threshold`;
+    let verdict: Verdict;
+    let reason: string;
+    let toDecide: number | null | undefined;
+    if (s.n < 2) {
+      verdict = 'inconclusive';
+      reason = `${s.n} run${s.n === 1 ? '' : 's'} per side: no spread to judge by; run 3 or more`;
+      toDecide = null;
+    } else if (pAdj < o.alpha) {
+      verdict = 'regression';
+      reason = `${interval} is above ${against} (p=${pAdj.toPrecision(2)}, Holm over ${m} rows)`;
+    } else if (s.pBelow < o.alpha) {
+      verdict = s.high < -T ? 'improvement' : 'pass';
+      reason = `${interval} is below ${s.high < -T ? `minus ${against}` : against}`;
+    } else {
+      verdict = 'inconclusive';
+      const byT = pairsToDecide(s.estimate, sd, T, s.estimate > T ? strictest : o.alpha);
+      // Undecided at n: it takes more than n, whatever the t's arithmetic says (the exact test is coarser).
+      toDecide = byT === undefined ? null : Math.max(byT, s.n + 1);
+      const more = toDecide === null ? 'more than 200 runs per side would be needed' : `about ${toDecide} runs per side would decide it`;
+      reason =
+        s.low > T
+          ? `${interval} is above ${against}, but not after Holm's correction over ${m} rows (p=${pAdj.toPrecision(2)}); ${more}`
+          : `${interval} straddles ${against}; ${more}`;
+    }
+    return {
+      ...p,
+      changeBytes: s.estimate,
+      changePercent: p.baselineBytes > 0 ? (s.estimate * 100) / p.baselineBytes : 0,
+      lowBytes: s.low,
+      highBytes: s.high,
+      detectableBytes: detectable,
+      method: s.method,
+      pairs: s.n,
+      pValue: s.pAbove,
+      pAdjusted: pAdj,
+      verdict,
+      ...(toDecide !== undefined ? { pairsToDecide: toDecide } : {}),
+      reason,
+    };
+  });
 }

@@ -1,58 +1,100 @@
 import { mdTable, mdText, termText } from '../render/markup.js';
 import { boxTable, wrapProse } from '../render/table.js';
-import { mib, signedMib } from '../render/units.js';
+import { signedSize, size } from '../render/units.js';
 import type { GateRow } from './gate.js';
 
 const scopeLabel = { worker: 'per worker', master: 'master', total: 'total', peak: 'peak total under load' } as const;
-const mark = { regression: 'REGRESSION', improvement: 'improvement', unchanged: 'ok' } as const;
+const mark = { regression: 'REGRESSION', improvement: 'improvement', pass: 'pass', inconclusive: 'INCONCLUSIVE' } as const;
 
 function cells(r: GateRow, text: (s: string) => string = termText): string[] {
   return [
     text(r.variant),
     `${r.metric.toUpperCase()} ${scopeLabel[r.scope]}`,
-    mib(r.baselineBytes),
-    mib(r.currentBytes),
-    `${signedMib(r.changeBytes)} (${r.changePercent >= 0 ? '+' : ''}${r.changePercent.toFixed(1)}%)`,
-    Number.isFinite(r.pValue) ? r.pValue.toPrecision(2) : '-',
+    size(r.baselineBytes),
+    `${signedSize(r.changeBytes)} (${r.changePercent >= 0 ? '+' : ''}${r.changePercent.toFixed(2)}%)`,
+    `${signedSize(r.lowBytes)} … ${signedSize(r.highBytes)}`,
+    size(r.thresholdBytes),
+    size(r.detectableBytes),
     mark[r.verdict],
-    text(r.reason),
   ];
 }
 
-const HEAD = ['Variant', 'Metric', 'Baseline', 'Current', 'Change', 'p', 'Verdict', 'Why'];
+const HEAD = ['Variant', 'Metric', 'Base', 'Change', '90% interval', 'Threshold', 'Detectable', 'Verdict'];
+
+/** Why each row that did not pass came out as it did, one line each. */
+function reasons(rows: readonly GateRow[], text: (s: string) => string): string[] {
+  return rows
+    .filter((r) => r.verdict === 'regression' || r.verdict === 'inconclusive')
+    .map((r) => `${text(r.variant)} ${r.metric.toUpperCase()} ${scopeLabel[r.scope]}: ${text(r.reason)}`);
+}
+
+/** How the rows were compared and the smallest per-worker change they could see. */
+export function methodLine(rows: readonly GateRow[]): string {
+  if (rows.length === 0) return 'no figure to compare';
+  const methods = [...new Set(rows.map((r) => r.method))];
+  const how = methods
+    .map((m) =>
+      m === 'welch'
+        ? "unpaired (Welch's t; separate runs)"
+        : m === 'paired-t'
+          ? 'paired t (run i of head against run i of base)'
+          : 'paired, exact signed-rank',
+    )
+    .join(' / ');
+  const pairs = Math.min(...rows.map((r) => r.pairs));
+  const perWorker = rows.filter((r) => r.scope === 'worker' && Number.isFinite(r.detectableBytes));
+  const seen =
+    perWorker.length > 0
+      ? `; this gate would have caught a change of ${size(Math.max(...perWorker.map((r) => r.detectableBytes)))} per worker or more`
+      : '';
+  return `${how}, ${pairs} run${pairs === 1 ? '' : 's'} per side, Holm's correction over ${rows.length} rows${seen}`;
+}
 
 export function renderGateTable(rows: readonly GateRow[], width?: number): string {
+  const why = reasons(rows, termText);
   return wrapProse(
     `${boxTable(
       HEAD,
       rows.map((r) => cells(r)),
       width,
-    )}${gateLine(rows)}\n`,
+    )}${why.map((l) => `${l}\n`).join('')}${methodLine(rows)}\n${gateLine(rows)}\n`,
     width,
   );
 }
 
 export function gateLine(rows: readonly GateRow[], text: (s: string) => string = termText): string {
+  const name = (r: GateRow) => `${text(r.variant)} ${r.metric.toUpperCase()} ${scopeLabel[r.scope]}`;
   const reg = rows.filter((r) => r.verdict === 'regression');
+  const open = rows.filter((r) => r.verdict === 'inconclusive');
   const imp = rows.filter((r) => r.verdict === 'improvement');
   if (reg.length > 0) {
-    return `memcompare check: FAIL — ${reg.map((r) => `${text(r.variant)} ${r.metric.toUpperCase()} ${scopeLabel[r.scope]} ${signedMib(r.changeBytes)} (+${r.changePercent.toFixed(1)}%)`).join('; ')}`;
+    return `memcompare check: FAIL — ${reg.map((r) => `${name(r)} ${signedSize(r.changeBytes)} (+${r.changePercent.toFixed(1)}%)`).join('; ')}`;
+  }
+  if (open.length > 0) {
+    const need = open.map((r) => r.pairsToDecide);
+    const most = need.some((n) => n === null || n === undefined) ? undefined : Math.max(...(need as number[]));
+    return `memcompare check: inconclusive — ${open.map(name).join('; ')}: ${most === undefined ? 'more runs than 200 per side would be needed' : `about ${most} runs per side would decide (run --until-decided ${most})`}`;
   }
   return `memcompare check: pass — no regression${imp.length ? `; ${imp.length} improvement${imp.length === 1 ? '' : 's'}` : ''}`;
 }
 
 /** The Markdown summary for a pull request or a CI job page. */
 export function renderGateMarkdown(rows: readonly GateRow[], title: string): string {
+  const why = reasons(rows, mdText);
   return [
     `### ${mdText(title)}`,
     '',
     `**${gateLine(rows, mdText).replace('memcompare check: ', '')}**`,
     '',
+    mdText(methodLine(rows)),
+    '',
     mdTable(
       HEAD,
       rows.map((r) => cells(r, mdText)),
-      HEAD.map((_, i) => (i >= 2 && i <= 5 ? 'r' : 'l')),
+      HEAD.map((_, i) => (i >= 2 && i <= 6 ? 'r' : 'l')),
     ),
     '',
+    ...why.map((l) => `- ${l}`),
+    ...(why.length ? [''] : []),
   ].join('\n');
 }

@@ -1,5 +1,14 @@
 import { appendFileSync } from 'node:fs';
-import { DEFAULT_GATE, evaluateGate, GATE_METRICS, type GateOptions, type GateScope, type Metric, SCOPES } from '../check/gate.js';
+import {
+  DEFAULT_GATE,
+  evaluateGate,
+  GATE_METRICS,
+  type GateOptions,
+  type GateRow,
+  type GateScope,
+  type Metric,
+  SCOPES,
+} from '../check/gate.js';
 import { describeDifference, hostDifferences } from '../check/host-change.js';
 import { renderGateMarkdown, renderGateTable } from '../check/render.js';
 import { badArgument, ExitCode, MemcompareError } from '../errors.js';
@@ -48,13 +57,15 @@ export function gateOptions(o: CheckCommandOptions): GateOptions {
   };
 }
 
-/** `memcompare check`: 0 pass, 1 regression, 2 bad input. */
+/** `memcompare check`: 0 pass, 1 regression, 2 bad input, 4 inconclusive. */
 export async function runCheckCommand(o: CheckCommandOptions, io: Io): Promise<number> {
   const options = gateOptions(o);
   if (o.summary) checkWritable(o.summary, '--summary');
   const doc = readResults(o.current, 'CURRENT');
   let baseline: ResultsDocument;
   let current: ResultsDocument;
+  // Base and head of one interleaved run are compared run by run; documents from separate runs are not.
+  let paired = false;
   if (o.baseline === undefined) {
     // One document of `run --baseline-ref`: head against base, measured on the same host in one run.
     const split = splitByRevision(doc);
@@ -66,6 +77,7 @@ export async function runCheckCommand(o: CheckCommandOptions, io: Io): Promise<n
       );
     }
     ({ base: baseline, head: current } = split);
+    paired = !o.unpaired;
   } else {
     baseline = readResults(o.baseline, '--baseline');
     current = doc;
@@ -85,7 +97,7 @@ export async function runCheckCommand(o: CheckCommandOptions, io: Io): Promise<n
   }
   if (o.maxPeakFraction !== undefined && !(o.maxPeakFraction > 0 && o.maxPeakFraction <= 1))
     throw badArgument('--max-peak-fraction', o.maxPeakFraction, 'give a fraction of the limit, more than 0 and at most 1, e.g. 0.8');
-  const rows = evaluateGate(baseline, current, options);
+  const rows = evaluateGate(baseline, current, options, paired);
   const title = `Memory check: ${current.scenario.name}`;
   if (o.json) io.stdout.write(`${JSON.stringify({ options, rows }, null, 2)}\n`);
   const stream = o.json ? io.stderr : io.stdout;
@@ -105,7 +117,13 @@ export async function runCheckCommand(o: CheckCommandOptions, io: Io): Promise<n
           : `memcompare check: every peak is within ${(o.maxPeakFraction * 100).toFixed(0)}% of its container's limit\n`,
     );
   }
-  return rows.some((r) => r.verdict === 'regression') || overLimit.length > 0 ? ExitCode.regression : ExitCode.ok;
+  return gateExitCode(rows, overLimit.length > 0);
+}
+
+/** 1 when any row regressed (or a peak is over its limit), else 4 when any row is undecided, else 0. */
+export function gateExitCode(rows: readonly GateRow[], overLimit = false): number {
+  if (overLimit || rows.some((r) => r.verdict === 'regression')) return ExitCode.regression;
+  return rows.some((r) => r.verdict === 'inconclusive') ? ExitCode.inconclusive : ExitCode.ok;
 }
 
 /** Runs whose peak exceeds the fraction of their container's limit, described. */

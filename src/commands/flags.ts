@@ -147,9 +147,20 @@ export const CHECK_FLAGS = {
   },
   metric: { alias: 'm', type: 'string', describe: 'pss, uss, rss; comma-separated (default pss)' },
   scope: { type: 'string', describe: "worker, master, total, peak (a soak's peak total PSS); comma-separated (default all)" },
-  limit: { type: 'number', describe: 'Relative limit in percent (default 5)' },
-  floor: { type: 'string', describe: 'Absolute floor, e.g. 2MiB (default 2MiB)' },
-  alpha: { type: 'number', describe: "Significance level of Welch's t-test over the runs (default 0.05)" },
+  limit: {
+    type: 'number',
+    describe: 'Practical threshold in percent of the base figure; the threshold is the larger of this and --floor (default 0.5)',
+  },
+  floor: { type: 'string', describe: 'Practical threshold in bytes, e.g. 256KiB or 2MiB (default 256KiB)' },
+  alpha: {
+    type: 'number',
+    describe: "False-alarm level over all rows together (Holm's correction), and the intervals' one-sided level (default 0.05)",
+  },
+  unpaired: {
+    type: 'boolean',
+    default: false,
+    describe: 'Compare a --baseline-ref document unpaired (Welch), as documents from separate runs are',
+  },
   summary: { type: 'string', describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)' },
   'max-peak-fraction': {
     type: 'number',

@@ -32,6 +32,17 @@ export function mib(bytes: number, digits = 1): string {
   return `${(bytes / 1048576).toFixed(digits)} MiB`;
 }
 
+/** KiB below 1 MiB, else MiB with two decimals: the gate's figures are often a fraction of a MiB. */
+export function size(bytes: number): string {
+  if (!Number.isFinite(bytes)) return bytes > 0 ? '∞' : '−∞';
+  const a = Math.abs(bytes);
+  const sign = bytes < 0 ? '−' : '';
+  return a < 1048576 ? `${sign}${(a / 1024).toFixed(0)} KiB` : `${sign}${(a / 1048576).toFixed(2)} MiB`;
+}
+
+/** `size` with a sign: "+512 KiB", "−1.25 MiB". */
+export const signedSize = (bytes: number): string => (bytes >= 0 ? `+${size(bytes)}` : size(bytes));
+
 /** Signed MiB, e.g. "-166.2 MiB". */
 export function signedMib(bytes: number): string {
   const s = mib(Math.abs(bytes));

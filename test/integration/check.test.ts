@@ -43,18 +43,23 @@ describe('memcompare check on real runs', { timeout: 300_000 }, () => {
     regressed = measure('heavier', 10);
   });
 
-  it('never fails unchanged code: every ordered pair of 4 runs passes', () => {
+  it('never fails unchanged code: no ordered pair of 4 separate runs is a regression', () => {
     let pairs = 0;
+    let open = 0;
     for (const a of unchanged) {
       for (const b of unchanged) {
         if (a === b) continue;
         const r = cli(['check', a, '--baseline', b, '--metric', 'pss,uss,rss']);
-        assert.equal(r.status, 0, `${a} vs ${b}:\n${r.stdout}${r.stderr}`);
-        assert.match(r.stdout, /memcompare check: pass/);
+        // Separate runs are compared unpaired (Welch): undecided (4) is allowed, a regression (1) is not.
+        assert.ok(r.status === 0 || r.status === 4, `${a} vs ${b}:\n${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, r.status === 0 ? /memcompare check: pass/ : /memcompare check: inconclusive — .*runs per side would decide/);
+        assert.match(r.stdout, /unpaired \(Welch's t; separate runs\), 3 runs per side/);
+        if (r.status === 4) open++;
         pairs++;
       }
     }
     assert.equal(pairs, 12);
+    assert.ok(open <= 6, `${open} of 12 undecided`);
   });
 
   it('fails 10 MiB more per worker with exit 1, naming the variant and the metric', () => {
@@ -65,17 +70,17 @@ describe('memcompare check on real runs', { timeout: 300_000 }, () => {
       env: { GITHUB_STEP_SUMMARY: stepSummary },
     });
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /memcompare check: FAIL — lazy PSS per worker \+\d+\.\d MiB/);
+    assert.match(r.stdout, /memcompare check: FAIL — lazy PSS per worker \+\d+\.\d+ MiB/);
     assert.doesNotMatch(r.stdout, /FAIL.*preload/, 'the unchanged variant is not blamed');
     const md = readFileSync(summary, 'utf8');
     assert.match(md, /\| lazy \| PSS per worker \|.*\| REGRESSION \|/);
-    assert.match(md, /\| preload \| PSS per worker \|.*\| ok \|/);
+    assert.match(md, /\| preload \| PSS per worker \|.*\| (pass|INCONCLUSIVE) \|/);
     assert.equal(readFileSync(stepSummary, 'utf8').trim(), md.trim());
   });
 
   it('reports the reverse as an improvement, and passes', () => {
     const r = cli(['check', unchanged[0] as string, '--baseline', regressed]);
-    assert.equal(r.status, 0, r.stdout);
+    assert.notEqual(r.status, 1, r.stdout);
     assert.match(r.stdout, /lazy .*PSS per worker.*improvement/);
   });
 
