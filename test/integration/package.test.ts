@@ -39,7 +39,9 @@ describe('installed from the npm tarball', { timeout: 420_000 }, () => {
     const report = npx(['report', results, '--out', join(app, 'r.md')]);
     assert.equal(report.status, 0, report.stderr);
     const check = npx(['check', results, '--baseline', results]);
-    assert.equal(check.status, 0, check.stderr);
+    // A file against itself, unpaired: a pass or undecided (4), never a regression.
+    assert.ok(check.status === 0 || check.status === 4, check.stderr);
+    assert.match(check.stdout, /memcompare check: (pass|inconclusive)/);
   });
   it('the library entry point', () => {
     const code =
