@@ -6,7 +6,7 @@ import { runValue, type Scope } from '../results/metrics.js';
 export type { Scope };
 
 import type { ResultsDocument, RunRecord, VariantResult } from '../results/types.js';
-import { holm, pairedShift, pairsToDecide, type Shift, type ShiftMethod, studentTQuantile, welchShift } from './stats.js';
+import { holm, minimumDetectable, pairedShift, pairsToDecide, type Shift, type ShiftMethod, welchShift } from './stats.js';
 
 export const GATE_METRICS = ['pss', 'uss', 'rss'] as const;
 /** Where a figure is gated: a run's workers, master or total, or (PSS only) a soak's peak total. */
@@ -190,7 +190,7 @@ export function evaluateGate(
     const pAdj = adjusted[i] as number;
     const T = p.thresholdBytes;
     const sd = s.se * Math.sqrt(s.n);
-    const detectable = s.n < 2 ? Number.POSITIVE_INFINITY : T + (studentTQuantile(strictest, s.df) + studentTQuantile(0.2, s.df)) * s.se;
+    const detectable = minimumDetectable(sd, s.n, T, strictest);
     const interval = `${signedSize(s.low)} to ${signedSize(s.high)}`;
     const against = `the ${size(T)} threshold`;
     let verdict: Verdict;
