@@ -126,7 +126,8 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
         variants: [{ name: 'max-requests-300' }],
         warmup: { requests: 4, connections: 2, workerPidHeader: 'X-Worker-Pid' },
         runs: 1,
-        soak: { durationSeconds: 6, connections: 2, rate: 200, intervalMs: 100 },
+        // 10 s: about six exits, so that a loaded runner that hears some lines late still watches one in time.
+        soak: { durationSeconds: 10, connections: 2, rate: 200, intervalMs: 100 },
       }),
     );
     const r = cli(['run', scenario, '--json', file, '-q', '--no-lock'], { timeoutMs: 120_000 });
