@@ -109,8 +109,8 @@ export function assertComparable(baseline: ResultsDocument, current: ResultsDocu
   }
 }
 
-/** Pairs run i of base with run i of head (the indices both sides finished). */
-function pairedValues(bv: VariantResult, cv: VariantResult, metric: Metric, scope: GateScope): number[] | undefined {
+/** Pairs run i of base with run i of head (the indices both sides finished): head − base, per pair. */
+export function pairedValues(bv: VariantResult, cv: VariantResult, metric: Metric, scope: GateScope): number[] | undefined {
   const byIndex = new Map(bv.runs.map((r) => [r.index, r]));
   const both = cv.runs.filter((r) => byIndex.has(r.index));
   const c = runValues(both, metric, scope);

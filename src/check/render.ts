@@ -1,6 +1,7 @@
 import { mdTable, mdText, termText } from '../render/markup.js';
 import { boxTable, wrapProse } from '../render/table.js';
 import { signedSize, size } from '../render/units.js';
+import { CALIBRATE_RUNS, type Calibration } from './calibrate.js';
 import type { GateRow } from './gate.js';
 
 const scopeLabel = { worker: 'per worker', master: 'master', total: 'total', peak: 'peak total under load' } as const;
@@ -97,4 +98,39 @@ export function renderGateMarkdown(rows: readonly GateRow[], title: string): str
     ...why.map((l) => `- ${l}`),
     ...(why.length ? [''] : []),
   ].join('\n');
+}
+
+/** `memcompare calibrate`'s answer: the false-alarm rate of these settings, each row's noise, what the gate sees. */
+export function renderCalibration(c: Calibration, scenario: string, width?: number): string {
+  const n = c.comparisons.length;
+  const o = c.options;
+  const settings = `--limit ${o.limitPercent} --floor ${size(o.floorBytes).replace(' ', '')} --alpha ${o.alpha}`;
+  const pct = (k: number) => (n === 0 ? '' : ` (${((k * 100) / n).toFixed(0)}%)`);
+  const head = ['Variant', 'Metric', 'Median', 'Noise (sd)', 'Threshold', ...CALIBRATE_RUNS.map((r) => `Detectable at ${r}`)];
+  const rows = c.noise.map((r) => [
+    termText(r.variant),
+    `${r.metric.toUpperCase()} ${scopeLabel[r.scope]}`,
+    size(r.medianBytes),
+    `${size(r.noiseBytes)} (${r.noisePercent.toFixed(2)}%)`,
+    size(r.thresholdBytes),
+    ...r.detectable.map((d) => size(d.bytes)),
+  ]);
+  const perWorker = c.noise.filter((r) => r.scope === 'worker');
+  const seen = CALIBRATE_RUNS.map((runs) => {
+    const worst = Math.max(...perWorker.map((r) => r.detectable.find((d) => d.runs === runs)?.bytes ?? Number.POSITIVE_INFINITY));
+    return `${size(worst)} at ${runs} runs`;
+  });
+  return wrapProse(
+    [
+      `Calibration of ${termText(scenario)}: ${n} A/A comparison${n === 1 ? '' : 's'} of ${c.runsPerSide} runs per side (the same code as base and head, interleaved on this runner), judged with ${settings}`,
+      `  false alarms (a regression on unchanged code): ${c.falseAlarms} of ${n}${pct(c.falseAlarms)}`,
+      `  undecided (an interval straddling the threshold): ${c.undecided} of ${n}${pct(c.undecided)}`,
+      '',
+      boxTable(head, rows, width).trimEnd(),
+      `Noise: the standard deviation of head run i − base run i over ${Math.min(...c.noise.map((r) => r.pairs))} pairs. Detectable: the smallest change the gate calls a regression 80% of the time at that many runs per side (Holm's strictest level over ${c.noise.length} rows).`,
+      ...(perWorker.length > 0 ? [`The gate would catch a change per worker of ${seen.join(', ')}.`] : []),
+      '',
+    ].join('\n'),
+    width,
+  );
 }

@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS, WATCH_FLAGS } from '../commands/flags.js';
+import { CALIBRATE_FLAGS, CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS, WATCH_FLAGS } from '../commands/flags.js';
 import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from '../commands/snapshot-options.js';
 import { ExitCode, MemcompareError, reportError } from '../errors.js';
 import type { Io } from '../memory.js';
@@ -76,6 +76,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       },
     )
     .command(
+      'calibrate [scenario]',
+      "A/A pairs on this runner (the same code as base and head, interleaved): the gate's false-alarm rate, each figure's noise, the smallest change it would catch at 3, 5 and 10 runs",
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', describe: 'Shipped scenario name (memcompare list) or path to a scenario .json' })
+          .options(CALIBRATE_FLAGS)
+          .example('$0 calibrate preload-vs-nopreload --pairs 20 --runs 5', 'how often the default gate fails unchanged code here'),
+      async (args) => {
+        const { runCalibrateCommand } = await import('../commands/calibrate.js');
+        exitCode = await runCalibrateCommand({ ...flagValues(CALIBRATE_FLAGS, args), scenario: args.scenario }, io);
+      },
+    )
+    .command(
       'report <results..>',
       'Render a results file as Markdown (with SVG charts), JSON, a table, CSV, or benchmark-dashboard input; several files side by side',
       (y) =>
@@ -121,7 +134,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         }
       },
     )
-    .demandCommand(1, 'name a command: snapshot, watch, run, sweep, list, report or check (see memcompare --help)')
+    .demandCommand(1, 'name a command: snapshot, watch, run, sweep, calibrate, list, report or check (see memcompare --help)')
     .strict()
     .help()
     .alias('h', 'help')

@@ -42,7 +42,8 @@ function parseList<T extends string>(text: string | undefined, allowed: readonly
   return items as T[];
 }
 
-export function gateOptions(o: CheckCommandOptions): GateOptions {
+/** The gate's settings from check's flags (calibrate takes the same ones). */
+export function gateOptions(o: Pick<CheckCommandOptions, 'limit' | 'alpha' | 'metric' | 'scope' | 'floor'>): GateOptions {
   const limit = o.limit ?? DEFAULT_GATE.limitPercent;
   if (!Number.isFinite(limit) || limit < 0) throw badArgument('--limit', o.limit, 'give a percentage of 0 or more, e.g. --limit 5');
   const alpha = o.alpha ?? DEFAULT_GATE.alpha;

@@ -70,6 +70,11 @@ export const RUN_FLAGS = {
     describe:
       'Also measure every variant at this git ref (a temporary worktree of the repository holding the scenario), interleaved with the working tree',
   },
+  'until-decided': {
+    type: 'number',
+    describe:
+      "With --baseline-ref: after the planned runs, add interleaved rounds until check's default gate decides every row (regression or pass), at most this many runs per variant",
+  },
   json: { type: 'string', nargs: 1, describe: 'Write the results document here after every run (- for stdout)' },
   markdown: { type: 'string', nargs: 1, describe: 'Also write a Markdown report here (charts as SVG files beside it)' },
   'show-output': { type: 'boolean', default: false, describe: "Copy the server's output to stderr" },
@@ -98,6 +103,34 @@ export const SWEEP_FLAGS = {
   runs: { type: 'number', describe: "Runs per variant and count, interleaved (default: the scenario's, 3)" },
   json: RUN_FLAGS.json,
   markdown: RUN_FLAGS.markdown,
+  'show-output': RUN_FLAGS['show-output'],
+  quiet: RUN_FLAGS.quiet,
+  progress: RUN_FLAGS.progress,
+  'no-wait': RUN_FLAGS['no-wait'],
+  'no-lock': RUN_FLAGS['no-lock'],
+} as const satisfies Record<string, FlagSpec>;
+
+/** `calibrate`: run's scenario flags, the A/A design, and check's gate settings to judge it by. */
+export const CALIBRATE_FLAGS = {
+  command: RUN_FLAGS.command,
+  name: RUN_FLAGS.name,
+  cwd: RUN_FLAGS.cwd,
+  workers: RUN_FLAGS.workers,
+  server: RUN_FLAGS.server,
+  'fastcgi-script': RUN_FLAGS['fastcgi-script'],
+  pairs: { type: 'number', describe: 'A/A comparisons to make (default 20)' },
+  from: {
+    type: 'string',
+    nargs: 1,
+    describe: 'Judge the runs of an earlier calibrate --json document again (other --limit, --floor, --runs) instead of measuring',
+  },
+  runs: { type: 'number', describe: 'Runs per side in each comparison, as the gate would get them (default 5)' },
+  metric: { alias: 'm', type: 'string', describe: 'pss, uss, rss; comma-separated (default pss), as check takes them' },
+  scope: { type: 'string', describe: 'worker, master, total, peak; comma-separated (default all), as check takes them' },
+  limit: { type: 'number', describe: "The gate's --limit to judge the comparisons by (default 0.5)" },
+  floor: { type: 'string', describe: "The gate's --floor to judge the comparisons by (default 256KiB)" },
+  alpha: { type: 'number', describe: "The gate's --alpha to judge the comparisons by (default 0.05)" },
+  json: RUN_FLAGS.json,
   'show-output': RUN_FLAGS['show-output'],
   quiet: RUN_FLAGS.quiet,
   progress: RUN_FLAGS.progress,

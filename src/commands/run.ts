@@ -19,6 +19,8 @@ import { splitCommand } from '../scenario/argv.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { FALLBACK_FAMILY, FAMILIES, familyForCommand, familyNamed, familyNames, type ServerFamily } from '../servers/registry.js';
+import { DEFAULT_GATE, evaluateGate } from '../check/gate.js';
+import { splitByRevision } from '../results/revisions.js';
 import { parseSize } from './check.js';
 import type { FlagValues, RUN_FLAGS } from './flags.js';
 
@@ -395,6 +397,14 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       );
   }
   plan?.prepare(scenario);
+  if (o.untilDecided !== undefined) {
+    if (o.baselineRef === undefined)
+      throw badArgument('--until-decided', o.untilDecided, 'adds runs until base and head are told apart: add --baseline-ref REF');
+    checkFlag('--until-decided', o.untilDecided, LIMITS.runs);
+    const planned = o.runs ?? scenario.runs;
+    if (o.untilDecided < planned)
+      throw badArgument('--until-decided', o.untilDecided, `is the most runs per variant; give at least the planned ${planned} (--runs)`);
+  }
   // Say so before anything boots: a half-hour run must not end in an unwritable path.
   if (o.json && o.json !== '-') checkWritable(o.json, '--json');
   if (o.markdown && o.markdown !== '-') checkWritable(o.markdown, '--markdown');
@@ -481,6 +491,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       onSoakTick: !o.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true ? (tag, st) => io.stderr.write(soakBar(tag, st)) : undefined,
       echo: o.showOutput ? io.stderr : undefined,
       ...(maxWorkerUssBytes !== undefined ? { maxWorkerUssBytes } : {}),
+      ...(o.untilDecided !== undefined ? { moreRuns: untilDecided(o.untilDecided, progressOn ? io.stderr : undefined) } : {}),
       signal: controller.signal,
       version: toolVersion(),
     });
@@ -521,4 +532,25 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     lock?.release();
     baseTree?.remove();
   }
+}
+
+/**
+ * `--until-decided MAX`: one more interleaved round while check's default gate leaves a row undecided
+ * (its interval straddles the threshold), until MAX runs per variant (sequential, as Pinpoint does).
+ */
+export function untilDecided(max: number, say?: NodeJS.WritableStream): (doc: ResultsDocument, rounds: number) => boolean {
+  return (doc, rounds) => {
+    const split = splitByRevision(doc);
+    if (!split) return false;
+    const rows = evaluateGate(split.base, split.head, DEFAULT_GATE, true);
+    const open = rows.filter((r) => r.verdict === 'inconclusive');
+    if (open.length === 0) return false;
+    const names = open.map((r) => `${r.variant} ${r.scope}`).join(', ');
+    if (rounds >= max) {
+      say?.write(`memcompare: ${open.length} of ${rows.length} gate rows still undecided after ${rounds} runs (--until-decided ${max}): ${names}\n`);
+      return false;
+    }
+    say?.write(`memcompare: ${open.length} of ${rows.length} gate rows undecided after ${rounds} runs (${names}); one more round\n`);
+    return true;
+  };
 }

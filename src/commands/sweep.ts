@@ -43,6 +43,7 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
     ...o,
     workers: undefined,
     baselineRef: undefined,
+    untilDecided: undefined,
     port: undefined,
     soak: undefined,
     maxCpu: undefined,

@@ -98,6 +98,11 @@ export interface RunOptions {
   echo?: NodeJS.WritableStream;
   /** A per-worker USS limit: after a soak, the recycling setting that keeps workers under it. */
   maxWorkerUssBytes?: number;
+  /**
+   * Asked after the last planned round and after each added one (`run --until-decided`): true adds one
+   * more interleaved round of every variant. The caller bounds it (the rounds done are passed).
+   */
+  moreRuns?: (doc: ResultsDocument, roundsDone: number) => boolean;
   signal?: AbortSignal;
   version?: string;
 }
@@ -689,9 +694,13 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, given:
     const ports = Object.fromEntries(services.map((s) => [s.name, s.port]));
     deps = forProtocol(given, scenario);
     const loadFor = given === realRunDeps ? commandLoadFor(scenario, ports) : undefined;
-    for (const { run, variant: vi } of runOrder(scenario.variants.length, runs)) {
+    // The planned rounds, then any the caller adds (each a whole round: every variant, interleaved).
+    let planned = runs;
+    const order = runOrder(scenario.variants.length, runs);
+    for (let k = 0; k < order.length; k++) {
+      const { run, variant: vi } = order[k] as { run: number; variant: number };
       const variant = scenario.variants[vi] as Variant;
-      const tag = `[${variant.name} ${run}/${runs}]`;
+      const tag = `[${variant.name} ${run}/${planned}]`;
       checkServices(services);
       const measuring = measureOnce({
         scenario,
@@ -729,6 +738,11 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, given:
       if (doc.host.os === '') doc.host = await host();
       refresh();
       o.onUpdate?.(doc);
+      if (k === order.length - 1 && o.moreRuns?.(doc, run)) {
+        planned = run + 1;
+        doc.scenario.runs = planned;
+        order.push(...runOrder(scenario.variants.length, 1).map((x) => ({ ...x, run: planned })));
+      }
     }
     await previousGone;
     await withSoftware();
