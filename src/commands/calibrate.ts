@@ -1,10 +1,10 @@
 import { calibrate } from '../check/calibrate.js';
+import { renderCalibration } from '../check/render.js';
 import { badArgument } from '../errors.js';
+import type { Io } from '../memory.js';
 import { terminalWidth } from '../render/width.js';
 import { readResults } from '../results/file.js';
 import { splitByRevision } from '../results/revisions.js';
-import { renderCalibration } from '../check/render.js';
-import type { Io } from '../memory.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { gateOptions } from './check.js';
 import type { CALIBRATE_FLAGS, FlagValues } from './flags.js';

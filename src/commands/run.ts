@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { onExit } from 'signal-exit';
+import { DEFAULT_GATE, evaluateGate } from '../check/gate.js';
 import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
 import { toolVersion } from '../paths.js';
@@ -10,6 +11,7 @@ import { renderRunSummary } from '../render/terminal.js';
 import { progressBar } from '../render/units.js';
 import { terminalWidth } from '../render/width.js';
 import { HEADROOM, workerPeakUss } from '../results/lifetime.js';
+import { splitByRevision } from '../results/revisions.js';
 import type { ResultsDocument, SoakRecord, VerificationRecord } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
@@ -19,8 +21,6 @@ import { splitCommand } from '../scenario/argv.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { FALLBACK_FAMILY, FAMILIES, familyForCommand, familyNamed, familyNames, type ServerFamily } from '../servers/registry.js';
-import { DEFAULT_GATE, evaluateGate } from '../check/gate.js';
-import { splitByRevision } from '../results/revisions.js';
 import { parseSize } from './check.js';
 import type { FlagValues, RUN_FLAGS } from './flags.js';
 
@@ -547,7 +547,9 @@ export function untilDecided(max: number, say?: NodeJS.WritableStream): (doc: Re
     if (open.length === 0) return false;
     const names = open.map((r) => `${r.variant} ${r.scope}`).join(', ');
     if (rounds >= max) {
-      say?.write(`memcompare: ${open.length} of ${rows.length} gate rows still undecided after ${rounds} runs (--until-decided ${max}): ${names}\n`);
+      say?.write(
+        `memcompare: ${open.length} of ${rows.length} gate rows still undecided after ${rounds} runs (--until-decided ${max}): ${names}\n`,
+      );
       return false;
     }
     say?.write(`memcompare: ${open.length} of ${rows.length} gate rows undecided after ${rounds} runs (${names}); one more round\n`);

@@ -46,7 +46,7 @@ function writesPerWorker(dir: string, kib: number): void {
 
 function gate(dir: string, results: string): { status: number; rows: GateRow[]; out: string } {
   const r = cli(['check', results, '--json'], { cwd: dir });
-  return { status: r.status, rows: (JSON.parse(r.stdout) as { rows: GateRow[] }).rows, out: r.stderr };
+  return { status: r.status ?? -1, rows: (JSON.parse(r.stdout) as { rows: GateRow[] }).rows, out: r.stderr };
 }
 
 describe('the gate sees what the measurement sees', { timeout: FULL ? 1_500_000 : 600_000 }, () => {
@@ -73,14 +73,20 @@ describe('the gate sees what the measurement sees', { timeout: FULL ? 1_500_000 
 
   it('--until-decided: from 2 runs (too few to decide with Holm over 6 rows), rounds are added until every row is decided', () => {
     const results = join(repo.dir, 'u.json');
-    const run = cli(['run', 'memory.json', '--baseline-ref', 'HEAD~1', '--runs', '2', '--until-decided', '6', '--json', results, '--progress'], {
-      cwd: repo.dir,
-      timeoutMs: 400_000,
-    });
+    const run = cli(
+      ['run', 'memory.json', '--baseline-ref', 'HEAD~1', '--runs', '2', '--until-decided', '6', '--json', results, '--progress'],
+      {
+        cwd: repo.dir,
+        timeoutMs: 400_000,
+      },
+    );
     assert.equal(run.status, 0, run.stderr);
     const doc = readResults(results);
     const runs = doc.variants.map((v) => v.runs.length);
-    assert.ok(runs.every((n) => n === runs[0] && n > 2 && n <= 6), `runs per variant ${runs}`);
+    assert.ok(
+      runs.every((n) => n === runs[0] && n > 2 && n <= 6),
+      `runs per variant ${runs}`,
+    );
     assert.equal(doc.scenario.runs, runs[0]);
     assert.match(run.stderr, /gate rows undecided after 2 runs \(.*\); one more round/);
     const g = gate(repo.dir, results);
@@ -113,7 +119,10 @@ describe('the gate sees what the measurement sees', { timeout: FULL ? 1_500_000 
     assert.notEqual(cli(['check', cal], { cwd: repo.dir }).status, 2);
     for (const [args, message] of [
       [['calibrate', 'memory.json', '--pairs', '0'], /^memcompare: --pairs 0: .*\n$/],
-      [['calibrate', 'memory.json', '--from', cal], /^memcompare: --from ".*": judges runs already measured: give it without a scenario or --command\n$/],
+      [
+        ['calibrate', 'memory.json', '--from', cal],
+        /^memcompare: --from ".*": judges runs already measured: give it without a scenario or --command\n$/,
+      ],
       [['calibrate', '--from', join(repo.dir, 'r.json.missing')], /^memcompare: --from .*\n$/],
     ] as const) {
       const bad = cli([...args], { cwd: repo.dir });
