@@ -1,7 +1,7 @@
 import { median } from '../results/aggregate.js';
 import { splitByRevision } from '../results/revisions.js';
 import type { ResultsDocument, VariantResult } from '../results/types.js';
-import { evaluateGate, type GateOptions, type GateScope, type Metric, pairedValues, runValues } from './gate.js';
+import { evaluateGate, type GateOptions, type GateScope, type Metric, pairedValues, rowThreshold, runValues } from './gate.js';
 import { minimumDetectable } from './stats.js';
 
 /** The run counts per side at which calibrate states the smallest change the gate would see. */
@@ -90,7 +90,7 @@ export function calibrate(doc: ResultsDocument, runsPerSide: number, options: Ga
         const m = median(values);
         const mean = d.reduce((a, x) => a + x, 0) / d.length;
         const sd = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / (d.length - 1));
-        const thresholdBytes = Math.max(options.floorBytes, (Math.abs(m) * options.limitPercent) / 100);
+        const thresholdBytes = rowThreshold(bv.runs, scope, m, options);
         noise.push({
           variant: hv.name,
           metric,

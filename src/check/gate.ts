@@ -19,17 +19,22 @@ export interface GateOptions {
   scopes: GateScope[];
   /** The practical threshold: a shift counts when it exceeds this percentage of the base figure… */
   limitPercent: number;
-  /** …and this many bytes (the threshold is the larger of the two). */
+  /**
+   * …and this many bytes per process the figure covers (one for a worker's or the master's, every
+   * process of the tree for a total or a peak): the threshold is the larger of the two.
+   */
   floorBytes: number;
   /** The false-alarm level of the whole family of rows (Holm's correction spreads it over them). */
   alpha: number;
 }
 
 /**
- * Defaults from this machine's measurements (docs/ci.md, `memcompare calibrate`): a quarter of a MiB
- * per figure (256 MiB over a thousand workers) or half a percent, whichever is larger. Half a percent is
- * several times the seed scenario's run-to-run spread (~0.1%), so A/A pairs pass; a quarter MiB lies
- * below the +512 KiB per worker that the runs see at p ~ 1e-10, so that change is a regression.
+ * Defaults from this machine's measurements (docs/ci.md, `memcompare calibrate preload-vs-nopreload
+ * --pairs 20 --runs 5`): a quarter of a MiB per process (256 MiB over a thousand workers) or half a
+ * percent, whichever is larger. Per worker that is 256 KiB, below the +512 KiB per worker the runs see
+ * at p ~ 1e-10, so that change is a regression at 5 runs (noise there: 24–55 KiB sd of a pair's
+ * difference). A total carries every process's floor: its noise (140–344 KiB sd, the preload runs
+ * varying together) left 7 of 20 A/A comparisons undecided against a flat 256 KiB or 0.5%; none now.
  */
 export const DEFAULT_GATE: GateOptions = {
   metrics: ['pss'],
@@ -123,6 +128,20 @@ export function pairedValues(bv: VariantResult, cv: VariantResult, metric: Metri
 }
 
 /**
+ * A row's practical threshold: the limit's percentage of the base figure, or the floor per process the
+ * figure covers (one worker or the master; for a total or a peak the base runs' whole tree, median).
+ */
+export function rowThreshold(
+  runs: readonly { processes: readonly unknown[] }[],
+  scope: GateScope,
+  baseBytes: number,
+  o: Pick<GateOptions, 'floorBytes' | 'limitPercent'>,
+): number {
+  const processes = scope === 'worker' || scope === 'master' ? 1 : Math.max(1, median(runs.map((r) => r.processes.length)));
+  return Math.max(o.floorBytes * processes, (Math.abs(baseBytes) * o.limitPercent) / 100);
+}
+
+/**
  * Every variant × metric × scope of head against base. `paired`: both sides come from one interleaved
  * run (`run --baseline-ref`), so run i of head is compared with run i of base and the runner's drift
  * cancels; otherwise Welch's unpaired test.
@@ -170,7 +189,7 @@ export function evaluateGate(
           scope,
           baselineBytes: bm,
           currentBytes: median(c),
-          thresholdBytes: Math.max(o.floorBytes, (Math.abs(bm) * o.limitPercent) / 100),
+          thresholdBytes: rowThreshold(bv.runs, scope, bm, o),
           b,
           c,
           ...(d && d.length > 0 ? { d } : {}),

@@ -162,7 +162,7 @@ export const REPORT_FLAGS = {
     alias: 'f',
     type: 'string',
     default: 'markdown',
-    describe: 'markdown, json, table, csv, gab (github-action-benchmark), bmf (Bencher)',
+    describe: 'markdown, html (one offline file, interactive charts), json, table, csv, gab (github-action-benchmark), bmf (Bencher)',
   },
   out: { alias: 'o', type: 'string', nargs: 1, describe: 'Output file (default or -: stdout); charts go beside it' },
 } as const satisfies Record<string, FlagSpec>;

@@ -1,9 +1,28 @@
 import { medianRunIndex } from '../results/aggregate.js';
-import type { ResultsDocument } from '../results/types.js';
+import type { ProcessRecord, ResultsDocument } from '../results/types.js';
 import { importEsm } from './import-esm.js';
 
 const MIB = 1048576;
 const round1 = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
+const round2 = (bytes: number) => Math.round((bytes / MIB) * 100) / 100;
+
+/**
+ * The name of each chart's main layer: its marks are one per data row (the HTML report's browser test
+ * counts them, and hides a variant's). Vega names the mark `primary_marks`.
+ */
+export const PRIMARY = 'primary';
+
+/** Raised when a chart's drawing changes: the examples in reports/ must then be made again (a test says so). */
+export const CHART_VERSION = 2;
+
+/** What the per-process chart can show (the HTML report's metric switch). */
+export const PROCESS_METRICS = {
+  pss: { title: 'PSS', of: (p: ProcessRecord) => p.pssBytes },
+  uss: { title: 'USS (private)', of: (p: ProcessRecord) => p.ussBytes },
+  rss: { title: 'RSS', of: (p: ProcessRecord) => p.rssBytes },
+  shared: { title: 'shared (PSS − USS)', of: (p: ProcessRecord) => p.pssBytes - p.ussBytes },
+} as const;
+export type ProcessMetric = keyof typeof PROCESS_METRICS;
 
 /** Labels processes of a run as "master", "worker 1", … in a stable order. */
 export function processLabels(doc: ResultsDocument, variantIndex: number) {
@@ -35,6 +54,7 @@ export function pssSplitSpec(doc: ResultsDocument): object {
     data: { values },
     facet: { column: { field: 'variant', type: 'nominal', title: 'variant', sort: doc.variants.map((v) => v.name) } },
     spec: {
+      name: PRIMARY,
       width: 260,
       height: 260,
       mark: { type: 'bar' },
@@ -49,8 +69,46 @@ export function pssSplitSpec(doc: ResultsDocument): object {
           legend: { orient: 'bottom' },
         },
         order: { field: 'order', type: 'quantitative' },
-        tooltip: [{ field: 'process' }, { field: 'part' }, { field: 'mib', title: 'MiB' }],
+        tooltip: [{ field: 'variant' }, { field: 'process' }, { field: 'part' }, { field: 'mib', title: 'MiB' }],
       },
+    },
+    config: { font: 'sans-serif' },
+  };
+}
+
+/** One metric of every process of each variant's median run, side by side; a tooltip names its pid and run. */
+export function processMetricSpec(doc: ResultsDocument, metric: ProcessMetric): object {
+  const m = PROCESS_METRICS[metric];
+  const values = doc.variants.flatMap((v, vi) => {
+    const run = v.runs[medianRunIndex(v.runs)];
+    return processLabels(doc, vi).map(({ p, label }) => ({
+      variant: v.name,
+      process: label,
+      pid: p.pid,
+      run: run?.index ?? 0,
+      mib: round2(m.of(p)),
+    }));
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `${m.title} of each process`, subtitle: `${doc.scenario.name}: median run of each variant` },
+    data: { values },
+    name: PRIMARY,
+    width: 420,
+    height: 260,
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'process', type: 'nominal', title: 'process', sort: null, axis: { labelAngle: -40 } },
+      xOffset: { field: 'variant', sort: doc.variants.map((v) => v.name) },
+      y: { field: 'mib', type: 'quantitative', title: `${m.title} (MiB)` },
+      color: { field: 'variant', type: 'nominal', sort: doc.variants.map((v) => v.name), legend: { orient: 'bottom' } },
+      tooltip: [
+        { field: 'variant' },
+        { field: 'process' },
+        { field: 'pid' },
+        { field: 'run' },
+        { field: 'mib', title: `${m.title}, MiB`, format: '.2f' },
+      ],
     },
     config: { font: 'sans-serif' },
   };
@@ -77,8 +135,13 @@ export function totalPssSpec(doc: ResultsDocument): object {
     data: { values },
     layer: [
       {
+        name: PRIMARY,
         mark: { type: 'bar', color: '#1f77b4', width: { band: 0.6 } },
-        encoding: { x, y: { field: 'median', type: 'quantitative', title: 'total PSS (MiB)' } },
+        encoding: {
+          x,
+          y: { field: 'median', type: 'quantitative', title: 'total PSS (MiB)' },
+          tooltip: [{ field: 'variant' }, { field: 'median', title: 'median MiB' }, { field: 'min' }, { field: 'max' }],
+        },
       },
       {
         mark: { type: 'rule', color: 'black', strokeWidth: 2 },
@@ -101,10 +164,16 @@ interface VegaLiteModule {
   compile(spec: unknown): { spec: unknown };
 }
 
+/** Compiles a Vega-Lite spec to Vega, in Node (the HTML report's page then needs only the Vega runtime). */
+export async function compileSpec(spec: object): Promise<object> {
+  const vl = await importEsm<VegaLiteModule>('vega-lite');
+  return vl.compile(spec).spec as object;
+}
+
 /** Renders a Vega-Lite spec to an SVG document, headless (no browser, no canvas). */
 export async function renderSvg(spec: object): Promise<string> {
-  const [vega, vl] = await Promise.all([importEsm<VegaModule>('vega'), importEsm<VegaLiteModule>('vega-lite')]);
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  const [vega, compiled] = await Promise.all([importEsm<VegaModule>('vega'), compileSpec(spec)]);
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
     // A white background, so the chart reads in dark-themed viewers too.
@@ -172,7 +241,17 @@ export function sweepSpec(doc: ResultsDocument): object | undefined {
         mark: { type: 'rule' },
         encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color },
       },
-      { data: { values: measured }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y, color } },
+      {
+        name: PRIMARY,
+        data: { values: measured },
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: {
+          x,
+          y,
+          color,
+          tooltip: [{ field: 'variant' }, { field: 'workers' }, { field: 'mib', title: 'median MiB' }, { field: 'min' }, { field: 'max' }],
+        },
+      },
     ],
   };
   const right: { title: string; width: number; height: number; layer: object[] } = {
@@ -213,6 +292,7 @@ export function whereSpec(doc: ResultsDocument): object | undefined {
       subtitle: `${doc.scenario.name}: USS per worker by mapping group, median run of each variant`,
     },
     data: { values },
+    name: PRIMARY,
     width: 420,
     height: { step: 14 },
     mark: 'bar',
@@ -221,6 +301,7 @@ export function whereSpec(doc: ResultsDocument): object | undefined {
       yOffset: { field: 'variant', sort: doc.variants.map((v) => v.name) },
       x: { field: 'mib', type: 'quantitative', title: 'USS per worker (MiB)' },
       color: { field: 'variant', type: 'nominal', sort: doc.variants.map((v) => v.name), legend: { orient: 'bottom' } },
+      tooltip: [{ field: 'variant' }, { field: 'group' }, { field: 'mib', title: 'USS per worker, MiB' }],
     },
     config: { font: 'sans-serif' },
   };
@@ -272,12 +353,16 @@ export function soakSpecs(doc: ResultsDocument): { total: object; workers: objec
       height: 240,
       layer: [
         {
+          name: PRIMARY,
           data: { values: total },
           mark: { type: 'line', point: false },
+          // Drag to pan, wheel to zoom (in the HTML report; the SVG is drawn once).
+          params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }],
           encoding: {
             x: { field: 's', type: 'quantitative', title: 'seconds into the soak' },
             y: { field: 'mib', type: 'quantitative', title: 'total PSS (MiB)', scale: { zero: false } },
             color: { field: 'variant', type: 'nominal', legend: { orient: 'bottom' } },
+            tooltip: [{ field: 'variant' }, { field: 's', title: 'seconds' }, { field: 'mib', title: 'total PSS, MiB' }],
           },
         },
         // Each replacement as a mark: a worker forked without preloading imports the app again (a spike).
@@ -301,6 +386,7 @@ export function soakSpecs(doc: ResultsDocument): { total: object; workers: objec
       data: { values: workers },
       facet: { column: { field: 'part', type: 'nominal', title: null } },
       spec: {
+        name: PRIMARY,
         width: 300,
         height: 220,
         mark: { type: 'line' },

@@ -1,5 +1,6 @@
 import { renderRunSummary } from '../render/terminal.js';
 import { type Exporter, text } from './exporter.js';
+import { html } from './html.js';
 import { bmf, csv, gab, json } from './machine.js';
 import { markdown } from './markdown.js';
 
@@ -9,4 +10,4 @@ const table: Exporter = {
   render: async (doc, { width }) => text(renderRunSummary(doc, width)),
 };
 
-export const EXPORTERS: Record<string, Exporter> = { markdown, json, table, csv, gab, bmf };
+export const EXPORTERS: Record<string, Exporter> = { markdown, html, json, table, csv, gab, bmf };

@@ -71,7 +71,10 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   it('report: a missing file', () =>
     assertOneLineError(['report', join(tmp, 'nope.json')], /^memcompare: RESULTS ".*nope\.json": cannot be read \(ENOENT\)/));
   it('report: an unknown format', () =>
-    assertOneLineError(['report', garbled, '-f', 'xml'], /^memcompare: --format "xml": use one of: markdown, json, table, csv, gab, bmf/));
+    assertOneLineError(
+      ['report', garbled, '-f', 'xml'],
+      /^memcompare: --format "xml": use one of: markdown, html, json, table, csv, gab, bmf/,
+    ));
   it('run: --json - and --markdown - together', () =>
     assertOneLineError(
       ['run', 'preload-vs-nopreload', '--json', '-', '--markdown', '-'],

@@ -160,3 +160,18 @@ describe('paired against unpaired', () => {
     assert.match(same?.reason ?? '', /not after Holm's correction over 6 rows/);
   });
 });
+
+describe('the practical threshold, per process', () => {
+  it("a worker's and the master's rows get one floor; a total gets one per process of the base tree; the limit's percentage when larger", () => {
+    const [base, head] = pair([40_000, 40_000, 40_000], [40_000, 40_000, 40_000]);
+    const processes = base.variants[0]?.runs[0]?.processes.length as number;
+    assert.ok(processes > 2, `fixture has ${processes} processes`);
+    const rows = evaluateGate(base, head, { ...DEFAULT_GATE, scopes: ['worker', 'master', 'total'], limitPercent: 0 }, true);
+    const threshold = (scope: string) => rows.find((r) => r.scope === scope)?.thresholdBytes;
+    assert.equal(threshold('worker'), 256 * KiB);
+    assert.equal(threshold('master'), 256 * KiB);
+    assert.equal(threshold('total'), 256 * KiB * processes);
+    const wide = evaluateGate(base, head, { ...DEFAULT_GATE, scopes: ['worker'], limitPercent: 5 }, true);
+    assert.equal(wide[0]?.thresholdBytes, 40_000 * KiB * 0.05);
+  });
+});
