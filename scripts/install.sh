@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 for pkg in gunicorn uwsgi-core uwsgi-plugin-python3 puma unicorn python3-numpy python3-matplotlib smem util-linux procps hey \
   php8.2-fpm php8.2-opcache apache2 libapache2-mod-php8.2 libfcgi-bin curl prometheus \
-  redis-server python3-celery python3-redis uvicorn python3-uvicorn python3-fastapi python3-starlette python3-jinja2; do
+  redis-server python3-celery python3-redis uvicorn python3-uvicorn python3-fastapi python3-starlette python3-jinja2 chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

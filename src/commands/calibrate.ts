@@ -50,6 +50,7 @@ export async function runCalibrateCommand(o: CalibrateCommandOptions, io: Io): P
     baselineRef: undefined,
     untilDecided: undefined,
     markdown: undefined,
+    html: undefined,
   };
   return runRunCommand(runOptions, io, {
     prepare(scenario) {

@@ -408,6 +408,10 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   // Say so before anything boots: a half-hour run must not end in an unwritable path.
   if (o.json && o.json !== '-') checkWritable(o.json, '--json');
   if (o.markdown && o.markdown !== '-') checkWritable(o.markdown, '--markdown');
+  if (o.html !== undefined) {
+    if (o.html === '-') throw badArgument('--html', '-', 'the HTML report is one file: give it a path (or use report -f html)');
+    checkWritable(o.html, '--html');
+  }
 
   const jsonToStdout = o.json === '-';
   if (jsonToStdout && o.markdown === '-')
@@ -516,6 +520,10 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     if (o.markdown) {
       const { writeExport } = await import('./report.js');
       await writeExport(doc, 'markdown', o.markdown, io);
+    }
+    if (o.html) {
+      const { writeExport } = await import('./report.js');
+      await writeExport(doc, 'html', o.html, io);
     }
     return 0;
   } catch (error) {
