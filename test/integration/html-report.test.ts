@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -122,7 +122,7 @@ describe('the HTML report in Chromium', { skip, timeout: 300_000 }, () => {
     await first.hover();
     const tip = page.locator('#tooltip');
     await tip.waitFor({ state: 'visible', timeout: 5_000 });
-    const text = await tip.innerText();
+    const text = (await tip.textContent()) ?? '';
     assert.match(text, new RegExp(`pid: ${datum.pid}`));
     assert.match(text, new RegExp(`run: ${datum.run}`));
     assert.match(text, new RegExp(`PSS, MiB: ${(datum.mib as number).toFixed(2)}`));
@@ -187,7 +187,7 @@ describe('the HTML report in Chromium', { skip, timeout: 300_000 }, () => {
     assert.equal(await page.evaluate(() => window.pwned), undefined);
     assert.equal(await page.locator('body img').count(), 0);
     assert.equal(await page.locator('script').count(), 3, 'the data, the runtime and the page script: no other');
-    assert.equal(await page.locator('h1').innerText(), `memcompare: ${evil.replace('\u2028', ' ')}`);
+    assert.equal(await page.locator('h1').textContent(), `memcompare: ${evil.replace('\u2028', ' ')}`);
     const names = await page.evaluate(() => window.memcompare.data.document.variants.map((v) => v.name));
     assert.ok(names.includes(evil), 'the embedded document reads back unchanged');
   });
