@@ -51,6 +51,7 @@ export async function runCalibrateCommand(o: CalibrateCommandOptions, io: Io): P
     untilDecided: undefined,
     markdown: undefined,
     html: undefined,
+    verbose: false,
   };
   return runRunCommand(runOptions, io, {
     prepare(scenario) {

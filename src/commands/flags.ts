@@ -80,6 +80,12 @@ export const RUN_FLAGS = {
   html: { type: 'string', nargs: 1, describe: 'Also write the HTML report here: one offline file, interactive charts (report -f html)' },
   'show-output': { type: 'boolean', default: false, describe: "Copy the server's output to stderr" },
   quiet: { alias: 'q', type: 'boolean', default: false, describe: 'No progress lines' },
+  verbose: {
+    alias: 'v',
+    type: 'boolean',
+    default: false,
+    describe: "Also print each variant's warm-up (load generator summary), process table, cgroup note and where the memory is",
+  },
   progress: { type: 'boolean', default: false, describe: 'Progress lines on stderr even when it is not a terminal' },
   'no-wait': {
     type: 'boolean',

@@ -311,6 +311,30 @@ export function soakBar(
   return `\r${line}\u001b[K${st.elapsedMs >= st.durationMs ? '\n' : ''}`;
 }
 
+/**
+ * Progress as one line redrawn in place on a terminal (cut to its width), one line per stage when
+ * piped. `clear` rubs the line out before anything else is written below it.
+ */
+export function statusLine(stream: NodeJS.WritableStream): { show(line: string): void; clear(): void } {
+  const tty = (stream as NodeJS.WriteStream).isTTY === true;
+  let shown = false;
+  return {
+    show(line) {
+      if (!tty) {
+        stream.write(`${line}\n`);
+        return;
+      }
+      const width = terminalWidth(stream) ?? 100;
+      stream.write(`\r${line.length >= width ? `${line.slice(0, width - 2)}…` : line}\u001b[K`);
+      shown = true;
+    },
+    clear() {
+      if (shown) stream.write('\r\u001b[K');
+      shown = false;
+    },
+  };
+}
+
 /** What another command built on `run` (sweep) changes in it. */
 export interface RunPlan {
   /** Rewrites the scenario before anything boots (checks included: throw a usage error). */
@@ -483,19 +507,27 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       throw error;
     }
   };
-  const render = plan?.render ?? renderRunSummary;
+  const status = statusLine(io.stderr);
+  // A line of its own below the progress line (which is rubbed out first).
+  const below = {
+    write: (text: string) => {
+      status.clear();
+      return io.stderr.write(text);
+    },
+  } as NodeJS.WritableStream;
+  const render = plan?.render ?? ((d: ResultsDocument, w?: number) => renderRunSummary(d, w, o.verbose));
   const summary = (doc: ResultsDocument) => render(doc, terminalWidth(human));
   try {
     const doc = await runScenario(scenario, {
       ...(adapter ? { adapter } : {}),
       ...(o.runs !== undefined ? { runs: o.runs } : {}),
       onUpdate: persist,
-      onProgress: progressOn ? (line) => io.stderr.write(`${line}\n`) : undefined,
+      onProgress: progressOn ? (line) => status.show(line) : undefined,
       // A soak's progress bar: on a terminal only.
       onSoakTick: !o.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true ? (tag, st) => io.stderr.write(soakBar(tag, st)) : undefined,
       echo: o.showOutput ? io.stderr : undefined,
       ...(maxWorkerUssBytes !== undefined ? { maxWorkerUssBytes } : {}),
-      ...(o.untilDecided !== undefined ? { moreRuns: untilDecided(o.untilDecided, progressOn ? io.stderr : undefined) } : {}),
+      ...(o.untilDecided !== undefined ? { moreRuns: untilDecided(o.untilDecided, progressOn ? below : undefined) } : {}),
       signal: controller.signal,
       version: toolVersion(),
     });
@@ -515,6 +547,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       persist(doc);
     }
     await finishStream(doc, false);
+    status.clear();
     human.write(summary(doc));
     if (jsonToStdout) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (o.markdown) {
@@ -527,6 +560,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     }
     return 0;
   } catch (error) {
+    status.clear();
     await finishStream(last, true).catch((e: unknown) => io.stderr.write(`memcompare: ${e instanceof Error ? e.message : String(e)}\n`));
     if (last?.variants.some((v) => v.runs.length > 0) && !jsonToStdout) {
       io.stderr.write(summary(last));

@@ -44,6 +44,7 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
     workers: undefined,
     baselineRef: undefined,
     untilDecided: undefined,
+    verbose: false,
     port: undefined,
     soak: undefined,
     maxCpu: undefined,

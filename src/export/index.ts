@@ -7,7 +7,7 @@ import { markdown } from './markdown.js';
 const table: Exporter = {
   format: 'table',
   describe: 'the terminal tables memcompare run prints',
-  render: async (doc, { width }) => text(renderRunSummary(doc, width)),
+  render: async (doc, { width }) => text(renderRunSummary(doc, width, true)),
 };
 
 export const EXPORTERS: Record<string, Exporter> = { markdown, html, json, table, csv, gab, bmf };

@@ -10,7 +10,7 @@ import { median, medianRunIndex } from '../results/aggregate.js';
 import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
 import { workerSetting } from '../servers/registry.js';
-import { mermaidTotalPss, pssSplitSpec, renderSvg, soakSpecs, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
+import { CHART_VERSION, mermaidTotalPss, pssSplitSpec, renderSvg, soakSpecs, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
 
 /** The smem-style table of a run, as Markdown: the same content, other cells and dividers. */
@@ -284,7 +284,12 @@ export const markdown: Exporter = {
         '',
       );
     }
-    parts.push(`<sub>memcompare ${doc.tool.version}, ${doc.startedAt}</sub>`, '');
+    parts.push(
+      `<sub>memcompare ${doc.tool.version}, ${doc.startedAt}</sub>`,
+      '',
+      `<!-- memcompare-charts: ${CHART_VERSION}; memcompare-schema: ${doc.schemaVersion} -->`,
+      '',
+    );
     return { text: parts.filter((p, i, a) => !(p === '' && a[i - 1] === '')).join('\n'), files };
   },
 };

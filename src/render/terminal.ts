@@ -77,8 +77,59 @@ export function renderWarnings(warnings: readonly Warning[]): string {
   return `${warnings.map((w) => `warning${w.variant ? ` (${w.variant}${w.run ? ` run ${w.run}` : ''})` : ''}: ${w.message}\n  what to do: ${w.remedy}`).join('\n')}\n`;
 }
 
-/** Everything `memcompare run` prints when it is done, fitted to `width` columns when given (a terminal's). */
-export function renderRunSummary(raw: ResultsDocument, width?: number): string {
+/** A line cut to `width` columns with an ellipsis (a command is a flag away in full: --verbose). */
+const fit = (line: string, width?: number) => (width && line.length > width ? `${line.slice(0, width - 1)}…` : line);
+
+/**
+ * What `memcompare run` prints when it is done. By default a screen, as hyperfine's is: one line per
+ * variant (its command and how deep it was warmed), the comparison, where the saving is (one line),
+ * a soak's or a reload's findings, the warnings, and where the rest is. `verbose`: every variant's
+ * load generator summary and process table, the cgroup note and the "where" tables as well.
+ * Fitted to `width` columns when given (a terminal's).
+ */
+export function renderRunSummary(raw: ResultsDocument, width?: number, verbose = false): string {
+  if (verbose) return renderVerboseSummary(raw, width);
+  const doc = mapStrings(raw, termText);
+  const parts: string[] = [];
+  const sc = doc.scenario;
+  parts.push(
+    fit(
+      `== ${sc.name}: ${sc.server}, ${sc.workers} workers; ${doc.variants.map((v) => v.runs.length).join('/')} runs per variant, interleaved`,
+      width,
+    ),
+  );
+  for (const v of doc.variants) {
+    const run = v.runs[medianRunIndex(v.runs)];
+    if (!run) continue;
+    const w = run.warmup;
+    const depth = w.steady
+      ? `warmed ${w.steady.requestsPerWorker.toFixed(0)} requests per worker${w.steady.reached ? ', steady' : w.steady.linear ? ', growing per request' : ', NOT steady'}`
+      : `warmed ${w.requests} requests`;
+    parts.push(fit(`  ${v.name}: ${v.command.join(' ')}`, width), fit(`    ${depth}; settled after ${run.settle.samples} samples`, width));
+  }
+  parts.push('');
+  if (doc.summary.variants.length > 0) {
+    parts.push('== Comparison (MiB, median (min–max) over the runs)');
+    parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons, width));
+  }
+  for (const w of whereComparisons(doc)) parts.push(`Where: ${whereHeadline(w)}`);
+  const soaks = soakLines(doc);
+  if (soaks.length > 0) parts.push(`== Memory under load (soak)\n${soaks.map((l) => `- ${l}`).join('\n')}`);
+  const lifetime = lifetimeLines(doc);
+  if (lifetime.length > 0) parts.push(`== Worker lifetime\n${lifetime.map((l) => `- ${l}`).join('\n')}`);
+  const reload = reloadRows(doc);
+  if (reload.length > 0) {
+    parts.push('== Reload: memory saved against code picked up\n', boxTable(RELOAD_HEAD, reload.map(reloadCells), width));
+  }
+  const warnings = renderWarnings(doc.warnings);
+  if (warnings) parts.push(`\n${warnings}`);
+  parts.push(
+    'More: --verbose (each warm-up, process table and where the memory is), --html FILE (charts to explore), --markdown FILE, --json FILE.',
+  );
+  return `${wrapProse(parts.join('\n'), width).replace(/\n+$/, '')}\n`;
+}
+
+function renderVerboseSummary(raw: ResultsDocument, width?: number): string {
   const doc = mapStrings(raw, termText); // names, commands and warnings from another machine may hold escape sequences
   const parts: string[] = [];
   for (const v of doc.variants) {

@@ -205,6 +205,7 @@ describe('mismatches a user can make', { timeout: 300_000 }, () => {
       '1',
       '--json',
       file,
+      '--verbose',
     ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /\[500\] 30 responses/);

@@ -124,7 +124,7 @@ describe('snapshot --mappings on a real gunicorn tree', { timeout: 300_000 }, ()
 describe('where a variant saves: the seed scenario', { timeout: 300_000 }, () => {
   it('the report says which groups the preload saving comes from, in bytes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'memcompare-where-'));
-    const r = cli(['run', 'preload-vs-nopreload', '--runs', '1', '--markdown', join(dir, 'r.md'), '-q'], { timeoutMs: 200_000 });
+    const r = cli(['run', 'preload-vs-nopreload', '--runs', '1', '--markdown', join(dir, 'r.md'), '-q', '-v'], { timeoutMs: 200_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,

@@ -16,7 +16,7 @@ function allPids(doc: ResultsDocument): number[] {
 describe('memcompare run preload-vs-nopreload (real gunicorn, numpy, matplotlib, autocannon)', { timeout: 300_000 }, () => {
   const file = join(tmp, 'seed.json');
   const md = join(tmp, 'seed.md');
-  const r = cli(['run', 'preload-vs-nopreload', '--runs', '3', '--json', file, '--markdown', md]);
+  const r = cli(['run', 'preload-vs-nopreload', '--runs', '3', '--json', file, '--markdown', md, '--verbose']);
   const doc = readResults(file);
   const summary = (name: string) => doc.summary.variants.find((v) => v.name === name);
 
@@ -121,7 +121,7 @@ describe('an app that does not say which worker answered', { timeout: 300_000 },
   const app = join(FIXTURES, 'apps', 'alloc');
   const warmupOf = (command: string, workers: number) => {
     const file = join(tmp, `nopid-${workers}.json`);
-    const r = cli(['run', '--command', command, '--workers', String(workers), '--runs', '1', '--cwd', app, '--json', file]);
+    const r = cli(['run', '--command', command, '--workers', String(workers), '--runs', '1', '--cwd', app, '--json', file, '--verbose']);
     assert.equal(r.status, 0, r.stderr);
     const run = readResults(file).variants[0]?.runs[0];
     assert.ok(run);

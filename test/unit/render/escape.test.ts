@@ -81,9 +81,32 @@ describe('hostile strings are escaped for every medium', () => {
   });
 
   it('terminal: no escape sequence or carriage return reaches it; the names are shown visibly', () => {
-    const out = renderRunSummary(hostile());
-    assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f]/.test(out), JSON.stringify(out.slice(0, 200)));
-    assert.ok(out.includes('\\x1b[31mred'), 'the escape shown as text');
+    for (const verbose of [false, true]) {
+      const out = renderRunSummary(hostile(), 100, verbose);
+      assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f]/.test(out), JSON.stringify(out.slice(0, 200)));
+      assert.ok(out.includes('\\x1b[31mred'), 'the escape shown as text');
+    }
+  });
+
+  it('HTML report: outside its three scripts no element comes from a name; the embedded JSON cannot end its script and reads back unchanged', async () => {
+    const doc = hostile();
+    doc.variants[0]!.name = `</script><script>alert(3)</script>\u2028<!--${EVIL}`;
+    const { text } = await (EXPORTERS.html as NonNullable<(typeof EXPORTERS)['html']>).render(doc, { assetPrefix: undefined });
+    const scripts = [...text.matchAll(/<script\b[^>]*>/g)];
+    assert.equal(scripts.length, 3, 'the data, the Vega runtime, the page script');
+    // Each script ends at the first </script> after it opens: the data's must be the whole JSON.
+    const open = text.indexOf('<script type="application/json" id="memcompare-data">');
+    const body = text.slice(open).replace(/^<script[^>]*>/, '');
+    const json = body.slice(0, body.search(/<\/script/i));
+    const data = JSON.parse(json) as { document: ResultsDocument };
+    assert.deepEqual(data.document, doc, 'the document reads back as it was');
+    assert.ok(!/[\u2028\u2029]/.test(json) && !json.includes('<'));
+    // The page without its scripts: names as text only.
+    const page = text.replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, '');
+    const tags = new Set(elements(page));
+    for (const bad of ['img', 'script', 'a', 'iframe']) assert.ok(!tags.has(bad), `<${bad}> in the HTML report`);
+    assert.ok(page.includes('&#60;img src=x onerror=alert(1)&#62;') || page.includes('&lt;img src=x'), 'the name shown as text');
+    assert.match(text, /<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
   });
 
   it('mdText and termText, case by case', () => {
