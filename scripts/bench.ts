@@ -4,6 +4,7 @@
  *  2. per-process cost of a snapshot vs reading the same smaps_rollup files raw (<= 1.5x),
  *     and vs smem's per-process cost (at least 5x below)
  *  3. wall time of `memcompare run preload-vs-nopreload --runs 1` vs scripts/article-by-hand.sh (<= 1.15x)
+ *  4. the seed comparison's HTML report: drawn in headless Chromium in under 2 s, under 2 MB
  * Prints a table and writes reports/bench.json. Exit code 0 always: it reports, it does not gate.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -301,6 +302,45 @@ async function scrapeCost(): Promise<void> {
   }
 }
 
+/** The seed comparison's HTML report in headless Chromium: file:// load until every chart is drawn (target < 2 s), and its size. */
+async function htmlRender(): Promise<void> {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  if (!chromium) {
+    skippedRows.push('html render: not measured (no Chromium installed: apt-get install chromium)');
+    return;
+  }
+  const { chromium: driver } = await import('playwright-core');
+  const file = join(tmpdir(), `memcompare-bench-${process.pid}.html`);
+  const r = spawnSync(process.execPath, [BIN, 'report', join(ROOT, 'reports', 'preload-vs-nopreload.json'), '-f', 'html', '--out', file]);
+  if (r.status !== 0) throw new Error(`report -f html exited ${r.status}`);
+  const browser = await driver.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 7; i++) {
+      const page = await browser.newPage();
+      const t = nowMs();
+      await page.goto(`file://${file}`);
+      await page.evaluate(() => (globalThis as unknown as { memcompare: { ready: Promise<unknown> } }).memcompare.ready.then(() => true));
+      times.push(nowMs() - t);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  const ms = median(times);
+  const bytes = readFileSync(file).length;
+  rmSync(file, { force: true });
+  rows.push({
+    name: 'html report drawn (seed, Chromium)',
+    value: ms / 1000,
+    unit: ' s',
+    target: '< 2',
+    pass: ms < 2000 && bytes < 2_000_000,
+    detail: `median of 7 loads from file:// until every chart is drawn; ${(bytes / 1e6).toFixed(2)} MB (target < 2 MB)`,
+  });
+}
+
+await htmlRender();
 await coldStart();
 await perProcess();
 await marginalPerProcess();

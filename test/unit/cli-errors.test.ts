@@ -80,6 +80,16 @@ describe('bad input: one line, exit 2, no stack trace', () => {
       ['run', 'preload-vs-nopreload', '--json', '-', '--markdown', '-'],
       /^memcompare: --markdown "-": only one of --json and --markdown can go to stdout/,
     ));
+  it('run: --html - (the HTML report is one file)', () =>
+    assertOneLineError(
+      ['run', 'preload-vs-nopreload', '--html', '-'],
+      /^memcompare: --html "-": the HTML report is one file: give it a path \(or use report -f html\)$/,
+    ));
+  it('run: --html into a folder that does not exist', () =>
+    assertOneLineError(
+      ['run', 'preload-vs-nopreload', '--html', '/nonexistent/dir/r.html'],
+      /^memcompare: --html "\/nonexistent\/dir\/r.html": /,
+    ));
   it('a flag missing its value (found by the fuzz test)', () =>
     assertOneLineError(['report', 'x.json', '--out'], /^memcompare: Not enough arguments following: out; see memcompare --help/));
   it('report to stdout leaves no file behind in the working folder', () => {
