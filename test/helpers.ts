@@ -1,4 +1,6 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort, type LaunchedServer, launch } from '../src/run/launch.js';
@@ -11,6 +13,24 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'memcompare.cjs');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const SEED_APP = join(ROOT, 'scenarios', 'apps', 'numpy-matplotlib');
+
+/** A git repository in a temporary folder, filled by `populate` and committed as "base". */
+export function gitRepo(
+  prefix: string,
+  populate: (dir: string) => void,
+): { dir: string; git: (...args: string[]) => string; commit: (message: string) => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  populate(dir);
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, encoding: 'utf8' });
+  git('init', '-q');
+  const commit = (message: string) => {
+    git('add', '-A');
+    git('commit', '-qm', message);
+  };
+  commit('base');
+  return { dir, git, commit };
+}
 
 export interface CliResult {
   status: number | null;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
-import { BIN, cli } from '../helpers.js';
+import { BIN, cli, gitRepo } from '../helpers.js';
 
 const APP = `import os
 def app(environ, start_response):
@@ -24,20 +24,12 @@ const SCENARIO = {
 };
 
 /** A git repository as a user keeps one: a scenario file beside their app. */
-function makeRepo(): { dir: string; git: (...args: string[]) => string; commit: (message: string) => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'memcompare-repo-'));
-  mkdirSync(join(dir, 'app'));
-  writeFileSync(join(dir, 'app', 'app.py'), APP);
-  writeFileSync(join(dir, 'memory.json'), JSON.stringify(SCENARIO, null, 2));
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, encoding: 'utf8' });
-  git('init', '-q');
-  const commit = (message: string) => {
-    git('add', '-A');
-    git('commit', '-qm', message);
-  };
-  commit('base');
-  return { dir, git, commit };
+function makeRepo() {
+  return gitRepo('memcompare-repo-', (dir) => {
+    mkdirSync(join(dir, 'app'));
+    writeFileSync(join(dir, 'app', 'app.py'), APP);
+    writeFileSync(join(dir, 'memory.json'), JSON.stringify(SCENARIO, null, 2));
+  });
 }
 
 describe('run --baseline-ref: base against head on one runner, in one run', { timeout: 420_000 }, () => {

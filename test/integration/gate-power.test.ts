@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { GateRow } from '../../src/check/gate.js';
 import { readResults } from '../../src/results/file.js';
-import { cli, ROOT, SEED_APP } from '../helpers.js';
+import { cli, gitRepo, ROOT, SEED_APP } from '../helpers.js';
 
 /**
  * The gate's power on the seed app (issue 28): a held-in copy in a git repository whose head writes
@@ -15,20 +13,12 @@ import { cli, ROOT, SEED_APP } from '../helpers.js';
  */
 const FULL = process.env.MEMCOMPARE_FULL === '1';
 
-function makeRepo(): { dir: string; commit: (message: string) => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'memcompare-power-'));
-  cpSync(SEED_APP, join(dir, 'app'), { recursive: true });
-  const seed = JSON.parse(readFileSync(join(ROOT, 'scenarios', 'preload-vs-nopreload.json'), 'utf8'));
-  writeFileSync(join(dir, 'memory.json'), JSON.stringify({ ...seed, $schema: undefined, app: 'app' }, null, 2));
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, encoding: 'utf8' });
-  git('init', '-q');
-  const commit = (message: string) => {
-    git('add', '-A');
-    git('commit', '-qm', message);
-  };
-  commit('base');
-  return { dir, commit };
+function makeRepo() {
+  return gitRepo('memcompare-power-', (dir) => {
+    cpSync(SEED_APP, join(dir, 'app'), { recursive: true });
+    const seed = JSON.parse(readFileSync(join(ROOT, 'scenarios', 'preload-vs-nopreload.json'), 'utf8'));
+    writeFileSync(join(dir, 'memory.json'), JSON.stringify({ ...seed, $schema: undefined, app: 'app' }, null, 2));
+  });
 }
 
 /** The head: every worker writes `kib` KiB it keeps, at its first request (private memory, as a cache would). */
