@@ -13,6 +13,7 @@ figure.chart{display:inline-block;margin:0 1rem 1rem 0;vertical-align:top}figcap
 #tooltip{position:absolute;background:#fff;border:1px solid #888;padding:.3rem .5rem;font-size:12px;pointer-events:none;box-shadow:0 1px 4px #0003;z-index:2}
 .incomplete{background:#fff3cd;padding:.5rem;border:1px solid #e0c36b}code{font-size:12px;word-break:break-all}
 footer{color:#777;font-size:12px;margin-top:2rem}
+.role-legend-label text,.role-legend-symbol path{pointer-events:auto;cursor:pointer}
 `;
 
 export const PAGE_SCRIPT = `
@@ -60,13 +61,26 @@ export const PAGE_SCRIPT = `
     });
     return s;
   }
+  // Vega-Lite's legends take no pointer events; a click on an entry should hide its variant.
+  function clickableLegends(node) {
+    (node.legends || []).forEach(function (l) {
+      l.encode = l.encode || {};
+      ['symbols', 'labels'].forEach(function (part) {
+        l.encode[part] = l.encode[part] || {};
+        l.encode[part].interactive = true;
+        l.encode[part].update = Object.assign({ cursor: { value: 'pointer' } }, l.encode[part].update || {});
+      });
+    });
+    (node.marks || []).forEach(clickableLegends);
+    return node;
+  }
   function draw(key) {
     var chart = data.charts[key];
     var spec = chart.specs[key === 'processes' ? state.metric : 'default'];
     var el = document.querySelector('[data-chart="' + key + '"] .view');
     if (views[key]) views[key].finalize();
     el.textContent = '';
-    var view = new vega.View(vega.parse(withoutHidden(spec)), { renderer: 'svg', container: el, hover: true });
+    var view = new vega.View(vega.parse(clickableLegends(withoutHidden(spec))), { renderer: 'svg', container: el, hover: true });
     view.tooltip(tooltip);
     // A click on a legend entry hides that variant (the checkboxes bring it back).
     view.addEventListener('click', function (event, item) {

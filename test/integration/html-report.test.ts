@@ -167,8 +167,14 @@ describe('the HTML report in Chromium', { skip, timeout: 300_000 }, () => {
       values,
       [...values].sort((a, b) => b - a),
     );
-    assert.deepEqual([...requests, ...again.requests], []);
-    assert.deepEqual([...errors, ...again.errors], []);
+    // A click on a variant's legend entry hides it too.
+    const fresh = await open(html);
+    await fresh.page.locator('[data-chart="processes"] .role-legend-label text', { hasText: new RegExp(`^${variants[1]}$`) }).click();
+    await fresh.page.evaluate(() => window.memcompare.ready.then(() => true));
+    assert.equal(await fresh.page.locator(`#variants input[value="${variants[1]}"]`).isChecked(), false);
+    assert.deepEqual(await markCounts(fresh.page), await expectedRows(fresh.page, [variants[1] as string]));
+    assert.deepEqual([...requests, ...again.requests, ...fresh.requests], []);
+    assert.deepEqual([...errors, ...again.errors, ...fresh.errors], []);
   });
 
   it('hostile strings render inertly: no script runs, no element forms, the text is shown as text', async () => {

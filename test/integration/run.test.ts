@@ -163,6 +163,7 @@ describe('run --json -', { timeout: 300_000 }, () => {
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as ResultsDocument;
     assert.equal(doc.complete, true);
-    assert.match(r.stderr, / {2}PID Role/);
+    assert.match(r.stderr, /│ PSS total/);
+    assert.doesNotMatch(r.stdout, /│/, 'no table on stdout');
   });
 });
