@@ -206,6 +206,29 @@ describe('the HTML report in Chromium', { skip, timeout: 300_000 }, () => {
       assert.deepEqual(requests, [], f);
       assert.deepEqual(errors, [], f);
       assert.deepEqual(await markCounts(page), await expectedRows(page), f);
+      // Memory over time zooms: the wheel over the chart narrows its time axis.
+      if (await page.locator('[data-chart="soakTotal"]').count()) {
+        const domain = () =>
+          page.evaluate(() =>
+            (window.memcompare.views.soakTotal as unknown as { scale(n: string): { domain(): number[] } }).scale('x').domain(),
+          );
+        const before = await domain();
+        const chart = page.locator('[data-chart="soakTotal"] svg');
+        await chart.scrollIntoViewIfNeeded();
+        const box = await chart.boundingBox();
+        assert.ok(box, f);
+        // The middle of the plot (the legend sits below it).
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 40);
+        await page.mouse.wheel(0, -400);
+        await page.waitForFunction(
+          (b) => {
+            const d = (window.memcompare.views.soakTotal as unknown as { scale(n: string): { domain(): number[] } }).scale('x').domain();
+            return (d[1] as number) - (d[0] as number) < (b[1] as number) - (b[0] as number);
+          },
+          before,
+          { timeout: 5_000 },
+        );
+      }
       await page.close();
     }
   });
