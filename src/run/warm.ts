@@ -76,8 +76,59 @@ export const autocannonLoad: LoadGenerator = {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
+  flow(url, settings, amount, onResponse, signal) {
+    const header = settings.workerPidHeader?.toLowerCase();
+    const latenciesMs: number[] = [];
+    let answered = 0;
+    return new Promise<BatchResult>((resolveRun, reject) => {
+      const onAbort = () => (instance as unknown as { stop(): void }).stop();
+      const instance = loadAutocannon()(
+        {
+          url,
+          amount,
+          connections: Math.max(1, Math.min(amount, settings.connections)),
+          // A new connection for every request, opened as soon as the last one is answered: autocannon's
+          // reconnectRate. It does not count the response it reconnects on (its 'response' event and the
+          // request's onResponse are skipped), so each reply is counted here from the client's documented
+          // 'headers' event: the status line and headers of the answer, the worker's pid among them.
+          reconnectRate: 1,
+          sampleInt: 5,
+          timeout: 10,
+          requests: [{ method: 'GET', path: settings.path, headers: { connection: 'close' } }],
+          setupClient: (client: NodeJS.EventEmitter) => {
+            let sentAt = 0;
+            let waiting = false;
+            client.on('request', () => {
+              sentAt = nowMs();
+              waiting = true;
+            });
+            client.on('headers', (info: { statusCode: number; headers: string[] }) => {
+              if (!waiting) return;
+              waiting = false;
+              answered++;
+              latenciesMs.push(nowMs() - sentAt);
+              onResponse(info.statusCode, header ? headerValue(info.headers, header) : undefined);
+            });
+          },
+        } as unknown as autocannon.Options,
+        (err, res) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (err) return reject(err);
+          const sent = (res.requests as unknown as { sent?: number }).sent ?? amount;
+          resolveRun({ requests: answered, sent, errors: res.errors, timeouts: res.timeouts, latenciesMs });
+        },
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  },
   reach: reachEveryWorker,
 };
+
+/** A header's value from http-parser's flat list of names and values, by its lower-case name. */
+function headerValue(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]?.toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
 
 export interface WarmDeps {
   load: LoadGenerator;
@@ -103,9 +154,12 @@ async function send(
     out.statusCodes[String(status)] = (out.statusCodes[String(status)] ?? 0) + 1;
     if (pid) perWorker[pid] = (perWorker[pid] ?? 0) + 1;
   };
-  for (let left = amount; left > 0; left -= settings.connections) {
+  // A steady flow where the load generator has one; else batches of `connections` opened at once.
+  const chunk = load.flow ? amount : settings.connections;
+  for (let left = amount; left > 0; left -= chunk) {
     signal?.throwIfAborted();
-    const b = await load.batch(url, settings, Math.min(left, settings.connections), onResponse, signal);
+    const n = Math.min(left, chunk);
+    const b = load.flow ? await load.flow(url, settings, n, onResponse, signal) : await load.batch(url, settings, n, onResponse, signal);
     out.requests += b.requests;
     out.sent += b.sent;
     out.errors += b.errors;

@@ -40,6 +40,19 @@ export interface LoadGenerator {
     onResponse: (status: number, workerPid: string | undefined) => void,
     signal?: AbortSignal,
   ): Promise<BatchResult>;
+  /**
+   * `amount` requests as a steady flow: at most `connections` in flight, each on a connection of its own,
+   * a new one opened as soon as one is answered (as `hey -c N` sends them). Without it, the warm-up sends
+   * its rounds as batches of `connections` opened at once, which a server that buffers every connection it
+   * accepts (Puma) answers with a larger heap (docs/method.md, "How the requests arrive").
+   */
+  flow?(
+    url: string,
+    settings: WarmupSettings,
+    amount: number,
+    onResponse: (status: number, workerPid: string | undefined) => void,
+    signal?: AbortSignal,
+  ): Promise<BatchResult>;
   /** Holds one request per worker open until each worker holds one, then answers them (run/reach.ts). */
   reach(port: number, path: string, workerPids: number[], signal?: AbortSignal): Promise<ReachResult>;
 }

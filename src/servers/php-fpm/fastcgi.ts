@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { connect } from 'node:net';
 import { realClock } from '../../clock.js';
+import type { WarmupSettings } from '../../results/types.js';
 import type { BatchResult, LoadGenerator, ProbeResult } from '../protocol.js';
 
 // memcompare owns this FastCGI record layer (the responder side of the protocol a client needs: one
@@ -181,42 +182,55 @@ export function fastcgiProbe(script: string): (port: number, path: string) => Pr
 }
 
 /**
- * The warm-up's load over FastCGI: `amount` requests at once, each on its own connection (as a web
- * server in front of php-fpm sends them), the worker pid read from the response header.
+ * The warm-up's load over FastCGI, each request on its own connection (as a web server in front of
+ * php-fpm sends them), the worker pid read from the response header: `batch` opens `amount` at once,
+ * `flow` keeps `connections` in flight, the next one sent as soon as one is answered.
  */
 export function fastcgiLoad(script: string, unixSocket?: string): LoadGenerator {
+  const send = async (
+    url: string,
+    settings: WarmupSettings,
+    amount: number,
+    inFlight: number,
+    onResponse: (status: number, workerPid: string | undefined) => void,
+    signal?: AbortSignal,
+  ): Promise<BatchResult> => {
+    const port = Number(new URL(url).port);
+    const target = unixSocket ?? port;
+    const header = settings.workerPidHeader?.toLowerCase();
+    const latenciesMs: number[] = [];
+    let requests = 0;
+    let errors = 0;
+    let timeouts = 0;
+    let left = amount;
+    const query = settings.path.includes('?') ? (settings.path.split('?')[1] ?? '') : '';
+    // One abort for the whole batch (a listener per request would pile up on the run's signal).
+    const batchAbort = new AbortController();
+    setMaxListeners(0, batchAbort.signal);
+    const onAbort = () => batchAbort.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const lane = async () => {
+      while (left > 0 && !batchAbort.signal.aborted) {
+        left--;
+        const t0 = realClock.now();
+        try {
+          const r = await fastcgiRequest(target, getParams(script, port, query), 10_000, batchAbort.signal);
+          latenciesMs.push(realClock.now() - t0);
+          requests++;
+          onResponse(r.status, header ? r.headers[header] : undefined);
+        } catch (error) {
+          if (/no FastCGI answer/.test((error as Error).message)) timeouts++;
+          else errors++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(amount, inFlight)) }, lane));
+    signal?.removeEventListener('abort', onAbort);
+    return { requests, sent: amount - left, errors, timeouts, latenciesMs } satisfies BatchResult;
+  };
   return {
-    async batch(url, settings, amount, onResponse, signal) {
-      const port = Number(new URL(url).port);
-      const target = unixSocket ?? port;
-      const header = settings.workerPidHeader?.toLowerCase();
-      const latenciesMs: number[] = [];
-      let requests = 0;
-      let errors = 0;
-      let timeouts = 0;
-      const query = settings.path.includes('?') ? (settings.path.split('?')[1] ?? '') : '';
-      // One abort for the whole batch (a listener per request would pile up on the run's signal).
-      const batchAbort = new AbortController();
-      setMaxListeners(0, batchAbort.signal);
-      const onAbort = () => batchAbort.abort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      await Promise.all(
-        Array.from({ length: amount }, async () => {
-          const t0 = realClock.now();
-          try {
-            const r = await fastcgiRequest(target, getParams(script, port, query), 10_000, batchAbort.signal);
-            latenciesMs.push(realClock.now() - t0);
-            requests++;
-            onResponse(r.status, header ? r.headers[header] : undefined);
-          } catch (error) {
-            if (/no FastCGI answer/.test((error as Error).message)) timeouts++;
-            else errors++;
-          }
-        }),
-      );
-      signal?.removeEventListener('abort', onAbort);
-      return { requests, sent: amount, errors, timeouts, latenciesMs } satisfies BatchResult;
-    },
+    batch: (url, settings, amount, onResponse, signal) => send(url, settings, amount, amount, onResponse, signal),
+    flow: (url, settings, amount, onResponse, signal) => send(url, settings, amount, settings.connections, onResponse, signal),
     // FastCGI has no held-request trick: without a pid header the warm-up falls back to CPU time.
     reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
   };

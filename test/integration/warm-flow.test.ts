@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { WarmupSettings } from '../../src/results/types.js';
+import { autocannonLoad, sendRound } from '../../src/run/warm.js';
+
+/**
+ * How the warm-up's requests arrive at a real server (Node's http on loopback, real autocannon): a steady
+ * flow of one-request connections at the scenario's concurrency, as `hey -c N` sends them — not batches
+ * of N opened at once, which a Puma worker answers with a larger heap (docs/method.md).
+ */
+describe('warm-up as a steady flow', { timeout: 60_000 }, () => {
+  let server: Server;
+  let port = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let drained = 0;
+  let served = 0;
+  let connections = 0;
+  const requestsOnSocket = new Map<object, number>();
+  const reset = () => {
+    inFlight = 0;
+    maxInFlight = 0;
+    drained = 0;
+    served = 0;
+    connections = 0;
+    requestsOnSocket.clear();
+  };
+
+  before(async () => {
+    server = createServer((req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      requestsOnSocket.set(req.socket, (requestsOnSocket.get(req.socket) ?? 0) + 1);
+      const k = served++;
+      // Unequal service times, so that a batch waits for its slowest request and a flow does not.
+      setTimeout(
+        () => {
+          inFlight--;
+          if (inFlight === 0) drained++;
+          res.writeHead(k % 10 === 9 ? 503 : 200, { 'x-worker-pid': String(100 + (k % 3)), 'content-length': '2' });
+          res.end('ok');
+        },
+        1 + (k % 7) * 2,
+      );
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const settings: WarmupSettings = { requests: 30, connections: 10, path: '/', workerPidHeader: 'X-Worker-Pid' };
+
+  it('a round keeps its concurrency until its last requests, one request per connection, each answer counted', async () => {
+    reset();
+    const r = await sendRound(port, settings, 200, undefined, autocannonLoad);
+    assert.equal(r.requests, 200, 'every answer counted (autocannon skips the one it reconnects on)');
+    assert.equal(r.errors, 0);
+    assert.deepEqual(r.statusCodes, { 200: 180, 503: 20 });
+    assert.deepEqual(
+      Object.values(r.perWorker).reduce((a, b) => a + b, 0),
+      200,
+      `the pid header read from every answer: ${JSON.stringify(r.perWorker)}`,
+    );
+    assert.ok(maxInFlight <= 10, `at most the scenario's connections in flight (saw ${maxInFlight})`);
+    assert.ok(maxInFlight >= 8, `the concurrency is used (saw ${maxInFlight})`);
+    assert.ok([...requestsOnSocket.values()].every((n) => n === 1), 'one request per connection');
+    // Batches of 10 would drain the server 20 times; a flow drains it at its end (and, by chance, rarely before).
+    assert.ok(drained <= 4, `a flow, not batches: the server went idle ${drained} times during 200 requests`);
+  });
+
+  it('a round smaller than the concurrency opens only as many connections as requests', async () => {
+    reset();
+    const r = await sendRound(port, settings, 4, undefined, autocannonLoad);
+    assert.equal(r.requests, 4);
+    assert.equal(served, 4);
+    assert.ok(maxInFlight <= 4);
+  });
+
+  it('a stopped warm-up stops the flow', async () => {
+    reset();
+    const ac = new AbortController();
+    const flowing = sendRound(port, settings, 100_000, ac.signal, autocannonLoad);
+    while (served < 50) await new Promise((r) => setImmediate(r));
+    ac.abort();
+    await flowing.catch(() => undefined);
+    const at = served;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(served < 1000 && served - at <= 10, `the flow ended when asked (${served} served, ${at} at the stop)`);
+  });
+});
