@@ -66,7 +66,10 @@ describe('warm-up as a steady flow', { timeout: 60_000 }, () => {
     );
     assert.ok(maxInFlight <= 10, `at most the scenario's connections in flight (saw ${maxInFlight})`);
     assert.ok(maxInFlight >= 8, `the concurrency is used (saw ${maxInFlight})`);
-    assert.ok([...requestsOnSocket.values()].every((n) => n === 1), 'one request per connection');
+    assert.ok(
+      [...requestsOnSocket.values()].every((n) => n === 1),
+      'one request per connection',
+    );
     // Batches of 10 would drain the server 20 times; a flow drains it at its end (and, by chance, rarely before).
     assert.ok(drained <= 4, `a flow, not batches: the server went idle ${drained} times during 200 requests`);
   });
