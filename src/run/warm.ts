@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
 import { nowMs } from '../clock.js';
@@ -76,59 +77,81 @@ export const autocannonLoad: LoadGenerator = {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
-  flow(url, settings, amount, onResponse, signal) {
-    const header = settings.workerPidHeader?.toLowerCase();
-    const latenciesMs: number[] = [];
-    let answered = 0;
-    return new Promise<BatchResult>((resolveRun, reject) => {
-      const onAbort = () => (instance as unknown as { stop(): void }).stop();
-      const instance = loadAutocannon()(
-        {
-          url,
-          amount,
-          connections: Math.max(1, Math.min(amount, settings.connections)),
-          // A new connection for every request, opened as soon as the last one is answered: autocannon's
-          // reconnectRate. It does not count the response it reconnects on (its 'response' event and the
-          // request's onResponse are skipped), so each reply is counted here from the client's documented
-          // 'headers' event: the status line and headers of the answer, the worker's pid among them.
-          reconnectRate: 1,
-          sampleInt: 5,
-          timeout: 10,
-          requests: [{ method: 'GET', path: settings.path, headers: { connection: 'close' } }],
-          setupClient: (client: NodeJS.EventEmitter) => {
-            let sentAt = 0;
-            let waiting = false;
-            client.on('request', () => {
-              sentAt = nowMs();
-              waiting = true;
-            });
-            client.on('headers', (info: { statusCode: number; headers: string[] }) => {
-              if (!waiting) return;
-              waiting = false;
-              answered++;
-              latenciesMs.push(nowMs() - sentAt);
-              onResponse(info.statusCode, header ? headerValue(info.headers, header) : undefined);
-            });
-          },
-        } as unknown as autocannon.Options,
-        (err, res) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (err) return reject(err);
-          const sent = (res.requests as unknown as { sent?: number }).sent ?? amount;
-          resolveRun({ requests: answered, sent, errors: res.errors, timeouts: res.timeouts, latenciesMs });
-        },
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  },
+  flow: httpFlow,
   reach: reachEveryWorker,
 };
 
-/** A header's value from http-parser's flat list of names and values, by its lower-case name. */
-function headerValue(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]?.toLowerCase() === name) return raw[i + 1];
-  return undefined;
+/**
+ * The warm-up's steady flow over HTTP: `connections` lanes, each sending one request on a connection of its
+ * own and the next as soon as it is answered, until `amount` have been sent (as `hey -c N` does). Node's own
+ * HTTP client, not autocannon: autocannon 9 writes `Connection: keep-alive` into every request ahead of the
+ * caller's headers, and a server that reads the first Connection header (Puma) then keeps each connection and
+ * parks it in its reactor until the client hangs up: +2.2% total PSS on a Sinatra app against hey's requests
+ * (measured, docs/method.md); and its reconnectRate, which opens a connection per request, leaves the answer
+ * it reconnects on uncounted. autocannon stays the soak's load generator.
+ */
+async function httpFlow(
+  url: string,
+  settings: WarmupSettings,
+  amount: number,
+  onResponse: (status: number, workerPid: string | undefined) => void,
+  signal?: AbortSignal,
+): Promise<BatchResult> {
+  const header = settings.workerPidHeader?.toLowerCase();
+  const target = new URL(settings.path, url);
+  const out: BatchResult = { requests: 0, sent: 0, errors: 0, timeouts: 0, latenciesMs: [] };
+  let left = amount;
+  const one = () =>
+    new Promise<void>((resolveOne) => {
+      let settled = false;
+      const done = () => {
+        settled = true;
+        resolveOne();
+      };
+      const t0 = nowMs();
+      let timedOut = false;
+      out.sent++;
+      // agent: false is a connection for this request alone; Node says `Connection: close` in it.
+      const req = httpGet(target, { agent: false, signal, headers: { connection: 'close' } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (settled) return;
+          out.requests++;
+          out.latenciesMs.push(nowMs() - t0);
+          const pid = header ? res.headers[header] : undefined;
+          onResponse(res.statusCode ?? 0, Array.isArray(pid) ? pid[0] : pid);
+          done();
+        });
+        res.on('error', () => {
+          if (settled) return;
+          out.errors++;
+          done();
+        });
+      });
+      req.setTimeout(FLOW_TIMEOUT_MS, () => {
+        timedOut = true;
+        out.timeouts++;
+        req.destroy();
+      });
+      req.on('error', () => {
+        if (settled) return;
+        if (!timedOut && !signal?.aborted) out.errors++;
+        done();
+      });
+    });
+  const lane = async () => {
+    while (left > 0 && !signal?.aborted) {
+      left--;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(amount, settings.connections)) }, lane));
+  signal?.throwIfAborted();
+  return out;
 }
+
+/** A request unanswered this long is a timeout (autocannon's default, as the batches use). */
+const FLOW_TIMEOUT_MS = 10_000;
 
 export interface WarmDeps {
   load: LoadGenerator;
