@@ -104,6 +104,8 @@ export interface SteadyRecord {
   linear: boolean;
   /** The bound that ended it, when one did (50 rounds, 100,000 requests, 120 s). */
   bound?: 'rounds' | 'requests' | 'time';
+  /** Requests in flight during the rounds, each on its own connection, the next sent as one is answered. */
+  inFlight?: number;
 }
 
 /** One measured process of a run. */

@@ -38,7 +38,7 @@ import { type RunDeps, realProc, type ServerHandle } from './seams.js';
 import { checkServices, type RunningService, startServices, stopServices } from './services.js';
 import { settle } from './settle.js';
 import { type SoakContext, soak } from './soak.js';
-import { warmUntilSteady } from './steady.js';
+import { STEADY, warmUntilSteady } from './steady.js';
 import { killAllNow, stopServer } from './stop.js';
 import { sampleTree, type TreeSample } from './tree-sample.js';
 import { autocannonLoad, loadAutocannon, sendRound, warmUp } from './warm.js';
@@ -375,7 +375,8 @@ async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord, first
         return { ussByPid, totalPssBytes: s.snapshot.totals.pssBytes };
       },
       round: async (amount) => {
-        const r = await sendRound(b.port, scenario.warmup, amount, ctx.options.signal, deps.load);
+        const settings = { ...scenario.warmup, connections: Math.min(scenario.warmup.connections, STEADY.inFlight) };
+        const r = await sendRound(b.port, settings, amount, ctx.options.signal, deps.load);
         return Object.keys(r.perWorker).length > 0 ? { requests: r.requests, perWorker: r.perWorker } : { requests: r.requests };
       },
     },

@@ -20,6 +20,14 @@ export const STEADY = {
   linearSpread: 0.15,
   /** Requests per worker before growth may be called a line (a real app warms for hundreds; a cache may fill for longer). */
   linearDepth: 1000,
+  /**
+   * Requests in flight during the rounds, at most (fewer when the scenario's connections are fewer): the careful
+   * hand measurement's concurrency (`hey -c 20`). Every request beyond what the workers serve at once waits in
+   * the server, and a server that buffers what it accepts keeps that memory: a Ruby app whose workers take
+   * one request at a time read 76.3 / 77.3 / 78.0-78.9 MiB total PSS with 8 / 20 / 30 in flight (docs/method.md,
+   * "How the requests arrive").
+   */
+  inFlight: 20,
 } as const;
 
 /** What a round sent. */
@@ -127,5 +135,6 @@ export async function warmUntilSteady(
     reached,
     linear,
     ...(bound ? { bound } : {}),
+    inFlight: Math.min(first.connections, STEADY.inFlight),
   };
 }

@@ -85,9 +85,8 @@ export const autocannonLoad: LoadGenerator = {
  * The warm-up's steady flow over HTTP: `connections` lanes, each sending one request on a connection of its
  * own and the next as soon as it is answered, until `amount` have been sent (as `hey -c N` does). Node's own
  * HTTP client, not autocannon: autocannon 9 writes `Connection: keep-alive` into every request ahead of the
- * caller's headers, and a server that reads the first Connection header (Puma) then keeps each connection and
- * parks it in its reactor until the client hangs up: +2.2% total PSS on a Sinatra app against hey's requests
- * (measured, docs/method.md); and its reconnectRate, which opens a connection per request, leaves the answer
+ * caller's headers, and a server that reads the first Connection header then keeps each connection and parks
+ * it until the client hangs up: +2.2% total PSS on a Ruby app against hey's requests (measured, docs/method.md); and its reconnectRate, which opens a connection per request, leaves the answer
  * it reconnects on uncounted. autocannon stays the soak's load generator.
  */
 async function httpFlow(

@@ -44,7 +44,7 @@ export interface LoadGenerator {
    * `amount` requests as a steady flow: at most `connections` in flight, each on a connection of its own,
    * a new one opened as soon as one is answered (as `hey -c N` sends them). Without it, the warm-up sends
    * its rounds as batches of `connections` opened at once, which a server that buffers every connection it
-   * accepts (Puma) answers with a larger heap (docs/method.md, "How the requests arrive").
+   * accepts answers with a larger heap (docs/method.md, "How the requests arrive").
    */
   flow?(
     url: string,
