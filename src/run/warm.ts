@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
@@ -100,6 +101,11 @@ async function httpFlow(
   const target = new URL(settings.path, url);
   const out: BatchResult = { requests: 0, sent: 0, errors: 0, timeouts: 0, latenciesMs: [] };
   let left = amount;
+  // One abort for the whole flow: a listener per request on the run's signal would pile up past Node's warning.
+  const flowAbort = new AbortController();
+  setMaxListeners(0, flowAbort.signal);
+  const onAbort = () => flowAbort.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   const one = () =>
     new Promise<void>((resolveOne) => {
       let settled = false;
@@ -111,7 +117,7 @@ async function httpFlow(
       let timedOut = false;
       out.sent++;
       // agent: false is a connection for this request alone; Node says `Connection: close` in it.
-      const req = httpGet(target, { agent: false, signal, headers: { connection: 'close' } }, (res) => {
+      const req = httpGet(target, { agent: false, signal: flowAbort.signal, headers: { connection: 'close' } }, (res) => {
         res.resume();
         res.on('end', () => {
           if (settled) return;
@@ -134,17 +140,18 @@ async function httpFlow(
       });
       req.on('error', () => {
         if (settled) return;
-        if (!timedOut && !signal?.aborted) out.errors++;
+        if (!timedOut && !flowAbort.signal.aborted) out.errors++;
         done();
       });
     });
   const lane = async () => {
-    while (left > 0 && !signal?.aborted) {
+    while (left > 0 && !flowAbort.signal.aborted) {
       left--;
       await one();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(amount, settings.connections)) }, lane));
+  signal?.removeEventListener('abort', onAbort);
   signal?.throwIfAborted();
   return out;
 }

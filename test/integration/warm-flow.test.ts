@@ -82,6 +82,19 @@ describe('warm-up as a steady flow', { timeout: 60_000 }, () => {
     assert.ok(drained <= 4, `a flow, not batches: the server went idle ${drained} times during 200 requests`);
   });
 
+  it("the run's signal carries one listener for a whole flow, not one per request (Node warns past 10)", async () => {
+    reset();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const ac = new AbortController();
+    const r = await sendRound(port, { ...settings, connections: 20 }, 100, ac.signal, autocannonLoad);
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    assert.equal(r.requests, 100);
+    assert.deepEqual(warnings, []);
+  });
+
   it('a round smaller than the concurrency opens only as many connections as requests', async () => {
     reset();
     const r = await sendRound(port, settings, 4, undefined, autocannonLoad);
