@@ -254,7 +254,9 @@ async function bootStage(ctx: RunContext): Promise<Booted & { before: Set<number
   // A reload run edits the app: it runs in a copy of the app folder, never in the user's.
   const appCopy = scenario.reload ? copyApp(variant.cwd ?? scenario.cwd) : undefined;
   if (appCopy) env.PYTHONDONTWRITEBYTECODE = '1';
-  const request = { argv, cwd: appCopy?.dir ?? variant.cwd ?? scenario.cwd, env, ...(ctx.options.echo ? { echo: ctx.options.echo } : {}) };
+  const cwd = appCopy?.dir ?? variant.cwd ?? scenario.cwd;
+  const errorLog = ctx.adapter.errorLogFromCommand?.(argv, cwd);
+  const request = { argv, cwd, env, ...(ctx.options.echo ? { echo: ctx.options.echo } : {}), ...(errorLog ? { errorLog } : {}) };
   const server = await deps.launcher.launch(request).catch((error) => {
     appCopy?.remove();
     config?.remove();

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { MemcompareError } from '../errors.js';
 import type { LaunchRequest } from './seams.js';
@@ -98,6 +98,14 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
     );
   }
   const output = () => chunks.join('');
+  // What the server writes to its own error log during this boot: the file may hold earlier boots' lines.
+  const logStart = o.errorLog ? fileSize(o.errorLog) : 0;
+  const logLines = (n: number): string[] => {
+    if (!o.errorLog) return [];
+    const text = readFrom(o.errorLog, logStart);
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    return lines.length > 0 ? [`(${o.errorLog}:)`, ...lines.slice(-n)] : [];
+  };
   const server: LaunchedServer = {
     child,
     pid: child.pid,
@@ -119,7 +127,7 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
       const tail = lines.slice(-n);
       // A long traceback can push the actual error out of the tail: keep the error lines too.
       const errors = lines.slice(0, -n).filter((l) => /\b\w*(Error|Exception)\b:/.test(l) && !tail.includes(l));
-      return [...new Set(errors)].slice(-3).concat(errors.length > 0 ? ['…'] : [], tail);
+      return [...new Set(errors)].slice(-3).concat(errors.length > 0 ? ['…'] : [], tail, logLines(tail.length > 0 ? 5 : n));
     },
   };
   live.add(server);
@@ -149,5 +157,31 @@ function startGuard(pgid: number): ChildProcess | undefined {
     return guard;
   } catch {
     return undefined;
+  }
+}
+
+/** A file's size, 0 when it does not exist yet. */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** A file's text from `offset` on, its last 64 KiB at most; empty when it cannot be read. */
+function readFrom(path: string, offset: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const end = fstatSync(fd).size;
+    const start = Math.max(offset > end ? 0 : offset, end - 64 * 1024);
+    const buf = Buffer.alloc(end - start);
+    readSync(fd, buf, 0, buf.length, start);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

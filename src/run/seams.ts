@@ -63,6 +63,8 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** Copy the server's output to this stream as it arrives. */
   echo?: NodeJS.WritableStream;
+  /** The file the server writes its errors to (its family reads it from its configuration): what it adds during this boot is quoted with its output. */
+  errorLog?: string;
 }
 
 /** Starting and stopping servers: real processes in the run, scripted ones in unit tests. */

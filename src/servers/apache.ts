@@ -43,6 +43,15 @@ export const apache: ServerFamily = {
     }
     return undefined;
   },
+  /** `ErrorLog /path`, the last one it reads (a pipe or syslog is not a file to quote). */
+  errorLogFromCommand(argv, cwd) {
+    let log: string | undefined;
+    for (const d of directives(argv, cwd)) {
+      const m = /^\s*ErrorLog\s+"?([^"\s]+)"?\s*$/i.exec(d);
+      if (m) log = m[1];
+    }
+    return log?.startsWith('/') ? log : undefined;
+  },
   configTestCommand: (argv) => [...argv.filter((a) => a !== '-DFOREGROUND'), '-t'],
   versionCommand: ['apache2', '-v'],
   packages: {},

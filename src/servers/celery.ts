@@ -35,6 +35,7 @@ export const celery: ServerFamily = {
     warning: "a child's largest RSS so far is what Celery compares, after each task: a child past the threshold finishes its task first",
   },
   none: {
+    errorLogFromCommand: 'Celery prints its log on its output unless --logfile names a file (not read)',
     exitRemedy: 'not measured: billiard ends its pool children itself',
     portFromCommand: 'a worker listens on no port: it takes tasks from its broker',
     socketFromCommand: 'a worker listens on no socket',

@@ -43,6 +43,11 @@ export interface ServerFamily {
   portFromCommand?(argv: readonly string[], cwd: string): number | undefined;
   /** The Unix socket it listens on when its configuration names one (the warm-up goes there; no port is watched). */
   socketFromCommand?(argv: readonly string[], cwd: string): string | undefined;
+  /**
+   * The file the server writes its own errors to instead of its output (an absolute path, read from its
+   * configuration), quoted when it dies at boot having printed nothing.
+   */
+  errorLogFromCommand?(argv: readonly string[], cwd: string): string | undefined;
   /** The command that checks its configuration without starting it, asked when the server dies at boot. */
   configTestCommand?(argv: readonly string[]): string[];
   /** A command that prints the server's version on stdout or stderr ([] when there is none to ask). */
@@ -86,6 +91,7 @@ export const OPTIONAL_FIELDS = [
   'portFromCommand',
   'socketFromCommand',
   'configTestCommand',
+  'errorLogFromCommand',
   'protocol',
   'recycling',
   'memoryRecycling',

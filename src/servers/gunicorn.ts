@@ -78,6 +78,7 @@ export const gunicorn: ServerFamily = {
     },
   },
   none: {
+    errorLogFromCommand: 'gunicorn prints its errors on stderr unless --error-logfile names a file (not read)',
     memoryRecycling: 'gunicorn has no memory threshold of its own: --max-requests only',
     socketFromCommand: 'a unix: bind is not measured (load goes to loopback TCP); bind to 127.0.0.1',
     configTestCommand: '--check-config imports the app; a boot failure already prints the reason',

@@ -51,6 +51,7 @@ export const puma: ServerFamily = {
     noArgs: 'the puma_worker_killer gem is configured in the app',
   },
   none: {
+    errorLogFromCommand: 'Puma prints its errors on its output unless stdout_redirect names a file (not read)',
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a unix:// bind is not measured (load goes to loopback TCP)',
     configTestCommand: 'Puma has no configuration test',

@@ -41,6 +41,7 @@ export const unicorn: ServerFamily = {
     noArgs: 'the unicorn-worker-killer gem is configured in config.ru',
   },
   none: {
+    errorLogFromCommand: 'Unicorn prints its errors on stderr unless stderr_path names a file (not read)',
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a Unix socket listener is not measured (load goes to loopback TCP)',
     configTestCommand: 'Unicorn has no configuration test',

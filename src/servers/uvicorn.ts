@@ -48,6 +48,7 @@ export const uvicorn: ServerFamily = {
     args: (n) => ['--workers', String(n)],
   },
   none: {
+    errorLogFromCommand: 'uvicorn prints its log on its output',
     memoryRecycling: 'uvicorn 0.17 has no memory threshold (nor request-count recycling)',
     exitRemedy: 'workers are spawned, not forked: they share no heap with the supervisor to copy at exit',
     reloadSignal: 'uvicorn has no reload signal for --workers (HUP ends the supervisor); --reload watches files, for development',

@@ -49,6 +49,7 @@ export const uwsgi: ServerFamily = {
       'uWSGI checks it only in a worker older than --min-worker-lifetime (10 s by default; 0 here): keep it at 0, or a young worker grows past the threshold unchecked',
   },
   none: {
+    errorLogFromCommand: 'uWSGI prints its log on its output unless --logto names a file (not read)',
     exitRemedy:
       "not measured: uWSGI's --skip-atexit-teardown (no Py_Finalize at a worker's exit) may do what os._exit in a worker-exit hook does",
     socketFromCommand: 'a Unix socket speaks the uwsgi protocol, not HTTP; measure it on --http-socket',

@@ -48,6 +48,12 @@ export const phpFpm: ServerFamily = {
     const listen = listenOf(argv, cwd);
     return listen?.startsWith('/') || listen?.startsWith('.') ? resolve(cwd, listen) : undefined;
   },
+  /** The pool file's `error_log` when it is a file of its own (an absolute path; syslog is not a file). */
+  errorLogFromCommand(argv, cwd) {
+    const text = poolFile(argv, cwd);
+    const log = text === undefined ? undefined : iniValue(text, 'error_log');
+    return log?.startsWith('/') && !log.startsWith('/proc/self/fd/') && !log.startsWith('/dev/') ? log : undefined;
+  },
   configTestCommand: (argv) => [...argv, '--test'],
   versionCommand: ['php-fpm8.2', '-v'],
   packages: {},

@@ -128,6 +128,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         reached: true,
         linear: false,
         bound: 'time',
+        inFlight: 20,
       };
       r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
     }
