@@ -117,6 +117,34 @@ describe('php-fpm and Apache prefork, measured for real', { timeout: 420_000 }, 
     assert.equal(run?.workerCount?.source, 'command');
   });
 
+  it('Apache that passes apache2 -t and dies at startup, saying why only in its ErrorLog: the log is quoted', async () => {
+    // mod_mime without a TypesConfig it can open: `apache2 -t` says Syntax OK, the start fails, stdout and stderr stay empty.
+    const conf = join(tmp, 'startup.conf');
+    const log = join(tmp, 'startup-error.log');
+    const port = await freeLoopbackPort();
+    writeFileSync(log, 'a line from an earlier boot, not quoted\n');
+    writeFileSync(
+      conf,
+      readFileSync(join(APP, 'httpd.conf'), 'utf8')
+        .replaceAll('{rundir}', tmp)
+        .replaceAll('{app}', APP)
+        .replaceAll('{port}', String(port))
+        .replace(/^ErrorLog .*$/m, `ErrorLog ${log}`)
+        .concat('LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so\nTypesConfig /nonexistent/mime.types\n'),
+    );
+    const r = cli(
+      ['run', '--command', `apache2 -DFOREGROUND -f ${conf} -C 'StartServers 2'`, '--runs', '1', '--no-lock', '--port', String(port)],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /exited during boot/);
+    assert.match(r.stderr, new RegExp(`\\(${log.replaceAll('.', '\\.')}:\\)`), r.stderr);
+    assert.match(r.stderr, /could not open mime types config file/, r.stderr);
+    assert.doesNotMatch(r.stderr, /earlier boot/);
+  });
+
   it('bad input: one line, exit 2, nothing left running', async () => {
     // An Apache configuration that fails apache2 -t.
     writeFileSync(
