@@ -72,6 +72,11 @@ export interface WarmupResult {
   };
   /** Requests answered by each worker pid (only when the app reports its pid in a header). */
   requestsPerWorker?: Record<string, number>;
+  /**
+   * The pid header's values when none of them is a worker's (an app that reads its pid at import, preloaded
+   * into the master): the header is then no evidence, and the workers are proved another way.
+   */
+  pidHeaderNotWorkers?: string[];
   /** How it was decided that each worker served traffic. */
   trafficEvidence: 'pid-header' | 'connection' | 'cpu-time';
   /** Workers with no sign of having served a request. */
@@ -140,6 +145,7 @@ export interface Warning {
     | 'not-settled'
     | 'foreign-sharers'
     | 'warmup-errors'
+    | 'pid-header-not-worker'
     | 'worker-count'
     | 'skipped-processes'
     | 'noisy'

@@ -15,6 +15,10 @@ export const WARNINGS: { [K in Kind]: { remedy: string } } = {
     remedy: 'stop them for numbers comparable across hosts; Pss_Anon (reported beside PSS) does not depend on them',
   },
   'warmup-errors': { remedy: "a failing app is not a warm one: check the app's output (--show-output) and warmup.path" },
+  'pid-header-not-worker': {
+    remedy:
+      'read the pid when each request is served (os.getpid(), Process.pid, getmypid() in the handler), not at import: a preloaded app is imported by the master',
+  },
   'worker-count': { remedy: 'check the --workers value and the server output (--show-output)' },
   'skipped-processes': { remedy: 'run memcompare as the server user or as root' },
   noisy: { remedy: 'quiet the host (other servers share pages) or raise --runs' },

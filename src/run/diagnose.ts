@@ -37,6 +37,11 @@ export function diagnose(f: RunFacts): Warning[] {
       `${warmup.idleWorkers.length} of ${f.warmedWorkers} workers served no request during the warm-up (pids ${warmup.idleWorkers.join(', ')})`,
     );
   }
+  if (warmup.pidHeaderNotWorkers)
+    w(
+      'pid-header-not-worker',
+      `the worker pid header named ${warmup.pidHeaderNotWorkers.join(', ')}, no worker of this server; every worker was proved by ${warmup.trafficEvidence === 'connection' ? 'held connections' : 'its CPU time'} instead`,
+    );
   const steady = warmup.steady;
   if (steady && !steady.reached && !steady.linear) {
     w(

@@ -244,7 +244,10 @@ export async function warmUp(
   const cpuBefore = new Map(workerPids.map((pid) => [pid, proc.cpu(pid)]));
   const main = await send(load, url, settings, settings.requests, perWorker, signal);
   signal?.throwIfAborted();
-  const byHeader = settings.workerPidHeader !== undefined && Object.keys(perWorker).length > 0;
+  // The header counts only when it names workers: an app that reads its pid at import and is preloaded names the master.
+  const workerSet = new Set(workerPids.map(String));
+  const byHeader = settings.workerPidHeader !== undefined && Object.keys(perWorker).some((p) => workerSet.has(p));
+  const notWorkers = byHeader ? [] : Object.keys(perWorker);
   const idle = () => workerPids.filter((pid) => !perWorker[String(pid)]);
   let topUp: WarmupResult['topUp'];
   if (byHeader && idle().length > 0) {
@@ -304,6 +307,7 @@ export async function warmUp(
     idleWorkers,
   };
   if (byHeader) out.requestsPerWorker = perWorker;
+  if (notWorkers.length > 0) out.pidHeaderNotWorkers = notWorkers;
   if (topUp) out.topUp = topUp;
   return out;
 }

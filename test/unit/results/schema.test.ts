@@ -118,6 +118,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         headroomBytes: 8,
       };
       r.warmup.topUp = { rounds: 1, requests: 30, statusCodes: { '200': 30 }, errors: 0 };
+      r.warmup.pidHeaderNotWorkers = ['100'];
       r.warmup.steady = {
         rounds: 3,
         requests: 90,

@@ -47,6 +47,17 @@ describe('warm-up evidence on a scripted load', () => {
     assert.equal(w.topUp?.rounds, 20, 'the bound on top-up rounds');
   });
 
+  it("a pid header naming no worker (read at import, preloaded: the master's pid) is no evidence: held connections prove the workers", async () => {
+    const load = scriptedLoad([[999]]);
+    const w = await warmUp(8000, SETTINGS, [101, 102], undefined, { load, proc });
+    assert.equal(load.reaches, 1, 'proved by held connections');
+    assert.equal(load.batches, 1, 'no top-up rounds chasing pids that never come');
+    assert.equal(w.trafficEvidence, 'connection');
+    assert.deepEqual(w.idleWorkers, []);
+    assert.deepEqual(w.pidHeaderNotWorkers, ['999']);
+    assert.equal(w.requestsPerWorker, undefined);
+  });
+
   it('without a pid header, holds one request per worker open to prove each served', async () => {
     const load = scriptedLoad([[]]);
     const w = await warmUp(8000, { ...SETTINGS, workerPidHeader: undefined }, [101, 102], undefined, { load, proc });
