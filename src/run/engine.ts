@@ -173,7 +173,8 @@ function refusedScript(scenario: Scenario, w: WarmupResult): void {
 function strangerPids(scenario: Scenario, w: WarmupResult, workers: readonly number[]): void {
   const command = scenario.warmup.command;
   if (!command) return;
-  const printed = Object.keys(w.requestsPerWorker ?? {}).map(Number);
+  // Pids it printed: the workers' counts, or, when none was a worker, what it printed instead.
+  const printed = [...Object.keys(w.requestsPerWorker ?? {}), ...(w.pidHeaderNotWorkers ?? [])].map(Number);
   const shown = JSON.stringify(command.join(' '));
   if (printed.length === 0) {
     throw new MemcompareError(
