@@ -87,8 +87,9 @@ export const autocannonLoad: LoadGenerator = {
  * own and the next as soon as it is answered, until `amount` have been sent (as `hey -c N` does). Node's own
  * HTTP client, not autocannon: autocannon 9 writes `Connection: keep-alive` into every request ahead of the
  * caller's headers, and a server that reads the first Connection header then keeps each connection and parks
- * it until the client hangs up: +2.2% total PSS on a Ruby app against hey's requests (measured, docs/method.md); and its reconnectRate, which opens a connection per request, leaves the answer
- * it reconnects on uncounted. autocannon stays the soak's load generator.
+ * it until the client hangs up: +2.2% total PSS on a Ruby app against hey's requests (measured, docs/method.md);
+ * and its reconnectRate, which opens a connection per request, leaves the answer it reconnects on uncounted.
+ * autocannon stays the soak's load generator.
  */
 async function httpFlow(
   url: string,
@@ -98,7 +99,8 @@ async function httpFlow(
   signal?: AbortSignal,
 ): Promise<BatchResult> {
   const header = settings.workerPidHeader?.toLowerCase();
-  const target = new URL(settings.path, url);
+  // The path as it is, on the url's host and port: never resolved against the url (a path "//host/x" would leave loopback).
+  const { hostname, port } = new URL(url);
   const out: BatchResult = { requests: 0, sent: 0, errors: 0, timeouts: 0, latenciesMs: [] };
   let left = amount;
   // One abort for the whole flow: a listener per request on the run's signal would pile up past Node's warning.
@@ -117,7 +119,8 @@ async function httpFlow(
       let timedOut = false;
       out.sent++;
       // agent: false is a connection for this request alone; Node says `Connection: close` in it.
-      const req = httpGet(target, { agent: false, signal: flowAbort.signal, headers: { connection: 'close' } }, (res) => {
+      const options = { hostname, port, path: settings.path, agent: false, signal: flowAbort.signal, headers: { connection: 'close' } };
+      const req = httpGet(options, (res) => {
         res.resume();
         res.on('end', () => {
           if (settled) return;
