@@ -20,6 +20,8 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** The wall-clock time, for the document's timestamps. */
+  date(): Date;
 }
 
-export const realClock: Clock = { now: nowMs, sleep };
+export const realClock: Clock = { now: nowMs, sleep, date: () => new Date() };

@@ -7,7 +7,7 @@ import { readResults } from '../results/file.js';
 import { splitByRevision } from '../results/revisions.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
 import { gateOptions } from './check.js';
-import type { CALIBRATE_FLAGS, FlagValues } from './flags.js';
+import { type CALIBRATE_FLAGS, type FlagValues, subRunOptions } from './flags.js';
 import { type RunCommandOptions, runRunCommand } from './run.js';
 
 export type CalibrateCommandOptions = FlagValues<typeof CALIBRATE_FLAGS> & { scenario: string | undefined };
@@ -36,23 +36,7 @@ export async function runCalibrateCommand(o: CalibrateCommandOptions, io: Io): P
     io.stdout.write(renderCalibration(calibrate(doc, runsPerSide, options), doc.scenario.name, terminalWidth(io.stdout)));
     return 0;
   }
-  const runOptions: RunCommandOptions = {
-    ...o,
-    scenario: o.scenario,
-    runs: pairs * runsPerSide,
-    port: undefined,
-    soak: undefined,
-    maxCpu: undefined,
-    maxWorkerUss: undefined,
-    warmupUntil: undefined,
-    warmupRequests: undefined,
-    verify: false,
-    baselineRef: undefined,
-    untilDecided: undefined,
-    markdown: undefined,
-    html: undefined,
-    verbose: false,
-  };
+  const runOptions: RunCommandOptions = { ...subRunOptions(o, { runs: pairs * runsPerSide }), scenario: o.scenario };
   return runRunCommand(runOptions, io, {
     prepare(scenario) {
       // A/A: every variant twice, both in the working tree, as `run --baseline-ref` would pair them.

@@ -1,3 +1,4 @@
+import { PROTOCOL_FLAGS } from '../protocols/registry.js';
 import { familyNames } from '../servers/registry.js';
 
 /**
@@ -30,12 +31,8 @@ export const RUN_FLAGS = {
   },
   server: { type: 'string', describe: `Server family of --command (${familyNames().join(', ')}); guessed from the command` },
   port: { type: 'number', describe: 'Use this loopback port instead of a free one (for commands without {port})' },
-  'fastcgi-script': {
-    type: 'string',
-    nargs: 1,
-    describe:
-      "Warm up over FastCGI (a FastCGI pool without a web server in front): the script to run, SCRIPT_FILENAME (the pool's listen and size are read from its -y configuration)",
-  },
+  // Each warm-up protocol's own flags (protocols/).
+  ...PROTOCOL_FLAGS,
   runs: { type: 'number', describe: "Runs per variant, interleaved (default: the scenario's, 3)" },
   soak: {
     type: 'number',
@@ -106,7 +103,7 @@ export const SWEEP_FLAGS = {
     describe: 'A memory budget, e.g. 2GiB or 1536MiB: how many workers fit, by the fit and by the RSS and PSS rules',
   },
   server: RUN_FLAGS.server,
-  'fastcgi-script': RUN_FLAGS['fastcgi-script'],
+  ...PROTOCOL_FLAGS,
   runs: { type: 'number', describe: "Runs per variant and count, interleaved (default: the scenario's, 3)" },
   json: RUN_FLAGS.json,
   markdown: RUN_FLAGS.markdown,
@@ -125,7 +122,7 @@ export const CALIBRATE_FLAGS = {
   cwd: RUN_FLAGS.cwd,
   workers: RUN_FLAGS.workers,
   server: RUN_FLAGS.server,
-  'fastcgi-script': RUN_FLAGS['fastcgi-script'],
+  ...PROTOCOL_FLAGS,
   pairs: { type: 'number', describe: 'A/A comparisons to make (default 20)' },
   from: {
     type: 'string',
@@ -236,4 +233,20 @@ export function flagValues<T extends Record<string, FlagSpec>>(table: T, args: R
     out[camel(key)] = !spec.array && Array.isArray(v) ? v.at(-1) : v;
   }
   return out as FlagValues<T>;
+}
+
+/**
+ * The options of a `run` made by another command (sweep, calibrate): the values it gives for the flags it
+ * shares with run, run's defaults for every other flag (as if absent from the command line).
+ */
+export function subRunOptions<T extends Record<string, unknown>>(
+  given: T,
+  own: Partial<FlagValues<typeof RUN_FLAGS>> = {},
+): FlagValues<typeof RUN_FLAGS> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(RUN_FLAGS) as [string, FlagSpec][]) {
+    const name = camel(key);
+    out[name] = name in own ? own[name as keyof typeof own] : name in given ? given[name] : spec.default;
+  }
+  return out as FlagValues<typeof RUN_FLAGS>;
 }

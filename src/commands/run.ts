@@ -1,339 +1,35 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { onExit } from 'signal-exit';
-import { DEFAULT_GATE, evaluateGate } from '../check/gate.js';
+import { untilDecided } from '../check/until-decided.js';
 import { badArgument, type ExitCodeValue, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
 import { toolVersion } from '../paths.js';
 import { checkWritable, isStreamOutput, writeAtomic, writeOutput } from '../persist.js';
+import { progressLine, progressText, soakBar } from '../render/progress.js';
 import { renderRunSummary } from '../render/terminal.js';
-import { progressBar } from '../render/units.js';
 import { terminalWidth } from '../render/width.js';
-import { HEADROOM, workerPeakUss } from '../results/lifetime.js';
-import { splitByRevision } from '../results/revisions.js';
-import type { ResultsDocument, SoakRecord, VerificationRecord } from '../results/types.js';
+import type { RunEvent } from '../results/events.js';
+import type { ResultsDocument } from '../results/types.js';
 import { runScenario } from '../run/engine.js';
 import { acquireHostLock } from '../run/lock.js';
+import { realRunDeps } from '../run/real.js';
+import { verifyStage } from '../run/stages/verify.js';
 import { killAllNow } from '../run/stop.js';
 import { openBaseTree, withBaseline } from '../run/worktree.js';
-import { splitCommand } from '../scenario/argv.js';
+import { adhocScenario } from '../scenario/adhoc.js';
 import { checkFlag, LIMITS } from '../scenario/limits.js';
-import { DEFAULT_SETTLE, DEFAULT_SOAK, DEFAULT_WARMUP, loadScenario, type Scenario } from '../scenario/scenario.js';
-import { FALLBACK_FAMILY, FAMILIES, familyForCommand, familyNamed, familyNames, type ServerFamily } from '../servers/registry.js';
+import { DEFAULT_SOAK, loadScenario, type Scenario } from '../scenario/scenario.js';
+import { FALLBACK_FAMILY, FAMILIES, familyNamed, type ServerFamily } from '../servers/registry.js';
 import { parseSize } from './check.js';
 import type { FlagValues, RUN_FLAGS } from './flags.js';
+
+export { untilDecided } from '../check/until-decided.js';
+export { adhocScenario } from '../scenario/adhoc.js';
 
 /** `memcompare run`'s options: its flag table (flags.ts) and the scenario positional. */
 export type RunCommandOptions = FlagValues<typeof RUN_FLAGS> & { scenario: string | undefined };
 
 /** 128 + the signal's number, as a shell reports a process killed by it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, ExitCodeValue>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
-
-/** A scenario made of --command flags, hyperfine-style. */
-export function adhocScenario(o: RunCommandOptions): { scenario: Scenario; adapter: ServerFamily } {
-  if (o.name.length > 0 && o.name.length !== o.command.length) {
-    throw badArgument('--name', o.name, `give one --name per --command (${o.command.length} commands, ${o.name.length} names)`);
-  }
-  checkFlag('--workers', o.workers, LIMITS.workers);
-  const workers = o.workers ?? LIMITS.workers.default;
-  const cwd = resolve(o.cwd ?? process.cwd());
-  let configuredPort: number | undefined;
-  const argvs = o.command.map((c) => {
-    const argv = splitCommand(c);
-    if (argv.length === 0) throw badArgument('--command', c, 'name the server program and its arguments');
-    // A port fixed in the server's flags or its own configuration file: read it there.
-    const family = familyForCommand(argv);
-    const fromConfig = argv.some((a) => a.includes('{port}')) ? undefined : family.portFromCommand?.(argv, cwd);
-    if (fromConfig !== undefined) configuredPort ??= fromConfig;
-    const onSocket = family.socketFromCommand?.(argv, cwd) !== undefined;
-    if (o.port === undefined && fromConfig === undefined && !onSocket && !argv.some((a) => a.includes('{port}'))) {
-      throw badArgument(
-        '--command',
-        c,
-        'add {port} where the server takes its port (e.g. -b 127.0.0.1:{port}) so memcompare can pick a free loopback port, or pass --port',
-      );
-    }
-    return argv;
-  });
-  let adapter = familyForCommand(argvs[0] ?? []);
-  if (o.server !== undefined) {
-    const a = familyNamed(o.server);
-    if (!a) throw badArgument('--server', o.server, `use one of: ${familyNames().join(', ')}`);
-    adapter = a;
-  }
-  const seen = new Set<string>();
-  const variants = argvs.map((argv, i) => {
-    const name = o.name[i] ?? `command${i + 1}`;
-    if (seen.has(name)) throw badArgument('--name', name, 'names must differ');
-    seen.add(name);
-    // Without --server each command's family is its own (one server against another).
-    const own = o.server === undefined ? familyForCommand(argv) : adapter;
-    return { name, args: [], env: {}, command: argv, ...(own !== adapter ? { server: own.name } : {}) };
-  });
-  const fastcgi = o.fastcgiScript !== undefined || adapter.protocol?.name === 'fastcgi';
-  let script: string | undefined;
-  if (fastcgi) {
-    if (o.fastcgiScript === undefined)
-      throw badArgument(
-        '--command',
-        o.command[0],
-        `${adapter.name} speaks FastCGI: add --fastcgi-script FILE, the script it runs (e.g. --fastcgi-script /srv/app/index.php)`,
-      );
-    script = resolve(cwd, o.fastcgiScript);
-    if (!existsSync(script))
-      throw badArgument('--fastcgi-script', o.fastcgiScript, `no such file (${script}); name the app's entry script`);
-  }
-  const port = o.port ?? configuredPort;
-  // A server listening on a Unix socket its configuration names: the warm-up goes there, and no port is watched.
-  const socket = script && argvs[0] ? adapter.socketFromCommand?.(argvs[0], cwd) : undefined;
-  return {
-    adapter,
-    scenario: {
-      name: 'adhoc',
-      description: `Ad-hoc comparison of ${variants.length} command${variants.length === 1 ? '' : 's'}`,
-      server: adapter.name,
-      cwd,
-      command: argvs[0] ?? [],
-      workers,
-      // No --workers and no {workers}: each command's own count (-w 3), or detection.
-      detectWorkers: o.workers === undefined && !argvs.some((a) => a.some((x) => x.includes('{workers}'))),
-      variants,
-      warmup: {
-        ...DEFAULT_WARMUP,
-        until: 'steady',
-        ...(script ? { protocol: 'fastcgi' as const, script, path: '/' } : {}),
-        ...(socket ? { socket } : {}),
-      },
-      settle: { ...DEFAULT_SETTLE },
-      runs: 3,
-      bootTimeoutMs: 120_000,
-      ...(port === undefined ? {} : { port }),
-    },
-  };
-}
-
-/**
- * --verify: each variant with advice soaked again with the advised setting on its command line; every
- * worker's peak USS (replacements included) against the limit.
- */
-type VerifyOptions = { onProgress?: (line: string) => void; signal: AbortSignal; version: string; adapter?: ServerFamily };
-
-/** The verifying soaks of one round: each variant run once; the soak of each, by variant name. */
-async function soakOnce(scenario: Scenario, variants: Scenario['variants'], options: VerifyOptions) {
-  const { adapter, ...rest } = options;
-  const checked = await runScenario({ ...scenario, variants }, { ...rest, runs: 1, ...(adapter ? { adapter } : {}) });
-  return (name: string) => checked.variants.find((x) => x.name === name)?.runs[0]?.soak;
-}
-
-/** A round's record: every worker's peak USS (exits included) against the limit. */
-function roundRecord(
-  variant: string,
-  round: number,
-  setting: string,
-  args: string[],
-  limitBytes: number,
-  soak: SoakRecord | undefined,
-): VerificationRecord {
-  const peaks = soak ? workerPeakUss(soak.timeline, soak.exitPeakUssBytes) : [];
-  return {
-    variant,
-    round,
-    setting,
-    args,
-    limitBytes,
-    workerPeakUssBytes: peaks,
-    replacements: soak?.replacements?.length ?? 0,
-    within: peaks.length > 0 && peaks.every((u) => u <= limitBytes),
-    ...(soak?.exitCopy ? { exitCopy: soak.exitCopy } : {}),
-  };
-}
-
-/** A variant with arguments added at the end of its command (argparse-style servers accept them there). */
-const withArgs = (v: Scenario['variants'][number], args: string[], name: string) =>
-  v.command ? { ...v, name, command: [...v.command, ...args] } : { ...v, name, args: [...v.args, ...args] };
-
-async function verifyAdvice(
-  doc: ResultsDocument,
-  scenario: Scenario,
-  adapter: ServerFamily | undefined,
-  limitBytes: number,
-  options: VerifyOptions,
-): Promise<VerificationRecord[]> {
-  const recycling = (adapter ?? familyNamed(scenario.server))?.recycling;
-  const toArgs = recycling?.args;
-  if (!recycling || !toArgs) return [];
-  const plan = (v: Scenario['variants'][number], requests: number, bytesPerRequest: number, round: number) => {
-    const args = toArgs(requests);
-    return {
-      variant: withArgs(v, args, `${v.name}+recycling${round > 1 ? `-${round}` : ''}`),
-      setting: recycling.text(requests),
-      args,
-      from: v,
-      requests,
-      bytesPerRequest,
-    };
-  };
-  let plans = scenario.variants.flatMap((v) => {
-    const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
-    return advice?.setting && advice.requests !== null ? [plan(v, advice.requests, advice.bytesPerRequest, 1)] : [];
-  });
-  const records: VerificationRecord[] = [];
-  // A closed loop: a round whose peak is over the limit lowers the setting by the requests its overshoot
-  // took (overshoot ÷ growth per request, the limit less the headroom as the target), at most three rounds.
-  for (let round = 1; round <= 3 && plans.length > 0; round++) {
-    const soakOf = await soakOnce(
-      scenario,
-      plans.map((p) => p.variant),
-      options,
-    );
-    const next: typeof plans = [];
-    for (const p of plans) {
-      const record = roundRecord(p.from.name, round, p.setting, p.args, limitBytes, soakOf(p.variant.name));
-      records.push(record);
-      if (record.within || record.workerPeakUssBytes.length === 0) continue;
-      const overshoot = Math.max(...record.workerPeakUssBytes) - limitBytes * (1 - HEADROOM);
-      const lowered = p.requests - Math.ceil(overshoot / Math.max(1, p.bytesPerRequest));
-      if (lowered >= 1) next.push(plan(p.from, lowered, p.bytesPerRequest, round + 1));
-    }
-    plans = next;
-  }
-  return records;
-}
-
-/**
- * The memory-watching setting, verified where the family takes it on the command line: one soak with it
- * (instead of the request count), recorded as a round with `byRss`: every worker's peak against the
- * limit, and the workers recycled at birth (replaced after serving fewer than 2 requests: a threshold
- * under what a fresh worker already reports).
- */
-async function verifyMemorySetting(
-  doc: ResultsDocument,
-  scenario: Scenario,
-  family: ServerFamily | undefined,
-  limitBytes: number,
-  records: VerificationRecord[],
-  options: VerifyOptions,
-): Promise<void> {
-  const toArgs = family?.memoryRecycling?.args;
-  if (!toArgs) return;
-  const plans = scenario.variants.flatMap((v) => {
-    const memory = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice?.memory;
-    if (!memory?.setting) return [];
-    const args = toArgs(memory.thresholdBytes);
-    return [{ from: v, memory, setting: memory.setting, args, variant: withArgs(v, args, `${v.name}+rss-recycling`) }];
-  });
-  if (plans.length === 0) return;
-  const soakOf = await soakOnce(
-    scenario,
-    plans.map((p) => p.variant),
-    options,
-  );
-  for (const p of plans) {
-    const soak = soakOf(p.variant.name);
-    const round = Math.max(0, ...records.filter((r) => r.variant === p.from.name).map((r) => r.round)) + 1;
-    records.push({
-      ...roundRecord(p.from.name, round, p.setting, p.args, limitBytes, soak),
-      byRss: {
-        thresholdBytes: p.memory.thresholdBytes,
-        recycledAtBirth: (soak?.replacements ?? []).filter((r) => r.oldRequests < 2).length,
-      },
-    });
-  }
-}
-
-/** An exit copy smaller than this is not worth a remedy round. */
-const REMEDY_MIN_COPY_BYTES = 1024 * 1024;
-
-/**
- * The exit remedy, measured where the family has one (a hook that ends the worker without finalization)
- * and the soak saw a worker copy at least 1 MiB at its exit: one more soak with the verified setting
- * and the remedy applied (in a config file of memcompare's own that loads the user's), recorded as a
- * verification round with `remedy`. Only when the copy measured there is under a quarter of the one
- * without it does the advice say so, with both figures; otherwise it says nothing of it.
- */
-async function measureExitRemedy(
-  doc: ResultsDocument,
-  scenario: Scenario,
-  family: ServerFamily | undefined,
-  records: VerificationRecord[],
-  options: VerifyOptions,
-): Promise<void> {
-  const remedy = family?.exitRemedy;
-  if (!remedy || !family?.recycling?.args) return;
-  const dir = mkdtempSync(join(tmpdir(), 'memcompare-remedy-'));
-  chmodSync(dir, 0o755);
-  try {
-    const plans = scenario.variants.flatMap((v) => {
-      const advice = doc.variants.find((x) => x.name === v.name)?.runs.at(-1)?.soak?.advice;
-      const rounds = records.filter((r) => r.variant === v.name && !r.remedy && !r.byRss);
-      const last = rounds.find((r) => r.within) ?? rounds.at(-1);
-      if (!advice || !last || advice.exitCopyBytes < REMEDY_MIN_COPY_BYTES) return [];
-      const whole = v.command ?? [...scenario.command, ...v.args];
-      const command = [...remedy.apply(whole, dir, v.cwd ?? scenario.cwd), ...last.args];
-      return [{ from: v, advice, last, variant: { ...v, name: `${v.name}+exit-remedy`, command, args: [] } }];
-    });
-    if (plans.length === 0) return;
-    const soakOf = await soakOnce(
-      scenario,
-      plans.map((p) => p.variant),
-      options,
-    );
-    const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
-    for (const p of plans) {
-      const soak = soakOf(p.variant.name);
-      const measured = soak?.exitCopy?.source === 'measured' ? soak.exitCopy : undefined;
-      // Without the remedy: as measured in the round it repeats (the same setting), else the advice's figure.
-      const without =
-        p.last.exitCopy?.source === 'measured' ? p.last.exitCopy : { bytes: p.advice.exitCopyBytes, source: p.advice.exitCopySource };
-      const round = Math.max(0, ...records.filter((r) => r.variant === p.from.name).map((r) => r.round)) + 1;
-      records.push({
-        ...roundRecord(p.from.name, round, p.last.setting, p.last.args, p.last.limitBytes, soak),
-        remedy: { text: remedy.text, exitCopyBytes: measured?.bytes ?? null, exits: measured?.count ?? 0, withoutBytes: without.bytes },
-      });
-      if (measured && measured.bytes < without.bytes / 4) {
-        p.advice.remedy = { text: remedy.text, exitCopyBytes: measured.bytes, exits: measured.count };
-        p.advice.text += `; to save the exit copy, ${remedy.text} (measured: a worker copied ${mib(measured.bytes)} at its exit instead of ${mib(without.bytes)}${without.source === 'predicted' ? ' (predicted)' : ''}, over ${measured.count} exit${measured.count === 1 ? '' : 's'})`;
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** One line of a soak's progress bar, redrawn in place. */
-export function soakBar(
-  tag: string,
-  st: { elapsedMs: number; durationMs: number; requests: number; totalPssBytes: number; peakPssBytes: number },
-): string {
-  const left = Math.max(0, (st.durationMs - st.elapsedMs) / 1000);
-  const line = `${tag} soak ${progressBar(st.elapsedMs / st.durationMs)} ${(st.elapsedMs / 1000).toFixed(0)} s, ${left.toFixed(0)} s left, ${st.requests} requests, total PSS ${(st.totalPssBytes / 1048576).toFixed(1)} MiB (peak ${(st.peakPssBytes / 1048576).toFixed(1)})`;
-  return `\r${line}\u001b[K${st.elapsedMs >= st.durationMs ? '\n' : ''}`;
-}
-
-/**
- * Progress as one line redrawn in place on a terminal (cut to its width), one line per stage when
- * piped. `clear` rubs the line out before anything else is written below it.
- */
-export function statusLine(stream: NodeJS.WritableStream): { show(line: string): void; clear(): void } {
-  const tty = (stream as NodeJS.WriteStream).isTTY === true;
-  let shown = false;
-  return {
-    show(line) {
-      if (!tty) {
-        stream.write(`${line}\n`);
-        return;
-      }
-      const width = terminalWidth(stream) ?? 100;
-      stream.write(`\r${line.length >= width ? `${line.slice(0, width - 2)}…` : line}\u001b[K`);
-      shown = true;
-    },
-    clear() {
-      if (shown) stream.write('\r\u001b[K');
-      shown = false;
-    },
-  };
-}
 
 /** What another command built on `run` (sweep) changes in it. */
 export interface RunPlan {
@@ -507,7 +203,17 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       throw error;
     }
   };
-  const status = statusLine(io.stderr);
+  const status = progressLine(io.stderr);
+  const soakTicks = !o.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true;
+  // Stages emit events; the terminal shows them as one line redrawn in place, a soak as its bar.
+  const onEvent = (e: RunEvent) => {
+    if (e.stage === 'soak-tick') {
+      if (soakTicks) io.stderr.write(soakBar(e.tag, e.tick));
+      return;
+    }
+    const line = progressText(e);
+    if (progressOn && line !== undefined) status.show(line);
+  };
   // A line of its own below the progress line (which is rubbed out first).
   const below = {
     write: (text: string) => {
@@ -522,9 +228,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       ...(adapter ? { adapter } : {}),
       ...(o.runs !== undefined ? { runs: o.runs } : {}),
       onUpdate: persist,
-      onProgress: progressOn ? (line) => status.show(line) : undefined,
-      // A soak's progress bar: on a terminal only.
-      onSoakTick: !o.quiet && (io.stderr as NodeJS.WriteStream).isTTY === true ? (tag, st) => io.stderr.write(soakBar(tag, st)) : undefined,
+      onEvent,
       echo: o.showOutput ? io.stderr : undefined,
       ...(maxWorkerUssBytes !== undefined ? { maxWorkerUssBytes } : {}),
       ...(o.untilDecided !== undefined ? { moreRuns: untilDecided(o.untilDecided, progressOn ? below : undefined) } : {}),
@@ -532,19 +236,19 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       version: toolVersion(),
     });
     if (o.verify && maxWorkerUssBytes !== undefined) {
-      const verifyOptions = {
-        ...(progressOn ? { onProgress: (line: string) => io.stderr.write(`${line}\n`) } : {}),
+      // The verifying soaks' progress: a line each, below the summary's place.
+      const verifyEvent = (e: RunEvent) => {
+        const line = progressText(e);
+        if (progressOn && line !== undefined) io.stderr.write(`${line}\n`);
+      };
+      const options = {
+        deps: realRunDeps,
         signal: controller.signal,
         version: toolVersion(),
+        onEvent: verifyEvent,
+        ...(adapter ? { adapter } : {}),
       };
-      doc.verification = await verifyAdvice(doc, scenario, adapter, maxWorkerUssBytes, verifyOptions);
-      persist(doc);
-      const family = adapter ?? familyNamed(scenario.server);
-      const more = { ...verifyOptions, ...(adapter ? { adapter } : {}) };
-      await verifyMemorySetting(doc, scenario, family, maxWorkerUssBytes, doc.verification, more);
-      persist(doc);
-      await measureExitRemedy(doc, scenario, family, doc.verification, more);
-      persist(doc);
+      await verifyStage(doc, scenario, maxWorkerUssBytes, options, persist);
     }
     await finishStream(doc, false);
     status.clear();
@@ -574,27 +278,4 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     lock?.release();
     baseTree?.remove();
   }
-}
-
-/**
- * `--until-decided MAX`: one more interleaved round while check's default gate leaves a row undecided
- * (its interval straddles the threshold), until MAX runs per variant (sequential, as Pinpoint does).
- */
-export function untilDecided(max: number, say?: NodeJS.WritableStream): (doc: ResultsDocument, rounds: number) => boolean {
-  return (doc, rounds) => {
-    const split = splitByRevision(doc);
-    if (!split) return false;
-    const rows = evaluateGate(split.base, split.head, DEFAULT_GATE, true);
-    const open = rows.filter((r) => r.verdict === 'inconclusive');
-    if (open.length === 0) return false;
-    const names = open.map((r) => `${r.variant} ${r.scope}`).join(', ');
-    if (rounds >= max) {
-      say?.write(
-        `memcompare: ${open.length} of ${rows.length} gate rows still undecided after ${rounds} runs (--until-decided ${max}): ${names}\n`,
-      );
-      return false;
-    }
-    say?.write(`memcompare: ${open.length} of ${rows.length} gate rows undecided after ${rounds} runs (${names}); one more round\n`);
-    return true;
-  };
 }

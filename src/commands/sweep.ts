@@ -7,7 +7,7 @@ import { progressBar } from '../render/units.js';
 import { analyzeSweep, predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
 import { parseSize } from './check.js';
-import type { FlagValues, SWEEP_FLAGS } from './flags.js';
+import { type FlagValues, type SWEEP_FLAGS, subRunOptions } from './flags.js';
 import { type RunCommandOptions, runRunCommand } from './run.js';
 
 export type SweepCommandOptions = FlagValues<typeof SWEEP_FLAGS> & { scenario: string | undefined };
@@ -39,20 +39,8 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
   const progressOn = !o.quiet && (o.progress || (io.stderr as NodeJS.WriteStream).isTTY === true);
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   let total = 0;
-  const runOptions: RunCommandOptions = {
-    ...o,
-    workers: undefined,
-    baselineRef: undefined,
-    untilDecided: undefined,
-    verbose: false,
-    port: undefined,
-    soak: undefined,
-    maxCpu: undefined,
-    maxWorkerUss: undefined,
-    warmupUntil: undefined,
-    warmupRequests: undefined,
-    verify: false,
-  };
+  // --workers is the sweep's own list, not run's count.
+  const runOptions: RunCommandOptions = { ...subRunOptions(o, { workers: undefined }), scenario: o.scenario };
   return runRunCommand(runOptions, io, {
     prepare(scenario) {
       const uses = (a: string) => a.includes('{workers}');

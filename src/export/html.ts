@@ -8,6 +8,7 @@ import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { lifetimeLines, soakLines } from '../render/soak.js';
 import { mib } from '../render/units.js';
+import { warningWords } from '../render/warning.js';
 import { whereComparisons, whereHeadline } from '../render/where.js';
 import { medianRunIndex } from '../results/aggregate.js';
 import type { MappingShare, ResultsDocument } from '../results/types.js';
@@ -264,7 +265,13 @@ export const html: Exporter = {
       ),
       '</section>',
       doc.warnings.length > 0
-        ? `<section id="warnings"><h2>Warnings</h2><ul>${doc.warnings.map((w) => `<li><strong>${htmlText(w.kind)}</strong>${w.variant ? ` (${htmlText(w.variant)}${w.run ? `, run ${w.run}` : ''})` : ''}: ${htmlText(w.message)}. <em>What to do:</em> ${htmlText(w.remedy)}.</li>`).join('')}</ul></section>`
+        ? `<section id="warnings"><h2>Warnings</h2><ul>${doc.warnings
+            .map(warningWords)
+            .map(
+              (w) =>
+                `<li><strong>${htmlText(w.kind)}</strong>${w.where ? ` (${htmlText(w.where)})` : ''}: ${htmlText(w.message)}. <em>What to do:</em> ${htmlText(w.remedy)}.</li>`,
+            )
+            .join('')}</ul></section>`
         : '',
       `<footer>memcompare ${htmlText(doc.tool.version)}, ${htmlText(doc.startedAt)}</footer>`,
       '<div id="tooltip" role="tooltip" hidden></div>',

@@ -4,7 +4,8 @@ import { lineText, mapStrings, mdTable, mdText } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
 import { lifetimeLines, soakLines } from '../render/soak.js';
-import { mib, steadyText } from '../render/units.js';
+import { mib, statusTally, steadyText } from '../render/units.js';
+import { warningWords } from '../render/warning.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from '../render/where.js';
 import { median, medianRunIndex } from '../results/aggregate.js';
 import { predictTotalPss } from '../results/sweep.js';
@@ -59,7 +60,7 @@ function method(doc: ResultsDocument): string {
     `- Server: ${sc.server}, ${sc.workers} workers. Variants, run interleaved (A B A B …), ${sc.runs} runs each:`,
     ...doc.variants.map((v) => `  - <code>${v.name}</code>: <code>${v.command.join(' ')}</code>`),
     `- Ready: the launched process tree listens on a free loopback port, answers HTTP, has ${sc.workers} workers, and every worker is idle (done loading the app).`,
-    `- Warm-up: ${sc.warmup.until === 'steady' ? 'a first round of ' : ''}${sc.warmup.requests} requests over ${sc.warmup.connections} connections to <code>${sc.warmup.path}</code> with autocannon${sc.warmup.workerPidHeader ? `; responses carry the worker's pid (<code>${sc.warmup.workerPidHeader}</code>), and top-up rounds follow until every worker has served` : ''}${sc.warmup.until === 'steady' ? "; then rounds of growing size until the workers' USS grows less than 1 KiB per request, or 0.5% of the total PSS per 400 requests" : ''}.`,
+    `- Warm-up: ${sc.warmup.until === 'steady' ? 'a first round of ' : ''}${sc.warmup.requests} requests over ${sc.warmup.connections} connections to <code>${sc.warmup.path}</code>, each on a connection of its own, the next sent as soon as one is answered${sc.warmup.workerPidHeader ? `; responses carry the worker's pid (<code>${sc.warmup.workerPidHeader}</code>), and top-up rounds follow until every worker has served` : ''}${sc.warmup.until === 'steady' ? "; then rounds of growing size until the workers' USS grows less than 1 KiB per request, or 0.5% of the total PSS per 400 requests" : ''}.`,
     `- Settling: the tree is sampled every ${st.intervalMs} ms until the same processes, the expected worker count and a total PSS within ${st.tolerancePercent}% of the previous sample hold for ${st.stableSamples} samples in a row (at most ${st.timeoutMs / 1000} s).`,
     "- Measurement: USS (Private_Clean + Private_Dirty), PSS, RSS and Swap of every process of the tree from `/proc/<pid>/smaps_rollup`. Per-worker figures are the mean over a run's workers; tables show the median over runs with min–max.",
   ].join('\n');
@@ -79,9 +80,7 @@ function warmupLine(doc: ResultsDocument, vi: number): string {
   const run = v?.runs[medianRunIndex(v.runs)];
   if (!run) return '';
   const w = run.warmup;
-  const codes = Object.entries(w.statusCodes)
-    .map(([c, n]) => `[${c}] ${n}`)
-    .join(', ');
+  const codes = statusTally(w.statusCodes);
   const per = w.requestsPerWorker ? `; responses per worker: ${Object.values(w.requestsPerWorker).join(', ')}` : '';
   const top =
     w.topUp && w.trafficEvidence === 'connection'
@@ -277,10 +276,9 @@ export const markdown: Exporter = {
       parts.push(
         '## Warnings',
         '',
-        ...doc.warnings.map(
-          (w) =>
-            `- **${w.kind}**${w.variant ? ` (${w.variant}${w.run ? `, run ${w.run}` : ''})` : ''}: ${w.message}. *What to do:* ${w.remedy}.`,
-        ),
+        ...doc.warnings
+          .map(warningWords)
+          .map((w) => `- **${w.kind}**${w.where ? ` (${w.where})` : ''}: ${w.message}. *What to do:* ${w.remedy}.`),
         '',
       );
     }

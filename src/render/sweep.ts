@@ -4,6 +4,7 @@ import type { ResultsDocument, SweepVariant } from '../results/types.js';
 import { workerSetting } from '../servers/registry.js';
 import { boxTable, wrapProse } from './table.js';
 import { mib } from './units.js';
+import { warningText } from './warning.js';
 
 /** One variant's points against its fit: measured, fitted, residual; then the line and the budget. */
 export function renderSweepVariant(v: SweepVariant, width?: number, family?: string): string {
@@ -38,6 +39,6 @@ export function renderSweep(doc: ResultsDocument, width?: number): string {
   const warnings = doc.warnings.filter(
     (w) => w.kind === 'not-linear' || w.kind === 'noisy' || w.kind === 'idle-worker' || w.kind === 'not-settled',
   );
-  if (warnings.length > 0) parts.push(warnings.map((w) => `warning (${w.variant}): ${w.message}\n  what to do: ${w.remedy}`).join('\n'));
+  if (warnings.length > 0) parts.push(warnings.map(warningText).join('\n'));
   return wrapProse(`${parts.join('\n')}\n`, width);
 }

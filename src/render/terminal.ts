@@ -7,7 +7,8 @@ import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
 import { lifetimeLines, soakLines } from './soak.js';
 import { boxTable, wrapProse } from './table.js';
-import { steadyText } from './units.js';
+import { statusTally, steadyText } from './units.js';
+import { warningText } from './warning.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from './where.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(4)} secs`;
@@ -38,7 +39,7 @@ export function renderWarmup(w: WarmupResult, title: string): string {
     ).map(([p, v]) => `  ${p.padStart(5)} in ${secs(v)}`),
     '',
     'Status code distribution:',
-    ...Object.entries(w.statusCodes).map(([code, n]) => `  [${code}] ${n} responses`),
+    ...Object.entries(w.statusCodes).map(([code, n]) => `  ${statusTally({ [code]: n })} responses`),
   ];
   if (w.requestsPerWorker) {
     lines.push('', `Responses per worker${w.topUp ? ', top-up included' : ''} (pid: count):`);
@@ -51,9 +52,7 @@ export function renderWarmup(w: WarmupResult, title: string): string {
   if (w.topUp && w.trafficEvidence === 'connection') {
     lines.push('', `Every worker: ${w.topUp.requests} more requests, one held open per worker until each had accepted one, then answered`);
   } else if (w.topUp) {
-    const codes = Object.entries(w.topUp.statusCodes)
-      .map(([c, n]) => `[${c}] ${n}`)
-      .join(' ');
+    const codes = statusTally(w.topUp.statusCodes);
     lines.push(
       '',
       `Top-up: ${w.topUp.requests} more requests in ${w.topUp.rounds} round${w.topUp.rounds === 1 ? '' : 's'} until every worker had served (${codes})`,
@@ -74,7 +73,7 @@ export function renderComparison(summaries: readonly VariantSummary[], compariso
 
 export function renderWarnings(warnings: readonly Warning[]): string {
   if (warnings.length === 0) return '';
-  return `${warnings.map((w) => `warning${w.variant ? ` (${w.variant}${w.run ? ` run ${w.run}` : ''})` : ''}: ${w.message}\n  what to do: ${w.remedy}`).join('\n')}\n`;
+  return `${warnings.map(warningText).join('\n')}\n`;
 }
 
 /** A line cut to `width` columns with an ellipsis (a command is a flag away in full: --verbose). */

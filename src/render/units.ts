@@ -65,3 +65,10 @@ export function steadyText(s: SteadyRecord): string {
       : `NOT steady at the bound (${s.bound ?? 'rounds'}): still ${kib(s.lastBytesPerRequest)} per request (steady below ${kib(s.thresholdBytesPerRequest)})`;
   return `to a steady state in ${s.rounds} more round${s.rounds === 1 ? '' : 's'} (${s.requests} requests, ${(s.durationMs / 1000).toFixed(1)} s), ${s.requestsPerWorker.toFixed(0)} requests per worker in all; ${end}`;
 }
+
+/** Answers per status code, as every medium shows them: "[200] 28 [503] 2". */
+export function statusTally(codes: Record<string, number>): string {
+  return Object.entries(codes)
+    .map(([c, n]) => `[${c}] ${n}`)
+    .join(' ');
+}

@@ -8,7 +8,8 @@ export const RESULTS_SCHEMA_VERSION = 1;
 /** A process's part in a server tree, as the server family's adapter classifies it. */
 export type Role = 'master' | 'worker' | 'other';
 
-export interface WarmupSettings {
+/** What every warm-up has, whatever it speaks. */
+interface WarmupCommon {
   /** Requests to send in all (the article: 30). */
   requests: number;
   /** Concurrent connections (the article: 30). */
@@ -17,19 +18,43 @@ export interface WarmupSettings {
   path: string;
   /** A response header carrying the worker's pid, to count requests per worker (optional). */
   workerPidHeader?: string;
-  /** What the warm-up speaks: HTTP (the default) or FastCGI (a FastCGI pool, without a web server in front). */
-  protocol?: 'http' | 'fastcgi';
-  /** FastCGI: the script the pool runs (SCRIPT_FILENAME), an absolute path. */
-  script?: string;
-  /** FastCGI over a Unix socket (the pool's `listen = /path.sock`) instead of a loopback port. */
-  socket?: string;
-  /** A warm-up by command (a task queue): it does the work and prints the pid of the worker that served each unit. */
-  command?: string[];
-  /** Bound on one run of the warm-up command, seconds. */
-  timeoutSeconds?: number;
   /** `steady` (the default unless a count is given): after the first round, rounds until the workers' memory is steady (bounded). */
   until?: 'count' | 'steady';
 }
+
+/** HTTP GETs on loopback: the default. */
+export interface HttpWarmupSettings extends WarmupCommon {
+  protocol?: 'http';
+  script?: undefined;
+  socket?: undefined;
+  command?: undefined;
+  timeoutSeconds?: undefined;
+}
+
+/** A protocol of the server's own that runs one script (registered in protocols/): the script, and the Unix socket the pool may listen on. */
+export interface ScriptWarmupSettings extends WarmupCommon {
+  /** The protocol's registered name (protocols/registry.ts). */
+  protocol: string;
+  /** The script the server runs, an absolute path. */
+  script: string;
+  /** A Unix socket (the pool's listen address) instead of a loopback port. */
+  socket?: string;
+  command?: undefined;
+  timeoutSeconds?: undefined;
+}
+
+/** A warm-up by command (a task queue): it does the work and prints the pid of the worker that served each unit. */
+export interface CommandWarmupSettings extends WarmupCommon {
+  protocol?: undefined;
+  script?: undefined;
+  socket?: undefined;
+  command: string[];
+  /** Bound on one run of the warm-up command, seconds. */
+  timeoutSeconds?: number;
+}
+
+/** The warm-up's settings, one kind per protocol. */
+export type WarmupSettings = HttpWarmupSettings | ScriptWarmupSettings | CommandWarmupSettings;
 
 export interface SettleSettings {
   /** Time between samples. */

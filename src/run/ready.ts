@@ -1,7 +1,8 @@
 import { type Clock, realClock } from '../clock.js';
 import { MemcompareError } from '../errors.js';
+import { probe as httpProbe } from '../protocols/http/probe.js';
+import type { ProbeResult } from '../protocols/protocol.js';
 import type { ServerFamily } from '../servers/family.js';
-import type { ProbeResult } from './http-probe.js';
 import type { LaunchedServer } from './launch.js';
 import { portTaken } from './port.js';
 import { type ProcView, realProc } from './seams.js';
@@ -21,6 +22,8 @@ export interface ReadyOptions {
   excludeWorkers?: ReadonlySet<number>;
   /** A pool that listens on no port (a task queue warmed by a command): ready on its workers alone. */
   noPort?: boolean;
+  /** The one-line error when the port answers, but not in the warm-up's protocol (its own words). */
+  wrongAnswer?: string;
 }
 
 export interface ReadyRecord {
@@ -37,6 +40,8 @@ export type ReadyTarget = Pick<LaunchedServer, 'pid' | 'argv' | 'knownPids' | 'h
 export interface ReadyDeps {
   proc: ProcView;
   clock: Clock;
+  /** One request of the warm-up's protocol to the port (its probe on the wire). */
+  probe: (port: number, path: string) => Promise<ProbeResult>;
 }
 
 // A worker still importing its app burns CPU; an idle one sleeps in select()/accept().
@@ -62,7 +67,7 @@ export async function waitReady(
   adapter: ServerFamily,
   o: ReadyOptions,
   signal?: AbortSignal,
-  deps: ReadyDeps = { proc: realProc, clock: realClock },
+  deps: ReadyDeps = { proc: realProc, clock: realClock, probe: (port, path) => httpProbe(port, path) },
 ): Promise<ReadyRecord> {
   const { proc, clock } = deps;
   const started = clock.now();
@@ -86,13 +91,14 @@ export async function waitReady(
       // Someone else listens: never warm or measure a foreign server.
       if (listener.kind === 'foreign') throw portTaken(o.port, listener.pid, 'not by the launched server');
       if (listener.kind === 'ours') {
-        lastProbe = await proc.probe(o.port, o.path);
+        lastProbe = await deps.probe(o.port, o.path);
         answered = lastProbe === 'answered';
-        // The port answers, but not in the protocol asked (an HTTP server where FastCGI was expected).
+        // The port answers, but not in the protocol asked (an HTTP server where another protocol was expected).
         if (lastProbe === 'wrong-protocol') {
           throw new MemcompareError(
             'BAD_ARGUMENT',
-            `--command ${JSON.stringify(server.argv.join(' '))}: port ${o.port} answers, but not in FastCGI; point the warm-up at the pool's listen address, or drop --fastcgi-script for an HTTP server`,
+            o.wrongAnswer ??
+              `--command ${JSON.stringify(server.argv.join(' '))}: port ${o.port} answers, but not in the warm-up's protocol`,
           );
         }
       }

@@ -2,13 +2,12 @@ import type { Clock } from '../clock.js';
 import { listeningInodes, socketOwner } from '../proc/sockets.js';
 import { type CpuState, cpuState } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
+import type { Wire } from '../protocols/protocol.js';
 import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, SoftwareInfo } from '../results/types.js';
 import type { ServerFamily } from '../servers/family.js';
-import type { LoadGenerator, ProbeResult } from '../servers/protocol.js';
-import { probe } from './http-probe.js';
 import type { TreeSample } from './tree-sample.js';
 
-export type { BatchResult, LoadGenerator } from '../servers/protocol.js';
+export type { BatchResult, LoadGenerator, Wire } from '../protocols/protocol.js';
 
 /**
  * The seams of the run stages, as hyperfine's Executor: what they read of /proc and what they send.
@@ -21,11 +20,8 @@ export interface ProcView {
   cpu(pid: number): CpuState | undefined;
   /** Who listens on a loopback port: nobody, a process of `tree`, or another process (its pid if visible). */
   listener(port: number, tree: readonly number[]): { kind: 'none' } | { kind: 'ours' } | { kind: 'foreign'; pid: number | undefined };
-  /** One HTTP GET to the port. */
-  probe(port: number, path: string): Promise<ProbeResult>;
 }
 
-/** What one batch of requests did. */
 export const realProc: ProcView = {
   tree: (pid) => withDescendants([pid]),
   cpu: cpuState,
@@ -38,7 +34,6 @@ export const realProc: ProcView = {
     if (pid === undefined) return { kind: 'none' };
     return tree.includes(pid) ? { kind: 'ours' } : { kind: 'foreign', pid };
   },
-  probe,
 };
 
 /** A booted server as the run stages see it (the real one is a LaunchedServer, launch.ts). */
@@ -81,6 +76,8 @@ export interface Launcher {
    * interrupted), then SIGKILL; resolves when nothing of the tree is left.
    */
   stop(server: ServerHandle, adapter: ServerFamily, boundMs?: number): Promise<{ forced: boolean; ms: number }>;
+  /** Sends a signal to the server's master (a reload). */
+  signal(server: ServerHandle, signal: NodeJS.Signals): void;
   /** SIGKILL to every server still running, at once (an interrupt that cannot wait for a graceful stop). */
   killAll(): void;
   /** Processes a daemonizing launch left in sessions of their own (roots), holding the port. */
@@ -120,7 +117,8 @@ export interface HostView {
 export interface RunDeps {
   clock: Clock;
   proc: ProcView;
-  load: LoadGenerator;
+  /** What the warm-up protocols send on: sockets and processes, or a scripted world. */
+  wire: Wire;
   launcher: Launcher;
   memory: MemoryView;
   host: HostView;

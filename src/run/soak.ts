@@ -92,6 +92,8 @@ export interface SoakContext {
   path: string;
   settings: SoakSettings;
   load: LoadGenerator;
+  /** The warm-up's settings, for what its protocol needs beyond a path (a script, a socket). */
+  warmup?: WarmupSettings;
   sample: () => TreeSample;
   /** Checked after every sample: throws when the server died. */
   alive: () => void;
@@ -130,12 +132,14 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   let requests = 0;
   let errors = 0;
   let done = false;
+  // The warm-up's settings (what its protocol needs: a script, a socket), the soak's connections and path.
   const warm: WarmupSettings = {
+    ...(ctx.warmup ?? {}),
     requests: s.connections,
     connections: s.connections,
     path: ctx.path,
     ...(ctx.workerPidHeader ? { workerPidHeader: ctx.workerPidHeader } : {}),
-  };
+  } as WarmupSettings;
   const served = new Map<number, number>();
   const recycledAtStart = ctx.recycledSoFar?.() ?? 0;
   const loadLoop = (async () => {

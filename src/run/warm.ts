@@ -1,166 +1,13 @@
-import { setMaxListeners } from 'node:events';
-import { get as httpGet } from 'node:http';
-import { createRequire } from 'node:module';
-import type autocannon from 'autocannon';
 import { nowMs } from '../clock.js';
 import type { CpuState } from '../proc/stat.js';
 import type { WarmupResult, WarmupSettings } from '../results/types.js';
-import { reachEveryWorker } from './reach.js';
-import { type BatchResult, type LoadGenerator, type ProcView, realProc } from './seams.js';
+import type { BatchResult, LoadGenerator, ProcView } from './seams.js';
 
-type Autocannon = typeof autocannon;
-let loaded: Autocannon | undefined;
-/**
- * autocannon takes ~150 ms to load: the engine calls this while the first server boots, so the
- * load is off the critical path (and off the snapshot path entirely).
- */
-export function loadAutocannon(): Autocannon {
-  loaded ??= createRequire(import.meta.url)('autocannon') as Autocannon;
-  return loaded;
-}
-
-/** What a series of batches did, added up. */
+/** What a series of flows did, added up. */
 interface Sent extends BatchResult {
   statusCodes: Record<string, number>;
   durationMs: number;
 }
-
-/** The real load generator: autocannon in-process, loopback only. */
-export const autocannonLoad: LoadGenerator = {
-  batch(url, settings, amount, onResponse, signal) {
-    const header = settings.workerPidHeader?.toLowerCase();
-    const latenciesMs: number[] = [];
-    return new Promise<BatchResult>((resolveRun, reject) => {
-      // Listening only while this batch runs: a long warm-up has hundreds of batches.
-      const onAbort = () => (instance as unknown as { stop(): void }).stop();
-      const instance = loadAutocannon()(
-        {
-          url,
-          amount,
-          connections: amount,
-          // A batch lasts at least one sample interval: the default 1 s would make a 30-request warm-up last a
-          // second, and 20 ms capped a soak at ~400 requests/s (measured); 5 ms allows ~1,000/s with 10 connections.
-          sampleInt: 5,
-          timeout: 10,
-          requests: [
-            {
-              method: 'GET',
-              path: settings.path,
-              // One request per connection, said so (as nginx says to its upstreams and hey -disable-keepalive
-              // does): the server closes it after the response. A kept-alive connection dropped by the client
-              // instead costs some servers memory per connection (an ASGI server here: ~4 KiB each, never returned; docs/method.md).
-              headers: { connection: 'close' },
-              onResponse: (status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
-                const pid = header && headers ? (headers[header] ?? headers[settings.workerPidHeader ?? '']) : undefined;
-                onResponse(status, pid);
-              },
-            },
-          ],
-        } as autocannon.Options,
-        (err, res) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (err) return reject(err);
-          resolveRun({
-            requests: res.requests.total ?? 0,
-            sent: (res.requests as unknown as { sent?: number }).sent ?? amount,
-            errors: res.errors,
-            timeouts: res.timeouts,
-            latenciesMs,
-          });
-        },
-      );
-      (instance as unknown as NodeJS.EventEmitter).on(
-        'response',
-        (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
-          latenciesMs.push(responseTime);
-        },
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  },
-  flow: httpFlow,
-  reach: reachEveryWorker,
-};
-
-/**
- * The warm-up's steady flow over HTTP: `connections` lanes, each sending one request on a connection of its
- * own and the next as soon as it is answered, until `amount` have been sent (as `hey -c N` does). Node's own
- * HTTP client, not autocannon: autocannon 9 writes `Connection: keep-alive` into every request ahead of the
- * caller's headers, and a server that reads the first Connection header then keeps each connection and parks
- * it until the client hangs up: +2.2% total PSS on a Ruby app against hey's requests (measured, docs/method.md);
- * and its reconnectRate, which opens a connection per request, leaves the answer it reconnects on uncounted.
- * autocannon stays the soak's load generator.
- */
-async function httpFlow(
-  url: string,
-  settings: WarmupSettings,
-  amount: number,
-  onResponse: (status: number, workerPid: string | undefined) => void,
-  signal?: AbortSignal,
-): Promise<BatchResult> {
-  const header = settings.workerPidHeader?.toLowerCase();
-  // The path as it is, on the url's host and port: never resolved against the url (a path "//host/x" would leave loopback).
-  const { hostname, port } = new URL(url);
-  const out: BatchResult = { requests: 0, sent: 0, errors: 0, timeouts: 0, latenciesMs: [] };
-  let left = amount;
-  // One abort for the whole flow: a listener per request on the run's signal would pile up past Node's warning.
-  const flowAbort = new AbortController();
-  setMaxListeners(0, flowAbort.signal);
-  const onAbort = () => flowAbort.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const one = () =>
-    new Promise<void>((resolveOne) => {
-      let settled = false;
-      const done = () => {
-        settled = true;
-        resolveOne();
-      };
-      const t0 = nowMs();
-      let timedOut = false;
-      out.sent++;
-      // agent: false is a connection for this request alone; Node says `Connection: close` in it.
-      const options = { hostname, port, path: settings.path, agent: false, signal: flowAbort.signal, headers: { connection: 'close' } };
-      const req = httpGet(options, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (settled) return;
-          out.requests++;
-          out.latenciesMs.push(nowMs() - t0);
-          const pid = header ? res.headers[header] : undefined;
-          onResponse(res.statusCode ?? 0, Array.isArray(pid) ? pid[0] : pid);
-          done();
-        });
-        res.on('error', () => {
-          if (settled) return;
-          out.errors++;
-          done();
-        });
-      });
-      req.setTimeout(FLOW_TIMEOUT_MS, () => {
-        timedOut = true;
-        out.timeouts++;
-        req.destroy();
-      });
-      req.on('error', () => {
-        if (settled) return;
-        if (!timedOut && !flowAbort.signal.aborted) out.errors++;
-        done();
-      });
-    });
-  const lane = async () => {
-    while (left > 0 && !flowAbort.signal.aborted) {
-      left--;
-      await one();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(amount, settings.connections)) }, lane));
-  signal?.removeEventListener('abort', onAbort);
-  signal?.throwIfAborted();
-  return out;
-}
-
-/** A request unanswered this long is a timeout (autocannon's default, as the batches use). */
-const FLOW_TIMEOUT_MS = 10_000;
 
 export interface WarmDeps {
   load: LoadGenerator;
@@ -168,9 +15,8 @@ export interface WarmDeps {
 }
 
 /**
- * Sends `amount` requests, at most `connections` at a time, one request per connection (as hey
- * does against a server that closes each connection: Python's sync workers do, and autocannon
- * would otherwise lose the second request of every kept-alive connection).
+ * Sends `amount` requests as the protocol's flow: at most `connections` in flight, one request per
+ * connection (as hey does against a server that closes each connection: Python's sync workers do).
  */
 async function send(
   load: LoadGenerator,
@@ -186,18 +32,13 @@ async function send(
     out.statusCodes[String(status)] = (out.statusCodes[String(status)] ?? 0) + 1;
     if (pid) perWorker[pid] = (perWorker[pid] ?? 0) + 1;
   };
-  // A steady flow where the load generator has one; else batches of `connections` opened at once.
-  const chunk = load.flow ? amount : settings.connections;
-  for (let left = amount; left > 0; left -= chunk) {
-    signal?.throwIfAborted();
-    const n = Math.min(left, chunk);
-    const b = load.flow ? await load.flow(url, settings, n, onResponse, signal) : await load.batch(url, settings, n, onResponse, signal);
-    out.requests += b.requests;
-    out.sent += b.sent;
-    out.errors += b.errors;
-    out.timeouts += b.timeouts;
-    out.latenciesMs.push(...b.latenciesMs);
-  }
+  signal?.throwIfAborted();
+  const b = await load.flow(url, settings, amount, onResponse, signal);
+  out.requests += b.requests;
+  out.sent += b.sent;
+  out.errors += b.errors;
+  out.timeouts += b.timeouts;
+  out.latenciesMs.push(...b.latenciesMs);
   out.durationMs = nowMs() - started;
   return out;
 }
@@ -238,8 +79,8 @@ export async function warmUp(
   port: number,
   settings: WarmupSettings,
   workerPids: number[],
-  signal?: AbortSignal,
-  deps: WarmDeps = { load: autocannonLoad, proc: realProc },
+  signal: AbortSignal | undefined,
+  deps: WarmDeps,
 ): Promise<WarmupResult> {
   const { load, proc } = deps;
   const url = `http://127.0.0.1:${port}`;

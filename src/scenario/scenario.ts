@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MemcompareError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { protocolOf } from '../protocols/registry.js';
 import type { Revision, SettleSettings, SoakSettings, WarmupSettings } from '../results/types.js';
 import { DEFAULT_FAMILY, familyNamed, familyNames } from '../servers/registry.js';
 import { LIMITS, type Limit, limitText } from './limits.js';
@@ -244,9 +245,11 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   // A count given without `until` is a fixed count (the user asked for it); otherwise the warm-up goes on
   // until the workers are steady. A command's unit of work is the user's to size: a fixed count.
   const until = o.warmup?.until ?? (o.warmup?.requests !== undefined || o.warmup?.command ? 'count' : 'steady');
-  const warmup: WarmupSettings = o.warmup?.command
-    ? { ...DEFAULT_WARMUP, requests: 1, connections: 1, timeoutSeconds: 120, ...o.warmup, until }
-    : { ...DEFAULT_WARMUP, ...o.warmup, until };
+  const warmup = (
+    o.warmup?.command
+      ? { ...DEFAULT_WARMUP, requests: 1, connections: 1, timeoutSeconds: 120, ...o.warmup, until }
+      : { ...DEFAULT_WARMUP, ...o.warmup, until }
+  ) as WarmupSettings;
   const serviceNames = new Set<string>();
   const services = (o.services ?? []).map((s, i) => {
     if (serviceNames.has(s.name)) fail(`services[${i}].name`, s.name, 'service names must differ');
@@ -264,20 +267,10 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     if (!serviceNames.has(m[1] as string))
       fail('services', o.services ?? [], `{services.${m[1]}.port} names no service; add a service named ${m[1]}`);
   }
-  const protocol = familyNamed(server)?.protocol;
-  if (warmup.protocol === undefined && protocol) warmup.protocol = protocol.name as 'http' | 'fastcgi';
-  if (warmup.protocol !== undefined && warmup.protocol !== 'http') {
-    const script =
-      warmup.script ??
-      fail(
-        'warmup.script',
-        undefined,
-        `a ${warmup.protocol} warm-up needs the script to run (SCRIPT_FILENAME), relative to the app folder`,
-      );
-    warmup.script = resolve(cwd, script);
-    if (warmup.socket !== undefined) warmup.socket = resolve(cwd, warmup.socket);
-    if (!existsSync(warmup.script)) fail('warmup.script', o.warmup?.script, `no such file (${warmup.script}); name the app's entry script`);
-  }
+  // The protocol the family's server speaks, unless the scenario names one; that protocol checks its settings.
+  const spoken = familyNamed(server)?.protocol;
+  if (warmup.protocol === undefined && spoken && !warmup.command) (warmup as { protocol?: string }).protocol = spoken;
+  protocolOf(warmup).check?.(warmup, cwd, fail);
   let configTemplate: string | undefined;
   if (o.config !== undefined) {
     configTemplate = resolve(cwd, o.config.template);

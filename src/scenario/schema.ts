@@ -1,3 +1,4 @@
+import { PROTOCOLS, protocolNames, protocolSchema } from '../protocols/registry.js';
 import { LIMITS, limitSchema } from './limits.js';
 
 // A name that is also a file name, a Markdown word and a terminal word: no control characters, no markup.
@@ -99,34 +100,14 @@ export function scenarioSchema(servers: readonly string[], defaultServer: string
           path: { ...PATH, default: '/', description: 'The path asked on 127.0.0.1.' },
           protocol: {
             type: 'string',
-            enum: ['http', 'fastcgi'],
-            description: 'What the warm-up speaks: http, or fastcgi (the default for a family whose server speaks it).',
-            'x-fix': 'use http or fastcgi',
+            enum: protocolNames(),
+            description: `What the warm-up speaks: ${PROTOCOLS.filter((p) => p.describe !== '')
+              .map((p) => p.describe)
+              .join(', or ')}.`,
+            'x-fix': `use ${protocolNames().join(' or ')}`,
           },
-          script: {
-            type: 'string',
-            minLength: 1,
-            description: 'FastCGI: the script the pool runs (SCRIPT_FILENAME), relative to the app folder.',
-          },
-          socket: {
-            type: 'string',
-            minLength: 1,
-            description:
-              "FastCGI over a Unix socket: the path of the pool's listen socket (absolute); readiness then waits for the workers alone.",
-          },
-          command: {
-            ...ARGV,
-            minItems: 1,
-            description:
-              'A warm-up by command, for a pool that does not speak HTTP: it does the work (sends tasks, waits for results) and prints the pid of the worker that served each unit, one per line. {services.NAME.port} is filled in.',
-          },
-          timeoutSeconds: {
-            type: 'integer',
-            minimum: 1,
-            maximum: 3600,
-            default: 120,
-            description: 'Bound on one run of the warm-up command.',
-          },
+          // Each protocol's own settings (protocols/): a script and a socket, a command and its bound.
+          ...protocolSchema(),
           until: {
             type: 'string',
             enum: ['count', 'steady'],

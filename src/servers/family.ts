@@ -1,5 +1,4 @@
 import type { Role } from '../results/types.js';
-import type { WarmupProtocol } from './protocol.js';
 
 export type { Role };
 
@@ -54,8 +53,8 @@ export interface ServerFamily {
   versionCommand: string[];
   /** The packages whose versions the results record beside the interpreter's (the server's own). */
   packages: { python?: string[]; ruby?: string[] };
-  /** What the warm-up speaks when it is not HTTP. */
-  protocol?: WarmupProtocol;
+  /** The warm-up protocol its server speaks when it is not HTTP: a name registered in protocols/registry.ts. */
+  protocol?: string;
   /** The worker-count setting in the server's words, for `n` workers (sizing, sweep, budget). */
   workerSetting: Setting;
   /** The recycling setting (replace a worker after `n` requests), in the server's words. */

@@ -3,8 +3,7 @@ import { celery } from './celery.js';
 import type { ServerFamily } from './family.js';
 import { generic } from './generic.js';
 import { gunicorn } from './gunicorn.js';
-import { phpFpm } from './php-fpm/index.js';
-import type { WarmupProtocol } from './protocol.js';
+import { phpFpm } from './php-fpm.js';
 import { puma } from './puma.js';
 import { unicorn } from './unicorn.js';
 import { uvicorn } from './uvicorn.js';
@@ -41,11 +40,6 @@ export const familyNames = (): string[] => FAMILIES.map((f) => f.name);
 /** Guesses the family from a command (for `--command` runs without `--server`). */
 export function familyForCommand(argv: readonly string[]): ServerFamily {
   return FAMILIES.find((f) => f.recognise(argv)) ?? FALLBACK_FAMILY;
-}
-
-/** The warm-up protocol of that name a family declares, or undefined (HTTP is run/'s own). */
-export function protocolNamed(name: string | undefined): WarmupProtocol | undefined {
-  return FAMILIES.find((f) => f.protocol !== undefined && f.protocol.name === name)?.protocol;
 }
 
 /** A count of workers in the named family's words ("pm.max_children = 4"); a plain count for an unknown name. */

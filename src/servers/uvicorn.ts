@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readArgv } from '../proc/process.js';
 import { count, flagValue, loopbackPort } from './config.js';
 import { runs, type ServerFamily } from './family.js';
 
 /** A process's command line, or '' once it is gone. */
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}
+const cmdline = (pid: number): string => (readArgv(pid) ?? []).join(' ');
 
 /**
  * uvicorn with --workers N (N > 1): a supervisor that starts each worker with multiprocessing's

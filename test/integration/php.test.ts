@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { realClock } from '../../src/clock.js';
+import { fastcgiProbe, fastcgiRequest, getParams } from '../../src/protocols/fastcgi/client.js';
 import type { ResultsDocument } from '../../src/results/types.js';
 import { freeLoopbackPort, launch } from '../../src/run/launch.js';
 import { waitReady } from '../../src/run/ready.js';
 import { realProc } from '../../src/run/seams.js';
 import { stopServer } from '../../src/run/stop.js';
-import { fastcgiProbe, fastcgiRequest, getParams } from '../../src/servers/php-fpm/fastcgi.js';
-import { phpFpm } from '../../src/servers/php-fpm/index.js';
+import { phpFpm } from '../../src/servers/php-fpm.js';
 import { assertEveryWorkerServed, cli, ROOT } from '../helpers.js';
 
 const APP = join(ROOT, 'scenarios', 'apps', 'php-classes');
@@ -35,8 +35,9 @@ describe("FastCGI: memcompare's record layer against a real php-fpm and cgi-fcgi
     const server = await launch({ argv: ['php-fpm8.2', '-F', '-O', '-y', conf], cwd: tmp, env: {} });
     t.after(() => stopServer(server, phpFpm));
     await waitReady(server, phpFpm, { port, path: '/', workers: 2, timeoutMs: 30_000 }, t.signal, {
-      proc: { ...realProc, probe: fastcgiProbe(script) },
+      proc: realProc,
       clock: realClock,
+      probe: (p) => fastcgiProbe({ port: p }, { requests: 1, connections: 1, path: '/', protocol: 'fastcgi', script }),
     });
     const ours = await fastcgiRequest(port, getParams(script, port, 'a=1'));
     const env = { ...process.env, ...getParams(script, port, 'a=1') };

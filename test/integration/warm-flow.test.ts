@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { httpProtocol } from '../../src/protocols/http/index.js';
+import { realWire } from '../../src/protocols/registry.js';
 import type { WarmupSettings } from '../../src/results/types.js';
-import { autocannonLoad, sendRound } from '../../src/run/warm.js';
+import { sendRound } from '../../src/run/warm.js';
 
 /**
- * How the warm-up's requests arrive at a real server (Node's http on loopback, real autocannon): a steady
+ * How the warm-up's requests arrive at a real server (Node's http on loopback, the HTTP protocol's lanes): a steady
  * flow of one-request connections at the scenario's concurrency, as `hey -c N` sends them — not batches
  * of N opened at once, which a Puma worker answers with a larger heap (docs/method.md).
  */
@@ -58,10 +60,12 @@ describe('warm-up as a steady flow', { timeout: 60_000 }, () => {
   after(() => new Promise<void>((r) => server.close(() => r())));
 
   const settings: WarmupSettings = { requests: 30, connections: 10, path: '/', workerPidHeader: 'X-Worker-Pid' };
+  // The warm-up's HTTP load as a run builds it: the protocol's lanes on the real wire.
+  const httpLoad = httpProtocol.load(settings, realWire, { cwd: '/', env: {} });
 
   it('a round keeps its concurrency until its last requests, one request per connection, each answer counted', async () => {
     reset();
-    const r = await sendRound(port, settings, 200, undefined, autocannonLoad);
+    const r = await sendRound(port, settings, 200, undefined, httpLoad);
     assert.equal(r.requests, 200, 'every answer counted');
     assert.equal(r.errors, 0);
     assert.deepEqual(r.statusCodes, { 200: 180, 503: 20 });
@@ -88,7 +92,7 @@ describe('warm-up as a steady flow', { timeout: 60_000 }, () => {
     const onWarning = (w: Error) => warnings.push(w.name);
     process.on('warning', onWarning);
     const ac = new AbortController();
-    const r = await sendRound(port, { ...settings, connections: 20 }, 100, ac.signal, autocannonLoad);
+    const r = await sendRound(port, { ...settings, connections: 20 }, 100, ac.signal, httpLoad);
     await new Promise((r) => setImmediate(r));
     process.off('warning', onWarning);
     assert.equal(r.requests, 100);
@@ -97,7 +101,7 @@ describe('warm-up as a steady flow', { timeout: 60_000 }, () => {
 
   it('a round smaller than the concurrency opens only as many connections as requests', async () => {
     reset();
-    const r = await sendRound(port, settings, 4, undefined, autocannonLoad);
+    const r = await sendRound(port, settings, 4, undefined, httpLoad);
     assert.equal(r.requests, 4);
     assert.equal(served, 4);
     assert.ok(maxInFlight <= 4);
@@ -106,7 +110,7 @@ describe('warm-up as a steady flow', { timeout: 60_000 }, () => {
   it('a stopped warm-up stops the flow', async () => {
     reset();
     const ac = new AbortController();
-    const flowing = sendRound(port, settings, 100_000, ac.signal, autocannonLoad);
+    const flowing = sendRound(port, settings, 100_000, ac.signal, httpLoad);
     while (served < 50) await new Promise((r) => setImmediate(r));
     ac.abort();
     await flowing.catch(() => undefined);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers.js';
@@ -29,15 +29,25 @@ const layer = (path: string): string => (path.includes('/') ? (path.split('/')[0
 
 /** Who may import whom: scenario → run → results ← render / export / check; proc and the roots at the bottom. */
 const FORBIDDEN: Record<string, string[]> = {
-  results: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'servers', 'cli', 'snapshot'],
-  proc: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'servers', 'results', 'cli'],
-  render: ['run', 'export', 'check', 'commands', 'cli'],
+  results: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'servers', 'protocols', 'cli', 'snapshot'],
+  proc: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'servers', 'protocols', 'results', 'cli'],
+  render: ['run', 'export', 'check', 'commands', 'protocols', 'cli'],
   export: ['run', 'check', 'commands', 'cli'],
   check: ['run', 'export', 'commands', 'cli'],
   run: ['render', 'export', 'check', 'commands', 'cli'],
   scenario: ['run', 'render', 'export', 'check', 'commands', 'cli'],
-  servers: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'cli'],
+  servers: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'protocols', 'cli'],
+  protocols: ['run', 'render', 'export', 'check', 'commands', 'scenario', 'servers', 'cli'],
 };
+
+/** The paths CONTRIBUTING's architecture drawing names (folders end in /; files in .ts), relative to src/. */
+export function drawnPaths(markdown: string): string[] {
+  const section = markdown.slice(markdown.indexOf('## Architecture'));
+  const drawing = /```\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return [
+    ...new Set([...drawing.matchAll(/(?:^|[\s(,])((?:[a-z-]+\/)+(?:[a-z-]+\.ts)?)/g)].map((m) => (m[1] as string).replace(/^src\//, ''))),
+  ];
+}
 
 export function violations(edges: [string, string][]): string[] {
   return edges.filter(([from, to]) => FORBIDDEN[layer(from)]?.includes(layer(to))).map(([from, to]) => `${from} imports ${to}`);
@@ -60,6 +70,25 @@ describe('dependencies point one way', () => {
       }
     }
     assert.deepEqual(offenders, []);
+  });
+});
+
+describe('the architecture drawing', () => {
+  it("every folder and file CONTRIBUTING's drawing names exists", () => {
+    const drawn = drawnPaths(readFileSync(join(ROOT, 'CONTRIBUTING.md'), 'utf8'));
+    assert.ok(drawn.length >= 10, drawn.join(', '));
+    assert.ok(drawn.includes('run/stages/') && drawn.includes('protocols/'), drawn.join(', '));
+    assert.deepEqual(
+      drawn.filter((p) => !existsSync(join(SRC, p))),
+      [],
+    );
+  });
+  it('the check finds a folder that is not there', () => {
+    const drawn = drawnPaths('## Architecture\n```\nrun/ ─► run/stages/ (launch) ─► gone/ and run/old.ts\n```\n');
+    assert.deepEqual(
+      drawn.filter((p) => !existsSync(join(SRC, p))),
+      ['gone/', 'run/old.ts'],
+    );
   });
 });
 

@@ -12,7 +12,7 @@ import type { Timeline, WarmupResult } from '../../../src/results/types.js';
 import { exitCopyOf } from '../../../src/run/soak.js';
 import { celery } from '../../../src/servers/celery.js';
 import { gunicorn } from '../../../src/servers/gunicorn.js';
-import { phpFpm } from '../../../src/servers/php-fpm/index.js';
+import { phpFpm } from '../../../src/servers/php-fpm.js';
 import { puma } from '../../../src/servers/puma.js';
 import { uwsgi } from '../../../src/servers/uwsgi.js';
 

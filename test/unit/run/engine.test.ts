@@ -65,7 +65,7 @@ describe('whole runs on a scripted host (no process is started)', () => {
     assert.ok(kinds.includes('worker-replaced'), kinds.join(','));
     const afterReplace = world.events.slice(world.events.findIndex((e) => e.startsWith('replace')));
     assert.ok(
-      afterReplace.some((e) => e === 'batch b 2'),
+      afterReplace.some((e) => e === 'request http b'),
       afterReplace.join('\n'),
     );
     // The other variant's run is untouched.
@@ -87,7 +87,7 @@ describe('whole runs on a scripted host (no process is started)', () => {
   it('an interrupt during the second run keeps the first, marks the document incomplete and stops the server', async () => {
     const controller = new AbortController();
     const world = makeWorld({
-      beforeBatch: (server, w) => {
+      beforeRequest: (server, w) => {
         if (w.servers.indexOf(server) === 1) controller.abort(new MemcompareError('INTERRUPTED', 'run interrupted by SIGTERM'));
       },
     });
@@ -187,5 +187,81 @@ describe('whole runs on a scripted host (no process is started)', () => {
     assert.equal(s?.linear, true);
     assert.equal(s?.reached, false);
     assert.ok((s?.rounds ?? 0) < 50, `${s?.rounds} rounds: stopped before the bound`);
+  });
+
+  it('the warm-up goes out as the HTTP flow: lanes on the wire, at most the connections in flight', async () => {
+    const world = makeWorld({ evenLoad: true });
+    const scenario = scenarioOf(['a'], 1);
+    scenario.warmup = { ...scenario.warmup, requests: 40, connections: 5, until: 'count' };
+    const doc = await runScenario(scenario, {}, world.deps);
+    const server = world.servers[0];
+    assert.ok(server);
+    assert.equal(doc.variants[0]?.runs[0]?.warmup.requests, 40);
+    assert.ok(server.maxInFlight <= 5, `at most the connections in flight (saw ${server.maxInFlight})`);
+    assert.ok(server.maxInFlight >= 4, `the connections are used (saw ${server.maxInFlight})`);
+    assert.equal(world.events.filter((e) => e === 'request http a').length, 40);
+  });
+
+  it('a FastCGI warm-up goes out as its lanes, each request naming the script, exactly the requests asked', async () => {
+    const world = makeWorld({ evenLoad: true });
+    const scenario = scenarioOf(['a'], 1);
+    scenario.warmup = {
+      requests: 24,
+      connections: 3,
+      path: '/',
+      protocol: 'fastcgi',
+      script: '/srv/app/index.php',
+      workerPidHeader: 'X-Worker-Pid',
+      until: 'count',
+    };
+    const doc = await runScenario(scenario, {}, world.deps);
+    const run = doc.variants[0]?.runs[0];
+    const server = world.servers[0];
+    assert.equal(run?.warmup.requests, 24);
+    assert.equal(world.events.filter((e) => e === 'request fastcgi a').length, 24);
+    assert.ok((server?.maxInFlight ?? 0) <= 3, `saw ${server?.maxInFlight}`);
+    assert.deepEqual([...new Set(server?.scripts)], ['/srv/app/index.php']);
+    assert.equal(run?.warmup.trafficEvidence, 'pid-header');
+  });
+
+  it('a command warm-up runs the command with the services filled in, its printed pids the evidence', async () => {
+    const world = makeWorld();
+    const scenario = scenarioOf(['a'], 1);
+    scenario.warmup = {
+      requests: 1,
+      connections: 1,
+      path: '/',
+      command: ['send-tasks', '--n', '3'],
+      workerPidHeader: 'X-Worker-Pid',
+      until: 'count',
+    };
+    const doc = await runScenario(scenario, {}, world.deps);
+    const run = doc.variants[0]?.runs[0];
+    assert.ok(world.events.includes('command send-tasks --n 3'), world.events.join('\n'));
+    assert.deepEqual(Object.keys(run?.warmup.requestsPerWorker ?? {}).sort(), world.servers[0]?.workers.map(String).sort());
+    assert.deepEqual(run?.warmup.idleWorkers, []);
+  });
+
+  it('a warm-up command printing pids that are not workers is bad input, and the server is stopped', async () => {
+    const world = makeWorld();
+    const scenario = scenarioOf(['a'], 1);
+    scenario.warmup = { requests: 1, connections: 1, path: '/', command: ['send-tasks'], workerPidHeader: 'X-Worker-Pid', until: 'count' };
+    world.deps.wire.command = async () => ({ stdout: '1\n', durationMs: 1 });
+    await assert.rejects(
+      runScenario(scenario, {}, world.deps),
+      (e: unknown) => e instanceof MemcompareError && e.code === 'BAD_ARGUMENT' && /printed pids that are not workers/.test(e.message),
+    );
+    assert.equal(world.live().length, 0);
+  });
+
+  it('events in order, and the document stamped with the clock, not the wall', async () => {
+    const world = makeWorld();
+    const events: string[] = [];
+    const doc = await runScenario(scenarioOf(['a'], 1), { onEvent: (e) => events.push(e.stage) }, world.deps);
+    assert.deepEqual(
+      events.filter((e, i) => events.indexOf(e) === i),
+      ['launch', 'ready', 'steady', 'warm', 'settle', 'sample', 'stop'].filter((e) => e !== 'steady' || events.includes('steady')),
+    );
+    assert.equal(doc.startedAt, '2026-01-01T00:00:00.000Z');
   });
 });

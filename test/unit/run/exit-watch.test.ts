@@ -58,6 +58,7 @@ function scripted(o: { lineAt: number; copy: number; spuriousAt?: number; durati
       fire(o.lineAt);
       return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: [] };
     },
+    flow: () => Promise.reject(new Error('the soak sends batches')),
     reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
   };
   return soak({

@@ -1,6 +1,6 @@
 import type { Clock } from '../../../src/clock.js';
 import type { CpuState } from '../../../src/proc/stat.js';
-import type { ProbeResult } from '../../../src/run/http-probe.js';
+import type { ProbeResult } from '../../../src/protocols/protocol.js';
 import type { ReadyTarget } from '../../../src/run/ready.js';
 import type { ProcView } from '../../../src/run/seams.js';
 
@@ -10,6 +10,7 @@ export function fakeClock(): Clock & { sleeps: number } {
   const c = {
     sleeps: 0,
     now: () => t,
+    date: () => new Date(Date.UTC(2026, 0, 1) + t),
     sleep: async (ms: number) => {
       c.sleeps++;
       t += ms;
@@ -26,8 +27,8 @@ export interface PollState {
   processes: Record<number, [number, string]>;
 }
 
-/** A ProcView that plays one state per poll (the last repeats): scripted process states. */
-export function scriptedProc(states: PollState[]): ProcView & { polls: number } {
+/** A ProcView that plays one state per poll (the last repeats): scripted process states; `probe` answers as the poll's state says. */
+export function scriptedProc(states: PollState[]): ProcView & { polls: number; probe(): Promise<ProbeResult> } {
   let i = -1;
   const cur = () => states[Math.min(Math.max(i, 0), states.length - 1)] as PollState;
   const view = {

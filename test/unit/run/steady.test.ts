@@ -49,6 +49,7 @@ function scripted(rate: (round: number, requests: number) => number, msPerRound 
     deps: {
       clock: {
         now: () => now,
+        date: () => new Date(now),
         sleep: async (ms: number) => {
           now += ms;
         },

@@ -18,6 +18,9 @@ function scriptedLoad(rounds: number[][]): LoadGenerator & { batches: number; re
       for (let k = 0; k < amount; k++) onResponse(200, serving.length ? String(serving[k % serving.length]) : undefined);
       return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: Array(amount).fill(1) };
     },
+    flow(url: string, s: WarmupSettings, amount: number, onResponse: (status: number, pid: string | undefined) => void) {
+      return load.batch(url, s, amount, onResponse);
+    },
     async reach(_p: number, _path: string, pids: number[]) {
       load.reaches++;
       return { conclusive: true, served: pids, statusCodes: { 200: pids.length }, errors: 0 };

@@ -1,9 +1,13 @@
 import type { Snapshot } from '../../../src/memory.js';
 import type { CpuState } from '../../../src/proc/stat.js';
+import type { RunEvent } from '../../../src/results/events.js';
 import type { ProcessRecord } from '../../../src/results/types.js';
-import type { BatchResult, LaunchRequest, RunDeps, ServerHandle } from '../../../src/run/seams.js';
+import type { LaunchRequest, RunDeps, ServerHandle, Wire } from '../../../src/run/seams.js';
+import type { RunContext, RunOptions } from '../../../src/run/stages/context.js';
 import type { TreeSample } from '../../../src/run/tree-sample.js';
 import type { Scenario } from '../../../src/scenario/scenario.js';
+import type { ServerFamily } from '../../../src/servers/family.js';
+import { familyNamed } from '../../../src/servers/registry.js';
 import { fakeClock } from './scripted.js';
 
 const MiB = 1048576;
@@ -19,6 +23,11 @@ export interface FakeServer {
   stopped: boolean;
   /** Requests each worker served (the pid header's count). */
   served: Map<number, number>;
+  /** Requests being answered now, and the most ever at once. */
+  inFlight: number;
+  maxInFlight: number;
+  /** The script each request of a script protocol named. */
+  scripts: string[];
 }
 
 export interface WorldScript {
@@ -28,8 +37,8 @@ export interface WorldScript {
   workerPssMiB?: Record<string, number>;
   /** Called before every sample of a server: may replace workers, abort, etc. */
   beforeSample?: (server: FakeServer, world: World) => void;
-  /** Called before every load batch. */
-  beforeBatch?: (server: FakeServer, world: World) => void;
+  /** Called before every request, burst and command run the server gets. */
+  beforeRequest?: (server: FakeServer, world: World) => void;
   /** The launched process exits 0 at once and pid 9000 holds the port in a session of its own. */
   daemonize?: boolean;
   /** Requests spread evenly over the workers (by default the first worker takes most, as a gunicorn worker often does). */
@@ -83,24 +92,55 @@ export function makeWorld(script: WorldScript = {}) {
     live: () => servers.filter((s) => !s.stopped),
     deps: undefined as unknown as RunDeps,
   };
-  const batch = async (
-    url: string,
-    _settings: unknown,
-    amount: number,
-    onResponse: (status: number, pid: string | undefined) => void,
-  ): Promise<BatchResult> => {
-    const server = byPort(Number(new URL(url).port));
-    if (!server) return { requests: 0, sent: amount, errors: amount, timeouts: 0, latenciesMs: [] };
-    script.beforeBatch?.(server, world);
-    events.push(`batch ${name(server)} ${amount}`);
-    // The first worker takes most of a batch, as one gunicorn worker often does: top-ups are needed.
-    const served = [...server.served.values()].reduce((a, n) => a + n, 0) + server.samples;
-    for (let i = 0; i < amount; i++) {
-      const pid = server.workers[script.evenLoad || i === amount - 1 ? (served + i) % server.workers.length : 0] as number;
-      server.served.set(pid, (server.served.get(pid) ?? 0) + 1);
-      onResponse(200, String(pid));
-    }
-    return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: Array(amount).fill(1) };
+  /** The server a request or a command reaches: the one on the port, or (a command) the last one launched. */
+  const reached = (port: number | undefined) => (port === undefined ? servers.filter((x) => !x.stopped).at(-1) : byPort(port));
+  /** A worker answers: the first takes most requests (as one gunicorn worker often does: top-ups are needed), every fourth goes round. */
+  const answer = (server: FakeServer): number => {
+    const served = [...server.served.values()].reduce((a, n) => a + n, 0);
+    const pid = server.workers[script.evenLoad || served % 4 === 3 ? served % server.workers.length : 0] as number;
+    server.served.set(pid, (server.served.get(pid) ?? 0) + 1);
+    return pid;
+  };
+  const wire: Wire = {
+    exchange: async (protocol, target, settings) => {
+      const server = reached(target.port);
+      if (!server) throw new Error('ECONNREFUSED');
+      script.beforeRequest?.(server, world);
+      events.push(`request ${protocol} ${name(server)}`);
+      server.inFlight++;
+      server.maxInFlight = Math.max(server.maxInFlight, server.inFlight);
+      // Answered a turn later, so that the lanes above keep requests in flight together, as on a socket.
+      await new Promise((r) => setImmediate(r));
+      server.inFlight--;
+      if (protocol !== 'http') server.scripts.push(settings.script ?? '');
+      const pid = answer(server);
+      return { status: 200, workerPid: settings.workerPidHeader ? String(pid) : undefined };
+    },
+    probe: async () => 'answered',
+    burst: async (url, settings, amount, onResponse) => {
+      // A burst takes time on the scripted clock, as a soak's batches do.
+      await clock.sleep(10);
+      const server = reached(Number(new URL(url).port));
+      if (!server) return { requests: 0, sent: amount, errors: amount, timeouts: 0, latenciesMs: [] };
+      script.beforeRequest?.(server, world);
+      events.push(`burst ${name(server)} ${amount}`);
+      for (let i = 0; i < amount; i++) onResponse(200, settings.workerPidHeader ? String(answer(server)) : undefined);
+      return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: Array(amount).fill(1) };
+    },
+    reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
+    body: async () => 'v1',
+    command: async (run) => {
+      const server = reached(undefined);
+      events.push(`command ${run.argv.join(' ')}`);
+      if (!server) return { stdout: '', durationMs: 1 };
+      script.beforeRequest?.(server, world);
+      // Each unit of work served by one worker: every worker's pid once, as a task queue's pool spreads them.
+      const pids = server.workers.map((pid) => {
+        server.served.set(pid, (server.served.get(pid) ?? 0) + 1);
+        return pid;
+      });
+      return { stdout: `${pids.join('\n')}\n`, durationMs: 1 };
+    },
   };
   const deps: RunDeps = {
     clock,
@@ -115,12 +155,8 @@ export function makeWorld(script: WorldScript = {}) {
         return { cpuNs: 0, groupTicks: 0, state: 'S', ppid: pid === s.handle.pid ? 1 : s.handle.pid };
       },
       listener: (port) => (byPort(port) ? { kind: 'ours' } : { kind: 'none' }),
-      probe: async () => 'answered',
     },
-    load: {
-      batch,
-      reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
-    },
+    wire,
     launcher: {
       freePort: async () => nextPort++,
       assertPortFree: () => {},
@@ -140,19 +176,36 @@ export function makeWorld(script: WorldScript = {}) {
           lastLines: () => [],
           output: () => '',
         };
-        const server: FakeServer = { handle, request, port, workers, samples: 0, stopped: false, served: new Map() };
+        const server: FakeServer = {
+          handle,
+          request,
+          port,
+          workers,
+          samples: 0,
+          stopped: false,
+          served: new Map(),
+          inFlight: 0,
+          maxInFlight: 0,
+          scripts: [],
+        };
         if (script.daemonize) server.stopped = true;
         servers.push(server);
         events.push(`launch ${name(server)} in ${request.cwd}`);
         return handle;
       },
-      stop: async (handle) => {
+      stop: async (handle, _adapter, boundMs) => {
         const s = servers.find((x) => x.handle === handle);
         if (s && !s.stopped) {
           s.stopped = true;
-          events.push(`stop ${name(s)}`);
+          events.push(`stop ${name(s)}${boundMs === undefined ? '' : ` within ${boundMs} ms`}`);
         }
         return { forced: false, ms: 1 };
+      },
+      // A reload signal: the server replaces every worker (as gunicorn's HUP does).
+      signal: (handle, signal) => {
+        events.push(`signal ${signal} ${handle.pid}`);
+        const s = servers.find((x) => x.handle === handle);
+        if (s) for (let i = 0; i < s.workers.length; i++) world.replaceWorker(s, i);
       },
       killAll: () => {
         for (const s of servers.filter((x) => !x.stopped)) {
@@ -178,6 +231,8 @@ export function makeWorld(script: WorldScript = {}) {
         const total = processes.reduce((a, p) => a + p.pssBytes, 0);
         const snapshot = {
           totals: { processes: processes.length, pssBytes: total, ussBytes: total / 2, rssBytes: total * 2 },
+          // What the soak reads of each process: its shared part (bytes), from the rollup's fields.
+          processes: processes.map((p) => ({ ...p, fields: { Shared_Clean: p.rssBytes - p.ussBytes, Shared_Dirty: 0 } })),
           skipped: [],
         } as unknown as Snapshot;
         return { snapshot, processes, workers: s.workers.length };
@@ -209,5 +264,25 @@ export function scenarioOf(variants: string[], runs = 3, workers = 2): Scenario 
     settle: { intervalMs: 50, tolerancePercent: 0.1, stableSamples: 3, timeoutMs: 20_000 },
     runs,
     bootTimeoutMs: 10_000,
+  };
+}
+
+/** One run's context on a scripted world, as the scheduler makes it; `events` collects what the stages emit. */
+export function contextOf(world: World, scenario: Scenario, options: RunOptions = {}): RunContext & { events: RunEvent[] } {
+  const events: RunEvent[] = [];
+  const variant = scenario.variants[0] as Scenario['variants'][number];
+  return {
+    scenario,
+    adapter: familyNamed(scenario.server) as ServerFamily,
+    variant,
+    index: 1,
+    options,
+    deps: world.deps,
+    tag: `[${variant.name} 1/1]`,
+    services: {},
+    emit: (e) => events.push(e),
+    previousGone: Promise.resolve(),
+    previousStopping: () => false,
+    events,
   };
 }

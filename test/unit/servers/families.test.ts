@@ -15,10 +15,9 @@ function files(dir: string): string[] {
   );
 }
 
-/** The files that are a family's own: its module, or every file of its folder. */
+/** The files that are a family's own: its module. */
 function ownFiles(f: ServerFamily, all: string[]): string[] {
-  const stem = f.name === 'php-fpm' ? 'servers/php-fpm/' : `servers/${f.name}.ts`;
-  return all.filter((p) => p === stem || p.startsWith(stem.endsWith('/') ? stem : `${stem}\0`));
+  return all.filter((p) => p === `servers/${f.name}.ts`);
 }
 
 /** Every file of src/ that holds one of a family's names, outside that family's own files and the registry. */
@@ -52,7 +51,7 @@ describe('one server family, one file', () => {
       ['results/sizing.ts', "export const x = 1;\n// the setting (php-fpm's pm.max_children)\n"],
       ['run/other.ts', '// gunicornish, a puma_worker_killer gem, apache2 …\n'],
       ['servers/gunicorn.ts', '// gunicorn, here at home\n'],
-      ['servers/php-fpm/fastcgi.ts', '// php-fpm, in its folder\n'],
+      ['servers/php-fpm.ts', '// php-fpm, at home\n'],
       ['servers/registry.ts', '// gunicorn, php-fpm: the registry lists them\n'],
     ]);
     assert.deepEqual(leaks(planted, FAMILIES).sort(), [

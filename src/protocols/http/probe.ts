@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import type { ProbeResult } from '../servers/protocol.js';
+import type { ProbeResult } from '../protocol.js';
 
 /** What one GET found: an answer, no connection, or a connection that never answered in time (a hung app). */
 export type { ProbeResult };

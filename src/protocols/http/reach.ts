@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import { nowMs, sleep } from '../clock.js';
-import { acceptedInodes, socketHolders } from '../proc/sockets.js';
-import type { ReachResult } from '../servers/protocol.js';
+import { nowMs, sleep } from '../../clock.js';
+import { acceptedInodes, socketHolders } from '../../proc/sockets.js';
+import type { ReachResult } from '../protocol.js';
 
 /**
  * Held connections per worker at the most: a threaded worker accepts several while others wait for theirs.

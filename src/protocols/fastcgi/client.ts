@@ -1,13 +1,11 @@
-import { setMaxListeners } from 'node:events';
 import { connect } from 'node:net';
-import { realClock } from '../../clock.js';
 import type { WarmupSettings } from '../../results/types.js';
-import type { BatchResult, LoadGenerator, ProbeResult } from '../protocol.js';
+import { type Answer, NoAnswerError, type ProbeResult, type Target } from '../protocol.js';
 
 // memcompare owns this FastCGI record layer (the responder side of the protocol a client needs: one
 // BEGIN_REQUEST, PARAMS, an empty STDIN, then STDOUT/STDERR until END_REQUEST): the npm clients
 // found (fastcgi-client 0.2, fastcgi-stream 1.0 on bufferlist) are unmaintained. It is ~100 lines and
-// checked against a real php-fpm and Debian's reference client cgi-fcgi (test/integration/php.test.ts).
+// checked against a real FastCGI pool and Debian's reference client cgi-fcgi (test/integration/php.test.ts).
 
 const VERSION = 1;
 const BEGIN_REQUEST = 1;
@@ -59,7 +57,7 @@ export interface FastcgiResponse {
   /** Response headers, names lower-cased. */
   headers: Record<string, string>;
   body: string;
-  /** What the script wrote to FastCGI's stderr stream (php-fpm: "Primary script unknown"). */
+  /** What the script wrote to FastCGI's stderr stream (a PHP pool: "Primary script unknown"). */
   stderr: string;
   /** END_REQUEST's application status. */
   appStatus: number;
@@ -93,7 +91,7 @@ export function parseCgi(stdout: string): { status: number; headers: Record<stri
   return { status, headers, body };
 }
 
-/** The CGI parameters of a GET of `script` (an absolute path php-fpm can read), as a web server sends them. */
+/** The CGI parameters of a GET of `script` (an absolute path the pool can read), as a web server sends them. */
 export function getParams(script: string, port: number, query = ''): Record<string, string> {
   const name = `/${script.split('/').pop() ?? ''}`;
   return {
@@ -124,7 +122,7 @@ export function fastcgiRequest(
   signal?: AbortSignal,
 ): Promise<FastcgiResponse> {
   return new Promise((resolveResponse, reject) => {
-    // A loopback TCP port, or a Unix socket (php-fpm `listen = /run/php/app.sock`).
+    // A loopback TCP port, or a Unix socket (a pool's `listen = /run/php/app.sock`).
     const socket = typeof port === 'string' ? connect({ path: port }) : connect({ host: '127.0.0.1', port });
     let buf: Buffer = Buffer.alloc(0);
     let seen = false;
@@ -142,7 +140,7 @@ export function fastcgiRequest(
     };
     const onAbort = () => finish(new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
-    socket.setTimeout(timeoutMs, () => finish(new Error(`no FastCGI answer within ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () => finish(new NoAnswerError(`no FastCGI answer within ${timeoutMs} ms`)));
     socket.on('connect', () => socket.write(encodeRequest(params)));
     socket.on('data', (d: Buffer) => {
       // Every FastCGI record starts with version 1: anything else is another protocol (HTTP's "HTTP/1.1 …").
@@ -168,70 +166,27 @@ export class NotFastcgiError extends Error {
   }
 }
 
+/** The script a settings object names (a scenario checked by the protocol always has one). */
+const scriptOf = (settings: WarmupSettings) => settings.script ?? '';
+
 /** Readiness: one FastCGI request answers (any status: a 404 still proves the pool speaks FastCGI). */
-export function fastcgiProbe(script: string): (port: number, path: string) => Promise<ProbeResult> {
-  return async (port) => {
-    try {
-      await fastcgiRequest(port, getParams(script, port), 1000);
-      return 'answered';
-    } catch (error) {
-      if (error instanceof NotFastcgiError) return 'wrong-protocol';
-      return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'refused' : 'no-answer';
-    }
-  };
+export async function fastcgiProbe(target: Target, settings: WarmupSettings): Promise<ProbeResult> {
+  try {
+    await fastcgiRequest(target.socket ?? target.port, getParams(scriptOf(settings), target.port), 1000);
+    return 'answered';
+  } catch (error) {
+    if (error instanceof NotFastcgiError) return 'wrong-protocol';
+    return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'refused' : 'no-answer';
+  }
 }
 
 /**
- * The warm-up's load over FastCGI, each request on its own connection (as a web server in front of
- * php-fpm sends them), the worker pid read from the response header: `batch` opens `amount` at once,
- * `flow` keeps `connections` in flight, the next one sent as soon as one is answered.
+ * One warm-up request over FastCGI on its own connection (as a web server in front of the pool sends them),
+ * the worker pid read from the response header.
  */
-export function fastcgiLoad(script: string, unixSocket?: string): LoadGenerator {
-  const send = async (
-    url: string,
-    settings: WarmupSettings,
-    amount: number,
-    inFlight: number,
-    onResponse: (status: number, workerPid: string | undefined) => void,
-    signal?: AbortSignal,
-  ): Promise<BatchResult> => {
-    const port = Number(new URL(url).port);
-    const target = unixSocket ?? port;
-    const header = settings.workerPidHeader?.toLowerCase();
-    const latenciesMs: number[] = [];
-    let requests = 0;
-    let errors = 0;
-    let timeouts = 0;
-    let left = amount;
-    const query = settings.path.includes('?') ? (settings.path.split('?')[1] ?? '') : '';
-    // One abort for the whole batch (a listener per request would pile up on the run's signal).
-    const batchAbort = new AbortController();
-    setMaxListeners(0, batchAbort.signal);
-    const onAbort = () => batchAbort.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const lane = async () => {
-      while (left > 0 && !batchAbort.signal.aborted) {
-        left--;
-        const t0 = realClock.now();
-        try {
-          const r = await fastcgiRequest(target, getParams(script, port, query), 10_000, batchAbort.signal);
-          latenciesMs.push(realClock.now() - t0);
-          requests++;
-          onResponse(r.status, header ? r.headers[header] : undefined);
-        } catch (error) {
-          if (/no FastCGI answer/.test((error as Error).message)) timeouts++;
-          else errors++;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(amount, inFlight)) }, lane));
-    signal?.removeEventListener('abort', onAbort);
-    return { requests, sent: amount - left, errors, timeouts, latenciesMs } satisfies BatchResult;
-  };
-  return {
-    batch: (url, settings, amount, onResponse, signal) => send(url, settings, amount, amount, onResponse, signal),
-    flow: (url, settings, amount, onResponse, signal) => send(url, settings, amount, settings.connections, onResponse, signal),
-    // FastCGI has no held-request trick: without a pid header the warm-up falls back to CPU time.
-    reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
-  };
+export async function fastcgiExchange(target: Target, settings: WarmupSettings, signal: AbortSignal): Promise<Answer> {
+  const query = settings.path.includes('?') ? (settings.path.split('?')[1] ?? '') : '';
+  const header = settings.workerPidHeader?.toLowerCase();
+  const r = await fastcgiRequest(target.socket ?? target.port, getParams(scriptOf(settings), target.port, query), 10_000, signal);
+  return { status: r.status, workerPid: header ? r.headers[header] : undefined };
 }

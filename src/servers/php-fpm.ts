@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { count, flagValue, iniValue, loopbackPort, readConfig } from '../config.js';
-import { directChildren, type ServerFamily } from '../family.js';
-import { fastcgiLoad, fastcgiProbe } from './fastcgi.js';
+import { count, flagValue, iniValue, loopbackPort, readConfig } from './config.js';
+import { directChildren, type ServerFamily } from './family.js';
 
 /** The pool configuration php-fpm reads: -y/--fpm-config FILE (relative to its working directory). */
 const poolFile = (argv: readonly string[], cwd: string) => readConfig(flagValue(argv, ['-y'], ['--fpm-config']), cwd);
@@ -16,7 +15,7 @@ const managerOf = (argv: readonly string[], cwd: string) => {
 };
 
 /**
- * php-fpm: a master and its pool's children, spoken to in FastCGI (this folder's client). INT and
+ * php-fpm: a master and its pool's children, spoken to in FastCGI (protocols/fastcgi/). INT and
  * TERM stop it at once, QUIT gracefully; USR2 reloads (re-reads its configuration and replaces every
  * child). Its pool's size and listen address live in its -y configuration, and `php-fpm --test`
  * checks that file without starting the pool.
@@ -57,15 +56,8 @@ export const phpFpm: ServerFamily = {
   configTestCommand: (argv) => [...argv, '--test'],
   versionCommand: ['php-fpm8.2', '-v'],
   packages: {},
-  protocol: {
-    name: 'fastcgi',
-    seams: (script, socket) => ({ probe: fastcgiProbe(script), load: fastcgiLoad(script, socket) }),
-    // php-fpm answers 404 to every request when it cannot find SCRIPT_FILENAME ("Primary script unknown").
-    refused: (script, requests, codes) =>
-      requests > 0 && codes['404'] === requests
-        ? `warmup.script ${JSON.stringify(script)}: php-fpm answered 404 to every request (Primary script unknown); name a script the pool's user can read, by its absolute path as php-fpm sees it`
-        : undefined,
-  },
+  // Its pool is spoken to without a web server in front (protocols/fastcgi/).
+  protocol: 'fastcgi',
   workerSetting: { text: (n) => `pm.max_children = ${n}`, noArgs: 'the pool size lives in the -y pool file' },
   recycling: { text: (n) => `pm.max_requests = ${n}`, noArgs: 'pm.max_requests lives in the -y pool file' },
   poolNotFixed(argv, cwd) {

@@ -1,0 +1,123 @@
+import { get as httpGet } from 'node:http';
+import { createRequire } from 'node:module';
+import type autocannon from 'autocannon';
+import type { WarmupSettings } from '../../results/types.js';
+import { type Answer, type BatchResult, NoAnswerError, type OnResponse, type Target } from '../protocol.js';
+
+type Autocannon = typeof autocannon;
+let loaded: Autocannon | undefined;
+/**
+ * autocannon takes ~150 ms to load: the engine calls this while the first server boots, so the
+ * load is off the critical path (and off the snapshot path entirely).
+ */
+export function loadAutocannon(): Autocannon {
+  loaded ??= createRequire(import.meta.url)('autocannon') as Autocannon;
+  return loaded;
+}
+
+/** A request unanswered this long is a timeout (autocannon's default, as the bursts use). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * One GET on a connection of its own, read to its end (a response without Content-Length ends when the
+ * server closes). Node's own HTTP client, not autocannon: autocannon 9 writes `Connection: keep-alive` into
+ * every request ahead of the caller's headers, and a server that reads the first Connection header then keeps
+ * each connection and parks it until the client hangs up: +2.2% total PSS on a Ruby app against hey's
+ * requests (measured, docs/method.md); and its reconnectRate, which opens a connection per request, leaves
+ * the answer it reconnects on uncounted.
+ */
+export function httpExchange(target: Target, settings: WarmupSettings, signal: AbortSignal): Promise<Answer> {
+  const header = settings.workerPidHeader?.toLowerCase();
+  return new Promise<Answer>((resolveOne, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
+    // agent: false is a connection for this request alone; Node says `Connection: close` in it.
+    // The path as it is, on loopback: never resolved against a url (a path "//host/x" would leave loopback).
+    const options = {
+      hostname: '127.0.0.1',
+      port: target.port,
+      path: settings.path,
+      agent: false,
+      signal,
+      headers: { connection: 'close' },
+    };
+    const req = httpGet(options, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        const pid = header ? res.headers[header] : undefined;
+        resolveOne({ status: res.statusCode ?? 0, workerPid: Array.isArray(pid) ? pid[0] : pid });
+      });
+      res.on('error', fail);
+    });
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => {
+      fail(new NoAnswerError(`no HTTP answer within ${REQUEST_TIMEOUT_MS} ms`));
+      req.destroy();
+    });
+    req.on('error', fail);
+  });
+}
+
+/** `amount` requests opened at once through autocannon, one per connection: the soak's load. */
+export function autocannonBurst(
+  url: string,
+  settings: WarmupSettings,
+  amount: number,
+  onResponse: OnResponse,
+  signal?: AbortSignal,
+): Promise<BatchResult> {
+  const header = settings.workerPidHeader?.toLowerCase();
+  const latenciesMs: number[] = [];
+  return new Promise<BatchResult>((resolveRun, reject) => {
+    // Listening only while this batch runs: a long soak has hundreds of batches.
+    const onAbort = () => (instance as unknown as { stop(): void }).stop();
+    const instance = loadAutocannon()(
+      {
+        url,
+        amount,
+        connections: amount,
+        // A batch lasts at least one sample interval: the default 1 s would make a 30-request batch last a
+        // second, and 20 ms capped a soak at ~400 requests/s (measured); 5 ms allows ~1,000/s with 10 connections.
+        sampleInt: 5,
+        timeout: 10,
+        requests: [
+          {
+            method: 'GET',
+            path: settings.path,
+            // One request per connection, said so (as nginx says to its upstreams and hey -disable-keepalive
+            // does): the server closes it after the response. A kept-alive connection dropped by the client
+            // instead costs some servers memory per connection (an ASGI server here: ~4 KiB each, never returned; docs/method.md).
+            headers: { connection: 'close' },
+            onResponse: (status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
+              const pid = header && headers ? (headers[header] ?? headers[settings.workerPidHeader ?? '']) : undefined;
+              onResponse(status, pid);
+            },
+          },
+        ],
+      } as autocannon.Options,
+      (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) return reject(err);
+        resolveRun({
+          requests: res.requests.total ?? 0,
+          sent: (res.requests as unknown as { sent?: number }).sent ?? amount,
+          errors: res.errors,
+          timeouts: res.timeouts,
+          latenciesMs,
+        });
+      },
+    );
+    (instance as unknown as NodeJS.EventEmitter).on(
+      'response',
+      (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+        latenciesMs.push(responseTime);
+      },
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

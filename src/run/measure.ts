@@ -1,0 +1,67 @@
+import type { RunRecord, SoakRecord } from '../results/types.js';
+import type { RunContext } from './stages/context.js';
+import { launchStage } from './stages/launch.js';
+import { readyStage } from './stages/ready.js';
+import { reloadStage } from './stages/reload.js';
+import { sampleStage } from './stages/sample.js';
+import { settleStage } from './stages/settle.js';
+import { soakStage } from './stages/soak.js';
+import { steadyStage } from './stages/steady.js';
+import { abortStage, stopStage } from './stages/stop.js';
+import { warmStage } from './stages/warm.js';
+
+/**
+ * One run of one variant: launch → ready → warm → (steady) → (soak) → settle → sample → (reload) → stop,
+ * each a module of stages/. The previous server may still be shutting down while this one boots
+ * (preloaded Python workers take seconds to exit); `previousGone` is awaited before the warm-up, so no
+ * dying process shares pages with, or takes CPU from, what is measured. Returns with the server
+ * stopping: `stopped` settles when all of its processes are gone.
+ */
+export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown>; exe: string | undefined }> {
+  const { deps, scenario, adapter } = ctx;
+  const startedAt = deps.clock.date().toISOString();
+  const t0 = deps.clock.now();
+  const b = await launchStage(ctx);
+  try {
+    const ready = await readyStage(ctx, b);
+    const exe = deps.memory.exe(b.server.pid);
+    await ctx.previousGone;
+    const workerCount = ready.workerPids.length;
+    const warmup = await warmStage(ctx, b, ready.workerPids);
+    if (scenario.warmup.until === 'steady') warmup.steady = await steadyStage(ctx, b, ready, warmup);
+    ctx.emit({ stage: 'warm', tag: ctx.tag, warmup, ...(scenario.soak ? { soakSeconds: scenario.soak.durationSeconds } : {}) });
+    const sampleNow = () => deps.memory.sample(b.server, adapter);
+    const soaked: SoakRecord | undefined = scenario.soak ? await soakStage(ctx, b, sampleNow, workerCount, warmup) : undefined;
+    const settled = await settleStage(ctx, b, ready, warmup, sampleNow);
+    const measured = sampleStage(ctx, b, settled, workerCount);
+    const reload = scenario.reload && b.appCopy ? await reloadStage(ctx, b, settled.sample) : undefined;
+    ctx.emit({ stage: 'sample', tag: ctx.tag, totalPssBytes: settled.sample.snapshot.totals.pssBytes });
+    const stopped = stopStage(ctx, b);
+    return {
+      stopped,
+      exe,
+      record: {
+        index: ctx.index,
+        startedAt,
+        port: b.port,
+        masterPid: b.server.pid,
+        bootMs: ready.bootMs,
+        wallMs: deps.clock.now() - t0,
+        workerCount: { count: workerCount, source: b.expected.source },
+        processes: measured.processes,
+        totals: measured.totals,
+        skipped: measured.skipped,
+        warmup: settled.warmup,
+        settle: settled.settleRecord,
+        mappings: measured.mappings,
+        ...(soaked ? { soak: soaked } : {}),
+        ...(reload ? { reload } : {}),
+        ...(measured.container ? { container: measured.container } : {}),
+        warnings: measured.warnings,
+      },
+    };
+  } catch (error) {
+    await abortStage(ctx, b);
+    throw error;
+  }
+}

@@ -1,0 +1,68 @@
+import type { LoadGenerator, WarmupProtocol } from '../../protocols/protocol.js';
+import type { RunEvent } from '../../results/events.js';
+import type { ResultsDocument, WarmupSettings, WorkerCountSource } from '../../results/types.js';
+import type { Scenario, Variant } from '../../scenario/scenario.js';
+import type { ServerFamily } from '../../servers/family.js';
+import type { RunDeps, ServerHandle } from '../seams.js';
+
+export interface RunOptions {
+  /** Overrides the scenario's run count. */
+  runs?: number;
+  /** The adapter to use instead of the scenario's server family. */
+  adapter?: ServerFamily;
+  /** The output sink: called with the document after every run, and at the end (persist it here). */
+  onUpdate?: (doc: ResultsDocument) => void;
+  /** Every stage's events as they happen (render/progress.ts words them). */
+  onEvent?: (event: RunEvent) => void;
+  /** Where to copy the server's output (--show-output). */
+  echo?: NodeJS.WritableStream;
+  /** A per-worker USS limit: after a soak, the recycling setting that keeps workers under it. */
+  maxWorkerUssBytes?: number;
+  /**
+   * Asked after the last planned round and after each added one (`run --until-decided`): true adds one
+   * more interleaved round of every variant. The caller bounds it (the rounds done are passed).
+   */
+  moreRuns?: (doc: ResultsDocument, roundsDone: number) => boolean;
+  signal?: AbortSignal;
+  version?: string;
+}
+
+/** What one run of one variant needs. */
+export interface RunContext {
+  scenario: Scenario;
+  adapter: ServerFamily;
+  variant: Variant;
+  /** 1-based run number of this variant. */
+  index: number;
+  options: RunOptions;
+  deps: RunDeps;
+  /** `[variant i/n]`, the name of the run in every event. */
+  tag: string;
+  /** The companion services' ports, by name ({services.NAME.port}). */
+  services: Record<string, number>;
+  emit: (event: RunEvent) => void;
+  /** Settles when every process of the previous server is gone (awaited before the warm-up). */
+  previousGone: Promise<unknown>;
+  /** True while the previous server is still stopping. */
+  previousStopping: () => boolean;
+}
+
+/** A server booted for one run, with what the later stages need to know of it. */
+export interface Booted {
+  server: ServerHandle;
+  port: number;
+  argv: string[];
+  /** The variant's environment as the server got it (placeholders filled in). */
+  env: Record<string, string>;
+  expected: { count: number | undefined; source: WorkerCountSource };
+  appCopy: { dir: string; remove(): void } | undefined;
+  /** The filled configuration of this run, removed when the server has stopped. */
+  config: { path: string; remove(): void } | undefined;
+  /** Every pid on the host before the launch (to tell what a daemonizing server left). */
+  before: Set<number>;
+  /** The warm-up's settings for this run (a command's placeholders filled in), and what speaks them. */
+  warmup: WarmupSettings;
+  protocol: WarmupProtocol;
+  /** The protocol's load on the wire, with this run's environment. */
+  load: LoadGenerator;
+}

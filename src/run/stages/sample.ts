@@ -1,0 +1,42 @@
+import type { RunRecord, WarmupResult } from '../../results/types.js';
+import { diagnose } from '../diagnose.js';
+import type { TreeSample } from '../tree-sample.js';
+import type { Booted, RunContext } from './context.js';
+
+/**
+ * Stage 6, sample: what the settled sample says — where the memory is (full smaps of the master and
+ * workers, at this final sample only), the memory cgroup, and the warnings with their remedies.
+ */
+export function sampleStage(
+  ctx: RunContext,
+  b: Booted,
+  settled: { sample: TreeSample; settleRecord: RunRecord['settle']; warmup: WarmupResult; replaced: number[] },
+  workerCount: number,
+): Pick<RunRecord, 'processes' | 'totals' | 'skipped' | 'mappings' | 'warnings' | 'container'> {
+  const { deps, scenario } = ctx;
+  const { sample } = settled;
+  const pids = new Set(sample.processes.map((p) => p.pid));
+  const mappings = deps.memory.breakdown(sample.processes);
+  const container = deps.memory.container?.(b.server.pid, pids);
+  const warnings = diagnose({
+    variant: ctx.variant.name,
+    run: ctx.index,
+    warmup: settled.warmup,
+    warmedWorkers: workerCount,
+    settle: settled.settleRecord,
+    processes: sample.processes,
+    skipped: sample.snapshot.skipped,
+    expectedWorkers: workerCount,
+    replacedWorkers: settled.replaced,
+    foreignSharers: deps.memory.foreignSharers(b.server.pid, pids),
+    poolNotFixed: ctx.adapter.poolNotFixed?.(b.argv, ctx.variant.cwd ?? scenario.cwd),
+  });
+  return {
+    processes: sample.processes,
+    totals: sample.snapshot.totals,
+    skipped: sample.snapshot.skipped,
+    mappings,
+    warnings,
+    ...(container ? { container } : {}),
+  };
+}

@@ -1,0 +1,72 @@
+import { adviseRecycling, freshWorkerUss, rssBytesPerRequest, servedBeforeSoak } from '../../results/lifetime.js';
+import type { SoakRecord, SoakSettings, WarmupResult } from '../../results/types.js';
+import { serverDied } from '../ready.js';
+import { type SoakContext, soak } from '../soak.js';
+import type { TreeSample } from '../tree-sample.js';
+import type { Booted, RunContext } from './context.js';
+
+/** The soak's exit watch: the family's recycling line, heard as it is printed, and the reads it makes. */
+function exitWatch(ctx: RunContext, b: Booted): Pick<SoakContext, 'onRecycleLine' | 'ussOf' | 'sharedAnonOf'> {
+  const line = ctx.adapter.log.recycled;
+  const { ussOf, sharedAnonOf } = ctx.deps.memory;
+  const listen = b.server.onOutput?.bind(b.server);
+  return {
+    ...(line && ussOf && listen
+      ? {
+          onRecycleLine: (cb: () => void) =>
+            listen((text) => {
+              for (const _ of text.matchAll(new RegExp(line.source, 'g'))) cb();
+            }),
+          ussOf,
+        }
+      : {}),
+    ...(sharedAnonOf ? { sharedAnonOf } : {}),
+  };
+}
+
+/**
+ * Stage 4 (optional), soak: load kept on while a budgeted sampler records the tree; with a per-worker
+ * limit, the recycling advice from the growth it measured.
+ */
+export async function soakStage(
+  ctx: RunContext,
+  b: Booted,
+  sample: () => TreeSample,
+  expectedWorkers: number,
+  warmup: WarmupResult,
+): Promise<SoakRecord> {
+  const settings = ctx.scenario.soak as SoakSettings;
+  const soaked = await soak({
+    port: b.port,
+    path: b.warmup.path,
+    settings,
+    load: b.load,
+    warmup: b.warmup,
+    clock: ctx.deps.clock,
+    sample,
+    alive: () => {
+      if (b.server.hasExited()) throw serverDied(b.server, 'during the soak');
+    },
+    onTick: (st) => ctx.emit({ stage: 'soak-tick', tag: ctx.tag, tick: { ...st, durationMs: settings.durationSeconds * 1000 } }),
+    ...(b.warmup.workerPidHeader ? { workerPidHeader: b.warmup.workerPidHeader } : {}),
+    expectedWorkers,
+    recycledSoFar: () => (ctx.adapter.log.recycled ? (b.server.output().match(ctx.adapter.log.recycled) ?? []).length : 0),
+    ...exitWatch(ctx, b),
+    ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
+  });
+  const limit = ctx.options.maxWorkerUssBytes;
+  if (limit !== undefined && soaked.growth) {
+    const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
+    const before = servedBeforeSoak(warmup, expectedWorkers);
+    const freshUss = freshWorkerUss(soaked.timeline, soaked.growth.bytesPerRequest, births, before);
+    const rssSlope = rssBytesPerRequest(soaked.timeline);
+    const rss = {
+      freshBytes: freshWorkerUss(soaked.timeline, rssSlope, [], before, 'rssBytes'),
+      bytesPerRequest: rssSlope,
+      workers: expectedWorkers,
+    };
+    soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy, rss);
+  }
+  ctx.emit({ stage: 'soak', tag: ctx.tag, record: soaked });
+  return soaked;
+}
