@@ -101,7 +101,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           })
           .options(REPORT_FLAGS)
           .example('$0 report results.json --out reports/report.md', 'Markdown with charts')
-          .example('$0 report results.json -f bmf', 'for bencher run --adapter json'),
+          .example('$0 report results.json -f bmf', 'for bencher run --family json'),
       async (args) => {
         const { runReportCommand } = await import('../commands/report.js');
         exitCode = await runReportCommand({ ...flagValues(REPORT_FLAGS, args), results: (args.results as string[]).map(String) }, io);

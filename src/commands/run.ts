@@ -54,7 +54,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   checkFlag('--runs', o.runs, LIMITS.runs);
   checkFlag('--port', o.port, LIMITS.port);
   let scenario: Scenario;
-  let adapter: ServerFamily | undefined;
+  let family: ServerFamily | undefined;
   if (o.scenario) {
     scenario = loadScenario(o.scenario);
     if (o.workers !== undefined) {
@@ -64,7 +64,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     }
     if (o.port !== undefined) scenario.port = o.port;
   } else {
-    ({ scenario, adapter } = adhocScenario(o));
+    ({ scenario, family } = adhocScenario(o));
   }
   if (o.soak !== undefined) {
     checkFlag('--soak', o.soak, LIMITS.soakSeconds);
@@ -89,14 +89,14 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   if (o.maxWorkerUss !== undefined) {
     maxWorkerUssBytes = parseSize(o.maxWorkerUss, '--max-worker-uss');
     if (!scenario.soak) throw badArgument('--max-worker-uss', o.maxWorkerUss, 'growth is measured during a soak: add --soak SECONDS');
-    const family = adapter ?? familyNamed(scenario.server) ?? FALLBACK_FAMILY;
-    if (!family.recycling)
+    const own = family ?? familyNamed(scenario.server) ?? FALLBACK_FAMILY;
+    if (!own.recycling)
       throw badArgument(
         '--max-worker-uss',
         o.maxWorkerUss,
-        `${family.name} has no recycling setting; families with one: ${FAMILIES.filter((f) => f.recycling)
+        `${own.name} has no recycling setting; families with one: ${FAMILIES.filter((f) => f.recycling)
           .map((f) => f.name)
-          .join(', ')} (${family.none.recycling})`,
+          .join(', ')} (${own.none.recycling})`,
       );
     if (!scenario.warmup.workerPidHeader)
       throw badArgument('--max-worker-uss', o.maxWorkerUss, 'growth per request needs the worker-pid header (warmup.workerPidHeader)');
@@ -104,12 +104,12 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   if (o.verify) {
     if (maxWorkerUssBytes === undefined)
       throw badArgument('--verify', true, 'verifies the recycling advice: add --max-worker-uss SIZE and --soak SECONDS');
-    const family = adapter ?? familyNamed(scenario.server) ?? FALLBACK_FAMILY;
-    if (!family.recycling?.args)
+    const own = family ?? familyNamed(scenario.server) ?? FALLBACK_FAMILY;
+    if (!own.recycling?.args)
       throw badArgument(
         '--verify',
         true,
-        `${family.name}'s recycling setting is not a command-line argument (${family.recycling?.noArgs}); families it can verify: ${FAMILIES.filter(
+        `${own.name}'s recycling setting is not a command-line argument (${own.recycling?.noArgs}); families it can verify: ${FAMILIES.filter(
           (f) => f.recycling?.args,
         )
           .map((f) => f.name)
@@ -225,7 +225,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   const summary = (doc: ResultsDocument) => render(doc, terminalWidth(human));
   try {
     const doc = await runScenario(scenario, {
-      ...(adapter ? { adapter } : {}),
+      ...(family ? { family } : {}),
       ...(o.runs !== undefined ? { runs: o.runs } : {}),
       onUpdate: persist,
       onEvent,
@@ -246,7 +246,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
         signal: controller.signal,
         version: toolVersion(),
         onEvent: verifyEvent,
-        ...(adapter ? { adapter } : {}),
+        ...(family ? { family } : {}),
       };
       await verifyStage(doc, scenario, maxWorkerUssBytes, options, persist);
     }

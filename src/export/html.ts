@@ -21,13 +21,13 @@ import {
   processMetricSpec,
   pssSplitSpec,
   renderSvg,
-  soakSpecs,
   sweepSpec,
   totalPssSpec,
   whereSpec,
 } from './charts.js';
 import type { Exporter } from './exporter.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './html-page.js';
+import { soakSpecs } from './soak-charts.js';
 
 /** Text for HTML, element content and attribute values alike. */
 export function htmlText(s: string): string {

@@ -11,8 +11,9 @@ import { median, medianRunIndex } from '../results/aggregate.js';
 import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
 import { workerSetting } from '../servers/registry.js';
-import { CHART_VERSION, mermaidTotalPss, pssSplitSpec, renderSvg, soakSpecs, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
+import { CHART_VERSION, mermaidTotalPss, pssSplitSpec, renderSvg, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
+import { soakSpecs } from './soak-charts.js';
 
 /** The smem-style table of a run, as Markdown: the same content, other cells and dividers. */
 function processTable(doc: ResultsDocument, vi: number): string {

@@ -5,7 +5,7 @@ import type { ContainerRecord, MappingMemory, MemoryAmounts, ProcessMemory, Skip
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;
 
-/** A process's part in a server tree, as the server family's adapter classifies it. */
+/** A process's part in a server tree, as its server family classifies it. */
 export type Role = 'master' | 'worker' | 'other';
 
 /** What every warm-up has, whatever it speaks. */
@@ -142,7 +142,7 @@ export interface SteadyRecord {
 export interface ProcessRecord extends Omit<MemoryAmounts, 'pssShmemBytes'> {
   pid: number;
   ppid: number;
-  /** master, worker or other, as the server family's adapter classifies it. */
+  /** master, worker or other, as its server family classifies it. */
   role: Role;
   user: string;
   command: string;

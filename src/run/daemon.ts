@@ -50,7 +50,7 @@ export async function findEscapees(
 }
 
 /** Stops escaped processes: the family's stop signal, a bounded wait, then SIGKILL to what is left. */
-export async function stopEscapees(roots: number[], adapter: ServerFamily, clock: Clock = realClock): Promise<number[]> {
+export async function stopEscapees(roots: number[], family: ServerFamily, clock: Clock = realClock): Promise<number[]> {
   const all = withDescendants(roots);
   const send = (pids: number[], signal: NodeJS.Signals) => {
     for (const pid of pids) {
@@ -62,10 +62,10 @@ export async function stopEscapees(roots: number[], adapter: ServerFamily, clock
     }
   };
   await terminate({
-    graceful: () => send(roots, adapter.stopSignal),
+    graceful: () => send(roots, family.stopSignal),
     remaining: () => all.filter(isAlive),
     kill: () => send(all.filter(isAlive), 'SIGKILL'),
-    boundMs: adapter.stopTimeoutMs,
+    boundMs: family.stopTimeoutMs,
     clock,
   });
   return all;

@@ -3,7 +3,7 @@ import type { Scenario } from '../scenario/scenario.js';
 import type { ServerFamily } from '../servers/family.js';
 
 /** The document before any run: settings used, host to be filled in, no variant measured. */
-export function emptyDocument(scenario: Scenario, adapter: ServerFamily, runs: number, version: string, startedAt: Date): ResultsDocument {
+export function emptyDocument(scenario: Scenario, family: ServerFamily, runs: number, version: string, startedAt: Date): ResultsDocument {
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'memcompare', version },
@@ -13,7 +13,7 @@ export function emptyDocument(scenario: Scenario, adapter: ServerFamily, runs: n
     scenario: {
       name: scenario.name,
       description: scenario.description,
-      server: adapter.name,
+      server: family.name,
       workers: scenario.workers,
       runs,
       warmup: scenario.warmup,

@@ -27,16 +27,16 @@ export function runOrder(variants: number, runs: number): { run: number; variant
  * touches (the real one by default; a scripted one in unit tests takes the same path).
  */
 export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: RunDeps = realRunDeps): Promise<ResultsDocument> {
-  const adapter = o.adapter ?? (familyNamed(scenario.server) as ServerFamily);
+  const family = o.family ?? (familyNamed(scenario.server) as ServerFamily);
   const runs = o.runs ?? scenario.runs;
   const emit = o.onEvent ?? (() => {});
   // Host metadata is gathered while the first server boots (systeminformation is slow to load and ask).
   let hostPromise: Promise<HostInfo> | undefined;
   const host = () => {
-    hostPromise ??= new Promise<void>((r) => setImmediate(r)).then(() => deps.host.info(adapter.versionCommand));
+    hostPromise ??= new Promise<void>((r) => setImmediate(r)).then(() => deps.host.info(family.versionCommand));
     return hostPromise;
   };
-  const doc = emptyDocument(scenario, adapter, runs, o.version ?? '0.0.0', deps.clock.date());
+  const doc = emptyDocument(scenario, family, runs, o.version ?? '0.0.0', deps.clock.date());
   const variants: VariantResult[] = doc.variants;
   const refresh = () => Object.assign(doc, summarize(variants));
   let previousGone: Promise<unknown> = Promise.resolve();
@@ -62,25 +62,29 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
     // The planned rounds, then any the caller adds (each a whole round: every variant, interleaved).
     let planned = runs;
     const order = runOrder(scenario.variants.length, runs);
+    host().catch(() => {});
     for (let k = 0; k < order.length; k++) {
       const { run, variant: vi } = order[k] as { run: number; variant: number };
       const variant = scenario.variants[vi] as Variant;
       checkServices(services);
+      // The host lookups run the server's own interpreter (its version, its packages): while a process maps the
+      // server's files, their pages are shared and the server's PSS and USS move (a bare python3 beside a
+      // preloaded master took ~390 kB of its USS). They run while a server boots; the warm-up waits for them.
+      const helpers = Promise.all([hostPromise, software].map((p) => p?.catch(() => {})));
       const measuring = measureOnce({
         scenario,
         // A variant of another family (one server against another) is stopped and read its own way.
-        adapter: variant.server ? (familyNamed(variant.server) ?? adapter) : adapter,
+        family: variant.server ? (familyNamed(variant.server) ?? family) : family,
         variant,
         index: run,
         options: o,
         deps,
         tag: `[${variant.name} ${run}/${planned}]`,
         emit,
-        previousGone,
+        previousGone: Promise.all([previousGone, helpers]),
         previousStopping: () => previousStopping,
         services: ports,
       });
-      host().catch(() => {});
       const { record, stopped, exe } = await measuring;
       previousGone = stopped;
       previousStopping = true;

@@ -18,7 +18,7 @@ import { warmStage } from './stages/warm.js';
  * stopping: `stopped` settles when all of its processes are gone.
  */
 export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord; stopped: Promise<unknown>; exe: string | undefined }> {
-  const { deps, scenario, adapter } = ctx;
+  const { deps, scenario, family } = ctx;
   const startedAt = deps.clock.date().toISOString();
   const t0 = deps.clock.now();
   const b = await launchStage(ctx);
@@ -30,9 +30,9 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
     const warmup = await warmStage(ctx, b, ready.workerPids);
     if (scenario.warmup.until === 'steady') warmup.steady = await steadyStage(ctx, b, ready, warmup);
     ctx.emit({ stage: 'warm', tag: ctx.tag, warmup, ...(scenario.soak ? { soakSeconds: scenario.soak.durationSeconds } : {}) });
-    const sampleNow = () => deps.memory.sample(b.server, adapter);
+    const sampleNow = () => deps.memory.sample(b.server, family);
     const soaked: SoakRecord | undefined = scenario.soak ? await soakStage(ctx, b, sampleNow, workerCount, warmup) : undefined;
-    const settled = await settleStage(ctx, b, ready, warmup, sampleNow);
+    const settled = await settleStage(ctx, b, ready, warmup, sampleNow, soaked);
     const measured = sampleStage(ctx, b, settled, workerCount);
     const reload = scenario.reload && b.appCopy ? await reloadStage(ctx, b, settled.sample) : undefined;
     ctx.emit({ stage: 'sample', tag: ctx.tag, totalPssBytes: settled.sample.snapshot.totals.pssBytes });

@@ -64,7 +64,7 @@ export function serverDied(server: Pick<LaunchedServer, 'argv' | 'lastLines'>, w
  */
 export async function waitReady(
   server: ReadyTarget,
-  adapter: ServerFamily,
+  family: ServerFamily,
   o: ReadyOptions,
   signal?: AbortSignal,
   deps: ReadyDeps = { proc: realProc, clock: realClock, probe: (port, path) => httpProbe(port, path) },
@@ -111,7 +111,7 @@ export async function waitReady(
       let busy = false;
       for (const pid of tree) {
         const s = proc.cpu(pid);
-        if (!s || adapter.roleOf(pid, s.ppid, server.pid) !== 'worker' || o.excludeWorkers?.has(pid)) continue;
+        if (!s || family.roleOf(pid, s.ppid, server.pid) !== 'worker' || o.excludeWorkers?.has(pid)) continue;
         workers.push(pid);
         cpu.set(pid, s.cpuNs);
         const before = lastCpu.get(pid);

@@ -29,11 +29,11 @@ export const realRunDeps: RunDeps = {
       setImmediate(loadAutocannon); // autocannon loads while the server boots
       return launch(request);
     },
-    stop: (server, adapter, boundMs) => stopServer(server as LaunchedServer, adapter, boundMs),
+    stop: (server, family, boundMs) => stopServer(server as LaunchedServer, family, boundMs),
     signal: (server, signal) => process.kill(server.pid, signal),
     killAll: killAllNow,
     findEscapees: (argv, before, port) => findEscapees(argv, before, port),
-    stopEscapees: (roots, adapter) => stopEscapees(roots, adapter),
+    stopEscapees: (roots, family) => stopEscapees(roots, family),
     configTest: (argv, cwd) => {
       const r = spawnSync(argv[0] as string, argv.slice(1), { cwd, encoding: 'utf8', timeout: 10_000 });
       return r.error ? undefined : { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };

@@ -75,7 +75,7 @@ export interface Launcher {
    * The family's stop signal, a bounded wait (the family's, or `boundMs`: short when memcompare is
    * interrupted), then SIGKILL; resolves when nothing of the tree is left.
    */
-  stop(server: ServerHandle, adapter: ServerFamily, boundMs?: number): Promise<{ forced: boolean; ms: number }>;
+  stop(server: ServerHandle, family: ServerFamily, boundMs?: number): Promise<{ forced: boolean; ms: number }>;
   /** Sends a signal to the server's master (a reload). */
   signal(server: ServerHandle, signal: NodeJS.Signals): void;
   /** SIGKILL to every server still running, at once (an interrupt that cannot wait for a graceful stop). */
@@ -83,14 +83,14 @@ export interface Launcher {
   /** Processes a daemonizing launch left in sessions of their own (roots), holding the port. */
   findEscapees(argv: readonly string[], before: ReadonlySet<number>, port: number): Promise<number[]>;
   /** Stops escaped processes; returns every pid that was stopped. */
-  stopEscapees(roots: number[], adapter: ServerFamily): Promise<number[]>;
+  stopEscapees(roots: number[], family: ServerFamily): Promise<number[]>;
   /** Runs a configuration test command (the family's configTestCommand), bounded; undefined when it cannot be run. */
   configTest?(argv: string[], cwd: string): { ok: boolean; output: string } | undefined;
 }
 
 /** What is read of a server's memory: its tree's snapshot, its full smaps, who else maps its executable. */
 export interface MemoryView {
-  sample(server: ServerHandle, adapter: ServerFamily): TreeSample;
+  sample(server: ServerHandle, family: ServerFamily): TreeSample;
   breakdown(processes: readonly ProcessRecord[]): MappingBreakdown;
   /** The executable of a process (for the interpreter's version). */
   exe(pid: number): string | undefined;

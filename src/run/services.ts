@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { MemcompareError } from '../errors.js';
-import { expandCommand, type ServiceSpec } from '../scenario/scenario.js';
+import { expandCommand } from '../scenario/argv.js';
+import type { ServiceSpec } from '../scenario/scenario.js';
 import { FALLBACK_FAMILY } from '../servers/registry.js';
 import type { RunDeps, ServerHandle } from './seams.js';
 

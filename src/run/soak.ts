@@ -245,10 +245,14 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
         })
       : undefined;
   let peak = 0;
+  // Every worker pid seen: those gone since are the departures the server's recycling lines announce.
+  const everSeen = new Set<number>();
+  const workersOf = (sample: TreeSample) => sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
   try {
     while (true) {
       const sample = sampler.sample();
       ctx.alive();
+      for (const pid of workersOf(sample)) everSeen.add(pid);
       lastUss.clear();
       lastUssAt = clock.now();
       for (const p of sample.processes) if (p.role === 'worker') lastUss.set(p.pid, p.ussBytes);
@@ -266,21 +270,23 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   }
   await loadLoop;
   // A worker that served its last request as the load stopped (a max-requests restart) leaves a moment
-  // later: follow the tree until its worker set holds for three samples with the full count (at most 3 s).
+  // later: follow the tree until its worker set holds for three samples with the full count and every
+  // worker the server's log said it recycled during the soak has left (at most 3 s).
   if (ctx.expectedWorkers !== undefined && ctx.expectedWorkers > 0) {
     const until = clock.now() + 3000;
     let last = '';
     let still = 0;
-    while (still < 3 && clock.now() < until) {
+    let departed = 0;
+    const announced = () => (ctx.recycledSoFar?.() ?? recycledAtStart) - recycledAtStart;
+    while ((still < 3 || departed < announced()) && clock.now() < until) {
       await clock.sleep(Math.min(100, sampler.nextDelayMs()), ctx.signal);
       const sample = sampler.sample();
       ctx.alive();
       timeline.add(clock.now() - started, requests, sample, ctx.workerPidHeader ? served : undefined);
-      const set = sample.processes
-        .filter((p) => p.role === 'worker')
-        .map((p) => p.pid)
-        .sort((a, b) => a - b)
-        .join(',');
+      const workers = workersOf(sample);
+      for (const pid of workers) everSeen.add(pid);
+      departed = everSeen.size - workers.length;
+      const set = workers.sort((a, b) => a - b).join(',');
       still = set === last && sample.workers >= ctx.expectedWorkers ? still + 1 : 0;
       last = set;
     }

@@ -49,8 +49,8 @@ export async function terminate(o: {
  */
 export async function stopServer(
   server: LaunchedServer,
-  adapter: ServerFamily,
-  boundMs = adapter.stopTimeoutMs,
+  family: ServerFamily,
+  boundMs = family.stopTimeoutMs,
 ): Promise<{ forced: boolean; ms: number }> {
   const started = nowMs();
   if (!server.hasExited()) for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
@@ -58,7 +58,7 @@ export async function stopServer(
   const { forced } = await terminate({
     graceful: () => {
       try {
-        process.kill(server.pid, adapter.stopSignal);
+        process.kill(server.pid, family.stopSignal);
       } catch {
         // already gone
       }

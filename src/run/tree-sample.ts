@@ -10,11 +10,11 @@ export interface TreeSample {
 }
 
 /** Measures the server's whole tree through the core, each process with its role. */
-export function sampleTree(server: { pid: number; knownPids: Set<number> }, adapter: ServerFamily): TreeSample {
+export function sampleTree(server: { pid: number; knownPids: Set<number> }, family: ServerFamily): TreeSample {
   const snapshot = takeSnapshot({ pids: [server.pid], tree: true });
   const processes = snapshot.processes.map((p) => {
     server.knownPids.add(p.pid);
-    return toProcessRecord(p, adapter.roleOf(p.pid, p.ppid, server.pid));
+    return toProcessRecord(p, family.roleOf(p.pid, p.ppid, server.pid));
   });
   return { snapshot, processes, workers: processes.filter((p) => p.role === 'worker').length };
 }

@@ -18,7 +18,7 @@ export interface AdhocOptions {
 }
 
 /** A scenario made of --command flags, hyperfine-style. */
-export function adhocScenario(o: AdhocOptions): { scenario: Scenario; adapter: ServerFamily } {
+export function adhocScenario(o: AdhocOptions): { scenario: Scenario; family: ServerFamily } {
   if (o.name.length > 0 && o.name.length !== o.command.length) {
     throw badArgument('--name', o.name, `give one --name per --command (${o.command.length} commands, ${o.name.length} names)`);
   }
@@ -30,10 +30,10 @@ export function adhocScenario(o: AdhocOptions): { scenario: Scenario; adapter: S
     const argv = splitCommand(c);
     if (argv.length === 0) throw badArgument('--command', c, 'name the server program and its arguments');
     // A port fixed in the server's flags or its own configuration file: read it there.
-    const family = familyForCommand(argv);
-    const fromConfig = argv.some((a) => a.includes('{port}')) ? undefined : family.portFromCommand?.(argv, cwd);
+    const its = familyForCommand(argv);
+    const fromConfig = argv.some((a) => a.includes('{port}')) ? undefined : its.portFromCommand?.(argv, cwd);
     if (fromConfig !== undefined) configuredPort ??= fromConfig;
-    const onSocket = family.socketFromCommand?.(argv, cwd) !== undefined;
+    const onSocket = its.socketFromCommand?.(argv, cwd) !== undefined;
     if (o.port === undefined && fromConfig === undefined && !onSocket && !argv.some((a) => a.includes('{port}'))) {
       throw badArgument(
         '--command',
@@ -43,11 +43,11 @@ export function adhocScenario(o: AdhocOptions): { scenario: Scenario; adapter: S
     }
     return argv;
   });
-  let adapter = familyForCommand(argvs[0] ?? []);
+  let family = familyForCommand(argvs[0] ?? []);
   if (o.server !== undefined) {
     const a = familyNamed(o.server);
     if (!a) throw badArgument('--server', o.server, `use one of: ${familyNames().join(', ')}`);
-    adapter = a;
+    family = a;
   }
   const seen = new Set<string>();
   const variants = argvs.map((argv, i) => {
@@ -55,24 +55,24 @@ export function adhocScenario(o: AdhocOptions): { scenario: Scenario; adapter: S
     if (seen.has(name)) throw badArgument('--name', name, 'names must differ');
     seen.add(name);
     // Without --server each command's family is its own (one server against another).
-    const own = o.server === undefined ? familyForCommand(argv) : adapter;
-    return { name, args: [], env: {}, command: argv, ...(own !== adapter ? { server: own.name } : {}) };
+    const own = o.server === undefined ? familyForCommand(argv) : family;
+    return { name, args: [], env: {}, command: argv, ...(own !== family ? { server: own.name } : {}) };
   });
   const port = o.port ?? configuredPort;
   // The warm-up's protocol: one whose flag was given, or the one the family's server speaks.
   const spoken = protocolFromFlags(o as unknown as Record<string, unknown>, {
     cwd,
-    family: adapter.name,
-    speaks: adapter.protocol,
+    family: family.name,
+    speaks: family.protocol,
     command: o.command[0] ?? '',
-    socket: () => (argvs[0] ? adapter.socketFromCommand?.(argvs[0], cwd) : undefined),
+    socket: () => (argvs[0] ? family.socketFromCommand?.(argvs[0], cwd) : undefined),
   });
   return {
-    adapter,
+    family,
     scenario: {
       name: 'adhoc',
       description: `Ad-hoc comparison of ${variants.length} command${variants.length === 1 ? '' : 's'}`,
-      server: adapter.name,
+      server: family.name,
       cwd,
       command: argvs[0] ?? [],
       workers,

@@ -48,3 +48,17 @@ export function splitCommand(command: string, flag = '--command'): string[] {
   if (inWord) out.push(cur);
   return out;
 }
+
+/** Fills {port} and {workers} inside each argument; values never split into new arguments. */
+export function expandCommand(
+  template: string[],
+  values: { port: number; workers: number; config?: string; app?: string; services?: Record<string, number> },
+): string[] {
+  return template.map((a) => {
+    let out = a.replaceAll('{port}', String(values.port)).replaceAll('{workers}', String(values.workers));
+    for (const [name, port] of Object.entries(values.services ?? {})) out = out.replaceAll(`{services.${name}.port}`, String(port));
+    if (values.config !== undefined) out = out.replaceAll('{config}', values.config);
+    if (values.app !== undefined) out = out.replaceAll('{app}', values.app);
+    return out;
+  });
+}

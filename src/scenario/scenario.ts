@@ -58,7 +58,7 @@ export interface Variant {
 export interface Scenario {
   name: string;
   description: string;
-  /** Server family: which adapter knows its signals and roles. */
+  /** Server family: which family knows its signals and roles. */
   server: string;
   /** Working directory of the server (absolute). */
   cwd: string;
@@ -68,7 +68,7 @@ export interface Scenario {
   workers: number;
   /**
    * True when no count was declared (no `workers`, no --workers, no {workers}): each variant's
-   * count is read from its command by the family's adapter, or detected.
+   * count is read from its command by its server family, or detected.
    */
   detectWorkers?: boolean;
   variants: Variant[];
@@ -388,18 +388,4 @@ export function listScenarioFiles(): string[] {
   } catch {
     return [];
   }
-}
-
-/** Fills {port} and {workers} inside each argument; values never split into new arguments. */
-export function expandCommand(
-  template: string[],
-  values: { port: number; workers: number; config?: string; app?: string; services?: Record<string, number> },
-): string[] {
-  return template.map((a) => {
-    let out = a.replaceAll('{port}', String(values.port)).replaceAll('{workers}', String(values.workers));
-    for (const [name, port] of Object.entries(values.services ?? {})) out = out.replaceAll(`{services.${name}.port}`, String(port));
-    if (values.config !== undefined) out = out.replaceAll('{config}', values.config);
-    if (values.app !== undefined) out = out.replaceAll('{app}', values.app);
-    return out;
-  });
 }

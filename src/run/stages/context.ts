@@ -8,8 +8,8 @@ import type { RunDeps, ServerHandle } from '../seams.js';
 export interface RunOptions {
   /** Overrides the scenario's run count. */
   runs?: number;
-  /** The adapter to use instead of the scenario's server family. */
-  adapter?: ServerFamily;
+  /** The family to use instead of the scenario's server family. */
+  family?: ServerFamily;
   /** The output sink: called with the document after every run, and at the end (persist it here). */
   onUpdate?: (doc: ResultsDocument) => void;
   /** Every stage's events as they happen (render/progress.ts words them). */
@@ -30,7 +30,7 @@ export interface RunOptions {
 /** What one run of one variant needs. */
 export interface RunContext {
   scenario: Scenario;
-  adapter: ServerFamily;
+  family: ServerFamily;
   variant: Variant;
   /** 1-based run number of this variant. */
   index: number;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { protocolOf } from '../../protocols/registry.js';
 import type { WarmupSettings, WorkerCountSource } from '../../results/types.js';
-import { expandCommand, type Scenario, type Variant } from '../../scenario/scenario.js';
+import { expandCommand } from '../../scenario/argv.js';
+import type { Scenario, Variant } from '../../scenario/scenario.js';
 import type { Booted, RunContext } from './context.js';
 import { copyApp } from './reload.js';
 
@@ -45,7 +46,7 @@ function expectedWorkers(
 ): { count: number | undefined; source: WorkerCountSource } {
   if (ctx.variant.workers !== undefined) return { count: ctx.variant.workers, source: 'declared' };
   if (!ctx.scenario.detectWorkers) return { count: ctx.scenario.workers, source: 'declared' };
-  const fromCommand = ctx.adapter.workersFromCommand(argv, { ...process.env, ...env }, ctx.variant.cwd ?? ctx.scenario.cwd);
+  const fromCommand = ctx.family.workersFromCommand(argv, { ...process.env, ...env }, ctx.variant.cwd ?? ctx.scenario.cwd);
   return fromCommand === undefined ? { count: undefined, source: 'detected' } : { count: fromCommand, source: 'command' };
 }
 
@@ -75,7 +76,7 @@ export async function launchStage(ctx: RunContext): Promise<Booted> {
   const appCopy = scenario.reload ? copyApp(variant.cwd ?? scenario.cwd) : undefined;
   if (appCopy) env.PYTHONDONTWRITEBYTECODE = '1';
   const cwd = appCopy?.dir ?? variant.cwd ?? scenario.cwd;
-  const errorLog = ctx.adapter.errorLogFromCommand?.(argv, cwd);
+  const errorLog = ctx.family.errorLogFromCommand?.(argv, cwd);
   const request = { argv, cwd, env, ...(ctx.options.echo ? { echo: ctx.options.echo } : {}), ...(errorLog ? { errorLog } : {}) };
   const server = await deps.launcher.launch(request).catch((error) => {
     appCopy?.remove();

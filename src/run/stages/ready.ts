@@ -10,12 +10,12 @@ import type { Booted, RunContext } from './context.js';
  * configuration test (its family's configTestCommand): a failing test is bad input.
  */
 export async function readyStage(ctx: RunContext, b: Booted): Promise<ReadyRecord> {
-  const { scenario, adapter, deps } = ctx;
+  const { scenario, family, deps } = ctx;
   const target = { port: b.port, ...(b.warmup.socket ? { socket: b.warmup.socket } : {}) };
   try {
     const ready = await waitReady(
       b.server,
-      adapter,
+      family,
       {
         port: b.port,
         path: scenario.warmup.path,
@@ -35,10 +35,10 @@ export async function readyStage(ctx: RunContext, b: Booted): Promise<ReadyRecor
     const exitedOk = b.server.exitCode() === 0 || code === 'PORT_TAKEN';
     if (exitedOk && (code === 'SERVER_DIED' || code === 'PORT_TAKEN')) {
       const escaped = await deps.launcher.findEscapees(b.argv, b.before, b.port);
-      if (escaped.length > 0) throw daemonizedError(b.argv, await deps.launcher.stopEscapees(escaped, adapter));
+      if (escaped.length > 0) throw daemonizedError(b.argv, await deps.launcher.stopEscapees(escaped, family));
     }
-    if (code === 'SERVER_DIED' && adapter.configTestCommand) {
-      const testArgv = adapter.configTestCommand(b.argv);
+    if (code === 'SERVER_DIED' && family.configTestCommand) {
+      const testArgv = family.configTestCommand(b.argv);
       const test = deps.launcher.configTest?.(testArgv, ctx.variant.cwd ?? scenario.cwd);
       if (test && !test.ok) {
         const lines = test.output.split('\n').filter((l) => l.trim() !== '');

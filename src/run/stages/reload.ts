@@ -26,7 +26,7 @@ export function copyApp(dir: string): { dir: string; remove(): void } {
  * The reload is stale when the new workers still answer what the old ones did.
  */
 export async function reloadStage(ctx: RunContext, b: Booted, sample: TreeSample): Promise<ReloadRecord> {
-  const { deps, adapter } = ctx;
+  const { deps, family } = ctx;
   const { server, port } = b;
   const s = ctx.scenario.reload as ReloadSettings;
   const workerPids = sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
@@ -38,7 +38,7 @@ export async function reloadStage(ctx: RunContext, b: Booted, sample: TreeSample
   deps.launcher.signal(server, s.signal);
   const ready = await waitReady(
     server,
-    adapter,
+    family,
     { port, path: s.path, workers: workerPids.length, timeoutMs: s.timeoutMs, excludeWorkers: new Set(workerPids) },
     ctx.options.signal,
     { proc: deps.proc, clock: deps.clock, probe: () => deps.wire.probe(b.protocol.name, { port }, b.warmup) },
@@ -47,7 +47,7 @@ export async function reloadStage(ctx: RunContext, b: Booted, sample: TreeSample
   await warmWorkers(ctx, b, ready.workerPids);
   const after = (await deps.wire.body(port, s.path)) ?? '';
   const settled = await settle(
-    { server, sample: () => deps.memory.sample(server, adapter) },
+    { server, sample: () => deps.memory.sample(server, family) },
     ready.workerPids.length,
     ctx.scenario.settle,
     ctx.options.signal,

@@ -29,7 +29,7 @@ export function sampleStage(
     expectedWorkers: workerCount,
     replacedWorkers: settled.replaced,
     foreignSharers: deps.memory.foreignSharers(b.server.pid, pids),
-    poolNotFixed: ctx.adapter.poolNotFixed?.(b.argv, ctx.variant.cwd ?? scenario.cwd),
+    poolNotFixed: ctx.family.poolNotFixed?.(b.argv, ctx.variant.cwd ?? scenario.cwd),
   });
   return {
     processes: sample.processes,

@@ -1,4 +1,4 @@
-import type { RunRecord, WarmupResult } from '../../results/types.js';
+import type { RunRecord, SoakRecord, WarmupResult } from '../../results/types.js';
 import type { ReadyRecord } from '../ready.js';
 import { settle } from '../settle.js';
 import type { TreeSample } from '../tree-sample.js';
@@ -19,6 +19,7 @@ export async function settleStage(
   ready: ReadyRecord,
   warmup: WarmupResult,
   sampleNow: () => TreeSample,
+  soaked?: SoakRecord,
 ): Promise<{ sample: TreeSample; settleRecord: RunRecord['settle']; warmup: WarmupResult; replaced: number[] }> {
   const { scenario, deps } = ctx;
   const signal = ctx.options.signal;
@@ -26,7 +27,11 @@ export async function settleStage(
   const workerCount = ready.workerPids.length;
   let { sample, record } = await settle(target, workerCount, scenario.settle, signal, deps.clock);
   ctx.emit({ stage: 'settle', tag: ctx.tag, settled: record.settled, samples: record.samples });
-  const warmed = new Set(ready.workerPids);
+  // Warm: the workers of the warm-up, and any that served during a soak (a worker the server recycled
+  // under the soak's load is replaced by one that served it next; warming it again would add requests,
+  // and recycling, that no stage counts).
+  const servedInSoak = (soaked?.timeline.processes ?? []).filter((p) => p.served?.some((n) => (n ?? 0) > 0)).map((p) => p.pid);
+  const warmed = new Set([...ready.workerPids, ...servedInSoak]);
   const replaced: number[] = [];
   let last = warmup;
   for (let retry = 0; retry < REWARMS; retry++) {

@@ -7,7 +7,7 @@ import type { Booted, RunContext } from './context.js';
 
 /** The soak's exit watch: the family's recycling line, heard as it is printed, and the reads it makes. */
 function exitWatch(ctx: RunContext, b: Booted): Pick<SoakContext, 'onRecycleLine' | 'ussOf' | 'sharedAnonOf'> {
-  const line = ctx.adapter.log.recycled;
+  const line = ctx.family.log.recycled;
   const { ussOf, sharedAnonOf } = ctx.deps.memory;
   const listen = b.server.onOutput?.bind(b.server);
   return {
@@ -50,7 +50,7 @@ export async function soakStage(
     onTick: (st) => ctx.emit({ stage: 'soak-tick', tag: ctx.tag, tick: { ...st, durationMs: settings.durationSeconds * 1000 } }),
     ...(b.warmup.workerPidHeader ? { workerPidHeader: b.warmup.workerPidHeader } : {}),
     expectedWorkers,
-    recycledSoFar: () => (ctx.adapter.log.recycled ? (b.server.output().match(ctx.adapter.log.recycled) ?? []).length : 0),
+    recycledSoFar: () => (ctx.family.log.recycled ? (b.server.output().match(ctx.family.log.recycled) ?? []).length : 0),
     ...exitWatch(ctx, b),
     ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
   });
@@ -65,7 +65,7 @@ export async function soakStage(
       bytesPerRequest: rssSlope,
       workers: expectedWorkers,
     };
-    soaked.advice = adviseRecycling(ctx.adapter, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy, rss);
+    soaked.advice = adviseRecycling(ctx.family, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy, rss);
   }
   ctx.emit({ stage: 'soak', tag: ctx.tag, record: soaked });
   return soaked;

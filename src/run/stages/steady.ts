@@ -21,7 +21,7 @@ export async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord
     {
       clock: deps.clock,
       look: () => {
-        const s = deps.memory.sample(b.server, ctx.adapter);
+        const s = deps.memory.sample(b.server, ctx.family);
         const ussByPid = new Map(s.processes.filter((p) => p.role === 'worker').map((p) => [p.pid, p.ussBytes]));
         return { ussByPid, totalPssBytes: s.snapshot.totals.pssBytes };
       },

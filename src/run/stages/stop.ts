@@ -14,7 +14,7 @@ const removeRunFiles = (b: Booted) => {
  * the promise settles when every process of the tree is gone, so the next server boots meanwhile.
  */
 export function stopStage(ctx: RunContext, b: Booted): Promise<void> {
-  return ctx.deps.launcher.stop(b.server, ctx.adapter).then((r) => {
+  return ctx.deps.launcher.stop(b.server, ctx.family).then((r) => {
     removeRunFiles(b);
     ctx.emit({ stage: 'stop', tag: ctx.tag, forced: r.forced });
   });
@@ -22,6 +22,6 @@ export function stopStage(ctx: RunContext, b: Booted): Promise<void> {
 
 /** A run that failed or was interrupted: a signal must end memcompare within a second or two, so the graceful stop is short. */
 export async function abortStage(ctx: RunContext, b: Booted): Promise<void> {
-  await ctx.deps.launcher.stop(b.server, ctx.adapter, ctx.options.signal?.aborted ? INTERRUPT_STOP_MS : undefined);
+  await ctx.deps.launcher.stop(b.server, ctx.family, ctx.options.signal?.aborted ? INTERRUPT_STOP_MS : undefined);
   removeRunFiles(b);
 }

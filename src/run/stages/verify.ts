@@ -16,13 +16,13 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   version?: string;
   onEvent?: (event: RunEvent) => void;
-  adapter?: ServerFamily;
+  family?: ServerFamily;
 }
 
 /** The verifying soaks of one round: each variant run once; the soak of each, by variant name. */
 async function soakOnce(scenario: Scenario, variants: Scenario['variants'], options: VerifyOptions) {
-  const { adapter, deps, ...rest } = options;
-  const checked = await runScenario({ ...scenario, variants }, { ...rest, runs: 1, ...(adapter ? { adapter } : {}) }, deps);
+  const { family, deps, ...rest } = options;
+  const checked = await runScenario({ ...scenario, variants }, { ...rest, runs: 1, ...(family ? { family } : {}) }, deps);
   return (name: string) => checked.variants.find((x) => x.name === name)?.runs[0]?.soak;
 }
 
@@ -56,11 +56,11 @@ const withArgs = (v: Scenario['variants'][number], args: string[], name: string)
 async function verifyAdvice(
   doc: ResultsDocument,
   scenario: Scenario,
-  adapter: ServerFamily | undefined,
+  family: ServerFamily | undefined,
   limitBytes: number,
   options: VerifyOptions,
 ): Promise<VerificationRecord[]> {
-  const recycling = (adapter ?? familyNamed(scenario.server))?.recycling;
+  const recycling = (family ?? familyNamed(scenario.server))?.recycling;
   const toArgs = recycling?.args;
   if (!recycling || !toArgs) return [];
   const plan = (v: Scenario['variants'][number], requests: number, bytesPerRequest: number, round: number) => {
@@ -214,7 +214,7 @@ export async function verifyStage(
   options: VerifyOptions,
   persist: (doc: ResultsDocument) => void,
 ): Promise<void> {
-  const family = options.adapter ?? familyNamed(scenario.server);
+  const family = options.family ?? familyNamed(scenario.server);
   doc.verification = await verifyAdvice(doc, scenario, family, limitBytes, options);
   persist(doc);
   await verifyMemorySetting(doc, scenario, family, limitBytes, doc.verification, options);

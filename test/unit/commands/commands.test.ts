@@ -32,13 +32,13 @@ describe('command options, before anything boots', () => {
     assert.throws(() => parseCounts('4'), /at least two/);
   });
   it('ad hoc scenarios: names per command, {port} required, counts read or detected', () => {
-    const { scenario, adapter } = adhocScenario(
+    const { scenario, family } = adhocScenario(
       run({
         command: ['gunicorn -b 127.0.0.1:{port} -w 3 app:app', 'gunicorn -b 127.0.0.1:{port} -w 3 --preload app:app'],
         name: ['lazy', 'preload'],
       }),
     );
-    assert.equal(adapter.name, 'gunicorn');
+    assert.equal(family.name, 'gunicorn');
     assert.deepEqual(
       scenario.variants.map((v) => v.name),
       ['lazy', 'preload'],

@@ -273,7 +273,7 @@ export function contextOf(world: World, scenario: Scenario, options: RunOptions 
   const variant = scenario.variants[0] as Scenario['variants'][number];
   return {
     scenario,
-    adapter: familyNamed(scenario.server) as ServerFamily,
+    family: familyNamed(scenario.server) as ServerFamily,
     variant,
     index: 1,
     options,

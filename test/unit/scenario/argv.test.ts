@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { splitCommand } from '../../../src/scenario/argv.js';
-import { expandCommand } from '../../../src/scenario/scenario.js';
+import { expandCommand, splitCommand } from '../../../src/scenario/argv.js';
 
 describe('splitCommand', () => {
   it('splits words like a shell, without running one', () => {

@@ -14,7 +14,7 @@ describe('stage: sample', () => {
     const b = await launchStage(ctx);
     const ready = await readyStage(ctx, b);
     const warmup = await warmStage(ctx, b, ready.workerPids);
-    const settled = await settleStage(ctx, b, ready, warmup, () => world.deps.memory.sample(b.server, ctx.adapter));
+    const settled = await settleStage(ctx, b, ready, warmup, () => world.deps.memory.sample(b.server, ctx.family));
     const measured = sampleStage(ctx, b, { ...settled, replaced: [4242] }, 2);
     assert.equal(measured.processes.length, 3);
     assert.equal(measured.totals.pssBytes, 80 * 1048576);

@@ -28,7 +28,7 @@ describe('stage: settle', () => {
       lastBytesPerRequest: 0,
       thresholdBytesPerRequest: 1024,
     } as unknown as NonNullable<typeof first.steady>;
-    const settled = await settleStage(ctx, b, ready, first, () => world.deps.memory.sample(b.server, ctx.adapter));
+    const settled = await settleStage(ctx, b, ready, first, () => world.deps.memory.sample(b.server, ctx.family));
     assert.deepEqual(settled.replaced, [replaced]);
     assert.ok((settled.warmup.requestsPerWorker?.[String(replaced)] ?? 0) > 0, 'the new worker served');
     assert.equal(settled.warmup.steady, first.steady);

@@ -15,7 +15,7 @@ describe('stage: soak', () => {
     const world = makeWorld({ evenLoad: true, growth: (served) => served / 16 });
     const scenario = { ...scenarioOf(['a'], 1), server: 'gunicorn' };
     scenario.soak = { durationSeconds: 30, connections: 4, intervalMs: 100, maxCpuPercent: 50 };
-    const ctx = { ...contextOf(world, scenario, { maxWorkerUssBytes: 64 * MiB }), adapter: gunicorn };
+    const ctx = { ...contextOf(world, scenario, { maxWorkerUssBytes: 64 * MiB }), family: gunicorn };
     const b = await launchStage(ctx);
     const ready = await readyStage(ctx, b);
     const warmup = await warmStage(ctx, b, ready.workerPids);

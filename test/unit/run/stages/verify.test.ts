@@ -15,13 +15,13 @@ describe('stage: verify (run --verify)', () => {
     const scenario = { ...scenarioOf(['a'], 1), server: 'gunicorn' };
     scenario.soak = { durationSeconds: 30, connections: 4, intervalMs: 100, maxCpuPercent: 50 };
     const limitBytes = 40 * MiB;
-    const doc = await runScenario(scenario, { maxWorkerUssBytes: limitBytes, adapter: gunicorn }, world.deps);
+    const doc = await runScenario(scenario, { maxWorkerUssBytes: limitBytes, family: gunicorn }, world.deps);
     const advice = doc.variants[0]?.runs[0]?.soak?.advice;
     assert.ok(advice?.requests, JSON.stringify(advice));
     let saved = 0;
     // The verifying soaks run longer than the setting: each worker would serve past it, were it not recycled.
     scenario.soak = { ...scenario.soak, durationSeconds: 120 };
-    await verifyStage(doc, scenario, limitBytes, { deps: world.deps, adapter: gunicorn }, () => saved++);
+    await verifyStage(doc, scenario, limitBytes, { deps: world.deps, family: gunicorn }, () => saved++);
     const rounds = (doc.verification ?? []).filter((r) => !r.byRss && !r.remedy);
     assert.equal(rounds.length, 3, JSON.stringify(rounds.map((r) => r.setting)));
     assert.equal(rounds[0]?.setting, gunicorn.recycling?.text(advice.requests));
