@@ -92,6 +92,15 @@ describe('the architecture drawing', () => {
   });
 });
 
+describe('rooms of a size a reader can hold', () => {
+  it('no source file over 400 lines but the results document\'s types', () => {
+    const long = files(SRC)
+      .map((f) => [relative(SRC, f), readFileSync(f, 'utf8').split('\n').length] as const)
+      .filter(([f, n]) => n > 400 && f !== 'results/types.ts');
+    assert.deepEqual(long, []);
+  });
+});
+
 describe('names that cannot be confused', () => {
   it('one types.ts, one host module, no sample.ts beside sampler.ts; one METRICS', () => {
     const names = files(SRC).map((f) => relative(SRC, f));
