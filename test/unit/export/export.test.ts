@@ -49,7 +49,7 @@ describe('exporters, on a hand-built results document', () => {
     assert.match(out.text, /\*\*preload\*\* vs lazy: total PSS/);
     assert.match(
       out.text,
-      /## Warnings\n\n- \*\*idle-worker\*\* \(lazy, run 1\): 1 of 2 workers served no request\. \*What to do:\* raise warmup\.requests\./,
+      /## Warnings\n\n- \*\*idle-worker\*\* \(lazy run 1\): 1 of 2 workers served no request\. \*What to do:\* raise warmup\.requests\./,
     );
     assert.match(out.text, /## Method/);
   });
