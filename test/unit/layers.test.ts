@@ -93,7 +93,7 @@ describe('the architecture drawing', () => {
 });
 
 describe('rooms of a size a reader can hold', () => {
-  it('no source file over 400 lines but the results document\'s types', () => {
+  it("no source file over 400 lines but the results document's types", () => {
     const long = files(SRC)
       .map((f) => [relative(SRC, f), readFileSync(f, 'utf8').split('\n').length] as const)
       .filter(([f, n]) => n > 400 && f !== 'results/types.ts');
