@@ -42,6 +42,8 @@ export interface LoadGenerator {
   flow(url: string, settings: WarmupSettings, amount: number, onResponse: OnResponse, signal?: AbortSignal): Promise<BatchResult>;
   /** Holds one request per worker open until each worker holds one, then answers them (protocols/http/reach.ts). */
   reach(port: number, path: string, workerPids: number[], signal?: AbortSignal): Promise<ReachResult>;
+  /** The client `batch` sends with now (what the soak records): autocannon, or memcompare's own lanes. */
+  batchClient?(): 'autocannon' | 'lanes';
 }
 
 /** Where a request goes: a loopback port, or the Unix socket a server listens on. */
@@ -55,6 +57,8 @@ export interface Answer {
   status: number;
   /** The worker pid header's value, when the settings name one and the answer carries it. */
   workerPid: string | undefined;
+  /** The body ended when the server closed the connection (no Content-Length, not chunked). */
+  closeDelimited?: boolean;
 }
 
 /** A request that got no answer in time: a timeout, not an error. */

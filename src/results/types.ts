@@ -176,7 +176,8 @@ export interface Warning {
     | 'noisy'
     | 'not-linear'
     | 'pool-not-fixed'
-    | 'warmup-not-steady';
+    | 'warmup-not-steady'
+    | 'soak-errors';
   message: string;
   /** What to do about it. */
   remedy: string;
@@ -340,6 +341,10 @@ export interface SoakRecord {
   durationMs: number;
   /** Requests answered during the soak. */
   requests: number;
+  /** Requests sent during the soak (absent in documents before it was recorded). */
+  sent?: number;
+  /** The client the soak's load went through: autocannon, or memcompare's own lanes where the app's answers end at the server's close. */
+  client?: 'autocannon' | 'lanes';
   errors: number;
   statusCodes: Record<string, number>;
   requestsPerSecond: number;

@@ -14,6 +14,10 @@ export const WARNINGS: { [K in Kind]: { remedy: string } } = {
   'foreign-sharers': {
     remedy: 'stop them for numbers comparable across hosts; Pss_Anon (reported beside PSS) does not depend on them',
   },
+  'soak-errors': {
+    remedy:
+      "a soak that reads no answer measures nothing per request: check the app's output (--show-output), and that its responses end (a Content-Length, chunked encoding, or the connection's close)",
+  },
   'warmup-errors': { remedy: "a failing app is not a warm one: check the app's output (--show-output) and warmup.path" },
   'pid-header-not-worker': {
     remedy:

@@ -20,6 +20,8 @@ export interface RunFacts {
   poolNotFixed?: { how: string; fix(n: number): string } | undefined;
   /** Other processes on the host running the server's executable. */
   foreignSharers?: { exe: string; pids: number[] } | undefined;
+  /** The soak's account of its load, when there was one. */
+  soak?: { requests: number; sent?: number; errors: number } | undefined;
 }
 
 type Kind = Warning['kind'];
@@ -62,6 +64,12 @@ export function diagnose(f: RunFacts): Warning[] {
     w(
       'warmup-errors',
       `${warmup.sent - answered} of ${warmup.sent} warm-up requests got no complete response: a response without Content-Length (or chunked encoding) is not read to its end; make the app or the server send one`,
+    );
+  const soak = f.soak;
+  if (soak?.sent !== undefined && soak.sent > 0 && soak.requests < soak.sent / 2)
+    w(
+      'soak-errors',
+      `${soak.sent - soak.requests} of ${soak.sent} soak requests got no complete response (${soak.errors} errors and timeouts): the growth and recycling figures rest on ${soak.requests}`,
     );
   if (!f.settle.settled) {
     w(

@@ -33,7 +33,7 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
     const sampleNow = () => deps.memory.sample(b.server, family);
     const soaked: SoakRecord | undefined = scenario.soak ? await soakStage(ctx, b, sampleNow, workerCount, warmup) : undefined;
     const settled = await settleStage(ctx, b, ready, warmup, sampleNow, soaked);
-    const measured = sampleStage(ctx, b, settled, workerCount);
+    const measured = sampleStage(ctx, b, settled, workerCount, soaked);
     const reload = scenario.reload && b.appCopy ? await reloadStage(ctx, b, settled.sample) : undefined;
     ctx.emit({ stage: 'sample', tag: ctx.tag, totalPssBytes: settled.sample.snapshot.totals.pssBytes });
     const stopped = stopStage(ctx, b);

@@ -131,6 +131,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   const statusCodes: Record<string, number> = {};
   let requests = 0;
   let errors = 0;
+  let sent = 0;
   let done = false;
   // The warm-up's settings (what its protocol needs: a script, a socket), the soak's connections and path.
   const warm: WarmupSettings = {
@@ -166,6 +167,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       );
       requests += b.requests;
       errors += b.errors + b.timeouts;
+      sent += b.sent;
     }
   })();
   const sampler = new BudgetedSampler(ctx.sample, { intervalMs: s.intervalMs, maxCpu: s.maxCpuPercent / 100 }, clock);
@@ -300,6 +302,8 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   return {
     durationMs: elapsed,
     requests,
+    sent,
+    ...(ctx.load.batchClient ? { client: ctx.load.batchClient() } : {}),
     errors,
     statusCodes,
     requestsPerSecond: elapsed > 0 ? (requests * 1000) / elapsed : 0,

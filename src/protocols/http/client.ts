@@ -51,7 +51,11 @@ export function httpExchange(target: Target, settings: WarmupSettings, signal: A
         if (settled) return;
         settled = true;
         const pid = header ? res.headers[header] : undefined;
-        resolveOne({ status: res.statusCode ?? 0, workerPid: Array.isArray(pid) ? pid[0] : pid });
+        // A body that only the server's close ends: no length, not chunked (and a status that has a body).
+        const status = res.statusCode ?? 0;
+        const closeDelimited =
+          res.headers['content-length'] === undefined && res.headers['transfer-encoding'] === undefined && status !== 204 && status !== 304;
+        resolveOne({ status, workerPid: Array.isArray(pid) ? pid[0] : pid, closeDelimited });
       });
       res.on('error', fail);
     });

@@ -1,4 +1,4 @@
-import type { RunRecord, WarmupResult } from '../../results/types.js';
+import type { RunRecord, SoakRecord, WarmupResult } from '../../results/types.js';
 import { diagnose } from '../diagnose.js';
 import type { TreeSample } from '../tree-sample.js';
 import type { Booted, RunContext } from './context.js';
@@ -12,6 +12,7 @@ export function sampleStage(
   b: Booted,
   settled: { sample: TreeSample; settleRecord: RunRecord['settle']; warmup: WarmupResult; replaced: number[] },
   workerCount: number,
+  soaked?: SoakRecord,
 ): Pick<RunRecord, 'processes' | 'totals' | 'skipped' | 'mappings' | 'warnings' | 'container'> {
   const { deps, scenario } = ctx;
   const { sample } = settled;
@@ -30,6 +31,7 @@ export function sampleStage(
     replacedWorkers: settled.replaced,
     foreignSharers: deps.memory.foreignSharers(b.server.pid, pids),
     poolNotFixed: ctx.family.poolNotFixed?.(b.argv, ctx.variant.cwd ?? scenario.cwd),
+    soak: soaked,
   });
   return {
     processes: sample.processes,

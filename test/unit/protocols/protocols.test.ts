@@ -150,6 +150,27 @@ describe('each protocol builds its load on the wire', () => {
     assert.ok(seen.maxInFlight <= HTTP.connections && seen.maxInFlight >= 8, `saw ${seen.maxInFlight}`);
     assert.deepEqual([...seen.protocols], ['http']);
   });
+  it("HTTP's batch goes through autocannon, unless the answers end at the server's close: then through the lanes", async () => {
+    const { wire } = scriptedWire();
+    let bursts = 0;
+    wire.burst = async (_url, _s, amount) => {
+      bursts++;
+      return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: [] };
+    };
+    const framed = httpProtocol.load(HTTP, wire, RUN);
+    await framed.flow('http://127.0.0.1:8000', HTTP, 4, () => {});
+    await framed.batch('http://127.0.0.1:8000', HTTP, 4, () => {});
+    assert.equal(bursts, 1);
+    assert.equal(framed.batchClient?.(), 'autocannon');
+    const exchange = wire.exchange;
+    wire.exchange = async (...a) => ({ ...(await exchange(...a)), closeDelimited: true });
+    const closing = httpProtocol.load(HTTP, wire, RUN);
+    await closing.flow('http://127.0.0.1:8000', HTTP, 4, () => {});
+    const r = await closing.batch('http://127.0.0.1:8000', HTTP, 6, () => {});
+    assert.equal(bursts, 1, 'no burst through autocannon');
+    assert.equal(r.requests, 6, 'every close-delimited answer counted');
+    assert.equal(closing.batchClient?.(), 'lanes');
+  });
   it("FastCGI's lanes send exactly the amount, each naming the script; a batch opens all at once", async () => {
     const { wire, seen } = scriptedWire();
     const load = fastcgiProtocol.load(FCGI, wire, RUN);

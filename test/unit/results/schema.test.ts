@@ -23,6 +23,8 @@ function fullDocument(): DeepRequired<ResultsDocument> {
       r.soak = {
         durationMs: 1000,
         requests: 10,
+        sent: 10,
+        client: 'lanes',
         errors: 0,
         statusCodes: { '204': 10 },
         requestsPerSecond: 10,
