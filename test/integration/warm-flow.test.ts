@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { httpProtocol } from '../../src/protocols/http/index.js';
 import { realWire } from '../../src/protocols/registry.js';
@@ -117,5 +117,33 @@ describe('warm-up as a steady flow', { timeout: 60_000 }, () => {
     const at = served;
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(served < 1000 && served - at <= 10, `the flow ended when asked (${served} served, ${at} at the stop)`);
+  });
+});
+
+describe("answers that end at the server's close (no Content-Length, not chunked)", { timeout: 30_000 }, () => {
+  it('autocannon counts none of them; after the warm-up has seen one, the soak batches go through the lanes and count each', async (t) => {
+    let served = 0;
+    const server = createNetServer((s) => {
+      s.once('data', () => {
+        served++;
+        s.end('HTTP/1.1 200 OK\r\nX-Worker-Pid: 7\r\nConnection: close\r\n\r\nhello');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const settings: WarmupSettings = { requests: 10, connections: 4, path: '/', workerPidHeader: 'X-Worker-Pid' };
+    const burst = await realWire.burst(url, settings, 20, () => {});
+    assert.equal(burst.requests, 0, 'autocannon never completes such an answer');
+    const load = httpProtocol.load(settings, realWire, { cwd: '/', env: {} });
+    assert.equal(load.batchClient?.(), 'autocannon');
+    const pids: (string | undefined)[] = [];
+    const flow = await load.flow(url, settings, 10, () => {});
+    const batch = await load.batch(url, settings, 20, (_status, pid) => pids.push(pid));
+    assert.equal(flow.requests, 10);
+    assert.equal(batch.requests, 20);
+    assert.deepEqual(new Set(pids), new Set(['7']));
+    assert.equal(load.batchClient?.(), 'lanes');
+    assert.ok(served >= 50, `${served} served`);
   });
 });
