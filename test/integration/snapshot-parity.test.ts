@@ -29,6 +29,22 @@ async function settled(master: number): Promise<void> {
 
 const mappings = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8').trim().split('\n').length;
 
+/**
+ * Runs `reads` with the tree stopped (SIGSTOP), so that the figures compared are of one state. An idle
+ * gunicorn master's USS moves by ±30 kB on its own (Python's allocator maps and unmaps arenas as the
+ * arbiter loop runs; measured with `cat smaps_rollup` every 0.3 s): enough to put smem's read and ours
+ * on either side of a 0.1 MiB rounding step. A stopped process maps nothing new.
+ */
+async function frozen<T>(master: number, reads: () => Promise<T>): Promise<T> {
+  const pids = [master, ...ourSnapshot(master).processes.map((p) => p.pid).filter((p) => p !== master)];
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  try {
+    return await reads();
+  } finally {
+    for (const pid of pids) process.kill(pid, 'SIGCONT');
+  }
+}
+
 for (const preload of [false, true]) {
   describe(`snapshot agrees with smem on a real gunicorn tree (${preload ? 'preload' : 'no preload'})`, { timeout: 300_000 }, () => {
     let srv: TestServer;
@@ -43,10 +59,12 @@ for (const preload of [false, true]) {
     it('--pid <master> --tree --json: USS, RSS and Swap equal smem; PSS within 0.5 kB per mapping', async () => {
       const smem = new HeldSmem(['-c', 'pid uss pss rss swap', '-H', '-P', `127.0.0.1:${srv.port}`]);
       await smem.ready();
-      const beforeSnap = ourSnapshot(srv.server.pid);
-      const text = await smem.run();
-      const afterSnap = ourSnapshot(srv.server.pid);
-      const maps = new Map(beforeSnap.processes.map((p) => [p.pid, mappings(p.pid)]));
+      const [beforeSnap, text, afterSnap, maps] = await frozen(srv.server.pid, async () => {
+        const first = ourSnapshot(srv.server.pid);
+        const theirs = await smem.run();
+        const second = ourSnapshot(srv.server.pid);
+        return [first, theirs, second, new Map(first.processes.map((p) => [p.pid, mappings(p.pid)]))] as const;
+      });
       await smem.finish();
 
       const rows = new Map<number, number[]>();
@@ -87,10 +105,12 @@ for (const preload of [false, true]) {
       const pattern = `127.0.0.1:${srv.port}`;
       const smem = new HeldSmem(['-t', '-k', '-P', pattern]);
       await smem.ready();
-      const ours = cli(['snapshot', '-t', '-k', '--match', pattern]);
-      const theirs = await smem.run();
-      // The master keeps living between the two reads: a row must match ours before or after smem's.
-      const oursAfter = cli(['snapshot', '-t', '-k', '--match', pattern]);
+      // A row must match ours before or after smem's: the reading processes come and go between them.
+      const [ours, theirs, oursAfter] = await frozen(srv.server.pid, async () => {
+        const first = cli(['snapshot', '-t', '-k', '--match', pattern]);
+        const smemText = await smem.run();
+        return [first, smemText, cli(['snapshot', '-t', '-k', '--match', pattern])] as const;
+      });
       await smem.finish();
       assert.equal(ours.status, 0, ours.stderr);
       const ourLines = ours.stdout.split('\n');
