@@ -36,7 +36,12 @@ const mappings = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8').trim
  * on either side of a 0.1 MiB rounding step. A stopped process maps nothing new.
  */
 async function frozen<T>(master: number, reads: () => Promise<T>): Promise<T> {
-  const pids = [master, ...ourSnapshot(master).processes.map((p) => p.pid).filter((p) => p !== master)];
+  const pids = [
+    master,
+    ...ourSnapshot(master)
+      .processes.map((p) => p.pid)
+      .filter((p) => p !== master),
+  ];
   for (const pid of pids) process.kill(pid, 'SIGSTOP');
   try {
     return await reads();
