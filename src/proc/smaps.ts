@@ -10,14 +10,14 @@ import type { MemoryAmounts } from '../memory.js';
 export type AmountFields = Record<string, number>;
 
 const AMOUNT_LINE = /^([A-Za-z_][A-Za-z0-9_]*):\s+(\d+) kB$/;
+// The same line found in the whole text at once: `snapshot` runs in a fresh process, where each
+// split line and trimmed copy is work for an interpreter that has not optimised anything yet.
+const AMOUNT_LINES = /^([A-Za-z_][A-Za-z0-9_]*):[ \t]+(\d+) kB[ \t]*$/gm;
 
 /** Parses smaps_rollup text into bytes per field. Lines that are not "Key: N kB" are ignored. */
 export function parseRollup(text: string): AmountFields {
   const fields: AmountFields = {};
-  for (const line of text.split('\n')) {
-    const m = AMOUNT_LINE.exec(line.trimEnd());
-    if (m) fields[m[1] as string] = Number(m[2]) * 1024;
-  }
+  for (const m of text.matchAll(AMOUNT_LINES)) fields[m[1] as string] = Number(m[2]) * 1024;
   return fields;
 }
 
@@ -90,35 +90,30 @@ export interface StatusInfo {
   vssBytes: number;
 }
 
+/** The trimmed value of one "Key:\tvalue" line of /proc/<pid>/status; undefined when absent. */
+function statusValue(text: string, key: string): string | undefined {
+  // indexOf over the whole text rather than a split into ~57 lines: a fresh `snapshot` process reads
+  // one status per process, and only five of its keys.
+  const head = `${key}:`;
+  const at = text.startsWith(head) ? 0 : text.indexOf(`\n${head}`) + 1;
+  if (at === 0 && !text.startsWith(head)) return undefined;
+  const end = text.indexOf('\n', at);
+  return text.slice(at + head.length, end < 0 ? undefined : end).trim();
+}
+
 /** Parses /proc/<pid>/status. */
 export function parseStatus(text: string): StatusInfo {
-  const info: StatusInfo = { name: '', state: '', ppid: 0, uid: -1, vssBytes: 0 };
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
-    switch (key) {
-      case 'Name':
-        info.name = value;
-        break;
-      case 'State':
-        info.state = value.charAt(0);
-        break;
-      case 'PPid':
-        info.ppid = Number.parseInt(value, 10);
-        break;
-      case 'Uid': {
-        const ids = value.split(/\s+/);
-        info.uid = Number.parseInt(ids[1] ?? ids[0] ?? '-1', 10);
-        break;
-      }
-      case 'VmSize':
-        info.vssBytes = Number.parseInt(value, 10) * 1024;
-        break;
-    }
-  }
-  return info;
+  const uid = statusValue(text, 'Uid')?.split(/\s+/);
+  const int = (v: string | undefined) => (v === undefined ? Number.NaN : Number.parseInt(v, 10));
+  const ppid = int(statusValue(text, 'PPid'));
+  const vss = int(statusValue(text, 'VmSize'));
+  return {
+    name: statusValue(text, 'Name') ?? '',
+    state: statusValue(text, 'State')?.charAt(0) ?? '',
+    ppid: Number.isNaN(ppid) ? 0 : ppid,
+    uid: uid ? Number.parseInt(uid[1] ?? uid[0] ?? '-1', 10) : -1,
+    vssBytes: Number.isNaN(vss) ? 0 : vss * 1024,
+  };
 }
 
 /** smem's command column: the command line with its final NUL dropped and the others as spaces. */
