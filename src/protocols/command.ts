@@ -12,7 +12,24 @@ const SETPRIV = '/usr/bin/setpriv';
  */
 export function runCommand(c: CommandRun, signal?: AbortSignal): Promise<{ stdout: string; durationMs: number }> {
   const [program, ...rest] = c.argv;
-  const argv = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'KILL', '--', program as string, ...rest] : (c.argv as string[]);
+  // setpriv sets the parent-death signal after it starts: if memcompare died in between (a SIGKILL right as
+  // the warm-up starts), no signal ever comes and the command ran on as an orphan (seen: a task-queue sender
+  // left trying to reach a Redis that was gone). The shell, started after the signal is set, checks that
+  // its parent is still memcompare, and gives up otherwise.
+  const argv = existsSync(SETPRIV)
+    ? [
+        SETPRIV,
+        '--pdeathsig',
+        'KILL',
+        '--',
+        '/bin/sh',
+        '-c',
+        `[ "$PPID" = "${process.pid}" ] || exit 125; exec "$@"`,
+        'sh',
+        program as string,
+        ...rest,
+      ]
+    : (c.argv as string[]);
   const started = Date.now();
   return new Promise((resolveRun, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), {

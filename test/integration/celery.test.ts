@@ -81,7 +81,7 @@ describe('Celery prefork with a Redis service, warmed by a command', { timeout: 
     });
   }
 
-  it('memcompare SIGKILLed mid-run leaves no Redis, no Celery process and no worker behind', async (t) => {
+  it('memcompare SIGKILLed mid-run leaves no Redis, no Celery process, no worker and no warm-up command behind', async (t) => {
     const child = cliAsync(['run', 'celery-import-in-parent', '--runs', '1', '--progress', '--no-lock'], t.signal);
     let stderr = '';
     await new Promise<void>((resolveSeen) =>
@@ -93,10 +93,12 @@ describe('Celery prefork with a Redis service, warmed by a command', { timeout: 
     assert.ok(running('redis-server 127.0.0.1').length > 0 && running('celery').length > 0, 'running before the kill');
     child.kill('SIGKILL');
     const started = Date.now();
-    while ((running('redis-server 127.0.0.1').length > 0 || running('-m celery').length > 0) && Date.now() - started < 5000) {
+    const left = () => [...running('redis-server 127.0.0.1'), ...running('-m celery'), ...running('send.py')];
+    while (left().length > 0 && Date.now() - started < 5000) {
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.deepEqual(running('redis-server 127.0.0.1'), []);
     assert.deepEqual(running('-m celery'), []);
+    assert.deepEqual(running('send.py'), [], 'the warm-up command, even when memcompare died as it was started');
   });
 });
