@@ -58,6 +58,11 @@ export interface ProcessMemory extends MemoryAmounts {
   source: 'smaps_rollup' | 'smaps';
   /** Every "Key: N kB" field of the source, in bytes, keyed by the kernel's name. */
   fields: Record<string, number>;
+  /**
+   * What memcompare's own process takes from this one's PSS and USS by mapping the same library pages
+   * (proc/observer.ts); the amounts above already include it back, `fields` are the kernel's as read.
+   */
+  observer?: { pssBytes: number; ussBytes: number };
 }
 
 export interface SnapshotTotals {
@@ -82,6 +87,8 @@ export interface Snapshot {
   processes: ProcessMemory[];
   totals: SnapshotTotals;
   skipped: SkippedProcess[];
+  /** The observer's share taken out of the figures above: how, and how much in all. Absent when not computed (recorded /proc). */
+  observer?: ObserverRecord;
 }
 
 /** Which processes a snapshot measures. With no selector at all, every readable process. */
@@ -127,4 +134,20 @@ export interface ContainerRecord {
   otherProcesses: number;
   /** limit − peak (or − current without a peak), when there is a limit. */
   headroomBytes: number | null;
+}
+
+/**
+ * memcompare's own share of the measured processes' pages (its Node process maps libc, libm, libstdc++ and
+ * libgcc_s, which the servers map too): added back to their PSS and USS so that they read as without it.
+ */
+export interface ObserverRecord {
+  /** `pagemap`: exact, frame by frame (root); `estimate`: from each shared mapping's Rss/Pss (see reason). */
+  method: 'pagemap' | 'estimate';
+  /** Why the exact method was not used. */
+  reason?: string;
+  /** The processes whose share was taken out (memcompare's own). */
+  observerPids: number[];
+  /** PSS and USS added back, summed over the measured processes. */
+  pssBytes: number;
+  ussBytes: number;
 }

@@ -14,6 +14,11 @@ export const SNAPSHOT_FLAGS = {
   columns: { alias: 'c', type: 'string', describe: 'Columns to show (default: pid user command swap uss pss rss)' },
   'no-header': { alias: 'H', type: 'boolean', default: false, describe: 'Omit the header line' },
   json: { type: 'boolean', default: false, describe: 'Print a JSON document on stdout instead of the table' },
+  raw: {
+    type: 'boolean',
+    default: false,
+    describe: "The kernel's figures as read, with memcompare's own share of the processes' library pages left out of them",
+  },
   mappings: {
     type: 'boolean',
     default: false,
@@ -38,6 +43,7 @@ export type SnapshotArgs = {
   columns?: string;
   'no-header': boolean;
   json: boolean;
+  raw: boolean;
   mappings: boolean;
   group: boolean;
 };
@@ -87,6 +93,7 @@ export function toSnapshotOptions(raw: SnapshotArgs): SnapshotCommandOptions {
     columns: args.columns,
     noHeader: args['no-header'],
     json: args.json,
+    raw: args.raw,
     mappings: args.mappings,
     group: args.group,
   };

@@ -1,5 +1,5 @@
 import { badArgument } from '../errors.js';
-import type { Io, SkippedProcess } from '../memory.js';
+import type { Io, SkippedProcess, Snapshot } from '../memory.js';
 import { containerRecord } from '../proc/cgroup.js';
 import { groupRows, readMappings, sumMappings } from '../proc/mappings.js';
 import { takeSnapshot } from '../proc/snapshot.js';
@@ -19,6 +19,8 @@ export interface SnapshotCommandOptions {
   columns: string | undefined;
   noHeader: boolean;
   json: boolean;
+  /** The kernel's figures as read: memcompare's own share of the processes' pages not added back. */
+  raw?: boolean;
   mappings: boolean;
   group: boolean;
 }
@@ -78,7 +80,7 @@ export function runSnapshotCommand(o: SnapshotCommandOptions, io: Io): number {
   if (o.tree && (o.pids === undefined || o.pids.length === 0)) {
     throw badArgument('--tree', true, 'name the root processes with --pid, e.g. --pid 1234 --tree');
   }
-  const snapshot = takeSnapshot({ pids: o.pids, tree: o.tree, match: o.match, user: o.user }, { strictPids: true });
+  const snapshot = takeSnapshot({ pids: o.pids, tree: o.tree, match: o.match, user: o.user }, { strictPids: true , observer: !o.raw });
   if (o.json) {
     // With --pid: the memory cgroup of the first root beside the summed PSS (read only; absent without one).
     const root = o.pids?.[0];
@@ -96,6 +98,18 @@ export function runSnapshotCommand(o: SnapshotCommandOptions, io: Io): number {
       }),
     );
   }
+  if (!o.json) io.stderr.write(describeObserver(snapshot.observer));
   if (snapshot.skipped.length > 0) io.stderr.write(describeSkipped(snapshot.skipped));
   return 0;
+}
+
+/**
+ * One line on what was added back for memcompare's own share of the pages (nothing when it took none): the
+ * table's figures are the processes' as they are without memcompare, which `--raw` turns off.
+ */
+export function describeObserver(observer: Snapshot['observer']): string {
+  if (!observer || (observer.pssBytes === 0 && observer.ussBytes === 0)) return '';
+  const kb = (b: number) => Math.round(b / 1024);
+  const how = observer.method === 'pagemap' ? 'frame by frame' : `estimated: ${observer.reason ?? 'frames not readable'}`;
+  return `memcompare: added back its own share of these processes' library pages (PSS +${kb(observer.pssBytes)} kB, USS +${kb(observer.ussBytes)} kB, ${how}); --raw shows the kernel's figures as read\n`;
 }

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
-import type { ProcessMemory, Selection, SkippedProcess, Snapshot, SnapshotTotals } from '../memory.js';
+import type { ObserverRecord, ProcessMemory, Selection, SkippedProcess, Snapshot, SnapshotTotals } from '../memory.js';
 import { type ProcessFilter, type ReadResult, readProcess } from './process.js';
+import { type ObservedFrames, observeFrames, observerShares } from './observer.js';
 import { listPids, withDescendants } from './tree.js';
 import { uidOf } from './users.js';
 
@@ -14,6 +15,11 @@ export interface SnapshotOptions {
    * (the CLI wants an error; a run, whose workers come and go, wants a skip).
    */
   strictPids?: boolean;
+  /**
+   * Add memcompare's own share of the processes' pages back to them (proc/observer.ts). On by default with
+   * the real /proc; off for recorded text, which has no frames to read.
+   */
+  observer?: boolean;
 }
 
 export function sumTotals(processes: readonly ProcessMemory[]): SnapshotTotals {
@@ -101,6 +107,8 @@ export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions
     uid === undefined && !match
       ? undefined
       : (p) => (uid === undefined || p.uid === uid) && (!match || match.test(p.command) || match.test(p.name));
+  // What memcompare maps before it reads anyone: the pages it faults in later took nothing from those reads.
+  const frames = (options.observer ?? procRoot === '/proc') ? observeFrames() : undefined;
   const processes: ProcessMemory[] = [];
   const skipped: SkippedProcess[] = [];
   const rootSet = new Set(selection.pids ?? []);
@@ -116,6 +124,7 @@ export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions
     }
     processes.push(result.process);
   }
+  const observer = frames && processes.length > 0 ? addObserverShare(processes, frames) : undefined;
   return {
     schemaVersion: 1,
     takenAt,
@@ -123,5 +132,34 @@ export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions
     processes,
     totals: sumTotals(processes),
     skipped,
+    ...(observer ? { observer } : {}),
+  };
+}
+
+/** Adds memcompare's share of each process's pages back to its PSS and USS (proc/observer.ts). */
+export function addObserverShare(processes: ProcessMemory[], frames?: ObservedFrames): ObserverRecord {
+  const shares = observerShares(
+    processes.map((p) => p.pid),
+    frames ? { frames } : {},
+  );
+  let pss = 0;
+  let uss = 0;
+  for (const p of processes) {
+    const s = shares.byPid.get(p.pid);
+    if (!s || (s.pssBytes === 0 && s.ussBytes === 0)) continue;
+    p.observer = s;
+    p.pssBytes += s.pssBytes;
+    p.ussBytes += s.ussBytes;
+    // The shared pages are a library's: file-backed.
+    if (p.pssFileBytes !== null) p.pssFileBytes += s.pssBytes;
+    pss += s.pssBytes;
+    uss += s.ussBytes;
+  }
+  return {
+    method: shares.method,
+    ...(shares.reason ? { reason: shares.reason } : {}),
+    observerPids: [process.pid],
+    pssBytes: pss,
+    ussBytes: uss,
   };
 }

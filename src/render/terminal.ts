@@ -102,7 +102,7 @@ export function renderRunSummary(raw: ResultsDocument, width?: number, verbose =
     if (!run) continue;
     const w = run.warmup;
     const depth = w.steady
-      ? `warmed ${w.steady.requestsPerWorker.toFixed(0)} requests per worker${w.steady.reached ? ', steady' : w.steady.linear ? ', growing per request' : ', NOT steady'}`
+      ? `warmed ${w.steady.requestsPerWorker.toFixed(0)} requests per worker${w.steady.targetRequestsPerWorker !== undefined ? ' (the common depth)' : ''}${w.steady.reached ? ', steady' : w.steady.linear ? ', growing per request' : w.steady.targetRequestsPerWorker !== undefined && !w.steady.bound ? `, still growing ${(w.steady.lastBytesPerRequest / 1024).toFixed(1)} KiB a request` : ', NOT steady'}`
       : `warmed ${w.requests} requests`;
     parts.push(fit(`  ${v.name}: ${v.command.join(' ')}`, width), fit(`    ${depth}; settled after ${run.settle.samples} samples`, width));
   }

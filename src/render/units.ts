@@ -60,9 +60,15 @@ export function steadyText(s: SteadyRecord): string {
   const kib = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
   const end = s.reached
     ? `steady: the workers grew ${kib(Math.max(0, s.lastBytesPerRequest))} per request in the last round (steady below ${kib(s.thresholdBytesPerRequest)})`
-    : s.linear
+    : s.targetRequestsPerWorker !== undefined && !s.linear && !s.bound
+      ? `still growing ${kib(s.lastBytesPerRequest)} a request at the depth every variant is measured at (steady below ${kib(s.thresholdBytesPerRequest)})`
+      : s.linear
       ? `the workers grow ${kib(s.lastBytesPerRequest)} per request round after round (growth per request, not warming: not waited for)`
       : `NOT steady at the bound (${s.bound ?? 'rounds'}): still ${kib(s.lastBytesPerRequest)} per request (steady below ${kib(s.thresholdBytesPerRequest)})`;
+  if (s.targetRequestsPerWorker !== undefined) {
+    const again = s.replacedDepth !== undefined ? `, run again: its first run had stopped at ${s.replacedDepth.toFixed(0)}` : '';
+    return `to the common depth in ${s.rounds} more round${s.rounds === 1 ? '' : 's'} (${s.requests} requests, ${(s.durationMs / 1000).toFixed(1)} s), ${s.requestsPerWorker.toFixed(0)} requests per worker in all${again}; ${end}`;
+  }
   return `to a steady state in ${s.rounds} more round${s.rounds === 1 ? '' : 's'} (${s.requests} requests, ${(s.durationMs / 1000).toFixed(1)} s), ${s.requestsPerWorker.toFixed(0)} requests per worker in all; ${end}`;
 }
 

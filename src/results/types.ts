@@ -1,6 +1,14 @@
 // The bottom layer: the results document every stage writes and every report, export and gate reads.
 // It imports nothing from run/, render/, export/, check/, scenario/ or servers/ (test/unit/layers.test.ts).
-import type { ContainerRecord, MappingMemory, MemoryAmounts, ProcessMemory, SkippedProcess, SnapshotTotals } from '../memory.js';
+import type {
+  ContainerRecord,
+  MappingMemory,
+  MemoryAmounts,
+  ObserverRecord,
+  ProcessMemory,
+  SkippedProcess,
+  SnapshotTotals,
+} from '../memory.js';
 
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -136,6 +144,14 @@ export interface SteadyRecord {
   bound?: 'rounds' | 'requests' | 'time';
   /** Requests in flight during the rounds, each on its own connection, the next sent as one is answered. */
   inFlight?: number;
+  /**
+   * The depth this run was warmed to because another variant needed it (requests per worker): every variant of a
+   * comparison is measured at the deepest depth any needed in its first run. `reached` then says whether the
+   * workers were steady at it; they are not warmed past it.
+   */
+  targetRequestsPerWorker?: number;
+  /** A first run measured shallower than the common depth and run again at it: the depth it had reached. */
+  replacedDepth?: number;
 }
 
 /** One measured process of a run. */
@@ -147,6 +163,9 @@ export interface ProcessRecord extends Omit<MemoryAmounts, 'pssShmemBytes'> {
   user: string;
   command: string;
   vssBytes: number;
+  /** memcompare's own share of this process's pages, added back to pssBytes and ussBytes (absent when none). */
+  observerPssBytes?: number;
+  observerUssBytes?: number;
 }
 
 export interface SettleRecord {
@@ -445,6 +464,8 @@ export interface RunRecord {
   reload?: ReloadRecord;
   /** The memory cgroup the server ran in, at the final sample (absent without one). */
   container?: ContainerRecord;
+  /** memcompare's own share of the tree's pages at the final sample, added back to the figures: how, and how much. */
+  observer?: ObserverRecord;
   warnings: Warning[];
 }
 
@@ -627,5 +648,6 @@ export function toProcessRecord(p: ProcessMemory, role: Role): ProcessRecord {
     pssAnonBytes: p.pssAnonBytes,
     pssFileBytes: p.pssFileBytes,
     vssBytes: p.vssBytes,
+    ...(p.observer ? { observerPssBytes: p.observer.pssBytes, observerUssBytes: p.observer.ussBytes } : {}),
   };
 }

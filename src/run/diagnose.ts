@@ -1,3 +1,4 @@
+import type { ForeignSharers } from '../proc/sharers.js';
 import type { SkippedProcess } from '../memory.js';
 import type { ProcessRecord, SettleRecord, WarmupResult, Warning } from '../results/types.js';
 import { WARNINGS } from '../results/warnings.js';
@@ -19,7 +20,7 @@ export interface RunFacts {
   /** The server's pool grows and shrinks with load: how it is set, and the setting that fixes it at the measured size (the family's words). */
   poolNotFixed?: { how: string; fix(n: number): string } | undefined;
   /** Other processes on the host running the server's executable. */
-  foreignSharers?: { exe: string; pids: number[] } | undefined;
+  foreignSharers?: ForeignSharers | undefined;
   /** The soak's account of its load, when there was one. */
   soak?: { requests: number; sent?: number; errors: number } | undefined;
 }
@@ -45,7 +46,12 @@ export function diagnose(f: RunFacts): Warning[] {
       `the worker pid header named ${warmup.pidHeaderNotWorkers.join(', ')}, no worker of this server; every worker was proved by ${warmup.trafficEvidence === 'connection' ? 'held connections' : 'its CPU time'} instead`,
     );
   const steady = warmup.steady;
-  if (steady && !steady.reached && !steady.linear) {
+  if (steady && !steady.reached && !steady.linear && steady.targetRequestsPerWorker !== undefined && !steady.bound) {
+    w(
+      'warmup-not-steady',
+      `still growing ${(steady.lastBytesPerRequest / 1024).toFixed(1)} KiB a request at ${steady.requestsPerWorker.toFixed(0)} requests per worker, the depth every variant is measured at (steady: ${(steady.thresholdBytesPerRequest / 1024).toFixed(1)} KiB)`,
+    );
+  } else if (steady && !steady.reached && !steady.linear) {
     w(
       'warmup-not-steady',
       `the warm-up ended at its bound (${steady.bound ?? 'rounds'}: ${steady.rounds} rounds, ${steady.requestsPerWorker.toFixed(0)} requests per worker, ${(steady.durationMs / 1000).toFixed(0)} s) with the workers still growing ${(steady.lastBytesPerRequest / 1024).toFixed(1)} KiB per request (steady: ${(steady.thresholdBytesPerRequest / 1024).toFixed(1)} KiB)`,
@@ -94,7 +100,11 @@ export function diagnose(f: RunFacts): Warning[] {
   if (sh) {
     w(
       'foreign-sharers',
-      `${sh.pids.length} other processes on the host run ${sh.exe} (pids ${sh.pids.slice(0, 8).join(', ')}${sh.pids.length > 8 ? ', …' : ''}); they share file pages with the server and lower its PSS`,
+      `${sh.pids.length} other processes on the host run ${sh.exe} (pids ${sh.pids.slice(0, 8).join(', ')}${sh.pids.length > 8 ? ', …' : ''}); they share file pages with the server and lower its PSS${
+        sh.takes
+          ? ` (by ${(sh.takes.pssBytes / 1048576).toFixed(2)} MiB now${sh.takes.method === 'estimate' ? ', estimated' : ''}; stop them for figures that do not depend on them)`
+          : ''
+      }`,
     );
   }
   return out;

@@ -9,6 +9,7 @@ import { realRunDeps } from './real.js';
 import type { RunDeps } from './seams.js';
 import { checkServices, type RunningService, startServices, stopServices } from './services.js';
 import type { RunOptions } from './stages/context.js';
+import { commonDepth, replaceShallowRun, shallowVariants } from './stages/steady.js';
 
 export type { RunOptions } from './stages/context.js';
 
@@ -61,10 +62,12 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
     const ports = Object.fromEntries(services.map((s) => [s.name, s.port]));
     // The planned rounds, then any the caller adds (each a whole round: every variant, interleaved).
     let planned = runs;
-    const order = runOrder(scenario.variants.length, runs);
+    const order: { run: number; variant: number; again?: boolean }[] = runOrder(scenario.variants.length, runs);
+    // With `until: steady`: the depth every run is warmed to, once every variant's first run has found its own.
+    let depth: number | undefined;
     host().catch(() => {});
     for (let k = 0; k < order.length; k++) {
-      const { run, variant: vi } = order[k] as { run: number; variant: number };
+      const { run, variant: vi, again } = order[k] as { run: number; variant: number; again?: boolean };
       const variant = scenario.variants[vi] as Variant;
       checkServices(services);
       // The host lookups run the server's own interpreter (its version, its packages): while a process maps the
@@ -79,7 +82,8 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
         index: run,
         options: o,
         deps,
-        tag: `[${variant.name} ${run}/${planned}]`,
+        tag: `[${variant.name} ${run}/${planned}${again ? ', again at the common depth' : ''}]`,
+        ...(depth !== undefined ? { targetRequestsPerWorker: depth } : {}),
         emit,
         previousGone: Promise.all([previousGone, helpers]),
         previousStopping: () => previousStopping,
@@ -95,7 +99,12 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
       // The interpreter and its packages, asked once, while the next server boots.
       software ??= deps.host.software(exe).catch(() => undefined);
       checkServices(services);
-      (variants[vi] as VariantResult).runs.push(record);
+      if (again) replaceShallowRun(variants[vi] as VariantResult, record);
+      else (variants[vi] as VariantResult).runs.push(record);
+      if (depth === undefined && scenario.warmup.until === 'steady' && variants.every((v) => v.runs.length > 0)) {
+        depth = commonDepth(variants);
+        order.splice(k + 1, 0, ...shallowVariants(variants, depth).map((v) => ({ run: 1, variant: v, again: true })));
+      }
       // With no declared count, the document's count is what the first run found.
       if (scenario.detectWorkers && vi === 0 && run === 1) doc.scenario.workers = record.workerCount?.count ?? doc.scenario.workers;
       if (doc.host.os === '') doc.host = await host();

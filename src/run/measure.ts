@@ -57,6 +57,7 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
         ...(soaked ? { soak: soaked } : {}),
         ...(reload ? { reload } : {}),
         ...(measured.container ? { container: measured.container } : {}),
+        ...(measured.observer ? { observer: measured.observer } : {}),
         warnings: measured.warnings,
       },
     };

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { ForeignSharers } from '../proc/sharers.js';
 import { listeningInodes, socketOwner } from '../proc/sockets.js';
 import { type CpuState, cpuState } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
@@ -97,7 +98,7 @@ export interface MemoryView {
   /** The memory cgroup of the server's tree (read only); undefined without one. */
   container?(pid: number, tree: ReadonlySet<number>): ContainerRecord | undefined;
   /** Other processes on the host running the server's executable (they share its pages). */
-  foreignSharers(rootPid: number, tree: ReadonlySet<number>): { exe: string; pids: number[] } | undefined;
+  foreignSharers(rootPid: number, tree: ReadonlySet<number>): ForeignSharers | undefined;
   /** One process's USS now (the soak's exit watch), undefined once it is gone. */
   ussOf?(pid: number): number | undefined;
   /** The anonymous memory a process still shares (what a worker's exit copies). */

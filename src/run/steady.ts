@@ -76,16 +76,23 @@ export function growthPerRequest(before: WorkersLook, after: WorkersLook, round:
 /**
  * Warms in rounds until the workers are steady (see STEADY), after a first round of `first.requests` has been
  * sent. Rounds start at the first round's size and double while the app still grows, so a slow-converging app
- * does not take many tiny rounds; bounded in rounds, requests and time. Workers that grow by the same amount
- * per request round after round, past STEADY.linearDepth requests each, grow per request (a leak or a cache
- * the soak's fit measures): the rounds stop and say so.
+ * does not take many tiny rounds, and the last round is about half of all the requests so far: steady means
+ * steady over the last half of the depth, a window that grows with it. Bounded in rounds, requests and time.
+ * Workers that grow by the same amount per request round after round, past STEADY.linearDepth requests each,
+ * grow per request (a leak or a cache the soak's fit measures): the rounds stop and say so.
+ *
+ * With `targetRequestsPerWorker` (another variant of the comparison needed that depth to be steady), the rounds
+ * go on to exactly that depth, on the same ladder of doubling rounds, and stop there whether steady or not:
+ * every variant is measured at the same depth, and `reached` says whether this one was steady at it.
  */
 export async function warmUntilSteady(
-  first: { requests: number; connections: number; workers: number; servedSoFar: number },
+  first: { requests: number; connections: number; workers: number; servedSoFar: number; targetRequestsPerWorker?: number },
   deps: SteadyDeps,
 ): Promise<SteadyRecord> {
   const started = deps.clock.now();
   const workers = Math.max(1, first.workers);
+  const target = first.targetRequestsPerWorker;
+  const targetTotal = target === undefined ? undefined : Math.ceil(target * workers);
   let before = deps.look();
   let rounds = 0;
   let requests = 0;
@@ -97,11 +104,13 @@ export async function warmUntilSteady(
   let linear = false;
   let bound: SteadyRecord['bound'];
   for (;;) {
+    const remaining = targetTotal === undefined ? Number.POSITIVE_INFINITY : targetTotal - first.servedSoFar - requests;
+    if (remaining <= 0) break;
     if (rounds >= STEADY.maxRounds) bound = 'rounds';
     else if (requests >= STEADY.maxRequests) bound = 'requests';
     else if (deps.clock.now() - started >= STEADY.maxMs) bound = 'time';
     if (bound) break;
-    const amount = Math.min(size, STEADY.maxRequests - requests);
+    const amount = Math.min(size, STEADY.maxRequests - requests, remaining);
     const r = await deps.round(amount);
     rounds++;
     requests += r.requests;
@@ -110,10 +119,14 @@ export async function warmUntilSteady(
     threshold = steadyThreshold(after.totalPssBytes);
     before = after;
     rates.push(last);
-    if (last <= threshold) {
-      reached = true;
-      break;
+    reached = last <= threshold;
+    // A set depth is reached whatever the growth: the rounds above decide only when to stop.
+    if (targetTotal !== undefined || r.requests === 0) {
+      if (r.requests === 0) break;
+      size = Math.min(size * 2, Math.max(first.requests, first.connections) * STEADY.maxRoundFactor);
+      continue;
     }
+    if (reached) break;
     const tail = rates.slice(-STEADY.linearRounds);
     const depth = (first.servedSoFar + requests) / workers;
     if (tail.length === STEADY.linearRounds && depth >= STEADY.linearDepth) {
@@ -136,5 +149,6 @@ export async function warmUntilSteady(
     linear,
     ...(bound ? { bound } : {}),
     inFlight: Math.min(first.connections, STEADY.inFlight),
+    ...(target !== undefined ? { targetRequestsPerWorker: target } : {}),
   };
 }

@@ -45,6 +45,11 @@ export interface RunContext {
   previousGone: Promise<unknown>;
   /** True while the previous server is still stopping. */
   previousStopping: () => boolean;
+  /**
+   * With `until: steady`, the depth (requests per worker) every variant is warmed to: the deepest any variant
+   * needed in its first run. Undefined while the first runs find it.
+   */
+  targetRequestsPerWorker?: number;
 }
 
 /** A server booted for one run, with what the later stages need to know of it. */

@@ -13,7 +13,7 @@ export function sampleStage(
   settled: { sample: TreeSample; settleRecord: RunRecord['settle']; warmup: WarmupResult; replaced: number[] },
   workerCount: number,
   soaked?: SoakRecord,
-): Pick<RunRecord, 'processes' | 'totals' | 'skipped' | 'mappings' | 'warnings' | 'container'> {
+): Pick<RunRecord, 'processes' | 'totals' | 'skipped' | 'mappings' | 'warnings' | 'container' | 'observer'> {
   const { deps, scenario } = ctx;
   const { sample } = settled;
   const pids = new Set(sample.processes.map((p) => p.pid));
@@ -40,5 +40,6 @@ export function sampleStage(
     mappings,
     warnings,
     ...(container ? { container } : {}),
+    ...(sample.snapshot.observer ? { observer: sample.snapshot.observer } : {}),
   };
 }

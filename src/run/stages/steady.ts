@@ -1,4 +1,4 @@
-import type { SteadyRecord, WarmupResult } from '../../results/types.js';
+import type { RunRecord, SteadyRecord, VariantResult, WarmupResult } from '../../results/types.js';
 import type { ReadyRecord } from '../ready.js';
 import { STEADY, warmUntilSteady } from '../steady.js';
 import { sendRound } from '../warm.js';
@@ -17,6 +17,7 @@ export async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord
       connections: b.warmup.connections,
       workers: ready.workerPids.length,
       servedSoFar: first.requests + (first.topUp?.requests ?? 0),
+      ...(ctx.targetRequestsPerWorker !== undefined ? { targetRequestsPerWorker: ctx.targetRequestsPerWorker } : {}),
     },
     {
       clock: deps.clock,
@@ -34,4 +35,33 @@ export async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord
   );
   ctx.emit({ stage: 'steady', tag: ctx.tag, record });
   return record;
+}
+
+/** How near a variant's first depth must be to the common one to count as at it (the ladders of two worker counts differ a little). */
+const SAME_DEPTH = 0.05;
+
+function depthOf(run: RunRecord | undefined): number | undefined {
+  return run?.warmup.steady?.requestsPerWorker;
+}
+
+/** The depth every variant is measured at: the deepest that any variant's first run warmed to. */
+export function commonDepth(variants: readonly VariantResult[]): number | undefined {
+  const depths = variants.map((v) => depthOf(v.runs[0])).filter((d): d is number => d !== undefined);
+  return depths.length > 0 ? Math.max(...depths) : undefined;
+}
+
+/** The variants whose first run stopped shallower than the common depth: each is run again to it. */
+export function shallowVariants(variants: readonly VariantResult[], depth: number | undefined): number[] {
+  if (depth === undefined) return [];
+  return variants.flatMap((v, i) => {
+    const d = depthOf(v.runs[0]);
+    return d !== undefined && d < depth * (1 - SAME_DEPTH) ? [i] : [];
+  });
+}
+
+/** The run again at the common depth takes the place of the shallow first run, and remembers its depth. */
+export function replaceShallowRun(variant: VariantResult, again: RunRecord): void {
+  const shallow = depthOf(variant.runs[0]);
+  if (again.warmup.steady && shallow !== undefined) again.warmup.steady.replacedDepth = shallow;
+  variant.runs[0] = again;
 }

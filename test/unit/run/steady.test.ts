@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SteadyRecord } from '../../../src/results/types.js';
+import type { RunRecord, SteadyRecord, VariantResult } from '../../../src/results/types.js';
+import { commonDepth, replaceShallowRun, shallowVariants } from '../../../src/run/stages/steady.js';
 import { diagnose } from '../../../src/run/diagnose.js';
 import { growthPerRequest, STEADY, type SteadyRound, steadyThreshold, type WorkersLook, warmUntilSteady } from '../../../src/run/steady.js';
 
@@ -136,5 +137,48 @@ describe('warmUntilSteady on a scripted app', () => {
       diagnose(facts({ 200: 30 })).find((x) => x.kind === 'warmup-errors'),
       undefined,
     );
+  });
+});
+
+describe('every variant at the same depth', () => {
+  it('with a target depth the rounds go on to exactly it on the same ladder, steady or not, and say which', async () => {
+    const flat = scripted(() => 0);
+    const s = await warmUntilSteady(
+      { requests: 30, connections: 30, workers: 2, servedSoFar: 30, targetRequestsPerWorker: 240 },
+      flat.deps,
+    );
+    // 30 sent, then 30, 60, 120, 240 would pass 480 in all: the last round is cut to reach it.
+    assert.deepEqual(flat.sizes, [30, 60, 120, 240]);
+    assert.equal(s.requestsPerWorker, 240);
+    assert.equal(s.targetRequestsPerWorker, 240);
+    assert.equal(s.reached, true);
+
+    const growing = scripted(() => 4 * KiB);
+    const g = await warmUntilSteady(
+      { requests: 30, connections: 30, workers: 2, servedSoFar: 30, targetRequestsPerWorker: 240 },
+      growing.deps,
+    );
+    assert.equal(g.requestsPerWorker, 240);
+    assert.equal(g.reached, false);
+    assert.equal(g.linear, false, 'a set depth is not cut short by a line');
+    const w = diagnose(facts({ 200: 30 }, g)).find((x) => x.kind === 'warmup-not-steady');
+    assert.match(w?.message ?? '', /^still growing 4\.0 KiB a request at 240 requests per worker, the depth every variant/);
+  });
+
+  const variant = (name: string, depth: number | undefined) =>
+    ({
+      name,
+      runs: [{ warmup: depth === undefined ? {} : { steady: { requestsPerWorker: depth } } }],
+    }) as unknown as VariantResult;
+
+  it('the common depth is the deepest first run; shallower variants are run again and the shallow run is replaced', () => {
+    const vs = [variant('lazy', 12), variant('preload', 1_914), variant('same', 1_900)];
+    assert.equal(commonDepth(vs), 1_914);
+    assert.deepEqual(shallowVariants(vs, 1_914), [0], 'within 5% counts as the same depth');
+    const again = { warmup: { steady: { requestsPerWorker: 1_914 } } } as unknown as RunRecord;
+    replaceShallowRun(vs[0] as VariantResult, again);
+    assert.equal(vs[0]?.runs.length, 1);
+    assert.equal(vs[0]?.runs[0]?.warmup.steady?.replacedDepth, 12);
+    assert.equal(commonDepth([variant('count', undefined)]), undefined);
   });
 });
