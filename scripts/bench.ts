@@ -4,6 +4,7 @@
  *  2. per-process cost of a snapshot vs reading the same smaps_rollup files raw (<= 1.5x),
  *     and vs smem's per-process cost (at least 5x below)
  *  3. wall time of `memcompare run preload-vs-nopreload --runs 1` vs scripts/article-by-hand.sh (<= 1.15x)
+ *  3b. the observer's share: sampler CPU per sample with the correction against without it (<= 1.1x)
  *  4. the seed comparison's HTML report: drawn in headless Chromium in under 2 s, under 2 MB
  * Prints a table and writes reports/bench.json. Exit code 0 always: it reports, it does not gate.
  */
@@ -164,10 +165,22 @@ async function samplerCost(): Promise<void> {
     };
     const ours: number[] = [];
     const raw: number[] = [];
+    const uncorrected: number[] = [];
+    const takeUncorrected = () => takeSnapshot({ pids: [srv.server.pid], tree: true }, { observer: false });
     for (let i = 0; i < 40; i++) {
       raw.push(cpu(() => files.map((f) => readFileSync(f, 'utf8'))));
       ours.push(cpu(take));
+      uncorrected.push(cpu(takeUncorrected));
     }
+    const observer = take().observer;
+    rows.push({
+      name: "sampler CPU per sample with the observer's share / without",
+      value: median(ours) / median(uncorrected),
+      unit: 'x',
+      target: '<= 1.1',
+      pass: median(ours) / median(uncorrected) <= 1.1,
+      detail: `${median(ours).toFixed(1)} ms vs ${median(uncorrected).toFixed(1)} ms of CPU (medians of 40 interleaved; method ${observer?.method ?? 'none'}, ${((observer?.pssBytes ?? 0) / 1024).toFixed(0)} kB PSS added back)`,
+    });
     rows.push({
       name: 'sampler CPU per sample / raw rollup reads (64 workers)',
       value: median(ours) / median(raw),

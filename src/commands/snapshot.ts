@@ -80,7 +80,7 @@ export function runSnapshotCommand(o: SnapshotCommandOptions, io: Io): number {
   if (o.tree && (o.pids === undefined || o.pids.length === 0)) {
     throw badArgument('--tree', true, 'name the root processes with --pid, e.g. --pid 1234 --tree');
   }
-  const snapshot = takeSnapshot({ pids: o.pids, tree: o.tree, match: o.match, user: o.user }, { strictPids: true , observer: !o.raw });
+  const snapshot = takeSnapshot({ pids: o.pids, tree: o.tree, match: o.match, user: o.user }, { strictPids: true, observer: !o.raw });
   if (o.json) {
     // With --pid: the memory cgroup of the first root beside the summed PSS (read only; absent without one).
     const root = o.pids?.[0];

@@ -29,7 +29,7 @@ const PAGE = 4096;
 /**
  * Files every reader of /proc maps — the C library, the dynamic loader, the locale — `cat`, `ps` and smem's Python as
  * much as memcompare: no reading of a process is ever free of one, and the hand measurement memcompare is held
- * to (`cat` of smaps_rollup, in a shell) takes the same share of them. Measured on an idle php-fpm master (libc
+ * to (`cat` of smaps_rollup, in a shell) takes the same share of them. Measured on an idle PHP pool master (libc
  * mapped by 3–9 processes on a small host): `cat` alone lowers its PSS by ~50 kB, and two hand readings of it
  * moved by up to 90 kB as shells came and went. The share of these files is left as read; what memcompare
  * takes beyond any reader (libstdc++, libm, libgcc_s: 488 of 536 kB on that master) is added back.
@@ -70,7 +70,12 @@ export function fileRanges(mapsText: string): FileRange[] {
   const out: FileRange[] = [];
   for (const m of mapsText.matchAll(MAPS_LINE)) {
     if (m[4] === '0') continue;
-    out.push({ start: Number.parseInt(m[1] as string, 16), end: Number.parseInt(m[2] as string, 16), key: `${m[3]} ${m[4]}`, path: (m[5] as string).replace(/ \(deleted\)$/, '') });
+    out.push({
+      start: Number.parseInt(m[1] as string, 16),
+      end: Number.parseInt(m[2] as string, 16),
+      key: `${m[3]} ${m[4]}`,
+      path: (m[5] as string).replace(/ \(deleted\)$/, ''),
+    });
   }
   return out;
 }
@@ -81,6 +86,22 @@ function readText(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Ranges that touch merged into one (a library's segments lie end to end): one pagemap read each, as each
+ * read is a system call and a page-table walk set up anew (on a 65-process Python tree, 15 reads a process
+ * cost 0.1 ms of CPU; most of it per read, not per page).
+ */
+function contiguous(ranges: readonly FileRange[]): { start: number; end: number }[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const out: { start: number; end: number }[] = [];
+  for (const r of sorted) {
+    const last = out.at(-1);
+    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
+    else out.push({ start: r.start, end: r.end });
+  }
+  return out;
 }
 
 /**
@@ -95,7 +116,7 @@ function framesOf(pid: string, ranges: readonly FileRange[], each: (pfn: number)
     return false;
   }
   try {
-    for (const r of ranges) {
+    for (const r of contiguous(ranges)) {
       const pages = (r.end - r.start) / PAGE;
       const buf = Buffer.allocUnsafe(pages * 8);
       const got = readSync(fd, buf, 0, buf.length, (r.start / PAGE) * 8);
@@ -161,11 +182,71 @@ export interface ObserverOptions {
    * from them. Captured now when not given.
    */
   frames?: ObservedFrames;
+  /**
+   * Each measured process's virtual size and RSS as just read: where they have not changed since the last call,
+   * what was found then is used again (see `treeFramesOf`).
+   */
+  sizes?: ReadonlyMap<number, { vssBytes: number; rssBytes: number }>;
+}
+
+/**
+ * What was found in each process, by pid: the ranges of the observers' libraries in its maps, at the virtual
+ * size it had, and the observers' frames among its pages, at the RSS it had. Reading a process's maps costs the
+ * kernel a walk of all its mappings (65 Python processes: 16 ms of CPU, half of what a sample costs) and its
+ * pagemap another; a process whose virtual size has not changed has mapped and unmapped nothing (a library
+ * loaded later changes it), and one whose RSS has not changed either has faulted in no new page. The frames'
+ * map counts are read afresh every time. An idle tree costs a read of /proc/kpagecount; a busy one, whose
+ * sizes move, is read in full. A pid reused by another process of the very same sizes would keep stale
+ * frames: no longer mapped by it, they are then counted for a process that does not map them — a case not
+ * guarded against beyond the sizes.
+ */
+const found = new Map<
+  number,
+  { vss: number; rss: number; keys: string; mine: number; ranges: FileRange[]; frames: number[] | undefined }
+>();
+
+/** The lines of `observed`'s files in one process's maps, parsed (only those lines). */
+function rangesIn(pid: number, observed: ObservedFrames): FileRange[] | undefined {
+  const text = readText(`/proc/${pid}/maps`);
+  if (text === undefined) return undefined;
+  const lines: string[] = [];
+  for (const path of observed.paths) {
+    for (let at = text.indexOf(path); at !== -1; at = text.indexOf(path, at + path.length)) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const end = text.indexOf('\n', at);
+      lines.push(text.slice(start, end === -1 ? text.length : end));
+    }
+  }
+  return fileRanges(lines.join('\n')).filter((r) => observed.keys.has(r.key));
+}
+
+/** The observers' frames among one process's pages (see `found`), or undefined when it is gone. */
+function treeFramesOf(
+  pid: number,
+  observed: ObservedFrames,
+  keys: string,
+  size: { vssBytes: number; rssBytes: number } | undefined,
+): number[] | undefined {
+  const was = found.get(pid);
+  const sameMaps = was !== undefined && size !== undefined && was.vss === size.vssBytes && was.keys === keys;
+  if (sameMaps && was.frames && was.rss === size.rssBytes && was.mine === observed.frames.size) return was.frames;
+  const ranges = sameMaps ? was.ranges : rangesIn(pid, observed);
+  let frames: number[] | undefined = [];
+  const into = frames;
+  if (ranges === undefined || !framesOf(String(pid), ranges, (pfn) => observed.frames.has(pfn) && into.push(pfn))) frames = undefined;
+  if (size === undefined || ranges === undefined) found.delete(pid);
+  else {
+    if (found.size > 4096) found.clear();
+    found.set(pid, { vss: size.vssBytes, rss: size.rssBytes, keys, mine: observed.frames.size, ranges, frames });
+  }
+  return frames;
 }
 
 /** The library files the observers map, and the frames behind them (how many times each is mapped by them). */
 export interface ObservedFrames {
   keys: Set<string>;
+  /** The paths of those files, to find their lines in a process's maps without parsing every line. */
+  paths: Set<string>;
   frames: Map<number, number>;
   /** Why frames could not be read, when they could not. */
   problem?: string;
@@ -177,6 +258,7 @@ export interface ObservedFrames {
  */
 export function observeFrames(observers: readonly number[] = [process.pid]): ObservedFrames {
   const keys = new Set<string>();
+  const paths = new Set<string>();
   const frames = new Map<number, number>();
   let sawFrame = false;
   let readAny = false;
@@ -191,18 +273,26 @@ export function observeFrames(observers: readonly number[] = [process.pid]): Obs
       exe = undefined;
     }
     const ranges = fileRanges(text).filter((r) => r.path !== exe && !EVERY_READER.test(r.path));
-    for (const r of ranges) keys.add(r.key);
+    for (const r of ranges) {
+      keys.add(r.key);
+      paths.add(r.path);
+    }
     const read = framesOf(dir, ranges, (pfn) => {
       sawFrame = true;
       frames.set(pfn, (frames.get(pfn) ?? 0) + 1);
     });
     readAny ||= read;
   }
-  if (!readAny) return { keys, frames, problem: 'cannot read the pagemap of memcompare itself' };
+  if (!readAny) return { keys, paths, frames, problem: 'cannot read the pagemap of memcompare itself' };
   if (keys.size > 0 && !sawFrame) {
-    return { keys, frames, problem: 'frame numbers are hidden (not root: pagemap shows frames, and /proc/kpagecount opens, only with CAP_SYS_ADMIN)' };
+    return {
+      keys,
+      paths,
+      frames,
+      problem: 'frame numbers are hidden (not root: pagemap shows frames, and /proc/kpagecount opens, only with CAP_SYS_ADMIN)',
+    };
   }
-  return { keys, frames };
+  return { keys, paths, frames };
 }
 
 /**
@@ -212,7 +302,8 @@ export function observeFrames(observers: readonly number[] = [process.pid]): Obs
 export function observerShares(pids: readonly number[], options: ObserverOptions = {}): ObserverShares {
   const observers = options.observers ?? [process.pid];
   const observed = options.frames ?? observeFrames(observers);
-  const exact = observed.problem === undefined ? exactShares(pids, observed) : { ok: false as const, reason: observed.problem };
+  const exact =
+    observed.problem === undefined ? exactShares(pids, observed, options.sizes) : { ok: false as const, reason: observed.problem };
   if (exact.ok) return { method: 'pagemap', byPid: exact.byPid };
   return { method: 'estimate', reason: exact.reason, byPid: estimatedShares(pids, observed.keys, observers.length) };
 }
@@ -220,18 +311,17 @@ export function observerShares(pids: readonly number[], options: ObserverOptions
 function exactShares(
   pids: readonly number[],
   observed: ObservedFrames,
+  sizes?: ReadonlyMap<number, { vssBytes: number; rssBytes: number }>,
 ): { ok: true; byPid: Map<number, ProcessShare> } | { ok: false; reason: string } {
   const byPid = new Map<number, ProcessShare>();
   const mine = observed.frames;
   // The tree's frames in files the observers map too, per process (a frame may be mapped more than once).
   const treeFrames = new Map<number, number[]>();
   const wantedCounts: number[] = [];
+  const keys = [...observed.keys].sort().join(',');
   for (const pid of pids) {
-    const text = readText(`/proc/${pid}/maps`);
-    if (text === undefined) continue;
-    const ranges = fileRanges(text).filter((r) => observed.keys.has(r.key));
-    const frames: number[] = [];
-    if (!framesOf(String(pid), ranges, (pfn) => mine.has(pfn) && frames.push(pfn))) continue;
+    const frames = treeFramesOf(pid, observed, keys, sizes?.get(pid));
+    if (frames === undefined) continue;
     treeFrames.set(pid, frames);
     for (const f of frames) wantedCounts.push(f);
   }

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { nowMs } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import type { ObserverRecord, ProcessMemory, Selection, SkippedProcess, Snapshot, SnapshotTotals } from '../memory.js';
-import { type ProcessFilter, type ReadResult, readProcess } from './process.js';
 import { type ObservedFrames, observeFrames, observerShares } from './observer.js';
+import { type ProcessFilter, type ReadResult, readProcess } from './process.js';
 import { listPids, withDescendants } from './tree.js';
 import { uidOf } from './users.js';
 
@@ -138,9 +138,10 @@ export function takeSnapshot(selection: Selection = {}, options: SnapshotOptions
 
 /** Adds memcompare's share of each process's pages back to its PSS and USS (proc/observer.ts). */
 export function addObserverShare(processes: ProcessMemory[], frames?: ObservedFrames): ObserverRecord {
+  const sizes = new Map(processes.map((p) => [p.pid, { vssBytes: p.vssBytes, rssBytes: p.rssBytes }]));
   const shares = observerShares(
     processes.map((p) => p.pid),
-    frames ? { frames } : {},
+    frames ? { frames, sizes } : { sizes },
   );
   let pss = 0;
   let uss = 0;

@@ -63,8 +63,8 @@ export function steadyText(s: SteadyRecord): string {
     : s.targetRequestsPerWorker !== undefined && !s.linear && !s.bound
       ? `still growing ${kib(s.lastBytesPerRequest)} a request at the depth every variant is measured at (steady below ${kib(s.thresholdBytesPerRequest)})`
       : s.linear
-      ? `the workers grow ${kib(s.lastBytesPerRequest)} per request round after round (growth per request, not warming: not waited for)`
-      : `NOT steady at the bound (${s.bound ?? 'rounds'}): still ${kib(s.lastBytesPerRequest)} per request (steady below ${kib(s.thresholdBytesPerRequest)})`;
+        ? `the workers grow ${kib(s.lastBytesPerRequest)} per request round after round (growth per request, not warming: not waited for)`
+        : `NOT steady at the bound (${s.bound ?? 'rounds'}): still ${kib(s.lastBytesPerRequest)} per request (steady below ${kib(s.thresholdBytesPerRequest)})`;
   if (s.targetRequestsPerWorker !== undefined) {
     const again = s.replacedDepth !== undefined ? `, run again: its first run had stopped at ${s.replacedDepth.toFixed(0)}` : '';
     return `to the common depth in ${s.rounds} more round${s.rounds === 1 ? '' : 's'} (${s.requests} requests, ${(s.durationMs / 1000).toFixed(1)} s), ${s.requestsPerWorker.toFixed(0)} requests per worker in all${again}; ${end}`;

@@ -1,5 +1,5 @@
-import type { ForeignSharers } from '../proc/sharers.js';
 import type { SkippedProcess } from '../memory.js';
+import type { ForeignSharers } from '../proc/sharers.js';
 import type { ProcessRecord, SettleRecord, WarmupResult, Warning } from '../results/types.js';
 import { WARNINGS } from '../results/warnings.js';
 

@@ -22,7 +22,11 @@ describe('the observer share: recorded text', () => {
     );
   });
 
-  const smaps = (pss: number, rss: number, priv: number) => `7f1000097000-7f10001ad000 r-xp 00097000 fd:01 2222 /usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30
+  const smaps = (
+    pss: number,
+    rss: number,
+    priv: number,
+  ) => `7f1000097000-7f10001ad000 r-xp 00097000 fd:01 2222 /usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30
 Size:               1112 kB
 Rss:                 ${rss} kB
 Pss:                 ${pss} kB
@@ -44,7 +48,7 @@ Private_Clean:          0 kB
     assert.equal(s.ussBytes, 1216 * 1024);
     // Mapped four times (with three server processes): 1/3 instead of 1/4, and still shared.
     const four = estimateFromSmaps(smaps(304, 1216, 0), new Set(['fd:01 2222']), 1);
-    assert.equal(four.pssBytes, Math.round(((1216 / 3) - 304) * 1024));
+    assert.equal(four.pssBytes, Math.round((1216 / 3 - 304) * 1024));
     assert.equal(four.ussBytes, 0);
     // A file the observer does not map, or a private mapping, takes nothing.
     assert.deepEqual(estimateFromSmaps(smaps(1216, 1216, 1216), new Set(['fd:01 2222']), 1), { pssBytes: 0, ussBytes: 0 });

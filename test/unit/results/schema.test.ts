@@ -132,7 +132,11 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         linear: false,
         bound: 'time',
         inFlight: 20,
+        targetRequestsPerWorker: 60,
+        replacedDepth: 15,
       };
+      r.observer = { method: 'estimate', reason: 'not root', observerPids: [9], pssBytes: 2, ussBytes: 1 };
+      for (const p of r.processes) Object.assign(p, { observerPssBytes: 1, observerUssBytes: 0 });
       r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
     }
   }

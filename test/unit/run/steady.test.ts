@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunRecord, SteadyRecord, VariantResult } from '../../../src/results/types.js';
-import { commonDepth, replaceShallowRun, shallowVariants } from '../../../src/run/stages/steady.js';
 import { diagnose } from '../../../src/run/diagnose.js';
+import { commonDepth, replaceShallowRun, shallowVariants } from '../../../src/run/stages/steady.js';
 import { growthPerRequest, STEADY, type SteadyRound, steadyThreshold, type WorkersLook, warmUntilSteady } from '../../../src/run/steady.js';
 
 const KiB = 1024;
