@@ -110,11 +110,12 @@ for (const preload of [false, true]) {
       const pattern = `127.0.0.1:${srv.port}`;
       const smem = new HeldSmem(['-t', '-k', '-P', pattern]);
       await smem.ready();
-      // A row must match ours before or after smem's: the reading processes come and go between them.
+      // A row must match ours before or after smem's: the reading processes come and go between them. --raw:
+      // smem reads the figures as the kernel gives them, with its own share in; ours would take memcompare's out.
       const [ours, theirs, oursAfter] = await frozen(srv.server.pid, async () => {
-        const first = cli(['snapshot', '-t', '-k', '--match', pattern]);
+        const first = cli(['snapshot', '-t', '-k', '--match', pattern, '--raw']);
         const smemText = await smem.run();
-        return [first, smemText, cli(['snapshot', '-t', '-k', '--match', pattern])] as const;
+        return [first, smemText, cli(['snapshot', '-t', '-k', '--match', pattern, '--raw'])] as const;
       });
       await smem.finish();
       assert.equal(ours.status, 0, ours.stderr);
