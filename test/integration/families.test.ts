@@ -28,8 +28,23 @@ describe('every shipped scenario of the other server families runs for real', { 
         assert.equal(run.processes.filter((p) => p.role === 'worker').length, 3);
         assert.deepEqual(run.warmup.idleWorkers, []);
       }
-      const worker = doc.summary.comparisons.find((c) => c.metric === 'workerPssBytes');
-      assert.ok(worker && worker.ratio < 0.6, `per-worker PSS ratio ${worker?.ratio}`);
+      const perWorker = doc.summary.comparisons.filter((c) => c.metric === 'workerPssBytes');
+      const depth = `after ${doc.scenario.warmup.requests} warm-up requests`;
+      if (family === 'unicorn') {
+        // A preloaded Ruby 3.1 worker unshares ~15 MB at its first collection (the scenario runs one
+        // as each worker starts, docs/method.md): preloading alone saves less than it does before
+        // that collection, and promoting the master's objects to old before the fork saves more.
+        const preload = perWorker.find((c) => c.variant === 'preload');
+        const promoted = perWorker.find((c) => c.variant === 'preload-promoted');
+        assert.ok(preload && preload.ratio > 0.5 && preload.ratio < 0.75, `preload per-worker PSS ratio ${preload?.ratio} ${depth}`);
+        assert.ok(
+          promoted && promoted.ratio < preload.ratio,
+          `promoted ratio ${promoted?.ratio} not below preload's ${preload.ratio} ${depth}`,
+        );
+      } else {
+        const worker = perWorker[0];
+        assert.ok(worker && worker.ratio < 0.6, `per-worker PSS ratio ${worker?.ratio} ${depth}`);
+      }
       const pids = doc.variants.flatMap((v) => v.runs.flatMap((run) => run.processes.map((p) => p.pid)));
       assert.deepEqual(pids.filter(isAlive), []);
     });
