@@ -73,14 +73,16 @@ export interface TestServer {
 }
 
 /** A real gunicorn tree serving the seed app, ready (all workers idle) when this resolves. */
-export async function startGunicorn(o: { preload?: boolean; workers?: number; app?: string; cwd?: string } = {}): Promise<TestServer> {
+export async function startGunicorn(
+  o: { preload?: boolean; workers?: number; app?: string; cwd?: string; workerArgs?: string[] } = {},
+): Promise<TestServer> {
   const port = await freeLoopbackPort();
   const workers = o.workers ?? 5;
   const argv = [
     'gunicorn',
     `--bind=127.0.0.1:${port}`,
     `--workers=${workers}`,
-    '--worker-class=sync',
+    ...(o.workerArgs ?? ['--worker-class=sync']),
     ...(o.preload ? ['--preload'] : []),
     o.app ?? 'wsgi:application',
   ];

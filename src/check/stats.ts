@@ -1,10 +1,10 @@
 /**
  * The gate's statistics: Welch's t-test for documents from separate runs, and for paired runs (base
  * and head interleaved on one runner) the paired t and the exact Wilcoxon signed-rank test, each as a
- * test against a practical threshold and as an interval. The Student t distribution is jStat's; the
+ * test against a practical threshold and as an interval. The Student t distribution is jStat's (results/student.ts); the
  * signed-rank distribution is counted exactly here (jStat has none).
  */
-import { createRequire } from 'node:module';
+import { studentTQuantile, studentTUpper } from '../results/student.js';
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 function variance(xs: readonly number[]): number {
@@ -17,23 +17,6 @@ function medianOf(xs: readonly number[]): number {
   const s = sorted(xs);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-type JStat = { jStat: { studentt: { cdf(t: number, df: number): number; inv(p: number, df: number): number } } };
-let jstat: JStat | undefined;
-const j = () => {
-  jstat ??= createRequire(import.meta.url)('jstat') as JStat;
-  return jstat.jStat;
-};
-
-/** P(T > t) for Student's t with df degrees of freedom (jStat's distribution). */
-export function studentTUpper(t: number, df: number): number {
-  return 1 - j().studentt.cdf(t, df);
-}
-
-/** The t with P(T > t) = p. */
-export function studentTQuantile(p: number, df: number): number {
-  return j().studentt.inv(1 - p, df);
 }
 
 export interface WelchResult {

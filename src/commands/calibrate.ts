@@ -39,6 +39,8 @@ export async function runCalibrateCommand(o: CalibrateCommandOptions, io: Io): P
   const runOptions: RunCommandOptions = { ...subRunOptions(o, { runs: pairs * runsPerSide }), scenario: o.scenario };
   return runRunCommand(runOptions, io, {
     prepare(scenario) {
+      // The gate's noise is memory's: no throughput phase in the A/A runs.
+      delete scenario.throughput;
       // A/A: every variant twice, both in the working tree, as `run --baseline-ref` would pair them.
       const same = { ref: 'working tree', commit: '', dirty: false };
       scenario.variants = scenario.variants.flatMap((v) => [

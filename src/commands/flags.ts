@@ -55,6 +55,15 @@ export const RUN_FLAGS = {
     describe: 'A fixed warm-up of this many requests (the article: 30); with --warmup-until steady, the size of its first round',
   },
   'max-cpu': { type: 'number', describe: "The sampler's CPU budget during a soak, percent of one core (default 10)" },
+  'throughput-duration': {
+    type: 'number',
+    describe: 'Seconds of the throughput phase: requests/s and latency under a closed loop, after the memory is sampled (default 3)',
+  },
+  'throughput-connections': {
+    type: 'number',
+    describe: 'Connections the throughput phase keeps busy (default: twice the workers, at least 8); the same for every variant',
+  },
+  'no-throughput': { type: 'boolean', default: false, describe: 'Skip the throughput phase: memory only' },
   'max-worker-uss': {
     type: 'string',
     nargs: 1,

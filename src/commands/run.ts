@@ -16,7 +16,7 @@ import { verifyStage } from '../run/stages/verify.js';
 import { killAllNow } from '../run/stop.js';
 import { openBaseTree, withBaseline } from '../run/worktree.js';
 import { adhocScenario } from '../scenario/adhoc.js';
-import { checkFlag, LIMITS } from '../scenario/limits.js';
+import { checkFlag, DEFAULT_THROUGHPUT, LIMITS } from '../scenario/limits.js';
 import { DEFAULT_SOAK, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { FALLBACK_FAMILY, FAMILIES, familyNamed, type ServerFamily } from '../servers/registry.js';
 import { parseSize } from './check.js';
@@ -74,6 +74,24 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     checkFlag('--max-cpu', o.maxCpu, LIMITS.maxCpuPercent);
     if (!scenario.soak) throw badArgument('--max-cpu', o.maxCpu, 'budgets the soak sampler: add --soak SECONDS');
     scenario.soak.maxCpuPercent = o.maxCpu;
+  }
+  if (o.noThroughput) {
+    for (const [flag, value] of [
+      ['--throughput-duration', o.throughputDuration],
+      ['--throughput-connections', o.throughputConnections],
+    ] as const) {
+      if (value !== undefined) throw badArgument(flag, value, 'sets the throughput phase that --no-throughput turns off: give one of them');
+    }
+    delete scenario.throughput;
+  } else if (o.throughputDuration !== undefined || o.throughputConnections !== undefined) {
+    checkFlag('--throughput-duration', o.throughputDuration, LIMITS.throughputSeconds);
+    checkFlag('--throughput-connections', o.throughputConnections, LIMITS.throughputConnections);
+    scenario.throughput = {
+      ...DEFAULT_THROUGHPUT,
+      ...scenario.throughput,
+      ...(o.throughputDuration !== undefined ? { durationSeconds: o.throughputDuration } : {}),
+      ...(o.throughputConnections !== undefined ? { connections: o.throughputConnections } : {}),
+    };
   }
   if (o.warmupRequests !== undefined) {
     checkFlag('--warmup-requests', o.warmupRequests, LIMITS.warmupRequests);

@@ -56,6 +56,8 @@ export async function runSweepCommand(o: SweepCommandOptions, io: Io): Promise<n
         );
       }
       scenario.detectWorkers = false;
+      // A sweep fits memory against worker counts: no throughput phase at each point.
+      delete scenario.throughput;
       // Counts in increasing order within a round: the first points tell whether the largest fits.
       scenario.variants = counts.flatMap((n) =>
         scenario.variants.map((v) => ({ ...v, name: `${v.name}@${n}w`, workers: n, point: { variant: v.name, workers: n } })),

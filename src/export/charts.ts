@@ -306,3 +306,51 @@ export function whereSpec(doc: ResultsDocument): object | undefined {
     config: { font: 'sans-serif' },
   };
 }
+
+/**
+ * Latency percentiles of each variant's throughput phase (its median run by requests/s): p50, p90, p99 and
+ * the slowest, on a log scale, one point per percentile and variant.
+ */
+export function latencySpec(doc: ResultsDocument): object | undefined {
+  const values = doc.variants.flatMap((v) => {
+    const runs = v.runs.map((r) => r.throughput).filter((t) => t !== undefined && !t.cut);
+    const t = [...runs].sort((a, b) => (a?.requestsPerSecond ?? 0) - (b?.requestsPerSecond ?? 0))[Math.floor((runs.length - 1) / 2)];
+    if (!t) return [];
+    return (['p50', 'p90', 'p99', 'max'] as const).map((p) => ({
+      variant: v.name,
+      percentile: p,
+      ms: Math.round(t.latencyMs[p] * 100) / 100,
+      requestsPerSecond: Math.round(t.requestsPerSecond),
+    }));
+  });
+  if (values.length === 0) return undefined;
+  const encoding = {
+    x: { field: 'percentile', type: 'ordinal', sort: ['p50', 'p90', 'p99', 'max'], title: 'percentile', axis: { labelAngle: 0 } },
+    y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'latency (ms, log scale)' },
+    color: { field: 'variant', type: 'nominal', sort: null },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Latency under the throughput phase', subtitle: "each variant's median run by requests/s" },
+    width: 320,
+    height: 260,
+    data: { values },
+    layer: [
+      { mark: { type: 'line' }, encoding },
+      {
+        name: PRIMARY,
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: {
+          ...encoding,
+          tooltip: [
+            { field: 'variant' },
+            { field: 'percentile' },
+            { field: 'ms', title: 'ms' },
+            { field: 'requestsPerSecond', title: 'requests/s' },
+          ],
+        },
+      },
+    ],
+    config: { font: 'sans-serif' },
+  };
+}

@@ -15,6 +15,7 @@ import type { MappingShare, ResultsDocument } from '../results/types.js';
 import {
   CHART_VERSION,
   compileSpec,
+  latencySpec,
   PRIMARY,
   PROCESS_METRICS,
   type ProcessMetric,
@@ -104,6 +105,7 @@ function chartDefs(doc: ResultsDocument): ChartDef[] {
   const soak = soakSpecs(doc);
   const sweep = sweepSpec(doc);
   const where = whereSpec(doc);
+  const latency = latencySpec(doc);
   const metrics = Object.keys(PROCESS_METRICS) as ProcessMetric[];
   const defs: (ChartDef | undefined)[] = [
     {
@@ -135,6 +137,9 @@ function chartDefs(doc: ResultsDocument): ChartDef[] {
       ? { key: 'soakWorkers', caption: "Each worker's private and shared memory over requests served", specs: { default: soak.workers } }
       : undefined,
     where ? { key: 'where', caption: 'USS per worker by mapping group and variant', specs: { default: where } } : undefined,
+    latency
+      ? { key: 'latency', caption: 'Latency percentiles under the throughput phase, per variant (log scale)', specs: { default: latency } }
+      : undefined,
   ];
   return defs.filter((d): d is ChartDef => d !== undefined);
 }
@@ -206,7 +211,7 @@ export const html: Exporter = {
         return { ...d, svg, compiled: Object.fromEntries(compiled), rows: primaryRows(first) };
       }),
     );
-    const { head, rows } = comparisonContent(doc.summary.variants, doc.summary.comparisons);
+    const { head, rows } = comparisonContent(doc.summary.variants, doc.summary.comparisons, doc.summary.throughput);
     const reload = reloadRows(doc);
     const soak = soakLines(doc);
     const lifetime = lifetimeLines(doc);

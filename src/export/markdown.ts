@@ -1,4 +1,4 @@
-import { comparisonContent } from '../render/comparison.js';
+import { comparisonContent, verdictLines } from '../render/comparison.js';
 import { containerLines } from '../render/container.js';
 import { lineText, mapStrings, mdTable, mdText } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
@@ -42,11 +42,12 @@ function headline(doc: ResultsDocument): string {
       `- **${c.variant}** vs ${c.baseline}: ${what[c.metric]} ${mib(c.variantBytes)} vs ${mib(c.baselineBytes)} — **${c.ratio.toFixed(2)}x** (${c.ratioMin.toFixed(2)}–${c.ratioMax.toFixed(2)} over the runs), saving ${mib(c.savingBytes)} (${c.savingPercent.toFixed(1)}%).`,
     );
   }
+  for (const v of verdictLines(doc.summary)) lines.push(`- Memory and speed: ${v}.`);
   return lines.join('\n');
 }
 
 function comparisonTable(doc: ResultsDocument): string {
-  const { head, rows } = comparisonContent(doc.summary.variants, doc.summary.comparisons);
+  const { head, rows } = comparisonContent(doc.summary.variants, doc.summary.comparisons, doc.summary.throughput);
   return mdTable(
     head,
     rows,
@@ -64,6 +65,7 @@ function method(doc: ResultsDocument): string {
     `- Warm-up: ${sc.warmup.until === 'steady' ? 'a first round of ' : ''}${sc.warmup.requests} requests over ${sc.warmup.connections} connections to <code>${sc.warmup.path}</code>, each on a connection of its own, the next sent as soon as one is answered${sc.warmup.workerPidHeader ? `; responses carry the worker's pid (<code>${sc.warmup.workerPidHeader}</code>), and top-up rounds follow until every worker has served` : ''}${sc.warmup.until === 'steady' ? "; then rounds of growing size until the workers' USS grows less than 1 KiB per request, or 0.5% of the total PSS per 400 requests" : ''}.`,
     `- Settling: the tree is sampled every ${st.intervalMs} ms until the same processes, the expected worker count and a total PSS within ${st.tolerancePercent}% of the previous sample hold for ${st.stableSamples} samples in a row (at most ${st.timeoutMs / 1000} s).`,
     "- Measurement: USS (Private_Clean + Private_Dirty), PSS, RSS and Swap of every process of the tree from `/proc/<pid>/smaps_rollup`. Per-worker figures are the mean over a run's workers; tables show the median over runs with min–max.",
+    ...(sc.throughput ? [throughputMethod(doc)] : []),
   ].join('\n');
 }
 
@@ -292,3 +294,13 @@ export const markdown: Exporter = {
     return { text: parts.filter((p, i, a) => !(p === '' && a[i - 1] === '')).join('\n'), files };
   },
 };
+
+function throughputMethod(doc: ResultsDocument): string {
+  const t = doc.scenario.throughput;
+  const clients = [...new Set(doc.variants.flatMap((v) => v.runs.map((r) => r.throughput?.client).filter((c) => c !== undefined)))];
+  const cpu = doc.variants.flatMap((v) => v.runs.map((r) => r.throughput?.loadCpuPercent).filter((c) => c !== undefined));
+  const how = clients
+    .map((c) => (c === 'autocannon' ? 'autocannon on kept-alive connections' : "a connection per request (memcompare's own client)"))
+    .join(' or ');
+  return `- Throughput: after the sample, a closed loop of ${t?.connections ?? '?'} connections for ${t?.durationSeconds ?? '?'} s (each sends its next request when its last is answered)${how ? `, through ${how}` : ''}; the load generator shares the host with the server${cpu.length > 0 ? ` (it used ${Math.min(...cpu).toFixed(0)}–${Math.max(...cpu).toFixed(0)}% of a core)` : ''}: compare the variants side by side, not with another host. The ratio's interval pairs run i of each variant (interleaved).`;
+}

@@ -1,7 +1,17 @@
 import { setMaxListeners } from 'node:events';
 import { nowMs } from '../clock.js';
 import type { WarmupSettings } from '../results/types.js';
-import { type Answer, type BatchResult, type LoadGenerator, NoAnswerError, type OnResponse, type Target, type Wire } from './protocol.js';
+import {
+  type Answer,
+  type BatchResult,
+  type LoadGenerator,
+  NoAnswerError,
+  type OnResponse,
+  type SustainOptions,
+  type SustainResult,
+  type Target,
+  type Wire,
+} from './protocol.js';
 
 /**
  * The one lane pump of every protocol that sends a request per connection: `inFlight` lanes, each sending
@@ -50,14 +60,85 @@ export async function pump(
   return out;
 }
 
-/** A protocol's flow and batch: the pump over the wire's exchange, to the url's port (or the settings' socket). */
-export function lanes(protocol: string, wire: Wire): Pick<LoadGenerator, 'flow' | 'batch'> {
+/** Mean, p50, p90, p99 and max of response times (nearest rank), milliseconds. */
+export function latencySummary(latenciesMs: readonly number[]): SustainResult['latencyMs'] {
+  const s = [...latenciesMs].sort((a, b) => a - b);
+  const at = (p: number) => (s.length === 0 ? 0 : (s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number));
+  return { mean: s.length ? s.reduce((a, x) => a + x, 0) / s.length : 0, p50: at(50), p90: at(90), p99: at(99), max: s.at(-1) ?? 0 };
+}
+
+/**
+ * The throughput phase's closed loop over one exchange per request: `connections` lanes, each sending its
+ * next request as soon as its last is answered, until `durationMs` has passed (wall time: a real load). A stopped
+ * signal ends every lane at its current request; the result says it was cut.
+ */
+export async function sustainLanes(
+  o: SustainOptions,
+  one: (signal: AbortSignal) => Promise<Answer>,
+  signal?: AbortSignal,
+): Promise<SustainResult> {
+  const out = { requests: 0, sent: 0, errors: 0, timeouts: 0, statusCodes: {} as Record<string, number> };
+  const latencies: number[] = [];
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
+  const onAbort = () => stop.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const started = nowMs();
+  const deadline = started + o.durationMs;
+  // Ends the lanes at the deadline even while every one waits for an answer.
+  const timer = setTimeout(() => stop.abort(), o.durationMs + 50);
+  const lane = async () => {
+    while (!stop.signal.aborted && nowMs() < deadline) {
+      out.sent++;
+      const t0 = nowMs();
+      try {
+        const answer = await one(stop.signal);
+        out.requests++;
+        latencies.push(nowMs() - t0);
+        out.statusCodes[String(answer.status)] = (out.statusCodes[String(answer.status)] ?? 0) + 1;
+      } catch (error) {
+        if (stop.signal.aborted) {
+          out.sent--;
+          continue;
+        }
+        if (error instanceof NoAnswerError) out.timeouts++;
+        else out.errors++;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, o.connections) }, lane));
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return {
+    client: 'lanes',
+    keepAlive: false,
+    ...out,
+    durationMs: Math.min(nowMs() - started, o.durationMs),
+    latencyMs: latencySummary(latencies),
+    cut: signal?.aborted === true,
+  };
+}
+
+/** A protocol's flow, batch and closed loop: the pump over the wire's exchange, to the url's port (or the settings' socket). */
+export function lanes(protocol: string, wire: Wire): Pick<LoadGenerator, 'flow' | 'batch' | 'sustain'> {
+  const target = (url: string, settings: WarmupSettings): Target => ({
+    port: Number(new URL(url).port),
+    ...(settings.socket ? { socket: settings.socket } : {}),
+  });
   const over = (url: string, settings: WarmupSettings, amount: number, inFlight: number, onResponse: OnResponse, signal?: AbortSignal) => {
-    const target: Target = { port: Number(new URL(url).port), ...(settings.socket ? { socket: settings.socket } : {}) };
-    return pump(amount, inFlight, (s) => wire.exchange(protocol, target, settings, s), onResponse, signal);
+    const to = target(url, settings);
+    return pump(amount, inFlight, (s) => wire.exchange(protocol, to, settings, s), onResponse, signal);
   };
   return {
     flow: (url, settings, amount, onResponse, signal) => over(url, settings, amount, settings.connections, onResponse, signal),
     batch: (url, settings, amount, onResponse, signal) => over(url, settings, amount, amount, onResponse, signal),
+    sustain: (url, settings, o, signal) => {
+      const to = target(url, settings);
+      return sustainLanes(o, (s) => wire.exchange(protocol, to, settings, s), signal);
+    },
   };
 }

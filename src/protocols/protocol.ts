@@ -44,6 +44,31 @@ export interface LoadGenerator {
   reach(port: number, path: string, workerPids: number[], signal?: AbortSignal): Promise<ReachResult>;
   /** The client `batch` sends with now (what the soak records): autocannon, or memcompare's own lanes. */
   batchClient?(): 'autocannon' | 'lanes';
+  /**
+   * A closed loop of `connections` for `durationMs` (the throughput phase): each sends its next request as soon
+   * as its last is answered. Resolves with what was answered; a stopped signal ends it early, marked `cut`.
+   * Absent where a request is not the unit of work (a command's warm-up).
+   */
+  sustain?(url: string, settings: WarmupSettings, o: SustainOptions, signal?: AbortSignal): Promise<SustainResult>;
+}
+
+export interface SustainOptions {
+  connections: number;
+  durationMs: number;
+}
+
+/** What a closed loop did: the load's side of the throughput phase (stages/throughput.ts records it). */
+export interface SustainResult {
+  client: 'autocannon' | 'lanes';
+  keepAlive: boolean;
+  requests: number;
+  sent: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  durationMs: number;
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  cut: boolean;
 }
 
 /** Where a request goes: a loopback port, or the Unix socket a server listens on. */
@@ -76,6 +101,13 @@ export interface Wire {
   probe(protocol: string, target: Target, settings: WarmupSettings): Promise<ProbeResult>;
   /** `amount` HTTP requests opened at once (autocannon): the soak's load. */
   burst(url: string, settings: WarmupSettings, amount: number, onResponse: OnResponse, signal?: AbortSignal): Promise<BatchResult>;
+  /**
+   * The throughput phase through autocannon: `connections` kept-alive connections for `durationMs`. Used only
+   * where `keepsAlive` said the server keeps a connection and its answers carry their length.
+   */
+  sustain(url: string, settings: WarmupSettings, o: SustainOptions, signal?: AbortSignal): Promise<SustainResult>;
+  /** One HTTP GET on a kept-alive connection: does the server keep it open after answering, with a length or chunks? */
+  keepsAlive(port: number, path: string): Promise<boolean>;
   /** HTTP's held requests, one per worker (protocols/http/reach.ts). */
   reach(port: number, path: string, workerPids: number[], signal?: AbortSignal): Promise<ReachResult>;
   /** The body of one HTTP GET (trimmed), or undefined without an answer in time: what a reload's app answers. */

@@ -53,7 +53,13 @@ export function progressText(e: RunEvent): string | undefined {
       return `${e.tag} reload: ${r.workersReplaced} new workers in ${(r.reloadMs / 1000).toFixed(1)} s answer ${JSON.stringify(r.after.slice(0, 40))} (before: ${JSON.stringify(r.before.slice(0, 40))}): ${r.stale ? 'STALE' : 'fresh'}`;
     }
     case 'sample':
-      return `${e.tag} measured total PSS ${mib(e.totalPssBytes)} MiB; stopping`;
+      return `${e.tag} measured total PSS ${mib(e.totalPssBytes)} MiB`;
+    case 'throughput-start':
+      return `${e.tag} throughput: ${e.seconds} s over ${e.connections} connections`;
+    case 'throughput': {
+      const t = e.record;
+      return `${e.tag} throughput: ${t.requestsPerSecond.toFixed(0)} requests/s, p50 ${t.latencyMs.p50.toFixed(1)} ms, p99 ${t.latencyMs.p99.toFixed(1)} ms (${t.client})${t.cut ? ', cut' : ''}; stopping`;
+    }
     case 'stop':
       return `${e.tag} stopped${e.forced ? ' (forced with SIGKILL)' : ''}`;
   }

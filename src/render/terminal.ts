@@ -1,6 +1,6 @@
 import { medianRunIndex } from '../results/aggregate.js';
-import type { Comparison, ResultsDocument, VariantSummary, WarmupResult, Warning } from '../results/types.js';
-import { comparisonContent } from './comparison.js';
+import type { ResultsDocument, WarmupResult, Warning } from '../results/types.js';
+import { comparisonContent, verdictLines } from './comparison.js';
 import { containerLines } from './container.js';
 import { mapStrings, termText } from './markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
@@ -66,8 +66,8 @@ export function renderWarmup(w: WarmupResult, title: string): string {
 }
 
 /** The comparison table: each metric for each variant (median, min–max), then saving and ratio; narrowed to `width`. */
-export function renderComparison(summaries: readonly VariantSummary[], comparisons: readonly Comparison[], width?: number): string {
-  const { head, rows } = comparisonContent(summaries, comparisons);
+export function renderComparison(summary: ResultsDocument['summary'], width?: number): string {
+  const { head, rows } = comparisonContent(summary.variants, summary.comparisons, summary.throughput);
   return boxTable(head, rows, width);
 }
 
@@ -109,9 +109,10 @@ export function renderRunSummary(raw: ResultsDocument, width?: number, verbose =
   parts.push('');
   if (doc.summary.variants.length > 0) {
     parts.push('== Comparison (MiB, median (min–max) over the runs)');
-    parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons, width));
+    parts.push(renderComparison(doc.summary, width));
   }
   for (const w of whereComparisons(doc)) parts.push(`Where: ${whereHeadline(w)}`);
+  for (const v of verdictLines(doc.summary)) parts.push(`Verdict: ${v}`);
   const soaks = soakLines(doc);
   if (soaks.length > 0) parts.push(`== Memory under load (soak)\n${soaks.map((l) => `- ${l}`).join('\n')}`);
   const lifetime = lifetimeLines(doc);
@@ -145,7 +146,8 @@ function renderVerboseSummary(raw: ResultsDocument, width?: number): string {
   }
   if (doc.summary.variants.length > 0) {
     parts.push(`== Comparison (${doc.summary.variants.map((s) => `${s.name}: ${s.runs} runs`).join(', ')}; MiB, median (min–max))\n`);
-    parts.push(renderComparison(doc.summary.variants, doc.summary.comparisons, width));
+    parts.push(renderComparison(doc.summary, width));
+    for (const v of verdictLines(doc.summary)) parts.push(`Verdict: ${v}`);
   }
   const containers = containerLines(doc);
   if (containers.length > 0) parts.push(`== Container (memory cgroup, read only)\n${containers.map((l) => `- ${l}`).join('\n')}\n`);

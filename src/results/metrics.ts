@@ -5,7 +5,7 @@ export type Scope = 'worker' | 'master' | 'total';
 /** Which amount of a process record. */
 export type Field = 'pssBytes' | 'ussBytes' | 'rssBytes' | 'pssAnonBytes';
 /** A summary key: every figure a variant's summary holds. */
-export type MetricKey = Exclude<keyof VariantSummary, 'name' | 'runs' | 'workers'>;
+export type MetricKey = Exclude<keyof VariantSummary, 'name' | 'runs' | 'workers' | 'throughput'>;
 
 /** One figure of a run, declared once: aggregation, tables, reports, exports and the gate read this. */
 export interface MetricDef {

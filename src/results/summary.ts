@@ -1,4 +1,5 @@
 import { compareVariants, summarizeVariant } from './aggregate.js';
+import { compareThroughput, summarizeThroughput } from './throughput.js';
 import type { ResultsDocument, VariantResult, Warning } from './types.js';
 import { NOISY_PERCENT, noisyWarning } from './warnings.js';
 
@@ -19,10 +20,22 @@ export function comparisonPairs(variants: readonly VariantResult[]): [string, st
 
 /** The document's summary and warnings from its runs: every run's warnings, and `noisy` for a spread variant. */
 export function summarize(variants: readonly VariantResult[]): Pick<ResultsDocument, 'summary' | 'warnings'> {
-  const summaries = variants.filter((v) => v.runs.length > 0).map(summarizeVariant);
+  const summaries = variants
+    .filter((v) => v.runs.length > 0)
+    .map((v) => {
+      const s = summarizeVariant(v);
+      const throughput = summarizeThroughput(v);
+      return throughput ? { ...s, throughput } : s;
+    });
   const warnings: Warning[] = variants.flatMap((v) => v.runs.flatMap((r) => r.warnings));
   for (const s of summaries) {
     if (s.runs > 1 && s.totalPssBytes.spreadPercent > NOISY_PERCENT) warnings.push(noisyWarning(s.name, s.totalPssBytes.spreadPercent));
   }
-  return { summary: { variants: summaries, comparisons: compareVariants(summaries, comparisonPairs(variants)) }, warnings };
+  const pairs = comparisonPairs(variants);
+  const withRuns = variants.filter((v) => v.runs.length > 0);
+  const speed = compareThroughput(withRuns, pairs ?? withRuns.slice(1).map((v) => [withRuns[0]?.name ?? '', v.name]));
+  return {
+    summary: { variants: summaries, comparisons: compareVariants(summaries, pairs), ...(speed.length > 0 ? { throughput: speed } : {}) },
+    warnings,
+  };
 }

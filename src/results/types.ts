@@ -439,6 +439,64 @@ export interface ReloadRecord {
   totalPssAfterBytes: number;
 }
 
+/** The throughput phase's settings (`throughput` in the scenario, --throughput-duration, --throughput-connections). */
+export interface ThroughputSettings {
+  durationSeconds: number;
+  /** Connections kept busy; default: twice the workers, at least 8. */
+  connections?: number;
+}
+
+/**
+ * The throughput phase of a run: a closed loop of `connections` for a fixed time after the memory was
+ * sampled. Through autocannon on kept-alive connections where the server keeps them and its answers carry
+ * their length; else through memcompare's own lanes, a connection per request (as hey against a server
+ * that closes each one).
+ */
+export interface ThroughputRecord {
+  client: 'autocannon' | 'lanes';
+  /** The server kept a connection open after an answer (HTTP keep-alive). */
+  keepAlive: boolean;
+  connections: number;
+  /** How long the load ran, milliseconds. */
+  durationMs: number;
+  /** Requests answered in that time. */
+  requests: number;
+  sent: number;
+  requestsPerSecond: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  /** Response times of the answered requests, milliseconds. */
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  /** memcompare's own CPU while it sent the load, percent of one core: the load generator shares the host with the server. */
+  loadCpuPercent: number;
+  /** The phase was interrupted before its time was up: its figures are not comparable. */
+  cut?: boolean;
+}
+
+/** A variant's throughput over its runs (runs whose phase was cut left out). */
+export interface ThroughputSummary {
+  runs: number;
+  requestsPerSecond: Spread;
+  latencyMs: { p50: Spread; p90: Spread; p99: Spread };
+}
+
+/**
+ * A variant's throughput against its baseline's, run against run (the runs are interleaved): the ratio of
+ * requests per second (geometric mean of the paired ratios) with its 95% interval (Student's t on the
+ * logarithms; absent under 2 pairs), and the ratio of the median latencies.
+ */
+export interface ThroughputComparison {
+  baseline: string;
+  variant: string;
+  pairs: number;
+  ratio: number;
+  low?: number;
+  high?: number;
+  p50Ratio: number;
+  p99Ratio: number;
+}
+
 export interface RunRecord {
   /** 1-based run number of this variant. */
   index: number;
@@ -462,6 +520,8 @@ export interface RunRecord {
   soak?: SoakRecord;
   /** With a scenario's `reload`: the reload measured after this run's sample. */
   reload?: ReloadRecord;
+  /** The throughput phase, after the memory was sampled (absent with --no-throughput, or for a command's warm-up). */
+  throughput?: ThroughputRecord;
   /** The memory cgroup the server ran in, at the final sample (absent without one). */
   container?: ContainerRecord;
   /** memcompare's own share of the tree's pages at the final sample, added back to the figures: how, and how much. */
@@ -496,6 +556,8 @@ export interface VariantSummary {
   totalPssAnonBytes: Spread;
   /** With a soak: the peak total PSS during the soak, over runs. */
   peakTotalPssBytes?: Spread;
+  /** With a throughput phase: requests per second and latency over runs. */
+  throughput?: ThroughputSummary;
 }
 
 export interface Comparison {
@@ -621,11 +683,13 @@ export interface ResultsDocument {
     settle: SettleSettings;
     /** With a soak: its settings. */
     soak?: SoakSettings;
+    /** With a throughput phase: its settings. */
+    throughput?: ThroughputSettings;
     file?: string;
   };
   host: HostInfo;
   variants: VariantResult[];
-  summary: { variants: VariantSummary[]; comparisons: Comparison[] };
+  summary: { variants: VariantSummary[]; comparisons: Comparison[]; throughput?: ThroughputComparison[] };
   /** With `memcompare sweep`: the fit per variant. */
   sweep?: SweepResult;
   /** With `run --verify`: a second soak of each variant with the advised recycling setting applied. */

@@ -1,4 +1,5 @@
 import { RESULTS_SCHEMA_VERSION, type ResultsDocument } from '../results/types.js';
+import { throughputConnections } from '../scenario/limits.js';
 import type { Scenario } from '../scenario/scenario.js';
 import type { ServerFamily } from '../servers/family.js';
 
@@ -19,6 +20,9 @@ export function emptyDocument(scenario: Scenario, family: ServerFamily, runs: nu
       warmup: scenario.warmup,
       settle: scenario.settle,
       ...(scenario.soak ? { soak: scenario.soak } : {}),
+      ...(scenario.throughput
+        ? { throughput: { ...scenario.throughput, connections: throughputConnections(scenario.throughput, scenario.workers) } }
+        : {}),
       ...(scenario.file ? { file: scenario.file } : {}),
     },
     host: { os: '', kernel: '', cpu: '', cores: 0, memoryBytes: 0, node: process.version, server: '' },

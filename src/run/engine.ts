@@ -110,6 +110,8 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
       if (doc.host.os === '') doc.host = await host();
       refresh();
       o.onUpdate?.(doc);
+      // A throughput phase cut by an interrupt returns its run (the memory was measured): saved above, then stop.
+      o.signal?.throwIfAborted();
       if (k === order.length - 1 && o.moreRuns?.(doc, run)) {
         planned = run + 1;
         doc.scenario.runs = planned;

@@ -8,10 +8,11 @@ import { settleStage } from './stages/settle.js';
 import { soakStage } from './stages/soak.js';
 import { steadyStage } from './stages/steady.js';
 import { abortStage, stopStage } from './stages/stop.js';
+import { throughputStage } from './stages/throughput.js';
 import { warmStage } from './stages/warm.js';
 
 /**
- * One run of one variant: launch → ready → warm → (steady) → (soak) → settle → sample → (reload) → stop,
+ * One run of one variant: launch → ready → warm → (steady) → (soak) → settle → sample → throughput → (reload) → stop,
  * each a module of stages/. The previous server may still be shutting down while this one boots
  * (preloaded Python workers take seconds to exit); `previousGone` is awaited before the warm-up, so no
  * dying process shares pages with, or takes CPU from, what is measured. Returns with the server
@@ -34,8 +35,11 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
     const soaked: SoakRecord | undefined = scenario.soak ? await soakStage(ctx, b, sampleNow, workerCount, warmup) : undefined;
     const settled = await settleStage(ctx, b, ready, warmup, sampleNow, soaked);
     const measured = sampleStage(ctx, b, settled, workerCount, soaked);
-    const reload = scenario.reload && b.appCopy ? await reloadStage(ctx, b, settled.sample) : undefined;
     ctx.emit({ stage: 'sample', tag: ctx.tag, totalPssBytes: settled.sample.snapshot.totals.pssBytes });
+    const wallMs = deps.clock.now() - t0;
+    // After the sample (its load must not move what was measured), before a reload (which replaces the workers).
+    const throughput = await throughputStage(ctx, b);
+    const reload = scenario.reload && b.appCopy && !throughput?.cut ? await reloadStage(ctx, b, settled.sample) : undefined;
     const stopped = stopStage(ctx, b);
     return {
       stopped,
@@ -46,7 +50,7 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
         port: b.port,
         masterPid: b.server.pid,
         bootMs: ready.bootMs,
-        wallMs: deps.clock.now() - t0,
+        wallMs,
         workerCount: { count: workerCount, source: b.expected.source },
         processes: measured.processes,
         totals: measured.totals,
@@ -56,6 +60,7 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
         mappings: measured.mappings,
         ...(soaked ? { soak: soaked } : {}),
         ...(reload ? { reload } : {}),
+        ...(throughput ? { throughput } : {}),
         ...(measured.container ? { container: measured.container } : {}),
         ...(measured.observer ? { observer: measured.observer } : {}),
         warnings: measured.warnings,

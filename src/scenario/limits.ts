@@ -1,4 +1,5 @@
 import { badArgument } from '../errors.js';
+import type { ThroughputSettings } from '../results/types.js';
 
 /**
  * Every limit and default of a setting that both a flag and a scenario field can give, in one table:
@@ -32,6 +33,8 @@ export const LIMITS = {
   soakRate: { min: 0, max: 1_000_000, exclusiveMin: true, integer: false, unit: 'requests per second' },
   samplerIntervalMs: { min: 10, max: 600_000, integer: true, default: 250, unit: 'milliseconds' },
   maxCpuPercent: { min: 0, max: 100, exclusiveMin: true, integer: false, default: 10, unit: 'percent of one core' },
+  throughputSeconds: { min: 0, max: 3600, exclusiveMin: true, integer: false, default: 3, unit: 'seconds' },
+  throughputConnections: { min: 1, max: 1000, integer: true, unit: 'connections' },
   reloadTimeoutSeconds: { min: 1, max: 3600, integer: true, default: 60, unit: 'seconds' },
 } as const satisfies Record<string, Limit>;
 
@@ -62,4 +65,12 @@ export function limitSchema(l: Limit, description: string): Record<string, unkno
 /** Checks a flag's value against its limit: a one-line error naming the flag, the value and the range. */
 export function checkFlag(flag: string, value: number | undefined, l: Limit): void {
   if (value !== undefined && !withinLimit(value, l)) throw badArgument(flag, value, `pass ${limitText(l)}`);
+}
+
+/** The throughput phase every run has unless a scenario says `throughput: false` (or --no-throughput). */
+export const DEFAULT_THROUGHPUT: ThroughputSettings = { durationSeconds: LIMITS.throughputSeconds.default };
+
+/** The connections the phase keeps busy: twice the workers (every worker and a thread or two busy, one waiting), at least 8. */
+export function throughputConnections(t: ThroughputSettings, workers: number): number {
+  return t.connections ?? Math.min(LIMITS.throughputConnections.max, Math.max(8, 2 * workers));
 }

@@ -4,9 +4,9 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MemcompareError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { protocolOf } from '../protocols/registry.js';
-import type { Revision, SettleSettings, SoakSettings, WarmupSettings } from '../results/types.js';
+import type { Revision, SettleSettings, SoakSettings, ThroughputSettings, WarmupSettings } from '../results/types.js';
 import { DEFAULT_FAMILY, familyNamed, familyNames } from '../servers/registry.js';
-import { LIMITS, type Limit, limitText } from './limits.js';
+import { DEFAULT_THROUGHPUT, LIMITS, type Limit, limitText } from './limits.js';
 import { scenarioSchema } from './schema.js';
 
 export type { SettleSettings, WarmupSettings };
@@ -81,6 +81,8 @@ export interface Scenario {
   reload?: ReloadSettings;
   /** Load kept on after the warm-up while the tree is sampled (memory over time). */
   soak?: SoakSettings;
+  /** Requests per second and latency under a closed loop, after the memory is sampled (absent: no phase). */
+  throughput?: ThroughputSettings;
   /** A fixed port, for servers whose port is set elsewhere (a config file); otherwise memcompare picks one for {port}. */
   port?: number;
   /** A configuration file (absolute path) filled with {port}, {workers} and {app} into a temporary copy per run: {config} in the command. */
@@ -189,6 +191,7 @@ interface ScenarioDocument {
   runs?: number;
   bootTimeoutSeconds?: number;
   soak?: Partial<SoakSettings> & { durationSeconds: number };
+  throughput?: false | Partial<ThroughputSettings>;
   reload?: { edit: { file: string; replace: string; with: string }; path?: string; signal?: string; timeoutSeconds?: number };
 }
 
@@ -307,6 +310,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     file,
     ...(reload ? { reload } : {}),
     ...(soak ? { soak } : {}),
+    ...(o.throughput === false ? {} : { throughput: { ...DEFAULT_THROUGHPUT, ...o.throughput } }),
     ...(configTemplate ? { configTemplate } : {}),
     ...(services.length > 0 ? { services } : {}),
     ...(fixedPort !== undefined ? { port: fixedPort } : {}),

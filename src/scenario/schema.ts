@@ -183,6 +183,21 @@ export function scenarioSchema(servers: readonly string[], defaultServer: string
           maxCpuPercent: limitSchema(LIMITS.maxCpuPercent, "The sampler's CPU budget."),
         },
       },
+      throughput: {
+        description:
+          'Requests per second and latency under a closed loop of connections for a fixed time, after the memory is sampled (every run has it unless this is false).',
+        oneOf: [
+          { const: false },
+          {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              durationSeconds: limitSchema(LIMITS.throughputSeconds, 'How long the load runs.'),
+              connections: limitSchema(LIMITS.throughputConnections, 'Connections kept busy (default: twice the workers, at least 8).'),
+            },
+          },
+        ],
+      },
       reload: {
         type: 'object',
         additionalProperties: false,

@@ -66,6 +66,7 @@ const moments: Array<[string, RegExp, number]> = [
   ['during warm-up', /warming up/, 1],
   ['during settling', /settling/, 1],
   ['between runs', /measured total PSS/, 1],
+  ['during the throughput phase', /throughput: \d+ s over \d+ connections/, 1],
   ['during the second variant', /\[preload 1\/2\] booting pid/, 1],
 ];
 
@@ -85,6 +86,10 @@ describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kep
         assert.equal(doc.complete, false);
         assert.match(doc.incompleteReason ?? '', /SIGINT/);
         for (const v of doc.variants) for (const r of v.runs) assert.equal(r.processes.length, 6, 'only finished runs are saved');
+        if (name === 'during the throughput phase') {
+          assert.equal(doc.variants[0]?.runs[0]?.throughput?.cut, true, 'the phase is said to be cut');
+          assert.ok(o.afterSignalMs < 2000, `exited ${Math.round(o.afterSignalMs)} ms after SIGINT`);
+        }
       } else {
         assert.ok(!/measured total PSS/.test(o.stderr), 'a finished run must have been saved');
       }

@@ -1,8 +1,16 @@
-import { get as httpGet } from 'node:http';
+import { Agent, get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
 import type { WarmupSettings } from '../../results/types.js';
-import { type Answer, type BatchResult, NoAnswerError, type OnResponse, type Target } from '../protocol.js';
+import {
+  type Answer,
+  type BatchResult,
+  NoAnswerError,
+  type OnResponse,
+  type SustainOptions,
+  type SustainResult,
+  type Target,
+} from '../protocol.js';
 
 type Autocannon = typeof autocannon;
 let loaded: Autocannon | undefined;
@@ -123,5 +131,77 @@ export function autocannonBurst(
       },
     );
     signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Two GETs through one keep-alive agent: true when the second went out on the first one's connection and was
+ * answered, i.e. the server keeps connections and its answers carry their length (a close-delimited answer
+ * cannot leave its connection open). What decides whether the throughput phase goes through autocannon.
+ */
+export async function keepsAlive(port: number, path: string): Promise<boolean> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const one = () =>
+    new Promise<{ reused: boolean; ok: boolean }>((resolveOne) => {
+      const req = httpGet({ hostname: '127.0.0.1', port, path, agent, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => resolveOne({ reused: req.reusedSocket, ok: true }));
+        res.on('error', () => resolveOne({ reused: req.reusedSocket, ok: false }));
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolveOne({ reused: req.reusedSocket, ok: false }));
+    });
+  try {
+    const first = await one();
+    if (!first.ok) return false;
+    // The server's close of the first connection, if it closes, arrives before the second request is written.
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await one();
+    return second.ok && second.reused;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/**
+ * The throughput phase through autocannon: `connections` kept-alive connections for `durationMs`, each
+ * sending its next request when its last is answered; latencies from its HdrHistogram. A stopped signal
+ * stops it at once, marked cut.
+ */
+export function autocannonSustain(url: string, settings: WarmupSettings, o: SustainOptions, signal?: AbortSignal): Promise<SustainResult> {
+  return new Promise<SustainResult>((resolveRun, reject) => {
+    const onAbort = () => (instance as unknown as { stop(): void }).stop();
+    const statusCodes: Record<string, number> = {};
+    const instance = loadAutocannon()(
+      {
+        url,
+        connections: o.connections,
+        duration: o.durationMs / 1000,
+        timeout: REQUEST_TIMEOUT_MS / 1000,
+        requests: [{ method: 'GET', path: settings.path }],
+      } as autocannon.Options,
+      (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) return reject(err);
+        const l = res.latency;
+        resolveRun({
+          client: 'autocannon',
+          keepAlive: true,
+          requests: res.requests.total ?? 0,
+          sent: (res.requests as unknown as { sent?: number }).sent ?? res.requests.total ?? 0,
+          errors: res.errors,
+          timeouts: res.timeouts,
+          statusCodes,
+          durationMs: Math.min(res.duration * 1000, o.durationMs),
+          latencyMs: { mean: l.mean, p50: l.p50, p90: l.p90, p99: l.p99, max: l.max },
+          cut: signal?.aborted === true,
+        });
+      },
+    );
+    (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number) => {
+      statusCodes[String(status)] = (statusCodes[String(status)] ?? 0) + 1;
+    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

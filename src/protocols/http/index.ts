@@ -5,7 +5,7 @@ import { probe } from './probe.js';
 
 /**
  * HTTP, the default: GETs on loopback, one per connection. The warm-up sends them as a flow (the lanes,
- * through Node's client), the soak in bursts: through autocannon, unless the app's answers end only when
+ * through Node's client), the throughput phase as a closed loop (below), the soak in bursts: through autocannon, unless the app's answers end only when
  * the server closes the connection (no Content-Length, not chunked), which autocannon never counts as
  * answered (a soak on such an app read 0 requests): then through the lanes, which do. Held
  * requests (reach.ts) prove which worker served when the app sends no pid header.
@@ -36,6 +36,13 @@ export const httpProtocol: WarmupProtocol = {
         closeDelimited ? own.batch(url, settings, amount, onResponse, signal) : wire.burst(url, settings, amount, onResponse, signal),
       reach: (port, path, workerPids, signal) => wire.reach(port, path, workerPids, signal),
       batchClient: () => (closeDelimited ? 'lanes' : 'autocannon'),
+      // autocannon where the server keeps connections and says how long its answers are; a connection per
+      // request otherwise (autocannon never counts a close-delimited answer, and against a server that closes
+      // every connection, as Python's sync workers do, its latencies were seconds where hey's were 7-9 ms).
+      sustain: async (url, settings, o, signal) => {
+        const keeps = !closeDelimited && !settings.socket && (await wire.keepsAlive(Number(new URL(url).port), settings.path));
+        return keeps ? wire.sustain(url, settings, o, signal) : (own.sustain as NonNullable<typeof own.sustain>)(url, settings, o, signal);
+      },
     };
   },
   wrongAnswer: (command, port) =>

@@ -14,7 +14,9 @@ const removeRunFiles = (b: Booted) => {
  * the promise settles when every process of the tree is gone, so the next server boots meanwhile.
  */
 export function stopStage(ctx: RunContext, b: Booted): Promise<void> {
-  return ctx.deps.launcher.stop(b.server, ctx.family).then((r) => {
+  // Interrupted in the throughput phase, a run still ends normally (its memory was measured), but quickly.
+  const bound = ctx.options.signal?.aborted ? INTERRUPT_STOP_MS : undefined;
+  return ctx.deps.launcher.stop(b.server, ctx.family, bound).then((r) => {
     removeRunFiles(b);
     ctx.emit({ stage: 'stop', tag: ctx.tag, forced: r.forced });
   });

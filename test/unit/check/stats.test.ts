@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { studentTUpper, welch } from '../../../src/check/stats.js';
+import { welch } from '../../../src/check/stats.js';
+import { studentTUpper } from '../../../src/results/student.js';
 
 const close = (a: number, b: number, eps = 1e-4) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
 

@@ -58,6 +58,10 @@ function scriptedWire(fail: (n: number) => Error | undefined = () => undefined) 
     },
     probe: async () => 'answered',
     burst: async () => ({ requests: 0, sent: 0, errors: 0, timeouts: 0, latenciesMs: [] }),
+    sustain: async () => {
+      throw new Error('the scripted wire has no autocannon');
+    },
+    keepsAlive: async () => false,
     reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
     body: async () => undefined,
     command: async (run) => ({ stdout: `started ${run.argv.join(' ')}\n101\n102\n\n102\n`, durationMs: 5 }),

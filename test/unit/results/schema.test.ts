@@ -193,6 +193,29 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   doc.scenario.warmup.workerPidHeader = 'X-Worker-Pid';
   doc.scenario.soak = { durationSeconds: 1, connections: 2, rate: 10, intervalMs: 250, maxCpuPercent: 10 };
   for (const v of doc.summary.variants) v.peakTotalPssBytes = { median: 1, min: 1, max: 1, spreadPercent: 0 };
+  const one = { median: 1, min: 1, max: 1, spreadPercent: 0 };
+  doc.scenario.throughput = { durationSeconds: 3, connections: 8 };
+  for (const v of doc.variants) {
+    for (const r of v.runs) {
+      r.throughput = {
+        client: 'autocannon',
+        keepAlive: true,
+        connections: 8,
+        durationMs: 3000,
+        requests: 3000,
+        sent: 3008,
+        requestsPerSecond: 1000,
+        errors: 0,
+        timeouts: 0,
+        statusCodes: { 200: 3000 },
+        latencyMs: { mean: 8, p50: 7, p90: 9, p99: 12, max: 20 },
+        loadCpuPercent: 30,
+        cut: false,
+      };
+    }
+  }
+  for (const v of doc.summary.variants) v.throughput = { runs: 1, requestsPerSecond: one, latencyMs: { p50: one, p90: one, p99: one } };
+  doc.summary.throughput = [{ baseline: 'a', variant: 'b', pairs: 3, ratio: 1, low: 0.9, high: 1.1, p50Ratio: 1, p99Ratio: 1 }];
   return doc as DeepRequired<ResultsDocument>;
 }
 

@@ -45,6 +45,10 @@ export interface WorldScript {
   evenLoad?: boolean;
   /** MiB a worker's PSS has grown after serving this many requests (a warming app, or a leak). */
   growth?: (served: number) => number;
+  /** The server closes every connection (default false: it keeps them, and the phase goes through the scripted autocannon). */
+  closesConnections?: boolean;
+  /** Requests per second a server answers in the throughput phase, by the variant name; default 1000. */
+  requestsPerSecond?: Record<string, number>;
 }
 
 export type World = ReturnType<typeof makeWorld>;
@@ -126,6 +130,32 @@ export function makeWorld(script: WorldScript = {}) {
       events.push(`burst ${name(server)} ${amount}`);
       for (let i = 0; i < amount; i++) onResponse(200, settings.workerPidHeader ? String(answer(server)) : undefined);
       return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: Array(amount).fill(1) };
+    },
+    keepsAlive: async (port) => {
+      events.push(`keeps-alive? ${name(byPort(port) as FakeServer)}`);
+      return !script.closesConnections;
+    },
+    sustain: async (url, _settings, o, signal) => {
+      // The phase takes its time on the scripted clock; an abort during it cuts it.
+      const server = reached(Number(new URL(url).port));
+      const started = clock.now();
+      if (server) events.push(`sustain ${name(server)} ${o.connections} ${o.durationMs}`);
+      if (!signal?.aborted) await clock.sleep(o.durationMs);
+      const durationMs = clock.now() - started;
+      const rps = (server && script.requestsPerSecond?.[name(server)]) ?? 1000;
+      const requests = Math.round((rps * durationMs) / 1000);
+      return {
+        client: 'autocannon',
+        keepAlive: true,
+        requests,
+        sent: requests,
+        errors: 0,
+        timeouts: 0,
+        statusCodes: { 200: requests },
+        durationMs,
+        latencyMs: { mean: 1, p50: 1, p90: 2, p99: 3, max: 4 },
+        cut: signal?.aborted === true,
+      };
     },
     reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
     body: async () => 'v1',
