@@ -106,6 +106,8 @@ export interface Wire {
    * where `keepsAlive` said the server keeps a connection and its answers carry their length.
    */
   sustain(url: string, settings: WarmupSettings, o: SustainOptions, signal?: AbortSignal): Promise<SustainResult>;
+  /** One HTTP GET that says `Connection: close`, read until the close: the throughput phase where autocannon is not used. */
+  closing(target: Target, path: string, signal: AbortSignal): Promise<Answer>;
   /** One HTTP GET on a kept-alive connection: does the server keep it open after answering, with a length or chunks? */
   keepsAlive(port: number, path: string): Promise<boolean>;
   /** HTTP's held requests, one per worker (protocols/http/reach.ts). */

@@ -1,7 +1,7 @@
 import type { WarmupSettings } from '../results/types.js';
 import { commandProtocol, runCommand } from './command.js';
 import { FASTCGI_FLAGS, fastcgiProtocol } from './fastcgi/index.js';
-import { autocannonBurst, autocannonSustain, keepsAlive } from './http/client.js';
+import { autocannonBurst, autocannonSustain, closingExchange, keepsAlive } from './http/client.js';
 import { httpProtocol } from './http/index.js';
 import { fetchBody } from './http/probe.js';
 import { reachEveryWorker } from './http/reach.js';
@@ -41,6 +41,7 @@ export const realWire: Wire = {
   burst: autocannonBurst,
   sustain: autocannonSustain,
   keepsAlive,
+  closing: closingExchange,
   reach: reachEveryWorker,
   body: (port, path) => fetchBody(port, path),
   command: runCommand,

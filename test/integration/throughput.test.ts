@@ -11,7 +11,8 @@ import { cli, isAlive, ROOT, startGunicorn } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-throughput-'));
 const APP = join(ROOT, 'scenarios', 'apps', 'cpu-io');
-const SECONDS = 2;
+const SECONDS = 3;
+const ROUNDS = 3;
 const CONNECTIONS = 8;
 
 /** hey's closed loop on a server started as the scenario's variant: requests/s and p50 (ms). */
@@ -45,9 +46,16 @@ describe('the throughput phase against hey, on the same machine, interleaved', {
     const r = cli(
       [
         'run',
-        'processes-vs-threads',
+        ...VARIANTS.flatMap((v) => [
+          '--command',
+          `gunicorn --bind=127.0.0.1:{port} --workers=${v.workers} ${v.args.join(' ')} wsgi:application`,
+          '--name',
+          v.name,
+        ]),
+        '--cwd',
+        APP,
         '--runs',
-        '2',
+        String(ROUNDS),
         '--throughput-duration',
         String(SECONDS),
         '--throughput-connections',
@@ -64,7 +72,7 @@ describe('the throughput phase against hey, on the same machine, interleaved', {
     assert.equal(client('processes-4'), 'lanes');
     assert.equal(client('threads-1x4'), 'autocannon');
     const hey: Record<string, { rps: number; p50: number }[]> = Object.fromEntries(VARIANTS.map((v) => [v.name, []]));
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       for (const v of VARIANTS) hey[v.name]?.push(await heyOn(v.workers, v.args));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;

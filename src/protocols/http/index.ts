@@ -1,4 +1,4 @@
-import { lanes } from '../lanes.js';
+import { lanes, sustainLanes } from '../lanes.js';
 import type { WarmupProtocol, Wire } from '../protocol.js';
 import { httpExchange } from './client.js';
 import { probe } from './probe.js';
@@ -41,7 +41,9 @@ export const httpProtocol: WarmupProtocol = {
       // every connection, as Python's sync workers do, its latencies were seconds where hey's were 7-9 ms).
       sustain: async (url, settings, o, signal) => {
         const keeps = !closeDelimited && !settings.socket && (await wire.keepsAlive(Number(new URL(url).port), settings.path));
-        return keeps ? wire.sustain(url, settings, o, signal) : (own.sustain as NonNullable<typeof own.sustain>)(url, settings, o, signal);
+        if (keeps) return wire.sustain(url, settings, o, signal);
+        const target = { port: Number(new URL(url).port) };
+        return sustainLanes(o, (s) => wire.closing(target, settings.path, s), signal);
       },
     };
   },

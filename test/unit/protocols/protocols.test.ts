@@ -62,6 +62,7 @@ function scriptedWire(fail: (n: number) => Error | undefined = () => undefined) 
       throw new Error('the scripted wire has no autocannon');
     },
     keepsAlive: async () => false,
+    closing: async () => ({ status: 200, workerPid: undefined }),
     reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
     body: async () => undefined,
     command: async (run) => ({ stdout: `started ${run.argv.join(' ')}\n101\n102\n\n102\n`, durationMs: 5 }),

@@ -131,6 +131,15 @@ export function makeWorld(script: WorldScript = {}) {
       for (let i = 0; i < amount; i++) onResponse(200, settings.workerPidHeader ? String(answer(server)) : undefined);
       return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: Array(amount).fill(1) };
     },
+    closing: async (target) => {
+      const server = reached(target.port);
+      if (!server) throw new Error('ECONNREFUSED');
+      script.beforeRequest?.(server, world);
+      events.push(`closing ${name(server)}`);
+      await new Promise((r) => setImmediate(r));
+      answer(server);
+      return { status: 200, workerPid: undefined };
+    },
     keepsAlive: async (port) => {
       events.push(`keeps-alive? ${name(byPort(port) as FakeServer)}`);
       return !script.closesConnections;

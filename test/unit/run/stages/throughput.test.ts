@@ -48,6 +48,7 @@ describe('stage: throughput', () => {
     assert.ok(t && t.requests > 8 && t.requests === t.statusCodes['200'], JSON.stringify(t));
     assert.ok(t.requestsPerSecond > 0 && t.latencyMs.p99 >= t.latencyMs.p50);
     assert.ok(!world.events.some((x) => x.startsWith('sustain')));
+    assert.ok(world.events.includes('closing a'), 'each request on a connection that closes');
   });
 
   it('interrupted in the phase: the run is kept with its memory, the phase marked cut, the document incomplete', async () => {
@@ -62,7 +63,7 @@ describe('stage: throughput', () => {
     });
     const saved: ResultsDocument[] = [];
     await assert.rejects(
-      runScenario(withThroughput(['a', 'b'], 2, 30), { signal: ac.signal, onUpdate: (d) => saved.push(structuredClone(d)) }, world.deps),
+      runScenario(withThroughput(['a', 'b'], 2, 5), { signal: ac.signal, onUpdate: (d) => saved.push(structuredClone(d)) }, world.deps),
       /interrupted/,
     );
     const last = saved.at(-1) as ResultsDocument;
