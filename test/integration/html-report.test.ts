@@ -102,7 +102,7 @@ describe('the HTML report in Chromium', { skip, timeout: 300_000 }, () => {
     assert.deepEqual(errors, []);
     const counts = await markCounts(page);
     const rows = await expectedRows(page);
-    assert.deepEqual(Object.keys(counts).sort(), ['processes', 'split', 'total', 'where'].sort());
+    assert.deepEqual(Object.keys(counts).sort(), ['latency', 'processes', 'split', 'total', 'where'].sort());
     assert.deepEqual(counts, rows);
     for (const n of Object.values(counts)) assert.ok(n > 0);
 

@@ -32,9 +32,17 @@ interface Outcome {
 }
 
 /** Runs the seed scenario and sends `signal` as soon as stderr shows `when` (the nth time). */
-function interruptAt(when: RegExp, signal: NodeJS.Signals, file: string, nth = 1, abort?: AbortSignal, runs = 2): Promise<Outcome> {
+function interruptAt(
+  when: RegExp,
+  signal: NodeJS.Signals,
+  file: string,
+  nth = 1,
+  abort?: AbortSignal,
+  runs = 2,
+  extra: string[] = [],
+): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', String(runs), '--progress', '--json', file], abort);
+    const child = cliAsync(['run', 'preload-vs-nopreload', '--runs', String(runs), '--progress', '--json', file, ...extra], abort);
     let sentAt = 0;
     let stderr = '';
     let seen = 0;
@@ -74,7 +82,9 @@ describe('Ctrl-C (SIGINT) at any moment: nothing left running, finished runs kep
   for (const [name, when, nth] of moments) {
     it(name, async (t) => {
       const file = join(tmp, `${name.replaceAll(' ', '-')}.json`);
-      const o = await interruptAt(when, 'SIGINT', file, nth, t.signal);
+      // The phase lasts long enough that the signal lands in it (the tests' runs shorten it to 0.5 s).
+      const extra = name === 'during the throughput phase' ? ['--throughput-duration', '5'] : [];
+      const o = await interruptAt(when, 'SIGINT', file, nth, t.signal, 2, extra);
       assert.equal(o.code, 130, o.stderr);
       assert.ok(o.pids.length > 0, 'saw the server start');
       assert.deepEqual(o.pids.filter(isAlive), [], 'every pid it started is gone');
