@@ -1,4 +1,5 @@
 import { medianRunIndex } from '../results/aggregate.js';
+import { fullThroughput } from '../results/throughput.js';
 import type { ProcessRecord, ResultsDocument } from '../results/types.js';
 import { importEsm } from './import-esm.js';
 
@@ -313,8 +314,8 @@ export function whereSpec(doc: ResultsDocument): object | undefined {
  */
 export function latencySpec(doc: ResultsDocument): object | undefined {
   const values = doc.variants.flatMap((v) => {
-    const runs = v.runs.map((r) => r.throughput).filter((t) => t !== undefined && !t.cut);
-    const t = [...runs].sort((a, b) => (a?.requestsPerSecond ?? 0) - (b?.requestsPerSecond ?? 0))[Math.floor((runs.length - 1) / 2)];
+    const runs = fullThroughput(v);
+    const t = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((runs.length - 1) / 2)];
     if (!t) return [];
     return (['p50', 'p90', 'p99', 'max'] as const).map((p) => ({
       variant: v.name,

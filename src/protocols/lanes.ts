@@ -14,6 +14,19 @@ import {
 } from './protocol.js';
 
 /**
+ * One abort for all the lanes, following the run's signal: a listener per request on the run's signal would
+ * pile up past Node's warning. `release` unhooks it when the lanes are done.
+ */
+function lanesAbort(signal?: AbortSignal): { stop: AbortController; release: () => void } {
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
+  const onAbort = () => stop.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return { stop, release: () => signal?.removeEventListener('abort', onAbort) };
+}
+
+/**
  * The one lane pump of every protocol that sends a request per connection: `inFlight` lanes, each sending
  * its next request as soon as its last is answered, until `amount` have been sent. A flow is `inFlight` =
  * the settings' connections (as `hey -c N`); a batch is `inFlight` = `amount` (all opened at once).
@@ -28,12 +41,7 @@ export async function pump(
 ): Promise<BatchResult> {
   const out: BatchResult = { requests: 0, sent: 0, errors: 0, timeouts: 0, latenciesMs: [] };
   let left = amount;
-  // One abort for the whole pump: a listener per request on the run's signal would pile up past Node's warning.
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal);
-  const onAbort = () => stop.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const { stop, release } = lanesAbort(signal);
   const lane = async () => {
     while (left > 0 && !stop.signal.aborted) {
       left--;
@@ -54,7 +62,7 @@ export async function pump(
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(amount, inFlight)) }, lane));
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    release();
   }
   signal?.throwIfAborted();
   return out;
@@ -79,11 +87,7 @@ export async function sustainLanes(
 ): Promise<SustainResult> {
   const out = { requests: 0, sent: 0, errors: 0, timeouts: 0, statusCodes: {} as Record<string, number> };
   const latencies: number[] = [];
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal);
-  const onAbort = () => stop.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const { stop, release } = lanesAbort(signal);
   const started = nowMs();
   const deadline = started + o.durationMs;
   // Ends the lanes at the deadline even while every one waits for an answer.
@@ -111,7 +115,7 @@ export async function sustainLanes(
     await Promise.all(Array.from({ length: Math.max(1, o.connections) }, lane));
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    release();
   }
   return {
     client: 'lanes',

@@ -2,12 +2,13 @@ import { spread } from './aggregate.js';
 import { studentTQuantile } from './student.js';
 import type { ThroughputComparison, ThroughputRecord, ThroughputSummary, VariantResult } from './types.js';
 
-/** The runs whose throughput phase ran its full time. */
-const full = (v: VariantResult) => v.runs.map((r) => r.throughput).filter((t): t is ThroughputRecord => t !== undefined && !t.cut);
+/** The throughput records of a variant's runs whose phase ran its full time. */
+export const fullThroughput = (v: VariantResult) =>
+  v.runs.map((r) => r.throughput).filter((t): t is ThroughputRecord => t !== undefined && !t.cut);
 
 /** A variant's requests per second and latency percentiles over its runs; undefined without a full phase. */
 export function summarizeThroughput(v: VariantResult): ThroughputSummary | undefined {
-  const ts = full(v);
+  const ts = fullThroughput(v);
   if (ts.length === 0) return undefined;
   return {
     runs: ts.length,
