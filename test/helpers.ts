@@ -55,6 +55,8 @@ export function cli(args: string[], options: { cwd?: string; timeoutMs?: number;
     timeout: options.timeoutMs ?? 300_000,
     // SIGKILL: a memcompare that hangs past SIGTERM must not hang the test too (its guard stops its servers).
     killSignal: 'SIGKILL',
+    // A server's own request log (--show-output) passes spawnSync's 1 MiB default, which kills the child.
+    maxBuffer: 256 * 1048576,
     env: { ...process.env, ...options.env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -8,7 +8,8 @@ export type { Scope };
 import type { ResultsDocument, RunRecord, VariantResult } from '../results/types.js';
 import { holm, minimumDetectable, pairedShift, pairsToDecide, type Shift, type ShiftMethod, welchShift } from './stats.js';
 
-export const GATE_METRICS = ['pss', 'uss', 'rss'] as const;
+/** Memory figures, and (asked for by name) the throughput phase's requests/s, where lower is worse. */
+export const GATE_METRICS = ['pss', 'uss', 'rss', 'throughput'] as const;
 /** Where a figure is gated: a run's workers, master or total, or (PSS only) a soak's peak total. */
 export type GateScope = Scope | 'peak';
 export const SCOPES: readonly GateScope[] = ['worker', 'master', 'total', 'peak'];
@@ -26,6 +27,11 @@ export interface GateOptions {
   floorBytes: number;
   /** The false-alarm level of the whole family of rows (Holm's correction spreads it over them). */
   alpha: number;
+  /**
+   * The practical threshold of a throughput row, in percent of the base's requests/s: a host's throughput
+   * moves far more from run to run than its memory (4 sync workers on 2 cores: 770 or 940 requests/s by boot).
+   */
+  throughputLimitPercent: number;
 }
 
 /**
@@ -43,6 +49,7 @@ export const DEFAULT_GATE: GateOptions = {
   limitPercent: 0.5,
   floorBytes: 256 * 1024,
   alpha: 0.05,
+  throughputLimitPercent: 5,
 };
 
 /**
@@ -55,6 +62,8 @@ export interface GateRow {
   variant: string;
   metric: Metric;
   scope: GateScope;
+  /** What the row's figures count: bytes, or (the throughput row) requests per second, whose drop is the regression. */
+  unit: 'bytes' | 'requests/s';
   /** Median over the base's runs, bytes. */
   baselineBytes: number;
   /** Median over the head's runs, bytes. */
@@ -83,10 +92,23 @@ export interface GateRow {
   reason: string;
 }
 
-const field = { pss: 'pssBytes', uss: 'ussBytes', rss: 'rssBytes' } as const;
+const field = { pss: 'pssBytes', uss: 'ussBytes', rss: 'rssBytes', throughput: 'pssBytes' } as const;
 
-/** The per-run values of a metric in a scope (the metric table's definition: results/metrics.ts). */
+/** A row's amount as its unit says: a size, or requests/s ("+" on a change when `signed`). */
+export function amountText(r: Pick<GateRow, 'unit'>, x: number, signed = false): string {
+  if (r.unit === 'bytes') return signed ? signedSize(x) : size(x);
+  return `${signed && x >= 0 ? '+' : ''}${x.toFixed(x !== 0 && Math.abs(x) < 10 ? 1 : 0)} requests/s`;
+}
+
+/**
+ * The per-run values of a metric in a scope (the metric table's definition: results/metrics.ts). Throughput is
+ * one figure of a run (its phase's requests/s, scope total); a run without a whole phase gives no row.
+ */
 export function runValues(runs: readonly RunRecord[], metric: Metric, scope: GateScope): number[] | undefined {
+  if (metric === 'throughput') {
+    const rps = runs.map((r) => (r.throughput && !r.throughput.cut ? r.throughput.requestsPerSecond : undefined));
+    return scope === 'total' && rps.every((x) => x !== undefined) ? (rps as number[]) : undefined;
+  }
   if (scope !== 'peak') return runs.map((r) => runValue(r, scope, field[metric]));
   // A soak's peak is a total PSS: no USS or RSS peak is recorded.
   const peaks = runs.map((r) => r.soak?.peakTotalPssBytes);
@@ -171,6 +193,7 @@ export function evaluateGate(
     b: number[];
     c: number[];
     d?: number[];
+    sign: 1 | -1;
   };
   const pending: Pending[] = [];
   for (const cv of current.variants) {
@@ -183,16 +206,20 @@ export function evaluateGate(
         if (!b || !c) continue;
         const d = paired ? pairedValues(bv, cv, metric, scope) : undefined;
         const bm = median(b);
+        // The tests ask whether a figure rose past the threshold: requests/s are tested as their negation.
+        const sign = metric === 'throughput' ? -1 : 1;
         pending.push({
           variant: cv.name,
           metric,
           scope,
+          unit: metric === 'throughput' ? 'requests/s' : 'bytes',
           baselineBytes: bm,
           currentBytes: median(c),
-          thresholdBytes: rowThreshold(bv.runs, scope, bm, o),
-          b,
-          c,
-          ...(d && d.length > 0 ? { d } : {}),
+          thresholdBytes: metric === 'throughput' ? (Math.abs(bm) * o.throughputLimitPercent) / 100 : rowThreshold(bv.runs, scope, bm, o),
+          sign,
+          b: b.map((x) => sign * x),
+          c: c.map((x) => sign * x),
+          ...(d && d.length > 0 ? { d: d.map((x) => sign * x) } : {}),
         });
       }
     }
@@ -204,14 +231,16 @@ export function evaluateGate(
     p.d ? pairedShift(p.d, p.thresholdBytes, o.alpha, strictest) : welchShift(p.b, p.c, p.thresholdBytes, o.alpha),
   );
   const adjusted = holm(shifts.map((s) => s.pAbove));
-  return pending.map(({ b: _b, c: _c, d: _d, ...p }, i) => {
+  return pending.map(({ b: _b, c: _c, d: _d, sign, ...p }, i) => {
     const s = shifts[i] as Shift;
     const pAdj = adjusted[i] as number;
     const T = p.thresholdBytes;
     const sd = s.se * Math.sqrt(s.n);
     const detectable = minimumDetectable(sd, s.n, T, strictest);
-    const interval = `${signedSize(s.low)} to ${signedSize(s.high)}`;
-    const against = `the ${size(T)} threshold`;
+    // Reported as measured: a throughput row's change and interval in requests/s (a drop negative).
+    const [low, high] = sign === 1 ? [s.low, s.high] : [-s.high, -s.low];
+    const interval = `${amountText(p, low, true)} to ${amountText(p, high, true)}`;
+    const against = sign === 1 ? `the ${amountText(p, T)} threshold` : `the threshold of a ${amountText(p, T)} drop`;
     let verdict: Verdict;
     let reason: string;
     let toDecide: number | null | undefined;
@@ -221,10 +250,10 @@ export function evaluateGate(
       toDecide = null;
     } else if (pAdj < o.alpha) {
       verdict = 'regression';
-      reason = `${interval} is above ${against} (p=${pAdj.toPrecision(2)}, Holm over ${m} rows)`;
+      reason = `${interval} is ${sign === 1 ? 'above' : 'below'} ${against} (p=${pAdj.toPrecision(2)}, Holm over ${m} rows)`;
     } else if (s.pBelow < o.alpha) {
       verdict = s.high < -T ? 'improvement' : 'pass';
-      reason = `${interval} is below ${s.high < -T ? `minus ${against}` : against}`;
+      reason = `${interval} is ${sign === 1 ? 'below' : 'above'} ${s.high < -T ? `minus ${against}` : against}`;
     } else {
       verdict = 'inconclusive';
       const byT = pairsToDecide(s.estimate, sd, T, s.estimate > T ? strictest : o.alpha);
@@ -233,15 +262,15 @@ export function evaluateGate(
       const more = toDecide === null ? 'more than 200 runs per side would be needed' : `about ${toDecide} runs per side would decide it`;
       reason =
         s.low > T
-          ? `${interval} is above ${against}, but not after Holm's correction over ${m} rows (p=${pAdj.toPrecision(2)}); ${more}`
+          ? `${interval} is ${sign === 1 ? 'above' : 'below'} ${against}, but not after Holm's correction over ${m} rows (p=${pAdj.toPrecision(2)}); ${more}`
           : `${interval} straddles ${against}; ${more}`;
     }
     return {
       ...p,
-      changeBytes: s.estimate,
-      changePercent: p.baselineBytes > 0 ? (s.estimate * 100) / p.baselineBytes : 0,
-      lowBytes: s.low,
-      highBytes: s.high,
+      changeBytes: sign * s.estimate,
+      changePercent: p.baselineBytes > 0 ? (sign * s.estimate * 100) / p.baselineBytes : 0,
+      lowBytes: low,
+      highBytes: high,
       detectableBytes: detectable,
       method: s.method,
       pairs: s.n,

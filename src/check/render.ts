@@ -1,21 +1,25 @@
 import { mdTable, mdText, termText } from '../render/markup.js';
 import { boxTable, wrapProse } from '../render/table.js';
-import { signedSize, size } from '../render/units.js';
+import { size } from '../render/units.js';
 import { CALIBRATE_RUNS, type Calibration } from './calibrate.js';
-import type { GateRow } from './gate.js';
+import { amountText, type GateRow } from './gate.js';
 
 const scopeLabel = { worker: 'per worker', master: 'master', total: 'total', peak: 'peak total under load' } as const;
 const mark = { regression: 'REGRESSION', improvement: 'improvement', pass: 'pass', inconclusive: 'INCONCLUSIVE' } as const;
 
+/** What a row measures: "PSS per worker", or the throughput phase's requests/s. */
+const label = (r: GateRow) =>
+  r.metric === 'throughput' ? 'Requests/s (throughput phase)' : `${r.metric.toUpperCase()} ${scopeLabel[r.scope]}`;
+
 function cells(r: GateRow, text: (s: string) => string = termText): string[] {
   return [
     text(r.variant),
-    `${r.metric.toUpperCase()} ${scopeLabel[r.scope]}`,
-    size(r.baselineBytes),
-    `${signedSize(r.changeBytes)} (${r.changePercent >= 0 ? '+' : ''}${r.changePercent.toFixed(2)}%)`,
-    `${signedSize(r.lowBytes)} … ${signedSize(r.highBytes)}`,
-    size(r.thresholdBytes),
-    size(r.detectableBytes),
+    label(r),
+    amountText(r, r.baselineBytes),
+    `${amountText(r, r.changeBytes, true)} (${r.changePercent >= 0 ? '+' : ''}${r.changePercent.toFixed(2)}%)`,
+    `${amountText(r, r.lowBytes, true)} … ${amountText(r, r.highBytes, true)}`,
+    r.unit === 'bytes' ? size(r.thresholdBytes) : `-${amountText(r, r.thresholdBytes)}`,
+    amountText(r, r.detectableBytes),
     mark[r.verdict],
   ];
 }
@@ -26,7 +30,7 @@ const HEAD = ['Variant', 'Metric', 'Base', 'Change', '90% interval', 'Threshold'
 function reasons(rows: readonly GateRow[], text: (s: string) => string): string[] {
   return rows
     .filter((r) => r.verdict === 'regression' || r.verdict === 'inconclusive')
-    .map((r) => `${text(r.variant)} ${r.metric.toUpperCase()} ${scopeLabel[r.scope]}: ${text(r.reason)}`);
+    .map((r) => `${text(r.variant)} ${label(r)}: ${text(r.reason)}`);
 }
 
 /** How the rows were compared and the smallest per-worker change they could see. */
@@ -64,12 +68,12 @@ export function renderGateTable(rows: readonly GateRow[], width?: number): strin
 }
 
 export function gateLine(rows: readonly GateRow[], text: (s: string) => string = termText): string {
-  const name = (r: GateRow) => `${text(r.variant)} ${r.metric.toUpperCase()} ${scopeLabel[r.scope]}`;
+  const name = (r: GateRow) => `${text(r.variant)} ${label(r)}`;
   const reg = rows.filter((r) => r.verdict === 'regression');
   const open = rows.filter((r) => r.verdict === 'inconclusive');
   const imp = rows.filter((r) => r.verdict === 'improvement');
   if (reg.length > 0) {
-    return `memcompare check: FAIL — ${reg.map((r) => `${name(r)} ${signedSize(r.changeBytes)} (+${r.changePercent.toFixed(1)}%)`).join('; ')}`;
+    return `memcompare check: FAIL — ${reg.map((r) => `${name(r)} ${amountText(r, r.changeBytes, true)} (${r.changePercent >= 0 ? '+' : ''}${r.changePercent.toFixed(1)}%)`).join('; ')}`;
   }
   if (open.length > 0) {
     const need = open.map((r) => r.pairsToDecide);

@@ -14,7 +14,11 @@ export function tryFastSnapshot(argv: string[], io: Io): number | undefined {
   if (argv[0] !== 'snapshot' || argv.some((a) => a === '--help' || a === '-h' || a === '--version')) return undefined;
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, f] of Object.entries(SNAPSHOT_FLAGS)) {
-    options[name] = { type: f.type, ...('alias' in f ? { short: f.alias } : {}), ...('array' in f ? { multiple: true } : {}) };
+    options[name] = {
+      type: f.type,
+      ...('alias' in f && typeof f.alias === 'string' ? { short: f.alias } : {}),
+      ...('array' in f ? { multiple: true } : {}),
+    };
   }
   let values: Record<string, unknown>;
   try {

@@ -43,9 +43,14 @@ function parseList<T extends string>(text: string | undefined, allowed: readonly
 }
 
 /** The gate's settings from check's flags (calibrate takes the same ones). */
-export function gateOptions(o: Pick<CheckCommandOptions, 'limit' | 'alpha' | 'metric' | 'scope' | 'floor'>): GateOptions {
+export function gateOptions(
+  o: Pick<CheckCommandOptions, 'limit' | 'alpha' | 'metric' | 'scope' | 'floor'> & { throughputLimit?: number },
+): GateOptions {
   const limit = o.limit ?? DEFAULT_GATE.limitPercent;
   if (!Number.isFinite(limit) || limit < 0) throw badArgument('--limit', o.limit, 'give a percentage of 0 or more, e.g. --limit 5');
+  const throughputLimit = o.throughputLimit ?? DEFAULT_GATE.throughputLimitPercent;
+  if (!Number.isFinite(throughputLimit) || throughputLimit < 0 || throughputLimit >= 100)
+    throw badArgument('--throughput-limit', o.throughputLimit, 'give a percentage from 0 to under 100, e.g. --throughput-limit 5');
   const alpha = o.alpha ?? DEFAULT_GATE.alpha;
   if (!Number.isFinite(alpha) || alpha <= 0 || alpha >= 1)
     throw badArgument('--alpha', o.alpha, 'give a significance level between 0 and 1, e.g. 0.05');
@@ -55,6 +60,7 @@ export function gateOptions(o: Pick<CheckCommandOptions, 'limit' | 'alpha' | 'me
     limitPercent: limit,
     floorBytes: o.floor === undefined ? DEFAULT_GATE.floorBytes : parseSize(o.floor, '--floor'),
     alpha,
+    throughputLimitPercent: throughputLimit,
   };
 }
 

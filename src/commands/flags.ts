@@ -9,7 +9,8 @@ import { familyNames } from '../servers/registry.js';
 interface FlagSpec {
   type: 'string' | 'number' | 'boolean';
   describe: string;
-  alias?: string;
+  /** yargs takes several; the snapshot fast path (parseArgs) only a one-letter string. */
+  alias?: string | readonly string[];
   array?: boolean;
   nargs?: number;
   default?: unknown;
@@ -192,7 +193,15 @@ export const CHECK_FLAGS = {
     default: false,
     describe: 'Compare with a baseline measured on another kernel, distribution, core count or software',
   },
-  metric: { alias: 'm', type: 'string', describe: 'pss, uss, rss; comma-separated (default pss)' },
+  metric: {
+    alias: ['m', 'metrics'],
+    type: 'string',
+    describe: "pss, uss, rss, throughput (the throughput phase's requests/s; a drop is the regression); comma-separated (default pss)",
+  },
+  'throughput-limit': {
+    type: 'number',
+    describe: "Practical threshold of the throughput row: a drop of this percent of the base's requests/s (default 5)",
+  },
   scope: { type: 'string', describe: "worker, master, total, peak (a soak's peak total PSS); comma-separated (default all)" },
   limit: {
     type: 'number',

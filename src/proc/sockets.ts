@@ -4,19 +4,22 @@ import { listPids } from './tree.js';
 interface TcpRow {
   localPort: number;
   remotePort: number;
+  /** The addresses as the file holds them (hex words in the host's byte order). */
+  localHex: string;
+  remoteHex: string;
   /** Kernel TCP state in hex: 0A LISTEN, 01 ESTABLISHED. */
   state: string;
   /** 0 while no process holds the socket (a connection still in the listen queue). */
   inode: number;
 }
 
-/** The TCP sockets of this network namespace, IPv4 and IPv6, from /proc/net/tcp{,6}. */
-function tcpRows(): TcpRow[] {
+/** The TCP sockets of this network namespace, IPv4 and IPv6, from /proc/net/tcp{,6} (or the texts given). */
+function tcpRows(texts?: readonly string[]): TcpRow[] {
   const rows: TcpRow[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const file of texts ?? ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = texts ? file : readFileSync(file, 'utf8');
     } catch {
       continue;
     }
@@ -25,7 +28,14 @@ function tcpRows(): TcpRow[] {
       const f = line.trim().split(/\s+/);
       if (f.length <= 9) continue;
       const port = (addr: string | undefined) => Number.parseInt(addr?.split(':').pop() ?? '', 16);
-      rows.push({ localPort: port(f[1]), remotePort: port(f[2]), state: f[3] ?? '', inode: Number(f[9]) });
+      rows.push({
+        localPort: port(f[1]),
+        remotePort: port(f[2]),
+        localHex: f[1]?.split(':')[0] ?? '',
+        remoteHex: f[2]?.split(':')[0] ?? '',
+        state: f[3] ?? '',
+        inode: Number(f[9]),
+      });
     }
   }
   return rows;
@@ -80,4 +90,97 @@ export function socketOwner(inodes: Set<number>, pids: Iterable<number>): number
 /** The pid listening on a port anywhere on the host, if it can be seen. */
 export function portOwner(port: number): number | undefined {
   return socketOwner(listeningInodes(port), listPids());
+}
+
+/** One TCP connection held by several processes (the same inode in each one's /proc/<pid>/fd). */
+export interface TcpConnectionShared<R extends string = string> {
+  /** The socket's inode (the same in every holder's /proc/<pid>/fd). */
+  inode: number;
+  /** This end, address:port. */
+  local: string;
+  /** The other end, address:port (a database, a cache, a broker). */
+  peer: string;
+  /** The kernel's TCP state name (ESTABLISHED, CLOSE_WAIT, …). */
+  state: string;
+  holders: { pid: number; role: R }[];
+}
+
+/** The kernel's TCP states by their hex code in /proc/net/tcp (include/net/tcp_states.h). */
+const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED',
+  '02': 'SYN_SENT',
+  '03': 'SYN_RECV',
+  '04': 'FIN_WAIT1',
+  '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT',
+  '07': 'CLOSE',
+  '08': 'CLOSE_WAIT',
+  '09': 'LAST_ACK',
+  '0A': 'LISTEN',
+  '0B': 'CLOSING',
+};
+
+/**
+ * An address of /proc/net/tcp{,6} as text. The kernel prints each 32-bit word of the address in the
+ * host's byte order (little-endian on the machines memcompare runs on); an IPv4-mapped IPv6 address
+ * is shown as IPv4. Kept here (no library parses this file) because it is a dozen lines.
+ */
+export function addressText(hex: string): string {
+  const words = hex.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => [6, 4, 2, 0].map((i) => Number.parseInt(w.slice(i, i + 2), 16)));
+  if (bytes.length === 4) return bytes.join('.');
+  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 255 && bytes[11] === 255;
+  if (mapped) return bytes.slice(12).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => (((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0)).toString(16));
+  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+}
+
+/** The socket inodes each process holds open, from /proc/<pid>/fd (a process gone meanwhile holds none). */
+function socketInodes(pid: number): number[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) out.push(Number(m[1]));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * TCP connections (any state but LISTEN) that a worker holds open together with another process of the
+ * tree: opened before the fork (at import, in a preloaded master) and inherited. Unix-domain connections
+ * are not seen (their peer is only known through sock_diag). `held` and `tcp` are seams for tests.
+ */
+export function sharedConnections<R extends string>(
+  roles: ReadonlyMap<number, R | 'worker'>,
+  held: (pid: number) => number[] = socketInodes,
+  tcp: readonly string[] | undefined = undefined,
+): TcpConnectionShared<R | 'worker' | 'other'>[] {
+  const holders = new Map<number, number[]>();
+  for (const pid of roles.keys()) for (const inode of new Set(held(pid))) holders.set(inode, [...(holders.get(inode) ?? []), pid]);
+  const shared = [...holders].filter(([, pids]) => pids.length > 1 && pids.some((p) => roles.get(p) === 'worker'));
+  if (shared.length === 0) return [];
+  const rows = new Map(tcpRows(tcp).map((r) => [r.inode, r]));
+  const out: TcpConnectionShared<R | 'worker' | 'other'>[] = [];
+  for (const [inode, pids] of shared) {
+    const r = rows.get(inode);
+    if (!r || r.state === '0A') continue;
+    out.push({
+      inode,
+      local: `${addressText(r.localHex)}:${r.localPort}`,
+      peer: `${addressText(r.remoteHex)}:${r.remotePort}`,
+      state: TCP_STATES[r.state] ?? r.state,
+      holders: pids.sort((a, b) => a - b).map((pid) => ({ pid, role: roles.get(pid) ?? 'other' })),
+    });
+  }
+  return out.sort((a, b) => a.inode - b.inode);
 }

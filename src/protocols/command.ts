@@ -133,7 +133,7 @@ export const commandProtocol: WarmupProtocol = {
       return out;
     };
     return {
-      batch: (_url, _settings, _amount, onResponse, signal) => once(onResponse, signal),
+      serial: true,
       flow: (_url, _settings, amount, onResponse, signal) => rounds(amount, onResponse, signal),
       reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
     };

@@ -28,8 +28,8 @@ function lanesAbort(signal?: AbortSignal): { stop: AbortController; release: () 
 
 /**
  * The one lane pump of every protocol that sends a request per connection: `inFlight` lanes, each sending
- * its next request as soon as its last is answered, until `amount` have been sent. A flow is `inFlight` =
- * the settings' connections (as `hey -c N`); a batch is `inFlight` = `amount` (all opened at once).
+ * its next request as soon as its last is answered, until `amount` have been sent (as `hey -c N`); the
+ * soak's lanes send one at a time through it (run/soak.ts).
  * A stopped signal ends every lane at its current request, and the pump throws the signal's reason.
  */
 export async function pump(
@@ -127,8 +127,8 @@ export async function sustainLanes(
   };
 }
 
-/** A protocol's flow, batch and closed loop: the pump over the wire's exchange, to the url's port (or the settings' socket). */
-export function lanes(protocol: string, wire: Wire): Pick<LoadGenerator, 'flow' | 'batch' | 'sustain'> {
+/** A protocol's flow and closed loop: the pump over the wire's exchange, to the url's port (or the settings' socket). */
+export function lanes(protocol: string, wire: Wire): Pick<LoadGenerator, 'flow' | 'sustain'> {
   const target = (url: string, settings: WarmupSettings): Target => ({
     port: Number(new URL(url).port),
     ...(settings.socket ? { socket: settings.socket } : {}),
@@ -139,7 +139,6 @@ export function lanes(protocol: string, wire: Wire): Pick<LoadGenerator, 'flow' 
   };
   return {
     flow: (url, settings, amount, onResponse, signal) => over(url, settings, amount, settings.connections, onResponse, signal),
-    batch: (url, settings, amount, onResponse, signal) => over(url, settings, amount, amount, onResponse, signal),
     sustain: (url, settings, o, signal) => {
       const to = target(url, settings);
       return sustainLanes(o, (s) => wire.exchange(protocol, to, settings, s), signal);

@@ -32,8 +32,6 @@ export type OnResponse = (status: number, workerPid: string | undefined) => void
 
 /** What the stages send: a protocol's load on the wire. */
 export interface LoadGenerator {
-  /** `amount` requests opened at once, one per connection (the soak's bursts). */
-  batch(url: string, settings: WarmupSettings, amount: number, onResponse: OnResponse, signal?: AbortSignal): Promise<BatchResult>;
   /**
    * `amount` requests as a steady flow: at most `connections` in flight, each on a connection of its own,
    * a new one opened as soon as one is answered (as `hey -c N` sends them): a server that buffers every
@@ -42,8 +40,8 @@ export interface LoadGenerator {
   flow(url: string, settings: WarmupSettings, amount: number, onResponse: OnResponse, signal?: AbortSignal): Promise<BatchResult>;
   /** Holds one request per worker open until each worker holds one, then answers them (protocols/http/reach.ts). */
   reach(port: number, path: string, workerPids: number[], signal?: AbortSignal): Promise<ReachResult>;
-  /** The client `batch` sends with now (what the soak records): autocannon, or memcompare's own lanes. */
-  batchClient?(): 'autocannon' | 'lanes';
+  /** A request is a unit of work the load sizes itself (a command's run): the soak runs one at a time. */
+  serial?: boolean;
   /**
    * A closed loop of `connections` for `durationMs` (the throughput phase): each sends its next request as soon
    * as its last is answered. Resolves with what was answered; a stopped signal ends it early, marked `cut`.
@@ -91,7 +89,7 @@ export class NoAnswerError extends Error {}
 
 /**
  * The seam under every protocol, as hyperfine's Executor: one request on a connection of its own, a
- * burst, held connections, a probe, a command run. The real wire is sockets and processes
+ * closed loop, held connections, a probe, a command run. The real wire is sockets and processes
  * (registry.ts); unit tests pass a scripted world, and the protocols' lanes above it run as in production.
  */
 export interface Wire {
@@ -99,8 +97,6 @@ export interface Wire {
   exchange(protocol: string, target: Target, settings: WarmupSettings, signal: AbortSignal): Promise<Answer>;
   /** One request of `protocol`, for readiness. */
   probe(protocol: string, target: Target, settings: WarmupSettings): Promise<ProbeResult>;
-  /** `amount` HTTP requests opened at once (autocannon): the soak's load. */
-  burst(url: string, settings: WarmupSettings, amount: number, onResponse: OnResponse, signal?: AbortSignal): Promise<BatchResult>;
   /**
    * The throughput phase through autocannon: `connections` kept-alive connections for `durationMs`. Used only
    * where `keepsAlive` said the server keeps a connection and its answers carry their length.

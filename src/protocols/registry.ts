@@ -1,7 +1,7 @@
 import type { WarmupSettings } from '../results/types.js';
 import { commandProtocol, runCommand } from './command.js';
 import { FASTCGI_FLAGS, fastcgiProtocol } from './fastcgi/index.js';
-import { autocannonBurst, autocannonSustain, closingExchange, keepsAlive } from './http/client.js';
+import { autocannonSustain, closingExchange, keepsAlive } from './http/client.js';
 import { httpProtocol } from './http/index.js';
 import { fetchBody } from './http/probe.js';
 import { reachEveryWorker } from './http/reach.js';
@@ -38,7 +38,6 @@ const client = (protocol: string) => {
 export const realWire: Wire = {
   exchange: (protocol, target, settings, signal) => client(protocol).exchange(target, settings, signal),
   probe: (protocol, target, settings) => client(protocol).probe(target, settings),
-  burst: autocannonBurst,
   sustain: autocannonSustain,
   keepsAlive,
   closing: closingExchange,

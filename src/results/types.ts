@@ -9,6 +9,7 @@ import type {
   SkippedProcess,
   SnapshotTotals,
 } from '../memory.js';
+import type { TcpConnectionShared } from '../proc/sockets.js';
 
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -196,7 +197,8 @@ export interface Warning {
     | 'not-linear'
     | 'pool-not-fixed'
     | 'warmup-not-steady'
-    | 'soak-errors';
+    | 'soak-errors'
+    | 'inherited-connection';
   message: string;
   /** What to do about it. */
   remedy: string;
@@ -526,8 +528,13 @@ export interface RunRecord {
   container?: ContainerRecord;
   /** memcompare's own share of the tree's pages at the final sample, added back to the figures: how, and how much. */
   observer?: ObserverRecord;
+  /** TCP connections (not listening sockets) that a worker holds open together with the master or another worker, at the final sample. */
+  sharedConnections?: SharedConnection[];
   warnings: Warning[];
 }
+
+/** One TCP connection held by several processes of the tree: opened before the fork, inherited by each worker. */
+export type SharedConnection = TcpConnectionShared<Role>;
 
 /** median with min and max over runs, in the unit its name gives. */
 export interface Spread {

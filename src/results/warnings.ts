@@ -33,6 +33,10 @@ export const WARNINGS: { [K in Kind]: { remedy: string } } = {
     remedy:
       'the workers still grew when the warm-up reached its bound: measure after a soak (--soak SECONDS) to see whether they level off, or fix a count (--warmup-requests N) and say so',
   },
+  'inherited-connection': {
+    remedy:
+      "open the connection in each worker after the fork, not at import (the server's hook for it is named in the message): every worker's requests interleave on the one socket",
+  },
   'not-linear': {
     remedy:
       'look at that point (a worker count where the server behaves differently, or a noisy host); raise --runs, or fit only the linear range',

@@ -1,6 +1,6 @@
 import type { SkippedProcess } from '../memory.js';
 import type { ForeignSharers } from '../proc/sharers.js';
-import type { ProcessRecord, SettleRecord, WarmupResult, Warning } from '../results/types.js';
+import type { ProcessRecord, SettleRecord, SharedConnection, WarmupResult, Warning } from '../results/types.js';
 import { WARNINGS } from '../results/warnings.js';
 
 /** Everything a run's warnings are judged on. */
@@ -21,6 +21,9 @@ export interface RunFacts {
   poolNotFixed?: { how: string; fix(n: number): string } | undefined;
   /** Other processes on the host running the server's executable. */
   foreignSharers?: ForeignSharers | undefined;
+  /** TCP connections the workers share with the master or each other, and where the family opens them per worker. */
+  sharedConnections?: readonly SharedConnection[] | undefined;
+  connectAfterFork?: string | undefined;
   /** The soak's account of its load, when there was one. */
   soak?: { requests: number; sent?: number; errors: number } | undefined;
 }
@@ -96,6 +99,17 @@ export function diagnose(f: RunFacts): Warning[] {
       'pool-not-fixed',
       `${f.poolNotFixed.how}: the pool's size moves with load; ${workers} children were measured as they were (fix it with ${f.poolNotFixed.fix(workers)})`,
     );
+  for (const c of f.sharedConnections ?? []) {
+    const workers = c.holders.filter((h) => h.role === 'worker').length;
+    const master = c.holders.some((h) => h.role === 'master');
+    out.push({
+      kind: 'inherited-connection',
+      message: `${workers} workers${master ? ' and the master' : ''} hold one TCP connection to ${c.peer} (${c.state}, from ${c.local}): it was opened before the fork, and their requests interleave on it`,
+      remedy: f.connectAfterFork ? `open it in each worker after the fork: ${f.connectAfterFork}` : WARNINGS['inherited-connection'].remedy,
+      variant: f.variant,
+      run: f.run,
+    });
+  }
   const sh = f.foreignSharers;
   if (sh) {
     w(

@@ -63,6 +63,7 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
         ...(throughput ? { throughput } : {}),
         ...(measured.container ? { container: measured.container } : {}),
         ...(measured.observer ? { observer: measured.observer } : {}),
+        ...(measured.sharedConnections ? { sharedConnections: measured.sharedConnections } : {}),
         warnings: measured.warnings,
       },
     };

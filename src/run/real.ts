@@ -4,6 +4,7 @@ import { hostInfo, softwareInfo } from '../host.js';
 import { containerRecord } from '../proc/cgroup.js';
 import { exeOf, foreignSharers } from '../proc/sharers.js';
 import { sharedAnonymous, ussNow } from '../proc/smaps.js';
+import { sharedConnections } from '../proc/sockets.js';
 import { listPids } from '../proc/tree.js';
 import { loadAutocannon } from '../protocols/http/client.js';
 import { realWire } from '../protocols/registry.js';
@@ -44,6 +45,7 @@ export const realRunDeps: RunDeps = {
     breakdown: readBreakdown,
     exe: exeOf,
     foreignSharers,
+    sharedConnections: (roles) => sharedConnections(roles),
     container: (pid, tree) => containerRecord(pid, tree),
     ussOf: (pid) => ussNow(pid),
     sharedAnonOf: (pid) => sharedAnonymous(pid),

@@ -4,7 +4,7 @@ import { listeningInodes, socketOwner } from '../proc/sockets.js';
 import { type CpuState, cpuState } from '../proc/stat.js';
 import { listPids, withDescendants } from '../proc/tree.js';
 import type { Wire } from '../protocols/protocol.js';
-import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, SoftwareInfo } from '../results/types.js';
+import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, Role, SharedConnection, SoftwareInfo } from '../results/types.js';
 import type { ServerFamily } from '../servers/family.js';
 import type { TreeSample } from './tree-sample.js';
 
@@ -99,6 +99,8 @@ export interface MemoryView {
   container?(pid: number, tree: ReadonlySet<number>): ContainerRecord | undefined;
   /** Other processes on the host running the server's executable (they share its pages). */
   foreignSharers(rootPid: number, tree: ReadonlySet<number>): ForeignSharers | undefined;
+  /** TCP connections a worker holds together with another process of the tree (inherited across the fork). */
+  sharedConnections?(roles: ReadonlyMap<number, Role>): SharedConnection[];
   /** One process's USS now (the soak's exit watch), undefined once it is gone. */
   ussOf?(pid: number): number | undefined;
   /** The anonymous memory a process still shares (what a worker's exit copies). */

@@ -119,8 +119,8 @@ const EXIT_WATCH_MS = 5;
 const EXIT_WATCH_BOUND_MS = 5000;
 
 /**
- * Keeps load on the server for the duration (one request per connection, in batches, at the rate if
- * one is given; loopback only, bounded in time) while a budgeted sampler records the tree.
+ * Keeps load on the server for the duration (lanes of one request per connection, each held to its share of
+ * the rate if one is given; loopback only, bounded in time) while a budgeted sampler records the tree.
  */
 export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   const clock = ctx.clock ?? realClock;
@@ -143,33 +143,42 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   } as WarmupSettings;
   const served = new Map<number, number>();
   const recycledAtStart = ctx.recycledSoFar?.() ?? 0;
-  const loadLoop = (async () => {
-    while (!done && clock.now() - started < durationMs) {
+  const onResponse = (status: number, pid: string | undefined) => {
+    statusCodes[String(status)] = (statusCodes[String(status)] ?? 0) + 1;
+    const n = Number(pid);
+    if (pid && Number.isInteger(n)) served.set(n, (served.get(n) ?? 0) + 1);
+  };
+  // Lanes, as hey -c N -q R holds a rate: each lane one request at a time, on a connection of its own that
+  // says it closes (a server never holds a kept-alive connection of the soak's). With a rate, lane i sends
+  // its k-th request (k·lanes + i)/rate seconds from the start, or at once when it is behind: never a burst,
+  // never two in flight on one lane. Without, each lane sends its next as soon as its last is answered.
+  // A command's run is a unit of work the command sizes: one lane.
+  const laneCount = ctx.load.serial ? 1 : s.connections;
+  const lane = async (i: number) => {
+    for (let k = 0; !done && clock.now() - started < durationMs; k++) {
       ctx.signal?.throwIfAborted();
       if (s.rate !== undefined) {
-        // Hold to the rate: no batch before the requests so far are due.
-        const due = ((clock.now() - started) / 1000) * s.rate;
-        if (requests >= due) {
-          await clock.sleep(Math.min(50, ((requests - due) / s.rate) * 1000 + 1), ctx.signal);
-          continue;
+        const due = started + ((k * laneCount + i) / s.rate) * 1000;
+        while (!done && clock.now() < due && clock.now() - started < durationMs) {
+          await clock.sleep(Math.min(50, due - clock.now(), durationMs - (clock.now() - started)), ctx.signal);
         }
+        if (done || clock.now() - started >= durationMs) break;
       }
-      const b = await ctx.load.batch(
+      const b = await ctx.load.flow(
         url,
         warm,
-        s.connections,
+        1,
         (status, pid) => {
-          statusCodes[String(status)] = (statusCodes[String(status)] ?? 0) + 1;
-          const n = Number(pid);
-          if (pid && Number.isInteger(n)) served.set(n, (served.get(n) ?? 0) + 1);
+          requests++;
+          onResponse(status, pid);
         },
         ctx.signal,
       );
-      requests += b.requests;
       errors += b.errors + b.timeouts;
       sent += b.sent;
     }
-  })();
+  };
+  const loadLoop = Promise.all(Array.from({ length: laneCount }, (_, i) => lane(i)));
   const sampler = new BudgetedSampler(ctx.sample, { intervalMs: s.intervalMs, maxCpu: s.maxCpuPercent / 100 }, clock);
   const timeline = new TimelineBuilder();
   // The exit watch: when the server says it recycles a worker, every worker's USS is read closely until
@@ -303,7 +312,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     durationMs: elapsed,
     requests,
     sent,
-    ...(ctx.load.batchClient ? { client: ctx.load.batchClient() } : {}),
+    ...(ctx.load.serial ? {} : { client: 'lanes' as const }),
     errors,
     statusCodes,
     requestsPerSecond: elapsed > 0 ? (requests * 1000) / elapsed : 0,

@@ -34,6 +34,7 @@ export const celery: ServerFamily = {
     args: (b) => ['--max-memory-per-child', String(Math.ceil(b / 1024))],
     warning: "a child's largest RSS so far is what Celery compares, after each task: a child past the threshold finishes its task first",
   },
+  connectAfterFork: "Celery's worker_process_init signal (celery.signals.worker_process_init.connect)",
   none: {
     errorLogFromCommand: 'Celery prints its log on its output unless --logfile names a file (not read)',
     exitRemedy: 'not measured: billiard ends its pool children itself',

@@ -78,6 +78,11 @@ export interface ServerFamily {
    * the user's own files are read, never written).
    */
   exitRemedy?: { text: string; apply(argv: readonly string[], dir: string, cwd: string): string[] };
+  /**
+   * Where a worker opens its own connections after the fork, in the server's words (its post-fork hook):
+   * the remedy for a connection a preloaded master opened at import and every worker inherited.
+   */
+  connectAfterFork?: string;
   /** A pool that grows and shrinks with load: how it is set ("pm = dynamic") and how to fix it at `n`; undefined for a fixed pool. */
   poolNotFixed?(argv: readonly string[], cwd: string): { how: string; fix(n: number): string } | undefined;
   /** Why an optional field above is absent, by field name. */
@@ -96,6 +101,7 @@ export const OPTIONAL_FIELDS = [
   'memoryRecycling',
   'exitRemedy',
   'poolNotFixed',
+  'connectAfterFork',
 ] as const;
 export type OptionalField = (typeof OPTIONAL_FIELDS)[number];
 

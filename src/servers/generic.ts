@@ -16,6 +16,7 @@ export const generic: ServerFamily = {
   packages: {},
   workerSetting: { text: (n) => `${n} workers`, noArgs: 'a server memcompare does not know takes its count its own way' },
   none: {
+    connectAfterFork: 'its post-fork hook is not known: the warning gives the general remedy',
     errorLogFromCommand: 'a server memcompare knows nothing of: its output is all there is',
     memoryRecycling: 'its memory threshold is not known',
     exitRemedy: 'the server is not known: no hook to name',

@@ -77,6 +77,8 @@ export const gunicorn: ServerFamily = {
       return [...withoutConfig(argv), '--config', file];
     },
   },
+  connectAfterFork:
+    "gunicorn's post_fork(server, worker) hook in the config file (or open it at the first request); with --preload, close the master's copy in the hook too",
   none: {
     errorLogFromCommand: 'gunicorn prints its errors on stderr unless --error-logfile names a file (not read)',
     memoryRecycling: 'gunicorn has no memory threshold of its own: --max-requests only',

@@ -50,6 +50,7 @@ export const puma: ServerFamily = {
       `PumaWorkerKiller.config { |c| c.ram = ${Math.ceil((b * (workers + 1)) / 1048576)} } (the puma_worker_killer gem: the cluster's RSS in MB, the largest worker restarted above it)`,
     noArgs: 'the puma_worker_killer gem is configured in the app',
   },
+  connectAfterFork: "Puma's on_worker_boot block in config/puma.rb; disconnect in before_fork",
   none: {
     errorLogFromCommand: 'Puma prints its errors on its output unless stdout_redirect names a file (not read)',
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",

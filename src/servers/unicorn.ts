@@ -40,6 +40,7 @@ export const unicorn: ServerFamily = {
       `use Unicorn::WorkerKiller::Oom, ${Math.floor(b * 0.9)}, ${Math.floor(b)} in config.ru (the unicorn-worker-killer gem: RSS bytes, a random threshold between the two)`,
     noArgs: 'the unicorn-worker-killer gem is configured in config.ru',
   },
+  connectAfterFork: "Unicorn's after_fork do |server, worker| … end in the config file (-c); disconnect in before_fork",
   none: {
     errorLogFromCommand: 'Unicorn prints its errors on stderr unless stderr_path names a file (not read)',
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",

@@ -42,6 +42,7 @@ export const uvicorn: ServerFamily = {
     args: (n) => ['--workers', String(n)],
   },
   none: {
+    connectAfterFork: 'each worker is spawned and imports the app itself: nothing is opened before a fork',
     errorLogFromCommand: 'uvicorn prints its log on its output',
     memoryRecycling: 'uvicorn 0.17 has no memory threshold (nor request-count recycling)',
     exitRemedy: 'workers are spawned, not forked: they share no heap with the supervisor to copy at exit',

@@ -48,6 +48,7 @@ export const uwsgi: ServerFamily = {
     warning:
       'uWSGI checks it only in a worker older than --min-worker-lifetime (10 s by default; 0 here): keep it at 0, or a young worker grows past the threshold unchecked',
   },
+  connectAfterFork: "uWSGI's --lazy-apps (each worker loads the app), or a function decorated @uwsgidecorators.postfork",
   none: {
     errorLogFromCommand: 'uWSGI prints its log on its output unless --logto names a file (not read)',
     exitRemedy:

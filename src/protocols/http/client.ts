@@ -3,15 +3,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import type autocannon from 'autocannon';
 import type { WarmupSettings } from '../../results/types.js';
-import {
-  type Answer,
-  type BatchResult,
-  NoAnswerError,
-  type OnResponse,
-  type SustainOptions,
-  type SustainResult,
-  type Target,
-} from '../protocol.js';
+import { type Answer, NoAnswerError, type SustainOptions, type SustainResult, type Target } from '../protocol.js';
 
 type Autocannon = typeof autocannon;
 let loaded: Autocannon | undefined;
@@ -24,7 +16,7 @@ export function loadAutocannon(): Autocannon {
   return loaded;
 }
 
-/** A request unanswered this long is a timeout (autocannon's default, as the bursts use). */
+/** A request unanswered this long is a timeout (autocannon's default). */
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
@@ -73,65 +65,6 @@ export function httpExchange(target: Target, settings: WarmupSettings, signal: A
       req.destroy();
     });
     req.on('error', fail);
-  });
-}
-
-/** `amount` requests opened at once through autocannon, one per connection: the soak's load. */
-export function autocannonBurst(
-  url: string,
-  settings: WarmupSettings,
-  amount: number,
-  onResponse: OnResponse,
-  signal?: AbortSignal,
-): Promise<BatchResult> {
-  const header = settings.workerPidHeader?.toLowerCase();
-  const latenciesMs: number[] = [];
-  return new Promise<BatchResult>((resolveRun, reject) => {
-    // Listening only while this batch runs: a long soak has hundreds of batches.
-    const onAbort = () => (instance as unknown as { stop(): void }).stop();
-    const instance = loadAutocannon()(
-      {
-        url,
-        amount,
-        connections: amount,
-        // A batch lasts at least one sample interval: the default 1 s would make a 30-request batch last a
-        // second, and 20 ms capped a soak at ~400 requests/s (measured); 5 ms allows ~1,000/s with 10 connections.
-        sampleInt: 5,
-        timeout: 10,
-        requests: [
-          {
-            method: 'GET',
-            path: settings.path,
-            // One request per connection, said so (as nginx says to its upstreams and hey -disable-keepalive
-            // does): the server closes it after the response. A kept-alive connection dropped by the client
-            // instead costs some servers memory per connection (an ASGI server here: ~4 KiB each, never returned; docs/method.md).
-            headers: { connection: 'close' },
-            onResponse: (status: number, _body: string, _context: unknown, headers?: Record<string, string>) => {
-              const pid = header && headers ? (headers[header] ?? headers[settings.workerPidHeader ?? '']) : undefined;
-              onResponse(status, pid);
-            },
-          },
-        ],
-      } as autocannon.Options,
-      (err, res) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (err) return reject(err);
-        resolveRun({
-          requests: res.requests.total ?? 0,
-          sent: (res.requests as unknown as { sent?: number }).sent ?? amount,
-          errors: res.errors,
-          timeouts: res.timeouts,
-          latenciesMs,
-        });
-      },
-    );
-    (instance as unknown as NodeJS.EventEmitter).on(
-      'response',
-      (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
-        latenciesMs.push(responseTime);
-      },
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -4,11 +4,11 @@ import { httpExchange } from './client.js';
 import { probe } from './probe.js';
 
 /**
- * HTTP, the default: GETs on loopback, one per connection. The warm-up sends them as a flow (the lanes,
- * through Node's client), the throughput phase as a closed loop (below), the soak in bursts: through autocannon, unless the app's answers end only when
- * the server closes the connection (no Content-Length, not chunked), which autocannon never counts as
- * answered (a soak on such an app read 0 requests): then through the lanes, which do. Held
- * requests (reach.ts) prove which worker served when the app sends no pid header.
+ * HTTP, the default: GETs on loopback. The warm-up and the soak send them through the lanes (Node's client,
+ * one request per connection that says `Connection: close`, read to its end: answers that end only at the
+ * server's close are counted, which autocannon never does; a soak through it read 0 requests on such an app).
+ * The throughput phase is a closed loop (below). Held requests (reach.ts) prove which worker served when the
+ * app sends no pid header.
  */
 export const httpProtocol: WarmupProtocol = {
   name: 'http',
@@ -20,7 +20,7 @@ export const httpProtocol: WarmupProtocol = {
   client: { exchange: httpExchange, probe: (target, settings) => probe(target.port, settings.path) },
   load(_settings, wire) {
     let closeDelimited = false;
-    // The answers seen so far say which client can count them: the warm-up's flow comes before any burst.
+    // The answers seen so far say whether autocannon can count them: the warm-up's flow comes before the phase.
     const noting: Wire = {
       ...wire,
       exchange: async (protocol, target, settings, signal) => {
@@ -32,10 +32,7 @@ export const httpProtocol: WarmupProtocol = {
     const own = lanes('http', noting);
     return {
       flow: own.flow,
-      batch: (url, settings, amount, onResponse, signal) =>
-        closeDelimited ? own.batch(url, settings, amount, onResponse, signal) : wire.burst(url, settings, amount, onResponse, signal),
       reach: (port, path, workerPids, signal) => wire.reach(port, path, workerPids, signal),
-      batchClient: () => (closeDelimited ? 'lanes' : 'autocannon'),
       // autocannon where the server keeps connections and says how long its answers are; a connection per
       // request otherwise (autocannon never counts a close-delimited answer, and against a server that closes
       // every connection, as Python's sync workers do, its latencies were seconds where hey's were 7-9 ms).

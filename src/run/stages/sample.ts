@@ -13,12 +13,14 @@ export function sampleStage(
   settled: { sample: TreeSample; settleRecord: RunRecord['settle']; warmup: WarmupResult; replaced: number[] },
   workerCount: number,
   soaked?: SoakRecord,
-): Pick<RunRecord, 'processes' | 'totals' | 'skipped' | 'mappings' | 'warnings' | 'container' | 'observer'> {
+): Pick<RunRecord, 'processes' | 'totals' | 'skipped' | 'mappings' | 'warnings' | 'container' | 'observer' | 'sharedConnections'> {
   const { deps, scenario } = ctx;
   const { sample } = settled;
   const pids = new Set(sample.processes.map((p) => p.pid));
   const mappings = deps.memory.breakdown(sample.processes);
   const container = deps.memory.container?.(b.server.pid, pids);
+  const roles = new Map(sample.processes.map((p) => [p.pid, p.role]));
+  const sharedConnections = deps.memory.sharedConnections?.(roles) ?? [];
   const warnings = diagnose({
     variant: ctx.variant.name,
     run: ctx.index,
@@ -32,6 +34,8 @@ export function sampleStage(
     foreignSharers: deps.memory.foreignSharers(b.server.pid, pids),
     poolNotFixed: ctx.family.poolNotFixed?.(b.argv, ctx.variant.cwd ?? scenario.cwd),
     soak: soaked,
+    sharedConnections,
+    connectAfterFork: ctx.family.connectAfterFork,
   });
   return {
     processes: sample.processes,
@@ -39,6 +43,7 @@ export function sampleStage(
     skipped: sample.snapshot.skipped,
     mappings,
     warnings,
+    ...(sharedConnections.length > 0 ? { sharedConnections } : {}),
     ...(container ? { container } : {}),
     ...(sample.snapshot.observer ? { observer: sample.snapshot.observer } : {}),
   };

@@ -57,7 +57,6 @@ function scriptedWire(fail: (n: number) => Error | undefined = () => undefined) 
       return { status: 200, workerPid: String(100 + (n % 3)) } satisfies Answer;
     },
     probe: async () => 'answered',
-    burst: async () => ({ requests: 0, sent: 0, errors: 0, timeouts: 0, latenciesMs: [] }),
     sustain: async () => {
       throw new Error('the scripted wire has no autocannon');
     },
@@ -155,28 +154,25 @@ describe('each protocol builds its load on the wire', () => {
     assert.ok(seen.maxInFlight <= HTTP.connections && seen.maxInFlight >= 8, `saw ${seen.maxInFlight}`);
     assert.deepEqual([...seen.protocols], ['http']);
   });
-  it("HTTP's batch goes through autocannon, unless the answers end at the server's close: then through the lanes", async () => {
+  it("HTTP's lanes count answers that end at the server's close; the phase then skips autocannon", async () => {
     const { wire } = scriptedWire();
-    let bursts = 0;
-    wire.burst = async (_url, _s, amount) => {
-      bursts++;
-      return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: [] };
+    let sustained = 0;
+    wire.sustain = async () => {
+      sustained++;
+      throw new Error('not through autocannon');
     };
-    const framed = httpProtocol.load(HTTP, wire, RUN);
-    await framed.flow('http://127.0.0.1:8000', HTTP, 4, () => {});
-    await framed.batch('http://127.0.0.1:8000', HTTP, 4, () => {});
-    assert.equal(bursts, 1);
-    assert.equal(framed.batchClient?.(), 'autocannon');
+    wire.keepsAlive = async () => true;
     const exchange = wire.exchange;
     wire.exchange = async (...a) => ({ ...(await exchange(...a)), closeDelimited: true });
     const closing = httpProtocol.load(HTTP, wire, RUN);
-    await closing.flow('http://127.0.0.1:8000', HTTP, 4, () => {});
-    const r = await closing.batch('http://127.0.0.1:8000', HTTP, 6, () => {});
-    assert.equal(bursts, 1, 'no burst through autocannon');
+    const r = await closing.flow('http://127.0.0.1:8000', HTTP, 6, () => {});
     assert.equal(r.requests, 6, 'every close-delimited answer counted');
-    assert.equal(closing.batchClient?.(), 'lanes');
+    const phase = await closing.sustain?.('http://127.0.0.1:8000', HTTP, { connections: 2, durationMs: 20 });
+    assert.equal(sustained, 0, 'no autocannon for answers it cannot count');
+    assert.equal(phase?.client, 'lanes');
+    assert.ok((phase?.requests ?? 0) > 0);
   });
-  it("FastCGI's lanes send exactly the amount, each naming the script; a batch opens all at once", async () => {
+  it("FastCGI's lanes send exactly the amount, each naming the script, at most the settings' connections at once", async () => {
     const { wire, seen } = scriptedWire();
     const load = fastcgiProtocol.load(FCGI, wire, RUN);
     const pids: string[] = [];
@@ -187,9 +183,6 @@ describe('each protocol builds its load on the wire', () => {
     assert.ok(seen.maxInFlight <= 4, `saw ${seen.maxInFlight}`);
     assert.deepEqual([...seen.scripts], ['/srv/app/index.php']);
     assert.deepEqual([...seen.protocols], ['fastcgi']);
-    seen.maxInFlight = 0;
-    await load.batch('http://127.0.0.1:9000', FCGI, 12, () => {});
-    assert.equal(seen.maxInFlight, 12);
   });
   it("a command's printed pids are its answers; a round of N runs it once per `connections` requests", async () => {
     const { wire } = scriptedWire();

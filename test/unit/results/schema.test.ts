@@ -136,6 +136,18 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         replacedDepth: 15,
       };
       r.observer = { method: 'estimate', reason: 'not root', observerPids: [9], pssBytes: 2, ussBytes: 1 };
+      r.sharedConnections = [
+        {
+          inode: 5,
+          local: '127.0.0.1:40000',
+          peer: '127.0.0.1:6379',
+          state: 'ESTABLISHED',
+          holders: [
+            { pid: 1, role: 'master' },
+            { pid: 2, role: 'worker' },
+          ],
+        },
+      ];
       for (const p of r.processes) Object.assign(p, { observerPssBytes: 1, observerUssBytes: 0 });
       r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
     }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProcessRecord } from '../../../src/results/types.js';
-import type { BatchResult } from '../../../src/run/seams.js';
+import type { BatchResult, LoadGenerator } from '../../../src/run/seams.js';
 import { soak } from '../../../src/run/soak.js';
 import type { TreeSample } from '../../../src/run/tree-sample.js';
-import { fakeClock } from './scripted.js';
+import { virtualClock } from './scripted.js';
 
 const MiB = 1024 * 1024;
 const EXIT_MS = 2000;
@@ -17,7 +17,7 @@ const EXIT_MS = 2000;
  * watch it starts is still running, from 201's youth, when 201 exits.
  */
 function scripted(o: { lineAt: number; copy: number; spuriousAt?: number; durationSeconds?: number }) {
-  const clock = fakeClock();
+  const clock = virtualClock();
   const listeners: (() => void)[] = [];
   const fired = new Set<number>();
   const ussOf = (pid: number): number | undefined => {
@@ -52,13 +52,14 @@ function scripted(o: { lineAt: number; copy: number; spuriousAt?: number; durati
     }
   };
   const load = {
-    async batch(_url: string, _s: unknown, amount: number): Promise<BatchResult> {
+    // The soak's lanes send one request at a time; each takes 10 ms of scripted time.
+    async flow(_url: string, _s: unknown, amount: number, onResponse: Parameters<LoadGenerator['flow']>[3]): Promise<BatchResult> {
       await clock.sleep(10);
       if (o.spuriousAt !== undefined) fire(o.spuriousAt);
       fire(o.lineAt);
+      for (let i = 0; i < amount; i++) onResponse(200, undefined);
       return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: [] };
     },
-    flow: () => Promise.reject(new Error('the soak sends batches')),
     reach: async () => ({ conclusive: false, served: [], statusCodes: {}, errors: 0 }),
   };
   return soak({

@@ -19,6 +19,60 @@ export function fakeClock(): Clock & { sleeps: number } {
   return c;
 }
 
+/**
+ * A clock for code that sleeps in several tasks at once (the soak's lanes beside its sampler and exit
+ * watch): each sleep wakes at its own time, and time moves to the earliest wake once every task is
+ * waiting (a turn of the event loop), so concurrent sleeps overlap as on a real host instead of adding up.
+ */
+export function virtualClock(): Clock & { sleeps: number } {
+  // Whole microseconds: a sleep of any positive length moves time on. In floating milliseconds, t + (due - t)
+  // can round back below due, and a loop that sleeps until due would sleep a zero step forever.
+  let us = 0;
+  const timers: { at: number; wake: () => void }[] = [];
+  let skips = 0;
+  const c = {
+    sleeps: 0,
+    now: () => us / 1000,
+    date: () => new Date(Date.UTC(2026, 0, 1) + us / 1000),
+    sleep: (ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        c.sleeps++;
+        if (signal?.aborted) return reject(signal.reason);
+        const timer = {
+          at: us + Math.max(0, Math.ceil(ms * 1000)),
+          wake: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+        };
+        // An aborted sleep leaves the queue and gives up its turn, so time does not jump ahead for it.
+        const onAbort = () => {
+          const i = timers.indexOf(timer);
+          if (i >= 0) {
+            timers.splice(i, 1);
+            skips++;
+          }
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        timers.push(timer);
+        // One turn per sleep: the earliest wake is taken, whichever task made it.
+        setImmediate(() => {
+          if (skips > 0) {
+            skips--;
+            return;
+          }
+          timers.sort((x, y) => x.at - y.at);
+          const next = timers.shift();
+          if (!next) return;
+          us = Math.max(us, next.at);
+          next.wake();
+        });
+      }),
+  };
+  return c;
+}
+
 /** One poll's view of a server: its processes, each with CPU time and state. */
 export interface PollState {
   listening: 'none' | 'ours' | 'foreign';

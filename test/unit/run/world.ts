@@ -8,7 +8,7 @@ import type { TreeSample } from '../../../src/run/tree-sample.js';
 import type { Scenario } from '../../../src/scenario/scenario.js';
 import type { ServerFamily } from '../../../src/servers/family.js';
 import { familyNamed } from '../../../src/servers/registry.js';
-import { fakeClock } from './scripted.js';
+import { virtualClock } from './scripted.js';
 
 const MiB = 1048576;
 
@@ -37,7 +37,7 @@ export interface WorldScript {
   workerPssMiB?: Record<string, number>;
   /** Called before every sample of a server: may replace workers, abort, etc. */
   beforeSample?: (server: FakeServer, world: World) => void;
-  /** Called before every request, burst and command run the server gets. */
+  /** Called before every request and command run the server gets. */
   beforeRequest?: (server: FakeServer, world: World) => void;
   /** The launched process exits 0 at once and pid 9000 holds the port in a session of its own. */
   daemonize?: boolean;
@@ -59,7 +59,9 @@ export type World = ReturnType<typeof makeWorld>;
  * `events` logs launches, stops, batches and samples in order.
  */
 export function makeWorld(script: WorldScript = {}) {
-  const clock = fakeClock();
+  // Time passes as every task's sleeps come due: the lanes' requests run beside a stage that sleeps, as on
+  // a real host, instead of the stage's whole duration passing first.
+  const clock = virtualClock();
   const servers: FakeServer[] = [];
   const events: string[] = [];
   let nextPid = 1000;
@@ -121,16 +123,6 @@ export function makeWorld(script: WorldScript = {}) {
       return { status: 200, workerPid: settings.workerPidHeader ? String(pid) : undefined };
     },
     probe: async () => 'answered',
-    burst: async (url, settings, amount, onResponse) => {
-      // A burst takes time on the scripted clock, as a soak's batches do.
-      await clock.sleep(10);
-      const server = reached(Number(new URL(url).port));
-      if (!server) return { requests: 0, sent: amount, errors: amount, timeouts: 0, latenciesMs: [] };
-      script.beforeRequest?.(server, world);
-      events.push(`burst ${name(server)} ${amount}`);
-      for (let i = 0; i < amount; i++) onResponse(200, settings.workerPidHeader ? String(answer(server)) : undefined);
-      return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: Array(amount).fill(1) };
-    },
     closing: async (target) => {
       const server = reached(target.port);
       if (!server) throw new Error('ECONNREFUSED');

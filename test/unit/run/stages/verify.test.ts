@@ -13,7 +13,9 @@ describe('stage: verify (run --verify)', () => {
     // Workers keep 64 KiB of PSS (32 KiB of USS) a request and this world never recycles them: every round is over.
     const world = makeWorld({ evenLoad: true, growth: (served) => served / 16 });
     const scenario = { ...scenarioOf(['a'], 1), server: 'gunicorn' };
-    scenario.soak = { durationSeconds: 30, connections: 4, intervalMs: 100, maxCpuPercent: 50 };
+    // Held at 20 requests/s: a verifying soak (120 s) takes each worker ~1,200 requests, past the setting but
+    // by less than a third of it, so that three rounds each lower it.
+    scenario.soak = { durationSeconds: 30, connections: 4, intervalMs: 100, maxCpuPercent: 50, rate: 20 };
     const limitBytes = 40 * MiB;
     const doc = await runScenario(scenario, { maxWorkerUssBytes: limitBytes, family: gunicorn }, world.deps);
     const advice = doc.variants[0]?.runs[0]?.soak?.advice;
