@@ -1,5 +1,14 @@
 import yargs from 'yargs';
-import { CALIBRATE_FLAGS, CHECK_FLAGS, flagValues, REPORT_FLAGS, RUN_FLAGS, SWEEP_FLAGS, WATCH_FLAGS } from '../commands/flags.js';
+import {
+  CALIBRATE_FLAGS,
+  CHECK_FLAGS,
+  flagValues,
+  IMPORTS_FLAGS,
+  REPORT_FLAGS,
+  RUN_FLAGS,
+  SWEEP_FLAGS,
+  WATCH_FLAGS,
+} from '../commands/flags.js';
 import { SNAPSHOT_FLAGS, type SnapshotArgs, toSnapshotOptions } from '../commands/snapshot-options.js';
 import { ExitCode, MemcompareError, reportError } from '../errors.js';
 import type { Io } from '../memory.js';
@@ -86,6 +95,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       async (args) => {
         const { runCalibrateCommand } = await import('../commands/calibrate.js');
         exitCode = await runCalibrateCommand({ ...flagValues(CALIBRATE_FLAGS, args), scenario: args.scenario }, io);
+      },
+    )
+    .command(
+      'imports',
+      'One start of a Python command with an import probe on its PYTHONPATH: every first import and the private memory it added, as a tree (as bundle:mem prints gems)',
+      (y) =>
+        y
+          .options(IMPORTS_FLAGS)
+          .example('$0 imports -- python3 -c "import wsgi"', "what the app's imports cost")
+          .example('$0 imports --timeout 10 -- python3 server.py', "a server's master and workers, stopped after 10 s"),
+      async (args) => {
+        const { runImportsCommand } = await import('../commands/imports.js');
+        const argv = args._.slice(1).map(String);
+        exitCode = await runImportsCommand({ ...flagValues(IMPORTS_FLAGS, args), argv }, io);
       },
     )
     .command(

@@ -65,6 +65,12 @@ export const RUN_FLAGS = {
     describe: 'Connections the throughput phase keeps busy (default: twice the workers, at least 8); the same for every variant',
   },
   'no-throughput': { type: 'boolean', default: false, describe: 'Skip the throughput phase: memory only' },
+  imports: {
+    type: 'boolean',
+    default: false,
+    describe:
+      'After the measured runs, one more boot per variant with an import probe: what the master imported before the fork, what each worker imported after it, and what importing that before the fork would save',
+  },
   'max-worker-uss': {
     type: 'string',
     nargs: 1,
@@ -154,6 +160,16 @@ export const CALIBRATE_FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 /** `watch`: snapshot's selectors, an interval, a count, a CPU budget. */
+export const IMPORTS_FLAGS = {
+  cwd: { type: 'string', describe: 'Working directory of the command' },
+  threshold: { type: 'number', describe: 'Leave out imports that added less than this many MiB (default 0.3)' },
+  timeout: {
+    type: 'number',
+    describe: 'Stop the command after this many seconds (default 60): a server never ends by itself; what it imported by then is shown',
+  },
+  json: { type: 'string', describe: 'Also write the trees to this file as JSON' },
+} as const satisfies Record<string, FlagSpec>;
+
 export const WATCH_FLAGS = {
   pid: { alias: 'p', type: 'string', array: true, describe: 'Process ids, comma-separated or repeated' },
   tree: { type: 'boolean', default: false, describe: 'With --pid: include all descendants' },

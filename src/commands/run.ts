@@ -249,6 +249,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
       onEvent,
       echo: o.showOutput ? io.stderr : undefined,
       ...(maxWorkerUssBytes !== undefined ? { maxWorkerUssBytes } : {}),
+      ...(o.imports ? { imports: true } : {}),
       ...(o.untilDecided !== undefined ? { moreRuns: untilDecided(o.untilDecided, progressOn ? below : undefined) } : {}),
       signal: controller.signal,
       version: toolVersion(),

@@ -10,6 +10,7 @@ import type {
   SnapshotTotals,
 } from '../memory.js';
 import type { TcpConnectionShared } from '../proc/sockets.js';
+import type { ImportsRecord } from './imports.js';
 
 /** The results document of `memcompare run`: the contract that every report and the CI gate read. */
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -624,6 +625,8 @@ export interface VariantResult {
   /** This variant's server family, when it is not the scenario's (one server against another). */
   server?: string;
   runs: RunRecord[];
+  /** With `run --imports`: one more boot of the variant with the import probe, after its measured runs. */
+  imports?: ImportsRecord;
 }
 
 /** A least-squares line y = fixed + perWorker × workers, in bytes. */

@@ -9,6 +9,7 @@ import { realRunDeps } from './real.js';
 import type { RunDeps } from './seams.js';
 import { checkServices, type RunningService, startServices, stopServices } from './services.js';
 import type { RunOptions } from './stages/context.js';
+import { importsStage } from './stages/imports.js';
 import { commonDepth, replaceShallowRun, shallowVariants } from './stages/steady.js';
 
 export type { RunOptions } from './stages/context.js';
@@ -116,6 +117,28 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
         planned = run + 1;
         doc.scenario.runs = planned;
         order.push(...runOrder(scenario.variants.length, 1).map((x) => ({ ...x, run: planned })));
+      }
+    }
+    if (o.imports) {
+      // One probed boot per variant, after the measured runs (they stay untouched), in the variants' order.
+      for (const [vi, variant] of scenario.variants.entries()) {
+        const probed = await importsStage({
+          scenario,
+          family: variant.server ? (familyNamed(variant.server) ?? family) : family,
+          variant,
+          index: (variants[vi]?.runs.length ?? 0) + 1,
+          options: o,
+          deps,
+          tag: `[${variant.name} imports]`,
+          ...(depth !== undefined ? { targetRequestsPerWorker: depth } : {}),
+          emit,
+          previousGone,
+          previousStopping: () => false,
+          services: ports,
+        });
+        previousGone = probed.stopped;
+        (variants[vi] as VariantResult).imports = probed.record;
+        o.onUpdate?.(doc);
       }
     }
     await previousGone;

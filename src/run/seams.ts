@@ -6,6 +6,7 @@ import { listPids, withDescendants } from '../proc/tree.js';
 import type { Wire } from '../protocols/protocol.js';
 import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, Role, SharedConnection, SoftwareInfo } from '../results/types.js';
 import type { ServerFamily } from '../servers/family.js';
+import type { ImportProbe } from './import-probe.js';
 import type { TreeSample } from './tree-sample.js';
 
 export type { BatchResult, LoadGenerator, Wire } from '../protocols/protocol.js';
@@ -119,6 +120,8 @@ export interface HostView {
  */
 export interface RunDeps {
   clock: Clock;
+  /** The import probe of `run --imports` (run/import-probe.ts): its environment, its records, its removal. */
+  imports: { prepare(pythonPath: string | undefined): ImportProbe };
   proc: ProcView;
   /** What the warm-up protocols send on: sockets and processes, or a scripted world. */
   wire: Wire;

@@ -61,6 +61,7 @@ export const apache: ServerFamily = {
   },
   recycling: { text: (n) => `MaxConnectionsPerChild ${n}`, args: (n) => ['-C', `MaxConnectionsPerChild ${n}`] },
   none: {
+    importProbe: 'its modules are C, loaded by the parent; mod_php compiles per request: there is no import to attribute',
     connectAfterFork: 'a module opens its connections in its child_init hook; the parent runs no application code',
     memoryRecycling: 'Apache has no memory threshold for a child: MaxConnectionsPerChild only',
     exitRemedy: "not measured: a prefork child's exit hook is Apache's, not the app's",

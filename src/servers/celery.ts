@@ -35,6 +35,10 @@ export const celery: ServerFamily = {
     warning: "a child's largest RSS so far is what Celery compares, after each task: a child past the threshold finishes its task first",
   },
   connectAfterFork: "Celery's worker_process_init signal (celery.signals.worker_process_init.connect)",
+  importProbe: {
+    method: 'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import',
+    preloaded: () => true,
+  },
   none: {
     errorLogFromCommand: 'Celery prints its log on its output unless --logfile names a file (not read)',
     exitRemedy: 'not measured: billiard ends its pool children itself',

@@ -83,6 +83,11 @@ export interface ServerFamily {
    * the remedy for a connection a preloaded master opened at import and every worker inherited.
    */
   connectAfterFork?: string;
+  /**
+   * How `run --imports` instruments the server's interpreter (`method`, in words), and whether a command
+   * loads the app in the master before the fork (`preloaded`; undefined when it cannot be told).
+   */
+  importProbe?: { method: string; preloaded?(argv: readonly string[], cwd: string): boolean };
   /** A pool that grows and shrinks with load: how it is set ("pm = dynamic") and how to fix it at `n`; undefined for a fixed pool. */
   poolNotFixed?(argv: readonly string[], cwd: string): { how: string; fix(n: number): string } | undefined;
   /** Why an optional field above is absent, by field name. */
@@ -102,6 +107,7 @@ export const OPTIONAL_FIELDS = [
   'exitRemedy',
   'poolNotFixed',
   'connectAfterFork',
+  'importProbe',
 ] as const;
 export type OptionalField = (typeof OPTIONAL_FIELDS)[number];
 

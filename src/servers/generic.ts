@@ -15,6 +15,9 @@ export const generic: ServerFamily = {
   versionCommand: [],
   packages: {},
   workerSetting: { text: (n) => `${n} workers`, noArgs: 'a server memcompare does not know takes its count its own way' },
+  importProbe: {
+    method: `${'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import'}; a server that is not Python records nothing`,
+  },
   none: {
     connectAfterFork: 'its post-fork hook is not known: the warning gives the general remedy',
     errorLogFromCommand: 'a server memcompare knows nothing of: its output is all there is',

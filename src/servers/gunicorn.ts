@@ -79,6 +79,10 @@ export const gunicorn: ServerFamily = {
   },
   connectAfterFork:
     "gunicorn's post_fork(server, worker) hook in the config file (or open it at the first request); with --preload, close the master's copy in the hook too",
+  importProbe: {
+    method: 'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import',
+    preloaded: (argv, cwd) => argv.includes('--preload') || /^\s*preload_app\s*=\s*True/m.test(readConfig(configFile(argv), cwd) ?? ''),
+  },
   none: {
     errorLogFromCommand: 'gunicorn prints its errors on stderr unless --error-logfile names a file (not read)',
     memoryRecycling: 'gunicorn has no memory threshold of its own: --max-requests only',

@@ -65,6 +65,7 @@ export const phpFpm: ServerFamily = {
     return pm !== undefined && pm !== 'static' ? { how: `pm = ${pm}`, fix: (n) => `pm = static with pm.max_children = ${n}` } : undefined;
   },
   none: {
+    importProbe: 'PHP compiles each script per request (into opcache): there is no import made before the fork to attribute',
     connectAfterFork: 'PHP opens connections in the request, in each worker; the master runs no PHP code',
     memoryRecycling: 'php-fpm has no memory threshold: pm.max_requests only (memory_limit bounds a request, not a child)',
     exitRemedy: "not measured: a PHP child shares no interpreter heap with the master to copy (opcache's is shared memory)",

@@ -52,6 +52,7 @@ export const puma: ServerFamily = {
   },
   connectAfterFork: "Puma's on_worker_boot block in config/puma.rb; disconnect in before_fork",
   none: {
+    importProbe: "Ruby's require hook (RUBYOPT=-r) is not written yet",
     errorLogFromCommand: 'Puma prints its errors on its output unless stdout_redirect names a file (not read)',
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a unix:// bind is not measured (load goes to loopback TCP)',

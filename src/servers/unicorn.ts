@@ -42,6 +42,7 @@ export const unicorn: ServerFamily = {
   },
   connectAfterFork: "Unicorn's after_fork do |server, worker| … end in the config file (-c); disconnect in before_fork",
   none: {
+    importProbe: "Ruby's require hook (RUBYOPT=-r) is not written yet",
     errorLogFromCommand: 'Unicorn prints its errors on stderr unless stderr_path names a file (not read)',
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a Unix socket listener is not measured (load goes to loopback TCP)',

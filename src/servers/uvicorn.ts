@@ -41,6 +41,10 @@ export const uvicorn: ServerFamily = {
     text: (n) => `--workers ${n} (or UVICORN_WORKERS=${n}, or WEB_CONCURRENCY=${n})`,
     args: (n) => ['--workers', String(n)],
   },
+  importProbe: {
+    method: `${'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import'}; each worker is spawned and imports the app itself`,
+    preloaded: () => false,
+  },
   none: {
     connectAfterFork: 'each worker is spawned and imports the app itself: nothing is opened before a fork',
     errorLogFromCommand: 'uvicorn prints its log on its output',

@@ -49,6 +49,10 @@ export const uwsgi: ServerFamily = {
       'uWSGI checks it only in a worker older than --min-worker-lifetime (10 s by default; 0 here): keep it at 0, or a young worker grows past the threshold unchecked',
   },
   connectAfterFork: "uWSGI's --lazy-apps (each worker loads the app), or a function decorated @uwsgidecorators.postfork",
+  importProbe: {
+    method: `${'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import'}; uWSGI forks without Python's fork hooks, so a worker's imports are told by the process that wrote them`,
+    preloaded: (argv) => !argv.some((a) => /^--lazy(-apps)?(=(true|1|yes))?$/.test(a)),
+  },
   none: {
     errorLogFromCommand: 'uWSGI prints its log on its output unless --logto names a file (not read)',
     exitRemedy:

@@ -25,6 +25,8 @@ export interface RunOptions {
   moreRuns?: (doc: ResultsDocument, roundsDone: number) => boolean;
   signal?: AbortSignal;
   version?: string;
+  /** `run --imports`: one more boot of each variant with the import probe, after the measured runs. */
+  imports?: boolean;
 }
 
 /** What one run of one variant needs. */

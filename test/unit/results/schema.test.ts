@@ -174,6 +174,17 @@ function fullDocument(): DeepRequired<ResultsDocument> {
     v.revision = { role: 'head', ref: 'working tree', commit: 'a'.repeat(40), dirty: false };
     v.point = { variant: v.name, workers: 2 };
     v.server = 'gunicorn';
+    v.imports = {
+      method: 'python',
+      reason: 'none',
+      boot: { masterPid: 1, processes: 3, probeMs: 400 },
+      master: { totalBytes: 2, imports: 1, tree: [{ module: 'numpy', inclusiveBytes: 2, exclusiveBytes: 1, ms: 3, children: [] }] },
+      afterFork: [{ module: 'matplotlib.pyplot', bytesPerWorker: 3, workers: [2, 3] }],
+      workers: 2,
+      afterForkBytesPerWorker: 3,
+      predictedSavingBytes: 3,
+      preloaded: true,
+    };
   }
   const point = {
     workers: 2,

@@ -1,6 +1,7 @@
 import type { Snapshot } from '../../../src/memory.js';
 import type { CpuState } from '../../../src/proc/stat.js';
 import type { RunEvent } from '../../../src/results/events.js';
+import type { ImportProcess } from '../../../src/results/imports.js';
 import type { ProcessRecord } from '../../../src/results/types.js';
 import type { LaunchRequest, RunDeps, ServerHandle, Wire } from '../../../src/run/seams.js';
 import type { RunContext, RunOptions } from '../../../src/run/stages/context.js';
@@ -31,6 +32,8 @@ export interface FakeServer {
 }
 
 export interface WorldScript {
+  /** What the import probe read after a probed boot (`run --imports`): the last server launched with it. */
+  imports?: (server: FakeServer) => ImportProcess[];
   /** Workers each server forks (default 2). */
   workers?: number;
   /** PSS of each worker, MiB, by the variant name (the command's last argument); default 10. */
@@ -175,6 +178,19 @@ export function makeWorld(script: WorldScript = {}) {
   };
   const deps: RunDeps = {
     clock,
+    imports: {
+      prepare: () => {
+        events.push('probe prepared');
+        return {
+          env: { MEMCOMPARE_IMPORTS_DIR: '/scripted' },
+          read: () => {
+            const probed = servers.filter((x) => x.request.env.MEMCOMPARE_IMPORTS_DIR === '/scripted').at(-1);
+            return probed && script.imports ? script.imports(probed) : [];
+          },
+          remove: () => events.push('probe removed'),
+        };
+      },
+    },
     proc: {
       tree: (pid) => {
         const s = byPid(pid);

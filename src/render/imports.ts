@@ -1,0 +1,79 @@
+import { type ImportNode, type ImportProcess, importTotal, importTree } from '../results/imports.js';
+import type { ResultsDocument } from '../results/types.js';
+import { mib } from './units.js';
+
+/**
+ * A process's import tree as `bundle:mem` prints a Gemfile's: each first import with the private
+ * memory it added (its own imports included), indented under the import that made it, largest first;
+ * imports below `thresholdBytes` are left out (their count is said).
+ */
+export function renderImportTree(nodes: readonly ImportNode[], thresholdBytes: number, maxDepth = 8): string {
+  const lines: string[] = [];
+  let hidden = 0;
+  const walk = (list: readonly ImportNode[], depth: number) => {
+    for (const n of list) {
+      if (n.inclusiveBytes < thresholdBytes || depth > maxDepth) {
+        hidden++;
+        continue;
+      }
+      const own = n.children.length > 0 ? ` (itself ${mib(n.exclusiveBytes)})` : '';
+      lines.push(`${'  '.repeat(depth + 1)}${mib(n.inclusiveBytes).padStart(10)}  ${n.module}${own}`);
+      walk(n.children, depth + 1);
+    }
+  };
+  walk(nodes, 0);
+  if (hidden > 0) lines.push(`  (${hidden} imports under ${mib(thresholdBytes)} or deeper than ${maxDepth} levels not shown)`);
+  return lines.join('\n');
+}
+
+/** Every probed process: a heading (the start, or a forked child after the fork) and its tree. */
+export function renderImports(processes: readonly ImportProcess[], command: string, thresholdBytes: number): string {
+  const out: string[] = [];
+  for (const p of processes) {
+    const tree = importTree(p.imports);
+    const ms = p.imports.filter((r) => r.parent === null).reduce((a, r) => a + r.ms, 0);
+    const who = p.forked ? `pid ${p.pid}, forked from ${p.ppid}: its imports after the fork` : `pid ${p.pid}`;
+    out.push(
+      `== ${command} (${who}): ${mib(importTotal(tree))} of private memory in ${p.imports.length} first imports (${(ms / 1000).toFixed(2)} s); the interpreter before them ${mib(p.startPrivateBytes)}`,
+    );
+    if (tree.length > 0) out.push(renderImportTree(tree, thresholdBytes));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** `run --imports`: one line per variant, what its workers import after the fork and what moving it would save. */
+export function importLines(doc: ResultsDocument): string[] {
+  const total = (name: string) => doc.summary.variants.find((s) => s.name === name)?.totalPssBytes.median;
+  const preloadedVariant = doc.variants.find((v) => v.imports?.preloaded === true);
+  const lines: string[] = [];
+  for (const v of doc.variants) {
+    const im = v.imports;
+    if (!im) continue;
+    if (im.method === null) {
+      lines.push(`${v.name}: not probed: ${im.reason ?? 'its interpreter is not instrumented'}`);
+      continue;
+    }
+    const head = `${v.name}: the master imported ${mib(im.master.totalBytes)} before the fork (${im.master.imports} first imports)`;
+    if (im.afterFork.length === 0 || im.afterForkBytesPerWorker < 65536) {
+      lines.push(`${head}; the ${im.workers} workers imported nothing of weight after it (under 64 KiB each)`);
+      continue;
+    }
+    const top = im.afterFork
+      .slice(0, 3)
+      .map((a) => `${a.module} ${mib(a.bytesPerWorker)}`)
+      .join(', ');
+    const what = im.preloaded === false ? 'preloading the app' : 'importing them before the fork';
+    let line = `${head}; each of ${im.workers} workers imported ${mib(im.afterForkBytesPerWorker)} after it (${top}${im.afterFork.length > 3 ? ', …' : ''}): ${what} would save ~${mib(im.predictedSavingBytes)} in total`;
+    const mine = total(v.name);
+    const theirs = preloadedVariant && preloadedVariant !== v ? total(preloadedVariant.name) : undefined;
+    if (im.preloaded === false && mine !== undefined && theirs !== undefined && preloadedVariant)
+      line += ` (measured with ${preloadedVariant.name}: ${mib(mine - theirs)})`;
+    lines.push(line);
+  }
+  const probes = doc.variants.filter((v) => v.imports?.method);
+  if (probes.length > 0)
+    lines.push(
+      `(one probed boot per variant after the measured runs, not one of them; the probe took ${probes.map((v) => `${((v.imports?.boot.probeMs ?? 0) / 1000).toFixed(2)} s`).join(', ')} of the interpreters' time)`,
+    );
+  return lines;
+}

@@ -1,0 +1,34 @@
+import { type ImportsRecord, importsRecord, notProbed } from '../../results/imports.js';
+import type { Scenario, Variant } from '../../scenario/scenario.js';
+import { measureOnce } from '../measure.js';
+import type { RunContext } from './context.js';
+
+/**
+ * `run --imports`, after the measured runs: one more boot of a variant with the import probe on its
+ * PYTHONPATH (the app's files are not touched), warmed and settled as the measured runs were (a view that
+ * imports on its first request imports in the workers), then stopped. Its memory is not one of the runs:
+ * the probe costs the interpreter a read of smaps_rollup per first import. A family whose interpreter is
+ * not instrumented gets its reason instead.
+ */
+export async function importsStage(ctx: RunContext): Promise<{ record: ImportsRecord; stopped: Promise<unknown> }> {
+  const { family, variant } = ctx;
+  if (!family.importProbe)
+    return { record: notProbed(family.none.importProbe ?? 'its interpreter is not instrumented'), stopped: ctx.previousGone };
+  const probe = ctx.deps.imports.prepare(variant.env.PYTHONPATH ?? process.env.PYTHONPATH);
+  try {
+    // No soak, throughput phase or reload: the boot answers which imports, not how much under load.
+    const scenario: Scenario = { ...ctx.scenario };
+    delete scenario.soak;
+    delete scenario.throughput;
+    delete scenario.reload;
+    const probed: Variant = { ...variant, env: { ...variant.env, ...probe.env } };
+    const { record, stopped } = await measureOnce({ ...ctx, scenario, variant: probed });
+    await stopped;
+    const result = importsRecord(probe.read(), record.masterPid, family.importProbe.method);
+    const argv = [...(variant.command ?? ctx.scenario.command), ...variant.args];
+    const preloaded = family.importProbe.preloaded?.(argv, variant.cwd ?? ctx.scenario.cwd);
+    return { record: { ...result, ...(preloaded !== undefined ? { preloaded } : {}) }, stopped };
+  } finally {
+    probe.remove();
+  }
+}
