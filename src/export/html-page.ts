@@ -6,6 +6,7 @@ export const PAGE_STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem auto;max-width:76rem;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #ccc;padding:.2rem .5rem;vertical-align:top}
 th{background:#f4f4f4;text-align:left}.num{text-align:right;font-variant-numeric:tabular-nums}
+.import .import{margin-left:1.2rem}details.import>summary{cursor:pointer}
 table.sortable th{cursor:pointer}table.sortable th[aria-sort=ascending]::after{content:" ▲"}table.sortable th[aria-sort=descending]::after{content:" ▼"}
 figure.chart{display:inline-block;margin:0 1rem 1rem 0;vertical-align:top}figcaption{color:#555;font-size:12px;max-width:40rem}
 #controls{position:sticky;top:0;background:#fff;padding:.4rem 0;border-bottom:1px solid #ddd;z-index:1}

@@ -28,6 +28,7 @@ import {
 } from './charts.js';
 import type { Exporter } from './exporter.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from './html-page.js';
+import { importsSection } from './imports-html.js';
 import { soakSpecs } from './soak-charts.js';
 
 /** Text for HTML, element content and attribute values alike. */
@@ -259,6 +260,7 @@ export const html: Exporter = {
       reload.length > 0
         ? `<section id="reload"><h2>Reload: memory saved against code picked up</h2>${table(RELOAD_HEAD, reload.map(reloadCells))}</section>`
         : '',
+      importsSection(doc, htmlText),
       containers.length > 0 ? `<section id="container"><h2>Container (memory cgroup)</h2>${list(containers)}</section>` : '',
       mappingTable(doc),
       `<section id="processes"><h2>Processes (median run of each variant)</h2>${processTables(doc)}</section>`,

@@ -1,5 +1,6 @@
 import { comparisonContent, verdictLines } from '../render/comparison.js';
 import { containerLines } from '../render/container.js';
+import { importsMarkdown } from '../render/imports.js';
 import { lineText, mapStrings, mdTable, mdText } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
@@ -255,6 +256,7 @@ export const markdown: Exporter = {
       ...capacity(doc, image('sweep')),
       ...soakSection(doc, image('soakTotal'), image('soakWorkers')),
       ...reloadSection(doc),
+      ...importsMarkdown(doc),
       ...(containerLines(doc).length > 0 ? ['## Container (memory cgroup)', '', ...containerLines(doc).map((l) => `- ${l}`), ''] : []),
       ...whereSection(doc, image('where')),
       '## Charts',

@@ -77,3 +77,27 @@ export function importLines(doc: ResultsDocument): string[] {
     );
   return lines;
 }
+
+/** A tree as nested Markdown list items (nodes of at least `minBytes`, `depth` levels). */
+export function importTreeMarkdown(nodes: readonly ImportNode[], minBytes = 1048576, depth = 3, indent = ''): string[] {
+  if (depth === 0) return [];
+  return nodes
+    .filter((n) => n.inclusiveBytes >= minBytes)
+    .flatMap((n) => [
+      `${indent}- ${mib(n.inclusiveBytes)} \`${n.module}\``,
+      ...importTreeMarkdown(n.children, minBytes, depth - 1, `${indent}  `),
+    ]);
+}
+
+/** The imports section of a Markdown report: the lines, then each probed master's tree. */
+export function importsMarkdown(doc: ResultsDocument): string[] {
+  const lines = importLines(doc);
+  if (lines.length === 0) return [];
+  const out = ['## Imports (run --imports)', '', ...lines.map((l) => `- ${l}`), ''];
+  for (const v of doc.variants) {
+    const tree = v.imports?.master.tree ?? [];
+    if (tree.length === 0) continue;
+    out.push(`### ${v.name}: the master's imports before the fork (1 MiB and over)`, '', ...importTreeMarkdown(tree), '');
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { EXPORTERS } from '../../../../src/export/index.js';
 import { renderRunSummary } from '../../../../src/render/terminal.js';
 import type { ImportProcess } from '../../../../src/results/imports.js';
 import { runScenario } from '../../../../src/run/engine.js';
