@@ -51,6 +51,11 @@ describe('stage: imports (run --imports)', () => {
     assert.equal(world.servers.length, 6);
     assert.equal(world.events.filter((e) => e === 'probe removed').length, 2);
     assert.ok(world.servers.every((s) => s.stopped));
+    // The reports: the lines, and the master's tree (the HTML one foldable).
+    const md = await EXPORTERS.markdown?.render(doc, { assetPrefix: undefined });
+    assert.match(md?.text ?? '', /## Imports \(run --imports\)[\s\S]*- 16\.0 MiB `numpy`/);
+    const html = await EXPORTERS.html?.render(doc, { assetPrefix: undefined });
+    assert.match(html?.text ?? '', /<section id="imports">.*<div class="import">16\.0 MiB <code>numpy<\/code><\/div>/);
     assert.match(
       renderRunSummary(doc),
       /lazy: the master imported 16\.0 MiB before the fork .* each of 2 workers imported 27\.5 MiB after it \(matplotlib\.pyplot 27\.5 MiB\): preloading the app would save ~27\.5 MiB/,
