@@ -188,7 +188,9 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   const exitPeaks: Record<string, number> = {};
   const exitCopies: number[] = [];
   // Each recycling line heard: when, and the regular sample then (the workers' USS before any exit began).
-  const lines: { t: number; uss: ReadonlyMap<number, number>; sampledAt: number }[] = [];
+  const lines: { t: number; uss: ReadonlyMap<number, number>; sampledAt: number; growth: ReadonlyMap<number, number> }[] = [];
+  // Each worker's USS growth per millisecond between the last two regular samples (0 when it shrank).
+  const growth = new Map<number, number>();
   // A regular sample counts as "before the exit" only if it was taken shortly before the line.
   const freshMs = Math.max(2 * s.intervalMs, 100);
   /** A worker gone during a watch: its peak, and its copy from its USS when the line that announced it was heard. */
@@ -202,8 +204,11 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     const atLine = line ? reads.filter(([t]) => t <= line.t).at(-1) : undefined;
     const candidates = [(atLine ?? reads[0])?.[1] ?? top];
     const sampled = line?.uss.get(pid);
-    // Heard late, the first read is already part way up: the regular sample just before is lower.
-    if (line && sampled !== undefined && line.t - line.sampledAt <= freshMs) candidates.push(sampled);
+    // Heard late, the first read is already part way up: the regular sample just before is lower. A worker
+    // that grows as it serves (a leak under fast load) grew between that sample and its line: carried forward
+    // at the rate it grew between the last two samples, or that growth would be counted as its exit's copy.
+    if (line && sampled !== undefined && line.t - line.sampledAt <= freshMs)
+      candidates.push(sampled + (line.growth.get(pid) ?? 0) * (line.t - line.sampledAt));
     exitCopies.push(Math.max(0, top - Math.min(...candidates)));
   };
   let watching: Promise<void> | undefined;
@@ -251,7 +256,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     ctx.ussOf && ctx.onRecycleLine
       ? ctx.onRecycleLine(() => {
           pending++;
-          lines.push({ t: clock.now(), uss: new Map(lastUss), sampledAt: lastUssAt });
+          lines.push({ t: clock.now(), uss: new Map(lastUss), sampledAt: lastUssAt, growth: new Map(growth) });
           startWatch();
         })
       : undefined;
@@ -264,8 +269,15 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       const sample = sampler.sample();
       ctx.alive();
       for (const pid of workersOf(sample)) everSeen.add(pid);
+      const now = clock.now();
+      growth.clear();
+      for (const p of sample.processes) {
+        const before = lastUss.get(p.pid);
+        if (p.role === 'worker' && before !== undefined && now > lastUssAt)
+          growth.set(p.pid, Math.max(0, (p.ussBytes - before) / (now - lastUssAt)));
+      }
       lastUss.clear();
-      lastUssAt = clock.now();
+      lastUssAt = now;
       for (const p of sample.processes) if (p.role === 'worker') lastUss.set(p.pid, p.ussBytes);
       const elapsed = clock.now() - started;
       const total = sample.snapshot.totals.pssBytes;
