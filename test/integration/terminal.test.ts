@@ -64,13 +64,15 @@ describe('a compact terminal', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'memcompare-tty-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('run --runs 3 in 100 columns: progress redrawn in place, at most 45 lines (40 before the throughput rows and the verdict), none wider, no cell on a third line', () => {
+  it('run --runs 3 in 100 columns: progress redrawn in place, at most 46 lines (40 before the throughput rows and the verdict), none wider, no cell on a third line', () => {
     const { status, lines } = inTerminal(['run', 'preload-vs-nopreload', '--runs', '3'], dir);
     assert.equal(status, 0, lines.join('\n'));
     // The screen's budget is for what every run prints: a warning the runs earned (a variant still growing
     // at the common depth, as the seed's preloaded one sometimes is) comes on top, and is held to 4 lines.
     const warningLines = warningBlock(lines);
-    assert.ok(lines.length - warningLines <= 45, `${lines.length} lines, ${warningLines} of warnings:\n${lines.join('\n')}`);
+    // 46: the requests/s row takes a second line when its figures reach five digits (10,518 (9,822–10,632)
+    // at this width), as this VM's seed app does on some boots and not others.
+    assert.ok(lines.length - warningLines <= 46, `${lines.length} lines, ${warningLines} of warnings:\n${lines.join('\n')}`);
     for (const l of lines) assert.ok([...l].length <= 100, `${[...l].length} columns: ${l}`);
     assert.ok(!lines.some((l) => /^\[(no)?preload \d\/3\]/.test(l)), 'no progress line is left on the screen');
     assert.ok(lines.some((l) => /^│ PSS total/.test(l)));
