@@ -85,6 +85,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
         deps,
         tag: `[${variant.name} ${run}/${planned}${again ? ', again at the common depth' : ''}]`,
         ...(depth !== undefined ? { targetRequestsPerWorker: depth } : {}),
+        ...(again && variants[vi]?.runs[0]?.throughput ? { keepsThroughput: true } : {}),
         emit,
         previousGone: Promise.all([previousGone, helpers]),
         previousStopping: () => previousStopping,

@@ -38,7 +38,7 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
     ctx.emit({ stage: 'sample', tag: ctx.tag, totalPssBytes: settled.sample.snapshot.totals.pssBytes });
     const wallMs = deps.clock.now() - t0;
     // After the sample (its load must not move what was measured), before a reload (which replaces the workers).
-    const throughput = await throughputStage(ctx, b);
+    const throughput = ctx.keepsThroughput ? undefined : await throughputStage(ctx, b);
     const reload = scenario.reload && b.appCopy && !throughput?.cut ? await reloadStage(ctx, b, settled.sample) : undefined;
     const stopped = stopStage(ctx, b);
     return {

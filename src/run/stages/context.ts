@@ -52,6 +52,11 @@ export interface RunContext {
    * needed in its first run. Undefined while the first runs find it.
    */
   targetRequestsPerWorker?: number;
+  /**
+   * A run repeated at the common depth: its throughput phase is not run again (the first boot's is kept,
+   * replaceShallowRun): the phase's load does not depend on how deep the warm-up went, and it costs seconds.
+   */
+  keepsThroughput?: boolean;
 }
 
 /** A server booted for one run, with what the later stages need to know of it. */

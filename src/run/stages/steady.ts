@@ -63,5 +63,7 @@ export function shallowVariants(variants: readonly VariantResult[], depth: numbe
 export function replaceShallowRun(variant: VariantResult, again: RunRecord): void {
   const shallow = depthOf(variant.runs[0]);
   if (again.warmup.steady && shallow !== undefined) again.warmup.steady.replacedDepth = shallow;
-  variant.runs[0] = again;
+  // The throughput phase is kept from the first boot (RunContext.keepsThroughput).
+  const kept = variant.runs[0]?.throughput;
+  variant.runs[0] = again.throughput === undefined && kept ? { ...again, throughput: kept } : again;
 }

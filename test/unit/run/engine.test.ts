@@ -167,6 +167,21 @@ describe('whole runs on a scripted host (no process is started)', () => {
     );
   });
 
+  it("a variant run again at the common depth keeps its first boot's throughput phase instead of running it again", async () => {
+    // a steadies at 20 requests per worker, b at 80: a is run again at b's depth.
+    const world = makeWorld({ evenLoad: true, growth: (served, v) => Math.min(served, v === 'a' ? 20 : 80) / 10 });
+    const scenario = scenarioOf(['a', 'b'], 1);
+    scenario.warmup = { ...scenario.warmup, requests: 10, connections: 10, until: 'steady' };
+    scenario.throughput = { durationSeconds: 1 };
+    const doc = await runScenario(scenario, {}, world.deps);
+    assert.equal(world.servers.length, 3, 'a, b, and a again');
+    assert.equal(world.events.filter((e) => e.startsWith('sustain')).length, 2, 'one throughput phase per variant');
+    const a = doc.variants[0]?.runs;
+    assert.equal(a?.length, 1);
+    assert.ok(a?.[0]?.warmup.steady?.replacedDepth !== undefined, 'the shallow run was replaced');
+    assert.ok((a?.[0]?.throughput?.requests ?? 0) > 0, "and the replacement keeps the first boot's throughput");
+  });
+
   it('warm-up until steady: a cache of 4 KiB a request, full at 500 requests, is not steady after one round (an absolute 64 KiB a round was)', async () => {
     const KiB = 1 / 1024;
     const world = makeWorld({ evenLoad: true, growth: (served) => Math.min(served, 500) * 4 * KiB });

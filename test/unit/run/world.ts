@@ -47,7 +47,7 @@ export interface WorldScript {
   /** Requests spread evenly over the workers (by default the first worker takes most, as a gunicorn worker often does). */
   evenLoad?: boolean;
   /** MiB a worker's PSS has grown after serving this many requests (a warming app, or a leak). */
-  growth?: (served: number) => number;
+  growth?: (served: number, variant: string) => number;
   /** The server closes every connection (default false: it keeps them, and the phase goes through the scripted autocannon). */
   closesConnections?: boolean;
   /** Requests per second a server answers in the throughput phase, by the variant name; default 1000. */
@@ -273,7 +273,7 @@ export function makeWorld(script: WorldScript = {}) {
         s.samples++;
         events.push(`sample ${name(s)}`);
         const pss = (script.workerPssMiB?.[name(s)] ?? 10) * MiB;
-        const grown = (w: number) => (script.growth?.(s.served.get(w) ?? 0) ?? 0) * MiB;
+        const grown = (w: number) => (script.growth?.(s.served.get(w) ?? 0, name(s)) ?? 0) * MiB;
         const processes = [record(s.handle.pid, 1, 20 * MiB), ...s.workers.map((w) => record(w, s.handle.pid, pss + grown(w)))];
         const total = processes.reduce((a, p) => a + p.pssBytes, 0);
         const snapshot = {
