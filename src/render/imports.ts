@@ -73,7 +73,7 @@ export function importLines(doc: ResultsDocument): string[] {
   const probes = doc.variants.filter((v) => v.imports?.method);
   if (probes.length > 0)
     lines.push(
-      `(one probed boot per variant after the measured runs, not one of them; the probe took ${probes.map((v) => `${((v.imports?.boot.probeMs ?? 0) / 1000).toFixed(2)} s`).join(', ')} of the interpreters' time)`,
+      `(one probed boot per variant after the measured runs, not one of them; the probed imports took ${probes.map((v) => `${((v.imports?.boot.probeMs ?? 0) / 1000).toFixed(2)} s (${v.name})`).join(', ')} of the interpreters' time, summed over their processes)`,
     );
   return lines;
 }

@@ -155,7 +155,7 @@ export function pruneTree(nodes: readonly ImportNode[], minBytes: number): Impor
  * children: every record a worker wrote was made after the fork, whether or not the fork ran Python's
  * fork hooks, as a server that forks in C does not).
  */
-export function importsRecord(processes: readonly ImportProcess[], masterPid: number, method: string): ImportsRecord {
+export function importsRecord(processes: readonly ImportProcess[], masterPid: number, method: string, workerCount?: number): ImportsRecord {
   const master = processes.find((p) => p.pid === masterPid);
   const workers = processes.filter((p) => p.pid !== masterPid && p.ppid === masterPid);
   const asAfter = workers.map((w) => ({ ...w, imports: w.imports.map((r) => ({ ...r, afterFork: true })) }));
@@ -168,7 +168,8 @@ export function importsRecord(processes: readonly ImportProcess[], masterPid: nu
     boot: { masterPid, processes: processes.length, probeMs },
     master: { totalBytes: importTotal(tree), imports: master?.imports.length ?? 0, tree: pruneTree(tree, 65536) },
     afterFork,
-    workers: workers.length,
+    // A worker that imported nothing after the fork wrote no file: the probed run's own count.
+    workers: Math.max(workers.length, workerCount ?? 0),
     afterForkBytesPerWorker: perWorker,
     predictedSavingBytes: Math.max(0, workers.length - 1) * perWorker,
   };

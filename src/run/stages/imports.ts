@@ -24,7 +24,8 @@ export async function importsStage(ctx: RunContext): Promise<{ record: ImportsRe
     const probed: Variant = { ...variant, env: { ...variant.env, ...probe.env } };
     const { record, stopped } = await measureOnce({ ...ctx, scenario, variant: probed });
     await stopped;
-    const result = importsRecord(probe.read(), record.masterPid, family.importProbe.method);
+    const workers = record.processes.filter((p) => p.role === 'worker').length;
+    const result = importsRecord(probe.read(), record.masterPid, family.importProbe.method, workers);
     const argv = [...(variant.command ?? ctx.scenario.command), ...variant.args];
     const preloaded = family.importProbe.preloaded?.(argv, variant.cwd ?? ctx.scenario.cwd);
     return { record: { ...result, ...(preloaded !== undefined ? { preloaded } : {}) }, stopped };
