@@ -58,25 +58,14 @@ export function acceptedInodes(serverPort: number): Map<number, number> {
 
 /** For each socket inode, the pid (among `pids`) holding it open; with `first`, stops at the first found. */
 export function socketHolders(inodes: Iterable<number>, pids: Iterable<number>, first = false): Map<number, number> {
-  const wanted = new Map([...inodes].map((i) => [`socket:[${i}]`, i]));
+  const wanted = new Set(inodes);
   const out = new Map<number, number>();
   if (wanted.size === 0) return out;
   for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const inode = wanted.get(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (inode === undefined) continue;
-        out.set(inode, pid);
-        if (first) return out;
-      } catch {
-        // closed meanwhile
-      }
+    for (const inode of socketInodes(pid)) {
+      if (!wanted.has(inode)) continue;
+      out.set(inode, pid);
+      if (first) return out;
     }
   }
   return out;
