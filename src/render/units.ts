@@ -69,7 +69,11 @@ export function steadyText(s: SteadyRecord): string {
     const again = s.replacedDepth !== undefined ? `, run again: its first run had stopped at ${s.replacedDepth.toFixed(0)}` : '';
     return `to the common depth in ${s.rounds} more round${s.rounds === 1 ? '' : 's'} (${s.requests} requests, ${(s.durationMs / 1000).toFixed(1)} s), ${s.requestsPerWorker.toFixed(0)} requests per worker in all${again}; ${end}`;
   }
-  return `to a steady state in ${s.rounds} more round${s.rounds === 1 ? '' : 's'} (${s.requests} requests, ${(s.durationMs / 1000).toFixed(1)} s), ${s.requestsPerWorker.toFixed(0)} requests per worker in all; ${end}`;
+  const on =
+    s.steadyAtRequestsPerWorker === undefined
+      ? ''
+      : ` (steady from ${s.steadyAtRequestsPerWorker.toFixed(0)}, then warmed on ${s.warmedOn === 'to-an-earlier-variant' ? "to an earlier variant's depth" : 'while a round cost less than a quarter of a boot'})`;
+  return `to a steady state in ${s.rounds} more round${s.rounds === 1 ? '' : 's'} (${s.requests} requests, ${(s.durationMs / 1000).toFixed(1)} s), ${s.requestsPerWorker.toFixed(0)} requests per worker in all${on}; ${end}`;
 }
 
 /** Answers per status code, as every medium shows them: "[200] 28 [503] 2". */

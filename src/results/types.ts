@@ -154,6 +154,14 @@ export interface SteadyRecord {
   targetRequestsPerWorker?: number;
   /** A first run measured shallower than the common depth and run again at it: the depth it had reached. */
   replacedDepth?: number;
+  /**
+   * Why the rounds went on past the depth at which the workers were first steady (steadyAtRequestsPerWorker):
+   * to the depth an earlier variant's first run reached, or, in the first variant's first run, while a round
+   * cost less than a quarter of a boot (so that the other variants' depth is reached without booting it again).
+   * The last round is steady either way.
+   */
+  warmedOn?: 'to-an-earlier-variant' | 'while-cheap';
+  steadyAtRequestsPerWorker?: number;
 }
 
 /** One measured process of a run. */

@@ -10,7 +10,7 @@ import type { RunDeps } from './seams.js';
 import { checkServices, type RunningService, startServices, stopServices } from './services.js';
 import type { RunOptions } from './stages/context.js';
 import { importsStage } from './stages/imports.js';
-import { commonDepth, replaceShallowRun, shallowVariants } from './stages/steady.js';
+import { commonDepth, firstRunDepth, replaceShallowRun, shallowVariants } from './stages/steady.js';
 
 export type { RunOptions } from './stages/context.js';
 
@@ -66,6 +66,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
     const order: { run: number; variant: number; again?: boolean }[] = runOrder(scenario.variants.length, runs);
     // With `until: steady`: the depth every run is warmed to, once every variant's first run has found its own.
     let depth: number | undefined;
+    const steady = scenario.warmup.until === 'steady';
     host().catch(() => {});
     for (let k = 0; k < order.length; k++) {
       const { run, variant: vi, again } = order[k] as { run: number; variant: number; again?: boolean };
@@ -85,6 +86,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
         deps,
         tag: `[${variant.name} ${run}/${planned}${again ? ', again at the common depth' : ''}]`,
         ...(depth !== undefined ? { targetRequestsPerWorker: depth } : {}),
+        ...(steady && depth === undefined ? firstRunDepth(variants, vi) : {}),
         ...(again && variants[vi]?.runs[0]?.throughput ? { keepsThroughput: true } : {}),
         emit,
         previousGone: Promise.all([previousGone, helpers]),
@@ -103,7 +105,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
       checkServices(services);
       if (again) replaceShallowRun(variants[vi] as VariantResult, record);
       else (variants[vi] as VariantResult).runs.push(record);
-      if (depth === undefined && scenario.warmup.until === 'steady' && variants.every((v) => v.runs.length > 0)) {
+      if (depth === undefined && steady && variants.every((v) => v.runs.length > 0)) {
         depth = commonDepth(variants);
         order.splice(k + 1, 0, ...shallowVariants(variants, depth).map((v) => ({ run: 1, variant: v, again: true })));
       }

@@ -15,6 +15,8 @@ export const STEADY = {
   maxMs: 120_000,
   /** Rounds double while the app is not steady, up to this many times the first. */
   maxRoundFactor: 32,
+  /** Rounds past steady at most, when going on is cheaper than booting again (warmOnMs). */
+  warmOnRounds: 4,
   /** The last rounds growing within this fraction of each other, per request: a line, not a warm-up. */
   linearRounds: 4,
   linearSpread: 0.15,
@@ -86,13 +88,24 @@ export function growthPerRequest(before: WorkersLook, after: WorkersLook, round:
  * every variant is measured at the same depth, and `reached` says whether this one was steady at it.
  */
 export async function warmUntilSteady(
-  first: { requests: number; connections: number; workers: number; servedSoFar: number; targetRequestsPerWorker?: number },
+  first: {
+    requests: number;
+    connections: number;
+    workers: number;
+    servedSoFar: number;
+    targetRequestsPerWorker?: number;
+    /** An earlier variant's first run reached this depth: once steady, go on to it (then this one is not run again). */
+    minRequestsPerWorker?: number;
+    /** Once steady, go on doubling while the rounds past steady take at most this long in all (see warmOnBudgetMs). */
+    warmOnMs?: number;
+  },
   deps: SteadyDeps,
 ): Promise<SteadyRecord> {
   const started = deps.clock.now();
   const workers = Math.max(1, first.workers);
   const target = first.targetRequestsPerWorker;
   const targetTotal = target === undefined ? undefined : Math.ceil(target * workers);
+  const minTotal = first.minRequestsPerWorker === undefined ? undefined : Math.ceil(first.minRequestsPerWorker * workers);
   let before = deps.look();
   let rounds = 0;
   let requests = 0;
@@ -103,6 +116,13 @@ export async function warmUntilSteady(
   let reached = false;
   let linear = false;
   let bound: SteadyRecord['bound'];
+  // Once steady: the depth it was first steady at, why it went on, and the time spent going on.
+  let steadyAt: number | undefined;
+  let warmedOn: SteadyRecord['warmedOn'];
+  let warmOnSpentMs = 0;
+  let warmOnRounds = 0;
+  let cheapRound = false;
+  let cap = Number.POSITIVE_INFINITY;
   for (;;) {
     const remaining = targetTotal === undefined ? Number.POSITIVE_INFINITY : targetTotal - first.servedSoFar - requests;
     if (remaining <= 0) break;
@@ -110,8 +130,16 @@ export async function warmUntilSteady(
     else if (requests >= STEADY.maxRequests) bound = 'requests';
     else if (deps.clock.now() - started >= STEADY.maxMs) bound = 'time';
     if (bound) break;
-    const amount = Math.min(size, STEADY.maxRequests - requests, remaining);
+    const amount = Math.min(size, STEADY.maxRequests - requests, remaining, cap);
+    const roundStarted = deps.clock.now();
     const r = await deps.round(amount);
+    const roundMs = deps.clock.now() - roundStarted;
+    if (cheapRound) {
+      warmOnSpentMs += roundMs;
+      warmOnRounds++;
+    }
+    cheapRound = false;
+    cap = Number.POSITIVE_INFINITY;
     rounds++;
     requests += r.requests;
     const after = deps.look();
@@ -126,7 +154,27 @@ export async function warmUntilSteady(
       size = Math.min(size * 2, Math.max(first.requests, first.connections) * STEADY.maxRoundFactor);
       continue;
     }
-    if (reached) break;
+    if (reached) {
+      const served = first.servedSoFar + requests;
+      steadyAt ??= served / workers;
+      const next = Math.min(size * 2, Math.max(first.requests, first.connections) * STEADY.maxRoundFactor);
+      if (minTotal !== undefined && served < minTotal) {
+        // Steady, but shallower than an earlier variant: on to exactly its depth.
+        warmedOn ??= 'to-an-earlier-variant';
+        cap = minTotal - served;
+        size = next;
+        continue;
+      }
+      // Going on is cheaper than booting again: while the next round (about twice the last) fits the budget.
+      const expectedMs = roundMs * (next / Math.max(1, amount));
+      if (first.warmOnMs !== undefined && warmOnRounds < STEADY.warmOnRounds && warmOnSpentMs + expectedMs <= first.warmOnMs) {
+        warmedOn ??= 'while-cheap';
+        cheapRound = true;
+        size = next;
+        continue;
+      }
+      break;
+    }
     const tail = rates.slice(-STEADY.linearRounds);
     const depth = (first.servedSoFar + requests) / workers;
     if (tail.length === STEADY.linearRounds && depth >= STEADY.linearDepth) {
@@ -150,5 +198,17 @@ export async function warmUntilSteady(
     ...(bound ? { bound } : {}),
     inFlight: Math.min(first.connections, STEADY.inFlight),
     ...(target !== undefined ? { targetRequestsPerWorker: target } : {}),
+    ...(warmedOn && steadyAt !== undefined && steadyAt < (first.servedSoFar + requests) / workers
+      ? { warmedOn, steadyAtRequestsPerWorker: steadyAt }
+      : {}),
   };
+}
+
+/**
+ * How long the first variant's first run may go on warming once steady: a quarter of its boot. Booting a variant
+ * again because another needed a deeper warm-up costs a boot, a settle and a stop (the seed: 2.8 s, against
+ * rounds of 0.05-0.2 s): rounds that reach the other variants' depth in advance are the cheaper bet.
+ */
+export function warmOnBudgetMs(bootMs: number): number {
+  return bootMs / 4;
 }

@@ -52,6 +52,10 @@ export interface RunContext {
    * needed in its first run. Undefined while the first runs find it.
    */
   targetRequestsPerWorker?: number;
+  /** A first run after other variants' first runs: warmed at least to the deepest of them once steady (run/steady.ts). */
+  minRequestsPerWorker?: number;
+  /** The first variant's first run of a comparison: once steady, it warms on while rounds are cheap (warmOnBudgetMs). */
+  warmOn?: boolean;
   /**
    * A run repeated at the common depth: its throughput phase is not run again (the first boot's is kept,
    * replaceShallowRun): the phase's load does not depend on how deep the warm-up went, and it costs seconds.

@@ -1,6 +1,6 @@
 import type { RunRecord, SteadyRecord, VariantResult, WarmupResult } from '../../results/types.js';
 import type { ReadyRecord } from '../ready.js';
-import { STEADY, warmUntilSteady } from '../steady.js';
+import { STEADY, warmOnBudgetMs, warmUntilSteady } from '../steady.js';
 import { sendRound } from '../warm.js';
 import type { Booted, RunContext } from './context.js';
 
@@ -18,6 +18,8 @@ export async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord
       workers: ready.workerPids.length,
       servedSoFar: first.requests + (first.topUp?.requests ?? 0),
       ...(ctx.targetRequestsPerWorker !== undefined ? { targetRequestsPerWorker: ctx.targetRequestsPerWorker } : {}),
+      ...(ctx.minRequestsPerWorker !== undefined ? { minRequestsPerWorker: ctx.minRequestsPerWorker } : {}),
+      ...(ctx.warmOn ? { warmOnMs: warmOnBudgetMs(ready.bootMs) } : {}),
     },
     {
       clock: deps.clock,
@@ -48,6 +50,17 @@ function depthOf(run: RunRecord | undefined): number | undefined {
 export function commonDepth(variants: readonly VariantResult[]): number | undefined {
   const depths = variants.map((v) => depthOf(v.runs[0])).filter((d): d is number => d !== undefined);
   return depths.length > 0 ? Math.max(...depths) : undefined;
+}
+
+/**
+ * How a first run is warmed while the common depth is not known yet: at least to the deepest depth that earlier
+ * variants' first runs reached (so that it is not run again for being shallower); the first variant's first run
+ * warms on past steady while rounds are cheap (so that the others' depth is likely reached without booting it again).
+ */
+export function firstRunDepth(variants: readonly VariantResult[], index: number): { minRequestsPerWorker?: number; warmOn?: boolean } {
+  const earlier = commonDepth(variants.filter((v, i) => i !== index && v.runs.length > 0));
+  if (earlier !== undefined) return { minRequestsPerWorker: earlier };
+  return variants.length > 1 && index === 0 ? { warmOn: true } : {};
 }
 
 /** The variants whose first run stopped shallower than the common depth: each is run again to it. */

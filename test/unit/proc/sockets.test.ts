@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressText, sharedConnections } from '../../../src/proc/sockets.js';
+import { addressText, listeningInodes, sharedConnections } from '../../../src/proc/sockets.js';
 import type { Role } from '../../../src/results/types.js';
 import { diagnose } from '../../../src/run/diagnose.js';
 
@@ -97,5 +97,31 @@ describe('connections the workers inherited (/proc/<pid>/fd against /proc/net/tc
       diagnose({ ...facts, sharedConnections: [] }).filter((x) => x.kind === 'inherited-connection'),
       [],
     );
+  });
+});
+
+describe('listeners from /proc/net/tcp{,6}, read up to the end of the listening rows', () => {
+  it('finds a listener of this process (and only on its port), as a read of the whole table does', async () => {
+    const { createServer } = await import('node:net');
+    const { readFileSync } = await import('node:fs');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const whole = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim().split(/\s+/))
+          .filter((x) => x.length > 9 && x[3] === '0A' && Number.parseInt(x[1]?.split(':')[1] ?? '', 16) === port)
+          .map((x) => Number(x[9])),
+      );
+      assert.equal(whole.length, 1);
+      assert.deepEqual([...listeningInodes(port)], whole);
+      // A connection to it (ESTABLISHED, after the listening rows) is not a listener.
+      assert.equal(listeningInodes(port + 1 === 65536 ? 1 : port + 1).has(whole[0] as number), false);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -134,6 +134,8 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         inFlight: 20,
         targetRequestsPerWorker: 60,
         replacedDepth: 15,
+        warmedOn: 'while-cheap',
+        steadyAtRequestsPerWorker: 12,
       };
       r.observer = { method: 'estimate', reason: 'not root', observerPids: [9], pssBytes: 2, ussBytes: 1 };
       r.sharedConnections = [

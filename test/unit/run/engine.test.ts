@@ -168,8 +168,8 @@ describe('whole runs on a scripted host (no process is started)', () => {
   });
 
   it("a variant run again at the common depth keeps its first boot's throughput phase instead of running it again", async () => {
-    // a steadies at 20 requests per worker, b at 80: a is run again at b's depth.
-    const world = makeWorld({ evenLoad: true, growth: (served, v) => Math.min(served, v === 'a' ? 20 : 80) / 10 });
+    // a steadies at 20 requests per worker, b at 2,000 (deeper than a's rounds past steady reach): a is run again at b's depth.
+    const world = makeWorld({ evenLoad: true, growth: (served, v) => Math.min(served, v === 'a' ? 20 : 2000) / 10 });
     const scenario = scenarioOf(['a', 'b'], 1);
     scenario.warmup = { ...scenario.warmup, requests: 10, connections: 10, until: 'steady' };
     scenario.throughput = { durationSeconds: 1 };
@@ -180,6 +180,24 @@ describe('whole runs on a scripted host (no process is started)', () => {
     assert.equal(a?.length, 1);
     assert.ok(a?.[0]?.warmup.steady?.replacedDepth !== undefined, 'the shallow run was replaced');
     assert.ok((a?.[0]?.throughput?.requests ?? 0) > 0, "and the replacement keeps the first boot's throughput");
+  });
+
+  it('the first variant warms on past steady while rounds are cheap, the next goes on to its depth: neither boots again', async () => {
+    // a steadies at 20 requests per worker, b at 80; rounds take no time on the scripted clock, so a goes on its 4 rounds.
+    const world = makeWorld({ evenLoad: true, growth: (served, v) => Math.min(served, v === 'a' ? 20 : 80) / 10 });
+    const scenario = scenarioOf(['a', 'b'], 1);
+    scenario.warmup = { ...scenario.warmup, requests: 10, connections: 10, until: 'steady' };
+    const doc = await runScenario(scenario, {}, world.deps);
+    assert.equal(world.servers.length, 2, 'a and b, once each');
+    const [a, b] = doc.variants.map((v) => v.runs[0]?.warmup.steady);
+    assert.equal(a?.warmedOn, 'while-cheap');
+    assert.ok((a?.steadyAtRequestsPerWorker ?? 0) < (a?.requestsPerWorker ?? 0), 'a went on past the depth it was steady at');
+    assert.ok(a?.reached && b?.reached);
+    assert.ok(
+      Math.abs((b?.requestsPerWorker ?? 0) - (a?.requestsPerWorker ?? 0)) <= 0.05 * (a?.requestsPerWorker ?? 0),
+      `a ${a?.requestsPerWorker}, b ${b?.requestsPerWorker}`,
+    );
+    assert.equal(b?.warmedOn, 'to-an-earlier-variant');
   });
 
   it('warm-up until steady: a cache of 4 KiB a request, full at 500 requests, is not steady after one round (an absolute 64 KiB a round was)', async () => {
