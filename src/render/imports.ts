@@ -69,6 +69,14 @@ export function importLines(doc: ResultsDocument): string[] {
     if (im.preloaded === false && mine !== undefined && theirs !== undefined && preloadedVariant)
       line += ` (measured with ${preloadedVariant.name}: ${mib(mine - theirs)})`;
     lines.push(line);
+    const a = im.applied;
+    if (a) {
+      const moved = a.modules.filter((m) => !a.failed.some((f) => f.module === m));
+      lines.push(
+        `  applied: ${a.variant} imports ${moved.slice(0, 3).join(', ')}${moved.length > 3 ? ', …' : ''} before the fork: measured saving ${mib(a.measuredSavingBytes)}, predicted ${mib(a.predictedSavingBytes)}`,
+      );
+      for (const f of a.failed) lines.push(`  ${f.module} cannot move before the fork: ${f.error}`);
+    }
   }
   const probes = doc.variants.filter((v) => v.imports?.method);
   if (probes.length > 0)

@@ -129,6 +129,22 @@ export interface ImportsRecord {
   predictedSavingBytes: number;
   /** Whether the command loads the app in the master before the fork (the family reads it); absent when it cannot tell. */
   preloaded?: boolean;
+  /**
+   * On a variant that does not preload (`preloaded` false), `predictedSavingBytes` is the saving of preloading it:
+   * what the master would share if it loaded the app. Copy-on-write gives some back after the fork (the workers
+   * write to shared pages); no amount is known before a preloaded run, so none is taken off (the seed: predicted
+   * 152.8 MiB, measured 156.1).
+   */
+  predictedPreloadSavingBytes?: number;
+  /** The advice applied: the variant measured again with the modules imported before the fork (VariantResult.earlyImports). */
+  applied?: {
+    variant: string;
+    modules: string[];
+    predictedSavingBytes: number;
+    /** The median total PSS of this variant's runs less the applied variant's. */
+    measuredSavingBytes: number;
+    failed: { module: string; error: string }[];
+  };
 }
 
 /** The record of a variant whose interpreter is not instrumented: the reason, and nothing measured. */

@@ -635,6 +635,11 @@ export interface VariantResult {
   runs: RunRecord[];
   /** With `run --imports`: one more boot of the variant with the import probe, after its measured runs. */
   imports?: ImportsRecord;
+  /**
+   * With `run --imports`, a variant added to verify the advice: `from` again, with a sitecustomize that imports
+   * `modules` in the server's first interpreter before the fork; what it `imported`, and what `failed` (with why).
+   */
+  earlyImports?: { from: string; modules: string[]; imported: string[]; failed: { module: string; error: string }[] };
 }
 
 /** A least-squares line y = fixed + perWorker × workers, in bytes. */

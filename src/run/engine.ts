@@ -9,6 +9,7 @@ import { realRunDeps } from './real.js';
 import type { RunDeps } from './seams.js';
 import { checkServices, type RunningService, startServices, stopServices } from './services.js';
 import type { RunOptions } from './stages/context.js';
+import { earlyImportsStage, modulesToMove } from './stages/early-imports.js';
 import { importsStage } from './stages/imports.js';
 import { commonDepth, firstRunDepth, replaceShallowRun, shallowVariants } from './stages/steady.js';
 
@@ -141,6 +142,36 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
         });
         previousGone = probed.stopped;
         (variants[vi] as VariantResult).imports = probed.record;
+        o.onUpdate?.(doc);
+      }
+      // The advice applied and verified: each variant whose workers imported enough after the fork, again with
+      // those modules imported before it, as many runs as the others had.
+      for (const [vi, variant] of scenario.variants.entries()) {
+        const source = variants[vi] as VariantResult;
+        const modules = modulesToMove(source.imports);
+        if (modules.length === 0 || variant.revision || variant.point) continue;
+        const applied = await earlyImportsStage(
+          {
+            scenario,
+            family: variant.server ? (familyNamed(variant.server) ?? family) : family,
+            variant,
+            index: 1,
+            options: o,
+            deps,
+            tag: `[${variant.name}+early-imports]`,
+            ...(depth !== undefined ? { targetRequestsPerWorker: depth } : {}),
+            emit,
+            previousGone,
+            previousStopping: () => false,
+            services: ports,
+          },
+          source,
+          modules,
+          source.runs.length,
+        );
+        previousGone = applied.stopped;
+        variants.push(applied.result);
+        refresh();
         o.onUpdate?.(doc);
       }
     }

@@ -3,6 +3,23 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { ImportProcess, ImportRecord } from '../results/imports.js';
 
+/** The end of each sitecustomize memcompare writes: the one it shadows (Debian's, a virtualenv's), if any, imported after it. */
+export const CHAIN = `
+# The sitecustomize this one shadows, if any.
+_here = os.path.dirname(os.path.abspath(__file__))
+_saved = sys.path[:]
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+_mine = sys.modules.pop("sitecustomize", None)
+try:
+    import sitecustomize  # noqa: F401
+except ImportError:
+    pass
+finally:
+    sys.path[:] = _saved
+    if _mine is not None:
+        sys.modules["sitecustomize"] = _mine
+`;
+
 /**
  * The Python side of `--imports`: a sitecustomize (Python imports it at start from PYTHONPATH, so the app
  * is not changed) that wraps `builtins.__import__` and, around each first import, reads the process's
@@ -113,20 +130,7 @@ if _dir:
     os.register_at_fork(after_in_child=_forked)
     builtins.__import__ = _hook
 
-# The sitecustomize this one shadows, if any.
-_here = os.path.dirname(os.path.abspath(__file__))
-_saved = sys.path[:]
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-_mine = sys.modules.pop("sitecustomize", None)
-try:
-    import sitecustomize  # noqa: F401
-except ImportError:
-    pass
-finally:
-    sys.path[:] = _saved
-    if _mine is not None:
-        sys.modules["sitecustomize"] = _mine
-`;
+${CHAIN}`;
 
 /** A prepared probe: the environment an instrumented start gets, where its records land, and its removal. */
 export interface ImportProbe {

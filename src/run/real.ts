@@ -11,6 +11,7 @@ import { realWire } from '../protocols/registry.js';
 import { familyPackages } from '../servers/registry.js';
 import { readBreakdown } from './breakdown.js';
 import { findEscapees, stopEscapees } from './daemon.js';
+import { prepareEarlyImports } from './early-imports.js';
 import { prepareImportProbe } from './import-probe.js';
 import { freeLoopbackPort, type LaunchedServer, launch } from './launch.js';
 import { assertPortFree } from './port.js';
@@ -41,7 +42,7 @@ export const realRunDeps: RunDeps = {
       return r.error ? undefined : { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
     },
   },
-  imports: { prepare: prepareImportProbe },
+  imports: { prepare: prepareImportProbe, early: prepareEarlyImports },
   memory: {
     sample: sampleTree,
     breakdown: readBreakdown,

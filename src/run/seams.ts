@@ -6,6 +6,7 @@ import { listPids, withDescendants } from '../proc/tree.js';
 import type { Wire } from '../protocols/protocol.js';
 import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, Role, SharedConnection, SoftwareInfo } from '../results/types.js';
 import type { ServerFamily } from '../servers/family.js';
+import type { EarlyImports } from './early-imports.js';
 import type { ImportProbe } from './import-probe.js';
 import type { TreeSample } from './tree-sample.js';
 
@@ -121,7 +122,10 @@ export interface HostView {
 export interface RunDeps {
   clock: Clock;
   /** The import probe of `run --imports` (run/import-probe.ts): its environment, its records, its removal. */
-  imports: { prepare(pythonPath: string | undefined): ImportProbe };
+  imports: {
+    prepare(pythonPath: string | undefined): ImportProbe;
+    early(modules: readonly string[], pythonPath: string | undefined): EarlyImports;
+  };
   proc: ProcView;
   /** What the warm-up protocols send on: sockets and processes, or a scripted world. */
   wire: Wire;

@@ -44,6 +44,7 @@ describe('run --imports: what the workers import after the fork', { timeout: 400
     writeFileSync(join(app, 'top.py'), TOP);
     const before = hashOf(app);
     const dirsBefore = probeDirs();
+    const earlyBefore = readdirSync(tmpdir()).filter((n) => n.startsWith('memcompare-early-'));
     const scenario = join(tmp, 'scenario.json');
     writeFileSync(
       scenario,
@@ -85,7 +86,27 @@ describe('run --imports: what the workers import after the fork', { timeout: 400
     const predicted = view.imports.predictedSavingBytes;
     assert.ok(Math.abs(predicted - measured) / measured <= 0.25, `predicted ${predicted}, measured ${measured}`);
     assert.match(r.stdout, /in-view: the master imported .* each of 4 workers imported .* after it \(matplotlib\.pyplot/);
+    // The advice applied: in-view again with pyplot imported before the fork, measured like the others.
+    const applied = doc.variants.find((v) => v.name === 'in-view+early-imports');
+    assert.ok(applied, doc.variants.map((v) => v.name).join(', '));
+    assert.equal(applied.runs.length, 1);
+    assert.ok(applied.earlyImports?.imported.includes('matplotlib.pyplot'), JSON.stringify(applied.earlyImports));
+    const verified = view.imports.applied;
+    assert.ok(verified);
+    assert.ok(
+      Math.abs(verified.measuredSavingBytes - measured) / measured <= 0.15,
+      `applied saved ${verified.measuredSavingBytes}, importing at the top ${measured}`,
+    );
+    assert.match(
+      r.stdout,
+      /applied: in-view\+early-imports imports matplotlib\.pyplot.* before the fork: measured saving [\d.]+ MiB, predicted [\d.]+ MiB/,
+    );
     assert.deepEqual(hashOf(app), before, "the app's files are unchanged");
     assert.deepEqual(probeDirs(), dirsBefore, 'the probe left nothing behind');
+    assert.deepEqual(
+      readdirSync(tmpdir()).filter((n) => n.startsWith('memcompare-early-')),
+      earlyBefore,
+      'nor the early imports',
+    );
   });
 });

@@ -28,7 +28,14 @@ export async function importsStage(ctx: RunContext): Promise<{ record: ImportsRe
     const result = importsRecord(probe.read(), record.masterPid, family.importProbe.method, workers);
     const argv = [...(variant.command ?? ctx.scenario.command), ...variant.args];
     const preloaded = family.importProbe.preloaded?.(argv, variant.cwd ?? ctx.scenario.cwd);
-    return { record: { ...result, ...(preloaded !== undefined ? { preloaded } : {}) }, stopped };
+    return {
+      record: {
+        ...result,
+        ...(preloaded !== undefined ? { preloaded } : {}),
+        ...(preloaded === false ? { predictedPreloadSavingBytes: result.predictedSavingBytes } : {}),
+      },
+      stopped,
+    };
   } finally {
     probe.remove();
   }

@@ -186,6 +186,20 @@ function fullDocument(): DeepRequired<ResultsDocument> {
       afterForkBytesPerWorker: 3,
       predictedSavingBytes: 3,
       preloaded: true,
+      predictedPreloadSavingBytes: 3,
+      applied: {
+        variant: `${v.name}+early-imports`,
+        modules: ['matplotlib.pyplot'],
+        predictedSavingBytes: 3,
+        measuredSavingBytes: 3,
+        failed: [{ module: 'app.views', error: "ModuleNotFoundError: No module named 'app'" }],
+      },
+    };
+    v.earlyImports = {
+      from: v.name,
+      modules: ['matplotlib.pyplot'],
+      imported: ['matplotlib.pyplot'],
+      failed: [{ module: 'x', error: 'y' }],
     };
   }
   const point = {

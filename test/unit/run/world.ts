@@ -190,6 +190,14 @@ export function makeWorld(script: WorldScript = {}) {
           remove: () => events.push('probe removed'),
         };
       },
+      early: (modules) => {
+        events.push(`early imports prepared: ${modules.join(', ')}`);
+        return {
+          env: { MEMCOMPARE_EARLY_MODULES: JSON.stringify(modules) },
+          outcome: () => ({ imported: [...modules], failed: [] }),
+          remove: () => events.push('early imports removed'),
+        };
+      },
     },
     proc: {
       tree: (pid) => {

@@ -35,7 +35,7 @@ describe('stage: imports (run --imports)', () => {
     });
     const scenario = { ...scenarioOf(['lazy', 'eager'], 2), server: 'gunicorn' };
     const doc = await runScenario(scenario, { imports: true, family: familyNamed('gunicorn') as ServerFamily }, world.deps);
-    for (const v of doc.variants) assert.equal(v.runs.length, 2, 'the probed boot is not a run');
+    for (const v of doc.variants) assert.equal(v.runs.length, 2, 'the probed boot is not a run; the applied variants have as many runs');
     const im = doc.variants[0]?.imports;
     assert.ok(im?.method);
     assert.equal(im.master.totalBytes, 16 * MiB);
@@ -48,7 +48,20 @@ describe('stage: imports (run --imports)', () => {
     // Every probed server had the probe's environment; the measured ones did not; the probe was removed each time.
     const probed = world.servers.filter((s) => s.request.env.MEMCOMPARE_IMPORTS_DIR);
     assert.equal(probed.length, 2);
-    assert.equal(world.servers.length, 6);
+    // The advice applied: each variant again, twice, with pyplot imported before the fork.
+    const early = world.servers.filter((s) => s.request.env.MEMCOMPARE_EARLY_MODULES);
+    assert.equal(early.length, 4);
+    assert.ok(early.every((s) => s.request.env.MEMCOMPARE_EARLY_MODULES === '["matplotlib.pyplot"]'));
+    assert.equal(world.servers.length, 10);
+    assert.deepEqual(
+      doc.variants.map((v) => v.name),
+      ['lazy', 'eager', 'lazy+early-imports', 'eager+early-imports'],
+    );
+    assert.deepEqual(doc.variants[2]?.earlyImports?.imported, ['matplotlib.pyplot']);
+    assert.equal(im.applied?.variant, 'lazy+early-imports');
+    assert.equal(im.applied?.predictedSavingBytes, 27.5 * MiB);
+    assert.equal(typeof im.applied?.measuredSavingBytes, 'number');
+    assert.equal(world.events.filter((e) => e === 'early imports removed').length, 2);
     assert.equal(world.events.filter((e) => e === 'probe removed').length, 2);
     assert.ok(world.servers.every((s) => s.stopped));
     // The reports: the lines, and the master's tree (the HTML one foldable).
@@ -59,6 +72,10 @@ describe('stage: imports (run --imports)', () => {
     assert.match(
       renderRunSummary(doc),
       /lazy: the master imported 16\.0 MiB before the fork .* each of 2 workers imported 27\.5 MiB after it \(matplotlib\.pyplot 27\.5 MiB\): preloading the app would save ~27\.5 MiB/,
+    );
+    assert.match(
+      renderRunSummary(doc),
+      /applied: lazy\+early-imports imports matplotlib\.pyplot before the fork: measured saving .* predicted 27\.5 MiB/,
     );
   });
 

@@ -1,0 +1,86 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { CHAIN } from './import-probe.js';
+
+/**
+ * The advice of `run --imports` applied: a sitecustomize (on PYTHONPATH; the app's files are not touched)
+ * that imports, in the first interpreter of the server, before it forks, the modules its workers imported
+ * after the fork. The working directory is on sys.path for those imports only (a server adds it later,
+ * and the app's own modules live there). A module that fails to import is recorded with its error and
+ * left to the app, as before. Kept as text here: written to a temporary directory for the applied runs and
+ * removed after them.
+ */
+const SITECUSTOMIZE = `# memcompare: the workers' after-fork imports, made before the fork (removed when the runs end).
+import importlib, json, os, sys
+
+_dir = os.environ.get("MEMCOMPARE_EARLY_DIR")
+_modules = json.loads(os.environ.get("MEMCOMPARE_EARLY_MODULES") or "[]")
+_done, _failed = [], []
+if _dir:
+    _cwd = os.getcwd()
+    _added = _cwd not in sys.path
+    if _added:
+        sys.path.append(_cwd)
+    for _name in _modules:
+        try:
+            importlib.import_module(_name)
+            _done.append(_name)
+        except BaseException as _e:  # an import that exits or raises is left to the app
+            _failed.append({"module": _name, "error": (type(_e).__name__ + ": " + str(_e))[:200]})
+    if _added and _cwd in sys.path:
+        sys.path.remove(_cwd)
+    try:
+        with open(os.path.join(_dir, "early-%d.json" % os.getpid()), "w") as _f:
+            json.dump({"pid": os.getpid(), "imported": _done, "failed": _failed}, _f)
+    except OSError:
+        pass
+${CHAIN}`;
+
+/** What the first interpreter of an applied run did with the modules: those imported, and those that failed. */
+export interface EarlyImportsOutcome {
+  imported: string[];
+  failed: { module: string; error: string }[];
+}
+
+/** A prepared set of early imports: the environment each applied run gets, what the interpreters said, and its removal. */
+export interface EarlyImports {
+  env: Record<string, string>;
+  /** What the server's master said (`masterPid`; else the first process that wrote), or undefined if none wrote. */
+  outcome(masterPid?: number): EarlyImportsOutcome | undefined;
+  remove(): void;
+}
+
+/** Writes the sitecustomize to a new temporary directory; `pythonPath` is the PYTHONPATH the server would have had. */
+export function prepareEarlyImports(modules: readonly string[], pythonPath: string | undefined): EarlyImports {
+  const root = mkdtempSync(join(tmpdir(), 'memcompare-early-'));
+  const site = join(root, 'site');
+  const out = join(root, 'out');
+  mkdirSync(site);
+  mkdirSync(out);
+  writeFileSync(join(site, 'sitecustomize.py'), SITECUSTOMIZE);
+  return {
+    env: {
+      PYTHONPATH: pythonPath ? `${site}${delimiter}${pythonPath}` : site,
+      MEMCOMPARE_EARLY_DIR: out,
+      MEMCOMPARE_EARLY_MODULES: JSON.stringify(modules),
+    },
+    outcome: (masterPid) => {
+      // The master's file, else the lowest pid: the first interpreter (a later one is a helper it started).
+      const files = readdirSync(out)
+        .filter((f) => /^early-\d+\.json$/.test(f))
+        .sort((a, b) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, '')))
+        .sort((a, b) => Number(b === `early-${masterPid}.json`) - Number(a === `early-${masterPid}.json`));
+      for (const f of files) {
+        try {
+          const v = JSON.parse(readFileSync(join(out, f), 'utf8')) as EarlyImportsOutcome;
+          return { imported: v.imported ?? [], failed: v.failed ?? [] };
+        } catch {
+          // cut by a kill
+        }
+      }
+      return undefined;
+    },
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
