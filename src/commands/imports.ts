@@ -35,7 +35,7 @@ export async function runImportsCommand(o: ImportsCommandOptions, io: Io): Promi
     throw badArgument('COMMAND', '', 'give the command after --, e.g. memcompare imports -- python3 -c "import numpy"');
   checkFlag('--threshold', o.threshold, THRESHOLD);
   checkFlag('--timeout', o.timeout, TIMEOUT);
-  const probe = prepareImportProbe(process.env.PYTHONPATH);
+  const probe = prepareImportProbe({ PYTHONPATH: process.env.PYTHONPATH, RUBYOPT: process.env.RUBYOPT });
   // However memcompare ends, the command ends with it and the probe's files go.
   const removeHook = onExit(() => {
     killAllNow();
@@ -61,7 +61,7 @@ export async function runImportsCommand(o: ImportsCommandOptions, io: Io): Promi
       throw badArgument(
         'COMMAND',
         command,
-        'no Python interpreter started with the probe (it records the imports of Python started from PYTHONPATH; Ruby is not instrumented yet)',
+        'no Python or Ruby interpreter started with the probe (it records the imports of Python started from PYTHONPATH and the requires of Ruby started with RUBYOPT)',
       );
     }
     io.stdout.write(renderImports(processes, command, (o.threshold ?? THRESHOLD.default) * 1048576));

@@ -73,7 +73,7 @@ export function importLines(doc: ResultsDocument): string[] {
     if (a) {
       const moved = a.modules.filter((m) => !a.failed.some((f) => f.module === m));
       lines.push(
-        `  applied: ${a.variant} imports ${moved.slice(0, 3).join(', ')}${moved.length > 3 ? ', …' : ''} before the fork: measured saving ${mib(a.measuredSavingBytes)}, predicted ${mib(a.predictedSavingBytes)}`,
+        `  applied: ${a.variant} imports ${moved.slice(0, 3).join(', ')}${moved.length > 3 ? ', …' : ''} before the fork: ${a.measuredSavingBytes >= 0 ? `measured saving ${mib(a.measuredSavingBytes)}` : `measured: ${mib(-a.measuredSavingBytes)} MORE, not a saving`}, predicted ${mib(a.predictedSavingBytes)}`,
       );
       for (const f of a.failed) lines.push(`  ${f.module} cannot move before the fork: ${f.error}`);
     }

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { CHAIN } from './import-probe.js';
+import { join } from 'node:path';
+import { CHAIN, type InheritedEnv, probeEnv } from './import-probe.js';
+import { EARLY_REQUIRES } from './ruby-probe.js';
 
 /**
  * The advice of `run --imports` applied: a sitecustomize (on PYTHONPATH; the app's files are not touched)
@@ -15,7 +16,7 @@ const SITECUSTOMIZE = `# memcompare: the workers' after-fork imports, made befor
 import importlib, json, os, sys
 
 _dir = os.environ.get("MEMCOMPARE_EARLY_DIR")
-_modules = json.loads(os.environ.get("MEMCOMPARE_EARLY_MODULES") or "[]")
+_modules = [m for m in os.environ.get("MEMCOMPARE_EARLY_MODULES", "").split("\n") if m]
 _done, _failed = [], []
 if _dir:
     _cwd = os.getcwd()
@@ -51,19 +52,20 @@ export interface EarlyImports {
   remove(): void;
 }
 
-/** Writes the sitecustomize to a new temporary directory; `pythonPath` is the PYTHONPATH the server would have had. */
-export function prepareEarlyImports(modules: readonly string[], pythonPath: string | undefined): EarlyImports {
+/** Writes the sitecustomize (Python) and the file RUBYOPT loads (Ruby) to a new temporary directory. */
+export function prepareEarlyImports(modules: readonly string[], inherited: InheritedEnv): EarlyImports {
   const root = mkdtempSync(join(tmpdir(), 'memcompare-early-'));
   const site = join(root, 'site');
   const out = join(root, 'out');
   mkdirSync(site);
   mkdirSync(out);
   writeFileSync(join(site, 'sitecustomize.py'), SITECUSTOMIZE);
+  writeFileSync(join(site, 'memcompare_early_requires.rb'), EARLY_REQUIRES);
   return {
     env: {
-      PYTHONPATH: pythonPath ? `${site}${delimiter}${pythonPath}` : site,
+      ...probeEnv(site, join(site, 'memcompare_early_requires.rb'), inherited),
       MEMCOMPARE_EARLY_DIR: out,
-      MEMCOMPARE_EARLY_MODULES: JSON.stringify(modules),
+      MEMCOMPARE_EARLY_MODULES: modules.join('\n'),
     },
     outcome: (masterPid) => {
       // The master's file, else the lowest pid: the first interpreter (a later one is a helper it started).

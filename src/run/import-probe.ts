@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { ImportProcess, ImportRecord } from '../results/imports.js';
+import { REQUIRE_PROBE } from './ruby-probe.js';
 
 /** The end of each sitecustomize memcompare writes: the one it shadows (Debian's, a virtualenv's), if any, imported after it. */
 export const CHAIN = `
@@ -141,19 +142,34 @@ export interface ImportProbe {
   remove(): void;
 }
 
-/** Writes the probe to a new temporary directory; `pythonPath` is the PYTHONPATH the start would have had. */
-export function prepareImportProbe(pythonPath: string | undefined): ImportProbe {
+/** The search path and options an interpreter would have had without memcompare's files (the variant's, else memcompare's own). */
+export interface InheritedEnv {
+  PYTHONPATH?: string | undefined;
+  RUBYOPT?: string | undefined;
+}
+
+/** PYTHONPATH with `site` first, and RUBYOPT loading `rubyFile` first: one environment for either interpreter. */
+export function probeEnv(site: string, rubyFile: string, inherited: InheritedEnv): Record<string, string> {
+  return {
+    PYTHONPATH: inherited.PYTHONPATH ? `${site}${delimiter}${inherited.PYTHONPATH}` : site,
+    RUBYOPT: inherited.RUBYOPT ? `-r${rubyFile} ${inherited.RUBYOPT}` : `-r${rubyFile}`,
+  };
+}
+
+/**
+ * Writes the probe to a new temporary directory, for Python (a sitecustomize) and Ruby (a file RUBYOPT
+ * loads) alike: whichever interpreter the server runs records its imports there.
+ */
+export function prepareImportProbe(inherited: InheritedEnv): ImportProbe {
   const root = mkdtempSync(join(tmpdir(), 'memcompare-imports-'));
   const site = join(root, 'site');
   const out = join(root, 'out');
   mkdirSync(site);
   mkdirSync(out);
   writeFileSync(join(site, 'sitecustomize.py'), SITECUSTOMIZE);
+  writeFileSync(join(site, 'memcompare_require_probe.rb'), REQUIRE_PROBE);
   return {
-    env: {
-      PYTHONPATH: pythonPath ? `${site}${delimiter}${pythonPath}` : site,
-      MEMCOMPARE_IMPORTS_DIR: out,
-    },
+    env: { ...probeEnv(site, join(site, 'memcompare_require_probe.rb'), inherited), MEMCOMPARE_IMPORTS_DIR: out },
     read: () => readImportRecords(out),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };

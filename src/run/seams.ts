@@ -7,7 +7,7 @@ import type { Wire } from '../protocols/protocol.js';
 import type { ContainerRecord, HostInfo, MappingBreakdown, ProcessRecord, Role, SharedConnection, SoftwareInfo } from '../results/types.js';
 import type { ServerFamily } from '../servers/family.js';
 import type { EarlyImports } from './early-imports.js';
-import type { ImportProbe } from './import-probe.js';
+import type { ImportProbe, InheritedEnv } from './import-probe.js';
 import type { TreeSample } from './tree-sample.js';
 
 export type { BatchResult, LoadGenerator, Wire } from '../protocols/protocol.js';
@@ -123,8 +123,8 @@ export interface RunDeps {
   clock: Clock;
   /** The import probe of `run --imports` (run/import-probe.ts): its environment, its records, its removal. */
   imports: {
-    prepare(pythonPath: string | undefined): ImportProbe;
-    early(modules: readonly string[], pythonPath: string | undefined): EarlyImports;
+    prepare(inherited: InheritedEnv): ImportProbe;
+    early(modules: readonly string[], inherited: InheritedEnv): EarlyImports;
   };
   proc: ProcView;
   /** What the warm-up protocols send on: sockets and processes, or a scripted world. */

@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { count, flagValue } from './config.js';
-import { directChildren, runs, type ServerFamily } from './family.js';
+import { directChildren, PYTHON_IMPORT_PROBE, runs, type ServerFamily } from './family.js';
 
 /**
  * Celery's prefork pool (`python3 -m celery -A app worker -P prefork -c N`): the MainProcess and its
@@ -36,7 +36,7 @@ export const celery: ServerFamily = {
   },
   connectAfterFork: "Celery's worker_process_init signal (celery.signals.worker_process_init.connect)",
   importProbe: {
-    method: 'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import',
+    method: PYTHON_IMPORT_PROBE,
     preloaded: () => true,
   },
   none: {

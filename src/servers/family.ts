@@ -87,12 +87,18 @@ export interface ServerFamily {
    * How `run --imports` instruments the server's interpreter (`method`, in words), and whether a command
    * loads the app in the master before the fork (`preloaded`; undefined when it cannot be told).
    */
-  importProbe?: { method: string; preloaded?(argv: readonly string[], cwd: string): boolean };
+  importProbe?: { method: string; preloaded?(argv: readonly string[], cwd: string): boolean | undefined };
   /** A pool that grows and shrinks with load: how it is set ("pm = dynamic") and how to fix it at `n`; undefined for a fixed pool. */
   poolNotFixed?(argv: readonly string[], cwd: string): { how: string; fix(n: number): string } | undefined;
   /** Why an optional field above is absent, by field name. */
   none: Partial<Record<OptionalField, string>>;
 }
+
+/** How each interpreter's imports are probed (run/import-probe.ts, run/ruby-probe.ts), in the families' `importProbe.method`. */
+export const PYTHON_IMPORT_PROBE =
+  'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import';
+export const RUBY_IMPORT_PROBE =
+  "Ruby: RUBYOPT=-r loads a hook on Kernel#require (RubyGems' included) that reads /proc/self/smaps_rollup around each first require; Ruby 3.1's fork hook marks the fork";
 
 /** The fields a family may leave out, saying why in `none`. */
 export const OPTIONAL_FIELDS = [

@@ -1,4 +1,4 @@
-import { directChildren, type ServerFamily } from './family.js';
+import { directChildren, PYTHON_IMPORT_PROBE, type ServerFamily } from './family.js';
 
 /** Any prefork server memcompare has no module for: workers are the launched process's children; INT stops it. */
 export const generic: ServerFamily = {
@@ -16,7 +16,7 @@ export const generic: ServerFamily = {
   packages: {},
   workerSetting: { text: (n) => `${n} workers`, noArgs: 'a server memcompare does not know takes its count its own way' },
   importProbe: {
-    method: `${'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import'}; a server that is not Python records nothing`,
+    method: `${PYTHON_IMPORT_PROBE}; a server that is not Python records nothing`,
   },
   none: {
     connectAfterFork: 'its post-fork hook is not known: the warning gives the general remedy',

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configCount, count, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
-import { directChildren, type ServerFamily } from './family.js';
+import { directChildren, PYTHON_IMPORT_PROBE, type ServerFamily } from './family.js';
 
 const configFile = (argv: readonly string[]) => flagValue(argv, ['-c'], ['--config']);
 
@@ -80,7 +80,7 @@ export const gunicorn: ServerFamily = {
   connectAfterFork:
     "gunicorn's post_fork(server, worker) hook in the config file (or open it at the first request); with --preload, close the master's copy in the hook too",
   importProbe: {
-    method: 'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import',
+    method: PYTHON_IMPORT_PROBE,
     preloaded: (argv, cwd) => argv.includes('--preload') || /^\s*preload_app\s*=\s*True/m.test(readConfig(configFile(argv), cwd) ?? ''),
   },
   none: {

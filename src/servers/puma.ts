@@ -1,5 +1,5 @@
 import { configCount, count, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
-import { directChildren, runs, type ServerFamily } from './family.js';
+import { directChildren, RUBY_IMPORT_PROBE, runs, type ServerFamily } from './family.js';
 
 const configFile = (argv: readonly string[]) => flagValue(argv, ['-C'], ['--config']);
 
@@ -51,8 +51,13 @@ export const puma: ServerFamily = {
     noArgs: 'the puma_worker_killer gem is configured in the app',
   },
   connectAfterFork: "Puma's on_worker_boot block in config/puma.rb; disconnect in before_fork",
+  importProbe: {
+    method: RUBY_IMPORT_PROBE,
+    // --preload or preload_app! in its -C file (config/puma.rb when none is named, as Puma reads it).
+    preloaded: (argv, cwd) =>
+      argv.includes('--preload') || /^\s*preload_app!/m.test(readConfig(configFile(argv) ?? 'config/puma.rb', cwd) ?? ''),
+  },
   none: {
-    importProbe: "Ruby's require hook (RUBYOPT=-r) is not written yet",
     errorLogFromCommand: 'Puma prints its errors on its output unless stdout_redirect names a file (not read)',
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a unix:// bind is not measured (load goes to loopback TCP)',

@@ -1,5 +1,5 @@
 import { configCount, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
-import { directChildren, runs, type ServerFamily } from './family.js';
+import { directChildren, RUBY_IMPORT_PROBE, runs, type ServerFamily } from './family.js';
 
 const configFile = (argv: readonly string[]) => flagValue(argv, ['-c'], ['--config-file']);
 
@@ -41,8 +41,15 @@ export const unicorn: ServerFamily = {
     noArgs: 'the unicorn-worker-killer gem is configured in config.ru',
   },
   connectAfterFork: "Unicorn's after_fork do |server, worker| … end in the config file (-c); disconnect in before_fork",
+  importProbe: {
+    method: RUBY_IMPORT_PROBE,
+    // `preload_app true` in its -c file; an expression (ENV[…]) cannot be read without running it.
+    preloaded: (argv, cwd) => {
+      const value = lastMatch(readConfig(configFile(argv), cwd), /^\s*preload_app\b\s*\(?\s*(.*?)\s*\)?\s*(#.*)?$/);
+      return value === undefined || value === 'false' ? false : value === 'true' ? true : undefined;
+    },
+  },
   none: {
-    importProbe: "Ruby's require hook (RUBYOPT=-r) is not written yet",
     errorLogFromCommand: 'Unicorn prints its errors on stderr unless stderr_path names a file (not read)',
     exitRemedy: "not measured for Ruby workers (Ruby does not walk its heap at exit as Python's finalization does)",
     socketFromCommand: 'a Unix socket listener is not measured (load goes to loopback TCP)',

@@ -1,6 +1,6 @@
 import { readArgv } from '../proc/process.js';
 import { count, flagValue, loopbackPort } from './config.js';
-import { runs, type ServerFamily } from './family.js';
+import { PYTHON_IMPORT_PROBE, runs, type ServerFamily } from './family.js';
 
 /** A process's command line, or '' once it is gone. */
 const cmdline = (pid: number): string => (readArgv(pid) ?? []).join(' ');
@@ -42,7 +42,7 @@ export const uvicorn: ServerFamily = {
     args: (n) => ['--workers', String(n)],
   },
   importProbe: {
-    method: `${'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import'}; each worker is spawned and imports the app itself`,
+    method: `${PYTHON_IMPORT_PROBE}; each worker is spawned and imports the app itself`,
     preloaded: () => false,
   },
   none: {

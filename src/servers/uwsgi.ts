@@ -1,5 +1,5 @@
 import { count, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
-import { directChildren, type ServerFamily } from './family.js';
+import { directChildren, PYTHON_IMPORT_PROBE, type ServerFamily } from './family.js';
 
 /**
  * uWSGI with --master: loads the app in the master by default (preloading); --lazy-apps loads it
@@ -50,7 +50,7 @@ export const uwsgi: ServerFamily = {
   },
   connectAfterFork: "uWSGI's --lazy-apps (each worker loads the app), or a function decorated @uwsgidecorators.postfork",
   importProbe: {
-    method: `${'Python: a sitecustomize on PYTHONPATH wraps __import__ and reads /proc/self/smaps_rollup around each first import'}; uWSGI forks without Python's fork hooks, so a worker's imports are told by the process that wrote them`,
+    method: `${PYTHON_IMPORT_PROBE}; uWSGI forks without Python's fork hooks, so a worker's imports are told by the process that wrote them`,
     preloaded: (argv) => !argv.some((a) => /^--lazy(-apps)?(=(true|1|yes))?$/.test(a)),
   },
   none: {

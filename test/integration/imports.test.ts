@@ -101,6 +101,37 @@ describe('memcompare imports -- COMMAND (the import probe on PYTHONPATH)', { tim
     assert.equal(left, '', `left running: ${left}`);
   });
 
+  it("Ruby through RUBYOPT: openssl's require within 15% of a measurement by hand, a forked child's requires after the fork", () => {
+    // By hand: private memory around the one require, in a fresh interpreter.
+    const hand = spawnSync(
+      'ruby',
+      [
+        '-e',
+        'p = -> { File.foreach("/proc/self/smaps_rollup").sum { |l| l.start_with?("Private_Clean:", "Private_Dirty:") ? l.split[1].to_i * 1024 : 0 } }; a = p.(); require "openssl"; puts p.() - a',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(hand.status, 0, hand.stderr);
+    const byHandBytes = Number(hand.stdout.trim());
+    const out = join(tmp, 'ruby.json');
+    const r = cli(
+      ['imports', '--threshold', '0', '--json', out, '--', 'ruby', '-e', 'require "openssl"; Process.wait(fork { require "erb" })'],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as ImportsDoc;
+    const parent = doc.processes.find((p) => !p.forked);
+    const child = doc.processes.find((p) => p.forked);
+    const openssl = find(parent?.tree ?? [], 'openssl');
+    assert.ok(openssl, JSON.stringify(parent?.tree.map((n) => n.module)));
+    assert.ok(
+      Math.abs(openssl.inclusiveBytes - byHandBytes) / byHandBytes <= 0.15,
+      `openssl: ${openssl.inclusiveBytes} by the probe, ${byHandBytes} by hand`,
+    );
+    assert.ok(child && find(child.tree, 'erb'), 'the forked child required erb after the fork');
+    assert.equal(find(parent?.tree ?? [], 'erb'), undefined);
+  });
+
   it('bad input: no command, or one that starts no Python, is one line and exit 2', () => {
     const none = cli(['imports']);
     assert.equal(none.status, 2);
@@ -108,7 +139,7 @@ describe('memcompare imports -- COMMAND (the import probe on PYTHONPATH)', { tim
     assert.match(none.stderr, /COMMAND/);
     const sh = cli(['imports', '--', '/bin/true']);
     assert.equal(sh.status, 2);
-    assert.match(sh.stderr, /\/bin\/true.*no Python interpreter/);
+    assert.match(sh.stderr, /\/bin\/true.*no Python or Ruby interpreter/);
     assert.equal(sh.stderr.trim().split('\n').length, 1, sh.stderr);
   });
 });

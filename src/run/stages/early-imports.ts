@@ -4,6 +4,7 @@ import type { VariantResult } from '../../results/types.js';
 import type { Variant } from '../../scenario/scenario.js';
 import { measureOnce } from '../measure.js';
 import type { RunContext } from './context.js';
+import { inheritedEnv } from './imports.js';
 
 /** After-fork imports cheaper than this per worker are not worth naming (the tree's own cut). */
 const MIN_MODULE_BYTES = 64 * 1024;
@@ -30,7 +31,7 @@ export async function earlyImportsStage(
   runs: number,
 ): Promise<{ result: VariantResult; stopped: Promise<unknown> }> {
   const { variant } = ctx;
-  const early = ctx.deps.imports.early(modules, variant.env.PYTHONPATH ?? process.env.PYTHONPATH);
+  const early = ctx.deps.imports.early(modules, inheritedEnv(variant.env));
   const name = `${variant.name}+early-imports`;
   const applied: Variant = { ...variant, name, env: { ...variant.env, ...early.env } };
   const result: VariantResult = {

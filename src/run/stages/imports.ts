@@ -1,7 +1,13 @@
 import { type ImportsRecord, importsRecord, notProbed } from '../../results/imports.js';
 import type { Scenario, Variant } from '../../scenario/scenario.js';
+import type { InheritedEnv } from '../import-probe.js';
 import { measureOnce } from '../measure.js';
 import type { RunContext } from './context.js';
+
+/** The search path and options the variant's interpreter would have had: its own environment's, else memcompare's. */
+export function inheritedEnv(env: Record<string, string>): InheritedEnv {
+  return { PYTHONPATH: env.PYTHONPATH ?? process.env.PYTHONPATH, RUBYOPT: env.RUBYOPT ?? process.env.RUBYOPT };
+}
 
 /**
  * `run --imports`, after the measured runs: one more boot of a variant with the import probe on its
@@ -14,7 +20,7 @@ export async function importsStage(ctx: RunContext): Promise<{ record: ImportsRe
   const { family, variant } = ctx;
   if (!family.importProbe)
     return { record: notProbed(family.none.importProbe ?? 'its interpreter is not instrumented'), stopped: ctx.previousGone };
-  const probe = ctx.deps.imports.prepare(variant.env.PYTHONPATH ?? process.env.PYTHONPATH);
+  const probe = ctx.deps.imports.prepare(inheritedEnv(variant.env));
   try {
     // No soak, throughput phase or reload: the boot answers which imports, not how much under load.
     const scenario: Scenario = { ...ctx.scenario };

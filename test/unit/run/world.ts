@@ -193,7 +193,7 @@ export function makeWorld(script: WorldScript = {}) {
       early: (modules) => {
         events.push(`early imports prepared: ${modules.join(', ')}`);
         return {
-          env: { MEMCOMPARE_EARLY_MODULES: JSON.stringify(modules) },
+          env: { MEMCOMPARE_EARLY_MODULES: modules.join('\n') },
           outcome: () => ({ imported: [...modules], failed: [] }),
           remove: () => events.push('early imports removed'),
         };
