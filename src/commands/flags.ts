@@ -56,6 +56,12 @@ export const RUN_FLAGS = {
     describe: 'A fixed warm-up of this many requests (the article: 30); with --warmup-until steady, the size of its first round',
   },
   'max-cpu': { type: 'number', describe: "The sampler's CPU budget during a soak, percent of one core (default 10)" },
+  path: {
+    type: 'string',
+    array: true,
+    describe:
+      'A route of the app (repeat for several; PATH:WEIGHT gives its share, /report:3): the warm-up covers each, the soak sends them in turn and fits growth and transient peaks per route',
+  },
   'throughput-duration': {
     type: 'number',
     describe: 'Seconds of the throughput phase: requests/s and latency under a closed loop, after the memory is sampled (default 3)',

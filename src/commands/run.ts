@@ -17,6 +17,7 @@ import { killAllNow } from '../run/stop.js';
 import { openBaseTree, withBaseline } from '../run/worktree.js';
 import { adhocScenario } from '../scenario/adhoc.js';
 import { checkFlag, DEFAULT_THROUGHPUT, LIMITS } from '../scenario/limits.js';
+import { parsePathSpec, withRoutes } from '../scenario/routes.js';
 import { DEFAULT_SOAK, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { FALLBACK_FAMILY, FAMILIES, familyNamed, type ServerFamily } from '../servers/registry.js';
 import { parseSize } from './check.js';
@@ -98,6 +99,16 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
     scenario.warmup.requests = o.warmupRequests;
     scenario.warmup.connections = Math.min(scenario.warmup.connections, o.warmupRequests);
     scenario.warmup.until = 'count';
+  }
+  if (o.path !== undefined && o.path.length > 0) {
+    const routes = o.path.map((spec) => {
+      const r = parsePathSpec(String(spec));
+      if ('error' in r) throw badArgument('--path', spec, r.error);
+      return r;
+    });
+    withRoutes(scenario.warmup, routes, (_field, _value, fix) => {
+      throw badArgument('--path', o.path?.join(' '), fix.replace('remove them', 'remove --path'));
+    });
   }
   if (o.warmupUntil !== undefined) {
     if (o.warmupUntil !== 'steady' && o.warmupUntil !== 'count') throw badArgument('--warmup-until', o.warmupUntil, 'use steady or count');

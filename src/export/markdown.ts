@@ -4,7 +4,7 @@ import { importsMarkdown } from '../render/imports.js';
 import { lineText, mapStrings, mdTable, mdText } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
-import { lifetimeLines, soakLines } from '../render/soak.js';
+import { lifetimeLines, soakedRuns, soakLines } from '../render/soak.js';
 import { mib, statusTally, steadyText } from '../render/units.js';
 import { warningWords } from '../render/warning.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from '../render/where.js';
@@ -128,6 +128,28 @@ function whereSection(doc: ResultsDocument, chart: string | undefined): string[]
   return out;
 }
 
+/** Each soaked variant's routes, one row each: what a call keeps, with its fit, and the transient peak while it was sent. */
+function routeTables(doc: ResultsDocument): string[] {
+  return soakedRuns(doc).flatMap(({ variant, soak }) => {
+    const routes = soak.routes?.byRoute;
+    if (!routes) return [];
+    const kib = (b: number) => (b / 1024).toFixed(1);
+    return [
+      `### Routes: ${variant}`,
+      '',
+      '| route | weight | calls | stretches | kept a call (KiB) | 95% interval (KiB) | R² | transient peak (MiB) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...routes.map(
+        (r) =>
+          `| \`${r.method} ${r.path}\` | ${r.weight} | ${r.requests} | ${r.segments} | ${kib(r.bytesPerRequest)} | ${kib(r.interval[0])} – ${kib(r.interval[1])} | ${r.r2.toFixed(2)} | ${(r.transientPeakBytes / 1048576).toFixed(1)} |`,
+      ),
+      '',
+      `The soak sent the routes one at a time, in turn; the peaks are the highest USS a worker reached above its level while the route was sent, read every ${soak.routes?.peakReadEveryMs.toFixed(0)} ms.`,
+      '',
+    ];
+  });
+}
+
 /** Memory under a soak's load: peak against settled, erosion of the shared part, the sampler's cost; two charts. */
 function soakSection(doc: ResultsDocument, total: string | undefined, workers: string | undefined): string[] {
   const lines = soakLines(doc);
@@ -139,6 +161,7 @@ function soakSection(doc: ResultsDocument, total: string | undefined, workers: s
     ...lines.map((l) => `- ${l}`),
     '',
     ...(lifetime.length > 0 ? ['### Worker lifetime', '', ...lifetime.map((l) => `- ${l}`), ''] : []),
+    ...routeTables(doc),
   ];
   out.push(
     "Erosion shows in the shared part, not in USS: an app that caches per request grows its private memory far faster than copy-on-write moves pages out of sharing. The efficiency is the shared part at the end over the master's RSS at the start.",

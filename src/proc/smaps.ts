@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { MemoryAmounts } from '../memory.js';
 
 /**
@@ -119,6 +119,42 @@ export function parseStatus(text: string): StatusInfo {
 /** smem's command column: the command line with its final NUL dropped and the others as spaces. */
 export function formatCmdline(raw: string): string {
   return raw.slice(0, -1).replaceAll('\0', ' ');
+}
+
+/** The kernel's page size, from the first mapping of memcompare's own smaps (4 KiB on x86-64; 64 KiB on some arm64 kernels). */
+let pageBytes: number | undefined;
+function pageSize(): number {
+  if (pageBytes !== undefined) return pageBytes;
+  pageBytes = 4096;
+  try {
+    const fd = openSync('/proc/self/smaps', 'r');
+    try {
+      const buf = Buffer.alloc(4096);
+      const text = buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0));
+      const kb = /^KernelPageSize:\s+(\d+) kB/m.exec(text)?.[1];
+      if (kb) pageBytes = Number(kb) * 1024;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // keep 4 KiB
+  }
+  return pageBytes;
+}
+
+/**
+ * A process's resident anonymous memory now (resident less file-backed and shmem pages, from
+ * /proc/<pid>/statm: counters, no page walk): 0.04 ms a read against 0.6-2 ms for smaps_rollup on a worker
+ * building a 40 MiB body. Pages it shares copy-on-write count too, so it is no USS; a rise is new memory.
+ * What the routes' transient peaks read. Undefined once it is gone.
+ */
+export function anonNow(pid: number, procRoot = '/proc'): number | undefined {
+  try {
+    const f = readFileSync(`${procRoot}/${pid}/statm`, 'utf8').split(' ');
+    return (Number(f[1]) - Number(f[2])) * pageSize();
+  } catch {
+    return undefined;
+  }
 }
 
 /** A process's USS now, from its smaps_rollup (one read, the exit watch's whole cost); undefined once it is gone. */

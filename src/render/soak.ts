@@ -1,5 +1,5 @@
 import { medianRunIndex } from '../results/aggregate.js';
-import type { ResultsDocument, RunRecord, SoakRecord } from '../results/types.js';
+import type { ResultsDocument, RouteGrowth, RunRecord, SoakRecord } from '../results/types.js';
 import { mib } from './units.js';
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -10,6 +10,29 @@ export function soakedRuns(doc: ResultsDocument): Array<{ variant: string; run: 
     const run = v.runs[medianRunIndex(v.runs)];
     return run?.soak ? [{ variant: v.name, run, soak: run.soak }] : [];
   });
+}
+
+/** KiB to one decimal, as a route's growth a call is read. */
+const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+
+/** What each route did, one clause each: "/report keeps 16.2 KiB a call (R² 0.99); /export peaks +40.0 MiB while served; / keeps nothing". */
+export function routeLine(routes: readonly RouteGrowth[]): string {
+  return routes
+    .map((r) => {
+      const name = `${r.method === 'GET' ? '' : `${r.method} `}${r.path}`;
+      const keeps =
+        r.bytesPerRequest >= 1024 && r.interval[0] > 0 ? `keeps ${kib(r.bytesPerRequest)} a call (R² ${r.r2.toFixed(2)})` : undefined;
+      // A route that keeps memory grows in steps (an allocator's arenas), not on a line: a peak is said when it
+      // stands out of that (4 MiB, and a tenth of what the route grew a stretch).
+      const grewPerStretch = Math.abs(r.bytesPerRequest) * (r.requests / Math.max(1, r.segments));
+      const peaks =
+        r.transientPeakBytes >= Math.max(4 * 1048576, 0.1 * grewPerStretch)
+          ? `peaks +${mib(r.transientPeakBytes)} while served`
+          : undefined;
+      const what = [keeps, peaks].filter(Boolean).join(' and ') || `keeps nothing (${r.bytesPerRequest.toFixed(0)} bytes a call)`;
+      return `${name} ${what}; ${r.requests} calls in ${r.segments} stretches`;
+    })
+    .join('; ');
 }
 
 /** Lines per soaked variant on a worker's lifetime: growth per request, replacements, the recycling advice. */
@@ -28,6 +51,7 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
               : `${g.requestsPerWorker.toFixed(0)} requests per worker: too few to fit growth`;
       out.push(`${variant}: each worker's USS ${verdict}; ${g.requestsPerWorker.toFixed(0)} requests per worker`);
     }
+    if (s.routes) out.push(`${variant}: ${routeLine(s.routes.byRoute)} (peaks read every ${s.routes.peakReadEveryMs.toFixed(0)} ms)`);
     const r = s.replacements ?? [];
     if (r.length > 0) {
       const recycled = r.filter((x) => x.cause === 'recycled').length;

@@ -5,6 +5,7 @@ import type {
   GrowthVerdict,
   LifetimeAdvice,
   ReplacementRecord,
+  RouteGrowth,
   Timeline,
   WarmupResult,
   WorkerGrowth,
@@ -254,8 +255,25 @@ export function adviseRecycling(
   soakSeconds: number,
   exitCopy: ExitCopy = { bytes: 0, source: 'predicted', count: 0 },
   rss?: RssFigures,
+  routes?: readonly RouteGrowth[],
 ): LifetimeAdvice {
   const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+  // Several routes: the worst transient peak must fit on top of what a worker has grown to (a request of that
+  // route may come last), and the route that keeps the most a call drives the growth.
+  const peak = routes?.reduce<RouteGrowth | undefined>((a, r) => (r.transientPeakBytes > (a?.transientPeakBytes ?? 0) ? r : a), undefined);
+  const driver = routes?.reduce<RouteGrowth | undefined>(
+    (a, r) => (r.bytesPerRequest * r.weight > (a ? a.bytesPerRequest * a.weight : 0) ? r : a),
+    undefined,
+  );
+  const peakBytes = peak?.transientPeakBytes ?? 0;
+  const routeWords = [
+    driver && driver.bytesPerRequest >= 1024
+      ? `driven by ${driver.path} (${(driver.bytesPerRequest / 1024).toFixed(1)} KiB kept a call)`
+      : '',
+    peak && peakBytes > exitCopy.bytes ? `room kept for ${peak.path}'s transient peak (+${mib(peakBytes)} while served)` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   const base = {
     limitBytes,
     freshUssBytes,
@@ -292,7 +310,7 @@ export function adviseRecycling(
   // copies the parent's pages (seen: 2-3 MB after ~3,000 requests), which a short soak may not have seen.
   // A worker's exit copies what it still shares with the master (its finalization writes those pages):
   // the limit must hold that too, at the end of the worker's life.
-  const requests = Math.floor((limitBytes * (1 - HEADROOM) - freshUssBytes - exitCopy.bytes) / growth.bytesPerRequest);
+  const requests = Math.floor((limitBytes * (1 - HEADROOM) - freshUssBytes - Math.max(exitCopy.bytes, peakBytes)) / growth.bytesPerRequest);
   if (requests < 1) {
     return {
       ...base,
@@ -316,6 +334,6 @@ export function adviseRecycling(
     requests,
     setting,
     ...(memory ? { memory } : {}),
-    text: `each worker grows ${growth.bytesPerRequest.toFixed(0)} bytes a request from ${mib(freshUssBytes)}${exitWords ? `, and ${exitWords}` : ''}: it reaches ${mib(limitBytes * (1 - HEADROOM))} (the limit less ${(HEADROOM * 100).toFixed(0)}%) after ${requests} requests; set ${setting}`,
+    text: `each worker grows ${growth.bytesPerRequest.toFixed(0)} bytes a request from ${mib(freshUssBytes)}${exitWords ? `, and ${exitWords}` : ''}${routeWords ? ` (${routeWords})` : ''}: it reaches ${mib(limitBytes * (1 - HEADROOM))} (the limit less ${(HEADROOM * 100).toFixed(0)}%) after ${requests} requests; set ${setting}`,
   };
 }

@@ -32,9 +32,30 @@ interface WarmupCommon {
   until?: 'count' | 'steady';
 }
 
+/** One route of an app's load: a request, and its share of the mix. */
+export interface Route {
+  path: string;
+  /** GET unless said. */
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Its share of the mix against the others' (default 1). */
+  weight: number;
+}
+
 /** HTTP GETs on loopback: the default. */
 export interface HttpWarmupSettings extends WarmupCommon {
   protocol?: 'http';
+  /** The request, when it is not a GET of `path` alone (a route of the mix). */
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /**
+   * Several routes (`--path`, the scenario's `routes`): the warm-up and the steady rounds send each its share,
+   * the soak sends them one at a time in turn (so that each one's growth can be told apart), the throughput
+   * phase sends the mix. `path` is the first one's.
+   */
+  routes?: Route[];
   script?: undefined;
   socket?: undefined;
   command?: undefined;
@@ -51,6 +72,10 @@ export interface ScriptWarmupSettings extends WarmupCommon {
   socket?: string;
   command?: undefined;
   timeoutSeconds?: undefined;
+  method?: undefined;
+  body?: undefined;
+  headers?: undefined;
+  routes?: undefined;
 }
 
 /** A warm-up by command (a task queue): it does the work and prints the pid of the worker that served each unit. */
@@ -61,6 +86,10 @@ export interface CommandWarmupSettings extends WarmupCommon {
   command: string[];
   /** Bound on one run of the warm-up command, seconds. */
   timeoutSeconds?: number;
+  method?: undefined;
+  body?: undefined;
+  headers?: undefined;
+  routes?: undefined;
 }
 
 /** The warm-up's settings, one kind per protocol. */
@@ -278,6 +307,27 @@ export interface WorkerGrowth {
 }
 
 /** Growth per unit of work: per worker and pooled over the variant's workers. */
+/** What one route of the soak's mix did to the workers (the soak sends the routes one at a time, in turn, repeated). */
+export interface RouteGrowth {
+  path: string;
+  method: string;
+  weight: number;
+  /** Stretches of the soak in which it was the route sent, and the requests answered in them. */
+  segments: number;
+  requests: number;
+  /**
+   * Private memory (USS) a worker keeps per request of this route: least squares through the origin of each
+   * worker's USS change in a stretch against the requests it served in it; R² and a 95% interval.
+   */
+  bytesPerRequest: number;
+  r2: number;
+  interval: [number, number];
+  /** The highest USS a worker reached above its level at the start of a stretch of this route, while it was sent (read closely: a peak of tens of ms). */
+  transientPeakBytes: number;
+  /** The worker that reached it. */
+  transientPeakPid: number | null;
+}
+
 export interface GrowthRecord {
   verdict: GrowthVerdict;
   /** Pooled within-worker slope (each worker against its own start), bytes per request, and its R². */
@@ -403,6 +453,8 @@ export interface SoakRecord {
   exitCopy?: ExitCopy;
   /** With --max-worker-uss: the recycling setting that keeps a worker under it. */
   advice?: LifetimeAdvice;
+  /** With several routes: each one's growth and transient peak, and how closely the peaks were read. */
+  routes?: { byRoute: RouteGrowth[]; peakReadEveryMs: number };
 }
 
 /** Memory of a set of mappings, in bytes (smem's per-mapping formulas). */

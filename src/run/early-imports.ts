@@ -12,7 +12,7 @@ import { EARLY_REQUIRES } from './ruby-probe.js';
  * left to the app, as before. Kept as text here: written to a temporary directory for the applied runs and
  * removed after them.
  */
-const SITECUSTOMIZE = `# memcompare: the workers' after-fork imports, made before the fork (removed when the runs end).
+const SITECUSTOMIZE = String.raw`# memcompare: the workers' after-fork imports, made before the fork (removed when the runs end).
 import importlib, json, os, sys
 
 _dir = os.environ.get("MEMCOMPARE_EARLY_DIR")

@@ -3,7 +3,7 @@ import { realClock } from '../clock.js';
 import { hostInfo, softwareInfo } from '../host.js';
 import { containerRecord } from '../proc/cgroup.js';
 import { exeOf, foreignSharers } from '../proc/sharers.js';
-import { sharedAnonymous, ussNow } from '../proc/smaps.js';
+import { anonNow, sharedAnonymous, ussNow } from '../proc/smaps.js';
 import { sharedConnections } from '../proc/sockets.js';
 import { listPids } from '../proc/tree.js';
 import { loadAutocannon } from '../protocols/http/client.js';
@@ -51,6 +51,7 @@ export const realRunDeps: RunDeps = {
     sharedConnections: (roles) => sharedConnections(roles),
     container: (pid, tree) => containerRecord(pid, tree),
     ussOf: (pid) => ussNow(pid),
+    anonOf: (pid) => anonNow(pid),
     sharedAnonOf: (pid) => sharedAnonymous(pid),
   },
   host: { info: hostInfo, software: (exe) => softwareInfo(exe, familyPackages()) },

@@ -105,6 +105,8 @@ export interface MemoryView {
   sharedConnections?(roles: ReadonlyMap<number, Role>): SharedConnection[];
   /** One process's USS now (the soak's exit watch), undefined once it is gone. */
   ussOf?(pid: number): number | undefined;
+  /** One process's resident anonymous memory now (the routes' peaks: a cheap read, every few ms), undefined once it is gone. */
+  anonOf?(pid: number): number | undefined;
   /** The anonymous memory a process still shares (what a worker's exit copies). */
   sharedAnonOf?(pid: number): number | undefined;
 }

@@ -1,6 +1,7 @@
 import { type Clock, realClock } from '../clock.js';
 import { analyzeGrowth, findReplacements } from '../results/lifetime.js';
-import type { ExitCopy, Role, SoakRecord, SoakSettings, SoakWorker, Timeline, WarmupSettings } from '../results/types.js';
+import type { ExitCopy, Role, Route, SoakRecord, SoakSettings, SoakWorker, Timeline, WarmupSettings } from '../results/types.js';
+import { RouteMix, routeSettings, watchPeaks } from './routes.js';
 import { BudgetedSampler } from './sampler.js';
 import type { LoadGenerator } from './seams.js';
 import type { TreeSample } from './tree-sample.js';
@@ -112,6 +113,10 @@ export interface SoakContext {
   ussOf?: (pid: number) => number | undefined;
   /** The anonymous memory a live worker still shares with its master (what its exit will copy). */
   sharedAnonOf?: (pid: number) => number | undefined;
+  /** A worker's resident anonymous memory now: the routes' close reads (a cheap read, every few ms). */
+  anonOf?: (pid: number) => number | undefined;
+  /** Several routes: sent one at a time, in turn (run/routes.ts), each one's growth and peak told apart. */
+  routes?: readonly Route[];
 }
 
 /** The exit watch reads the workers' USS this often at most (the exit of a worker lasts ~50 ms here, ~3 s preloaded). */
@@ -154,9 +159,11 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   // never two in flight on one lane. Without, each lane sends its next as soon as its last is answered.
   // A command's run is a unit of work the command sizes: one lane.
   const laneCount = ctx.load.serial ? 1 : s.connections;
+  const mix = ctx.routes && ctx.routes.length > 1 ? new RouteMix(ctx.routes, durationMs, ctx.anonOf) : undefined;
   const lane = async (i: number) => {
     for (let k = 0; !done && clock.now() - started < durationMs; k++) {
       ctx.signal?.throwIfAborted();
+      if (mix) await mix.ready();
       if (s.rate !== undefined) {
         const due = started + ((k * laneCount + i) / s.rate) * 1000;
         while (!done && clock.now() < due && clock.now() - started < durationMs) {
@@ -164,16 +171,22 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
         }
         if (done || clock.now() - started >= durationMs) break;
       }
-      const b = await ctx.load.flow(
-        url,
-        warm,
-        1,
-        (status, pid) => {
-          requests++;
-          onResponse(status, pid);
-        },
-        ctx.signal,
-      );
+      if (mix) mix.inFlight++;
+      const b = await ctx.load
+        .flow(
+          url,
+          mix ? routeSettings(warm, mix.routes[mix.current] as Route) : warm,
+          1,
+          (status, pid) => {
+            requests++;
+            mix?.answered();
+            onResponse(status, pid);
+          },
+          ctx.signal,
+        )
+        .finally(() => {
+          if (mix) mix.inFlight--;
+        });
       errors += b.errors + b.timeouts;
       sent += b.sent;
     }
@@ -264,9 +277,25 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   // Every worker pid seen: those gone since are the departures the server's recycling lines announce.
   const everSeen = new Set<number>();
   const workersOf = (sample: TreeSample) => sample.processes.filter((p) => p.role === 'worker').map((p) => p.pid);
+  const peaks =
+    mix && ctx.anonOf
+      ? watchPeaks(mix, {
+          clock,
+          started,
+          anonOf: ctx.anonOf,
+          extra: (read) => sampler.extra(read),
+          // Half the budget: the regular samples have the other (every 250 ms by default, a few ms each).
+          maxCpu: s.maxCpuPercent / 100 / 2,
+          done: () => done,
+          signal: ctx.signal,
+        }).catch(() => ({ everyMs: 0 }))
+      : undefined;
+  let lastSample: TreeSample | undefined;
   try {
     while (true) {
       const sample = sampler.sample();
+      if (mix && !lastSample) mix.begin(clock.now() - started, sample, served);
+      lastSample = sample;
       ctx.alive();
       for (const pid of workersOf(sample)) everSeen.add(pid);
       const now = clock.now();
@@ -285,13 +314,22 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       timeline.add(elapsed, requests, sample, ctx.workerPidHeader ? served : undefined);
       ctx.onTick?.({ elapsedMs: elapsed, requests, totalPssBytes: total, peakPssBytes: peak });
       if (elapsed >= durationMs) break;
+      if (mix?.due(elapsed))
+        await mix.turn(
+          clock,
+          () => clock.now() - started,
+          () => sampler.sample(),
+          served,
+        );
       await clock.sleep(Math.min(sampler.nextDelayMs(), Math.max(0, durationMs - elapsed)), ctx.signal);
     }
   } finally {
     done = true;
+    if (mix && lastSample) mix.finish(clock.now() - started, lastSample, served);
     await loadLoop.catch(() => {});
   }
   await loadLoop;
+  const peakReads = await peaks;
   // A worker that served its last request as the load stopped (a max-requests restart) leaves a moment
   // later: follow the tree until its worker set holds for three samples with the full count and every
   // worker the server's log said it recycled during the soak has left (at most 3 s).
@@ -347,6 +385,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     ),
     ...(Object.keys(exitPeaks).length > 0 ? { exitPeakUssBytes: exitPeaks } : {}),
     ...(exitCopy ? { exitCopy } : {}),
+    ...(mix ? { routes: { byRoute: mix.growth(), peakReadEveryMs: peakReads?.everyMs ?? 0 } } : {}),
   };
 }
 

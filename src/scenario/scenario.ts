@@ -7,6 +7,7 @@ import { protocolOf } from '../protocols/registry.js';
 import type { Revision, SettleSettings, SoakSettings, ThroughputSettings, WarmupSettings } from '../results/types.js';
 import { DEFAULT_FAMILY, familyNamed, familyNames } from '../servers/registry.js';
 import { DEFAULT_THROUGHPUT, LIMITS, type Limit, limitText } from './limits.js';
+import { type RouteDocument, withRoutes } from './routes.js';
 import { scenarioSchema } from './schema.js';
 
 export type { SettleSettings, WarmupSettings };
@@ -192,6 +193,7 @@ interface ScenarioDocument {
   bootTimeoutSeconds?: number;
   soak?: Partial<SoakSettings> & { durationSeconds: number };
   throughput?: false | Partial<ThroughputSettings>;
+  routes?: RouteDocument[];
   reload?: { edit: { file: string; replace: string; with: string }; path?: string; signal?: string; timeoutSeconds?: number };
 }
 
@@ -274,6 +276,7 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
   const spoken = familyNamed(server)?.protocol;
   if (warmup.protocol === undefined && spoken && !warmup.command) (warmup as { protocol?: string }).protocol = spoken;
   protocolOf(warmup).check?.(warmup, cwd, fail);
+  if (o.routes) withRoutes(warmup, o.routes, fail);
   let configTemplate: string | undefined;
   if (o.config !== undefined) {
     configTemplate = resolve(cwd, o.config.template);

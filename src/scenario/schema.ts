@@ -198,6 +198,32 @@ export function scenarioSchema(servers: readonly string[], defaultServer: string
           },
         ],
       },
+      routes: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 20,
+        description:
+          "The app's routes (HTTP): the warm-up and its steady rounds send each its share, the soak sends them one at a time in turn (each one's growth and transient peak told apart), the throughput phase sends the mix. Replaces warmup.path.",
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path'],
+          properties: {
+            path: { ...PATH, description: 'The path asked on 127.0.0.1.' },
+            method: { type: 'string', pattern: '^[A-Z]+$', default: 'GET', 'x-fix': 'an HTTP method in capitals (GET, POST)' },
+            body: { type: 'string', description: 'The request body.' },
+            headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers.' },
+            weight: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: 1000,
+              default: 1,
+              'x-fix': 'a share above 0 (at most 1000)',
+              description: "Its share of the mix against the others'.",
+            },
+          },
+        },
+      },
       reload: {
         type: 'object',
         additionalProperties: false,

@@ -1,7 +1,23 @@
+import { readArgv } from '../proc/process.js';
+import { readStat } from '../proc/stat.js';
+import type { Role } from '../results/types.js';
 import { configCount, count, flagValue, lastMatch, loopbackPort, readConfig } from './config.js';
 import { directChildren, RUBY_IMPORT_PROBE, runs, type ServerFamily } from './family.js';
 
 const configFile = (argv: readonly string[]) => flagValue(argv, ['-C'], ['--config']);
+
+/**
+ * A process's part in a Puma tree. With `--fork-worker` (fork_worker in its config), worker 0 loads the app
+ * and forks the others: they are the master's grandchildren, children of worker 0, and each titles itself
+ * `puma: cluster worker N: MASTERPID [app]` (Puma 5.6). A child of the master, or a cluster worker whose
+ * parent is a child of the master, is a worker; anything else (a process the app starts) is not.
+ */
+export function pumaRole(pid: number, ppid: number, root: number, read = { stat: readStat, argv: readArgv }): Role {
+  const direct = directChildren(pid, ppid, root);
+  if (direct !== 'other') return direct;
+  if (read.stat(ppid)?.ppid !== root) return 'other';
+  return /^puma: cluster worker \d+:/.test((read.argv(pid) ?? []).join(' ')) ? 'worker' : 'other';
+}
 
 /**
  * Puma in cluster mode (-w N), --preload to load the app first. TERM and INT stop it; USR1 (phased
@@ -19,7 +35,7 @@ export const puma: ServerFamily = {
     if (config.present) return config.value;
     return env.WEB_CONCURRENCY !== undefined ? count(env.WEB_CONCURRENCY) : undefined;
   },
-  roleOf: directChildren,
+  roleOf: pumaRole,
   stopSignal: 'SIGINT',
   stopTimeoutMs: 10_000,
   // TERM waits for in-flight requests up to worker_shutdown_timeout (30 s by default).

@@ -1,4 +1,4 @@
-import { Agent, get as httpGet } from 'node:http';
+import { Agent, get as httpGet, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import type autocannon from 'autocannon';
@@ -44,9 +44,11 @@ export function httpExchange(target: Target, settings: WarmupSettings, signal: A
       path: settings.path,
       agent: false,
       signal,
-      headers: { connection: 'close' },
+      // A route's method, headers and body (the mix); a plain GET otherwise.
+      method: settings.method ?? 'GET',
+      headers: { ...settings.headers, connection: 'close' },
     };
-    const req = httpGet(options, (res) => {
+    const req = httpRequest(options, (res) => {
       res.resume();
       res.on('end', () => {
         if (settled) return;
@@ -65,6 +67,7 @@ export function httpExchange(target: Target, settings: WarmupSettings, signal: A
       req.destroy();
     });
     req.on('error', fail);
+    req.end(settings.body);
   });
 }
 
@@ -97,6 +100,12 @@ export async function keepsAlive(port: number, path: string): Promise<boolean> {
   }
 }
 
+/** The requests of a phase that sends the mix: each route as many times as its weight (rounded, at least once), or the one path. */
+export function mixOf(settings: WarmupSettings): { path: string; method?: string; body?: string; headers?: Record<string, string> }[] {
+  if (!settings.routes || settings.routes.length < 2) return [{ path: settings.path }];
+  return settings.routes.flatMap((r) => Array.from({ length: Math.max(1, Math.round(r.weight)) }, () => r));
+}
+
 /**
  * The throughput phase through autocannon: `connections` kept-alive connections for `durationMs`, each
  * sending its next request when its last is answered; latencies from its HdrHistogram. A stopped signal
@@ -115,7 +124,13 @@ export function autocannonSustain(url: string, settings: WarmupSettings, o: Sust
         // ran 3 s whenever its stop timer fired just after the 2 s tick (seen: 568 responses read as 2 s).
         sampleInt: 100,
         timeout: REQUEST_TIMEOUT_MS / 1000,
-        requests: [{ method: 'GET', path: settings.path }],
+        // Several routes: the mix, each connection going round it (a route's weight is its number of turns).
+        requests: mixOf(settings).map((r) => ({
+          method: (r.method ?? 'GET') as autocannon.Request['method'],
+          path: r.path,
+          ...(r.body !== undefined ? { body: r.body } : {}),
+          ...(r.headers ? { headers: r.headers } : {}),
+        })),
       } as autocannon.Options,
       (err, res) => {
         signal?.removeEventListener('abort', onAbort);

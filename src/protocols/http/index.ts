@@ -1,6 +1,6 @@
 import { lanes, sustainLanes } from '../lanes.js';
 import type { WarmupProtocol, Wire } from '../protocol.js';
-import { httpExchange } from './client.js';
+import { httpExchange, mixOf } from './client.js';
 import { probe } from './probe.js';
 
 /**
@@ -40,7 +40,10 @@ export const httpProtocol: WarmupProtocol = {
         const keeps = !closeDelimited && !settings.socket && (await wire.keepsAlive(Number(new URL(url).port), settings.path));
         if (keeps) return wire.sustain(url, settings, o, signal);
         const target = { port: Number(new URL(url).port) };
-        return sustainLanes(o, (s) => wire.closing(target, settings.path, s), signal);
+        // The mix's paths in turn (a request that says it closes is a GET of its path).
+        const mix = mixOf(settings);
+        let turn = 0;
+        return sustainLanes(o, (s) => wire.closing(target, (mix[turn++ % mix.length] as { path: string }).path, s), signal);
       },
     };
   },

@@ -17,9 +17,10 @@ function exitWatch(ctx: RunContext, b: Booted): Pick<SoakContext, 'onRecycleLine
             listen((text) => {
               for (const _ of text.matchAll(new RegExp(line.source, 'g'))) cb();
             }),
-          ussOf,
         }
       : {}),
+    // The exit watch and the routes' peaks read a worker's USS alone.
+    ...(ussOf ? { ussOf } : {}),
     ...(sharedAnonOf ? { sharedAnonOf } : {}),
   };
 }
@@ -52,6 +53,8 @@ export async function soakStage(
     expectedWorkers,
     recycledSoFar: () => (ctx.family.log.recycled ? (b.server.output().match(ctx.family.log.recycled) ?? []).length : 0),
     ...exitWatch(ctx, b),
+    ...(b.warmup.routes && b.warmup.routes.length > 1 ? { routes: b.warmup.routes } : {}),
+    ...(ctx.deps.memory.anonOf ? { anonOf: ctx.deps.memory.anonOf } : {}),
     ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
   });
   const limit = ctx.options.maxWorkerUssBytes;
@@ -65,7 +68,16 @@ export async function soakStage(
       bytesPerRequest: rssSlope,
       workers: expectedWorkers,
     };
-    soaked.advice = adviseRecycling(ctx.family, soaked.growth, freshUss, limit, settings.durationSeconds, soaked.exitCopy, rss);
+    soaked.advice = adviseRecycling(
+      ctx.family,
+      soaked.growth,
+      freshUss,
+      limit,
+      settings.durationSeconds,
+      soaked.exitCopy,
+      rss,
+      soaked.routes?.byRoute,
+    );
   }
   ctx.emit({ stage: 'soak', tag: ctx.tag, record: soaked });
   return soaked;

@@ -1,5 +1,6 @@
-import type { RunRecord, SteadyRecord, VariantResult, WarmupResult } from '../../results/types.js';
+import type { Route, RunRecord, SteadyRecord, VariantResult, WarmupResult } from '../../results/types.js';
 import type { ReadyRecord } from '../ready.js';
+import { routeSettings, splitByWeight } from '../routes.js';
 import { STEADY, warmOnBudgetMs, warmUntilSteady } from '../steady.js';
 import { sendRound } from '../warm.js';
 import type { Booted, RunContext } from './context.js';
@@ -30,8 +31,19 @@ export async function steadyStage(ctx: RunContext, b: Booted, ready: ReadyRecord
       },
       round: async (amount) => {
         const settings = { ...b.warmup, connections: Math.min(b.warmup.connections, STEADY.inFlight) };
-        const r = await sendRound(b.port, settings, amount, ctx.options.signal, b.load);
-        return Object.keys(r.perWorker).length > 0 ? { requests: r.requests, perWorker: r.perWorker } : { requests: r.requests };
+        // Several routes: the round is the mix, each route its share of it in turn.
+        const routes = b.warmup.routes && b.warmup.routes.length > 1 ? b.warmup.routes : undefined;
+        const parts = routes
+          ? splitByWeight(routes, amount).map((n, i) => [routeSettings(settings, routes[i] as Route), n] as const)
+          : [[settings, amount] as const];
+        let requests = 0;
+        const perWorker: Record<string, number> = {};
+        for (const [s, n] of parts) {
+          const r = await sendRound(b.port, s, n, ctx.options.signal, b.load);
+          requests += r.requests;
+          for (const [pid, k] of Object.entries(r.perWorker)) perWorker[pid] = (perWorker[pid] ?? 0) + k;
+        }
+        return Object.keys(perWorker).length > 0 ? { requests, perWorker } : { requests };
       },
     },
   );

@@ -1,6 +1,7 @@
 import { MemcompareError } from '../../errors.js';
 import type { WarmupResult } from '../../results/types.js';
-import { warmUp } from '../warm.js';
+import { routeSettings, splitByWeight } from '../routes.js';
+import { sendRound, warmUp } from '../warm.js';
 import type { Booted, RunContext } from './context.js';
 
 /** The warm-up (or a re-warm) of these workers, in the run's protocol. */
@@ -15,6 +16,17 @@ export function warmWorkers(ctx: RunContext, b: Booted, workerPids: number[]): P
  */
 export async function warmStage(ctx: RunContext, b: Booted, workerPids: number[]): Promise<WarmupResult> {
   const warmup = await warmWorkers(ctx, b, workerPids);
+  // Several routes: the warm-up above asked the first; each other one gets its share of the warm-up's requests.
+  const routes = b.warmup.routes ?? [];
+  if (routes.length > 1) {
+    const shares = splitByWeight(routes, b.warmup.requests);
+    for (const [i, route] of routes.entries()) {
+      if (i === 0) continue;
+      const r = await sendRound(b.port, routeSettings(b.warmup, route), shares[i] as number, ctx.options.signal, b.load);
+      warmup.requests += r.requests;
+      for (const [code, n] of Object.entries(r.statusCodes)) warmup.statusCodes[code] = (warmup.statusCodes[code] ?? 0) + n;
+    }
+  }
   const refused = b.protocol.refused?.(b.warmup, warmup.requests, warmup.statusCodes);
   if (refused !== undefined) throw new MemcompareError('BAD_ARGUMENT', refused);
   strangerPids(ctx.scenario.warmup.command, warmup, workerPids);

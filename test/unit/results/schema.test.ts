@@ -52,6 +52,23 @@ function fullDocument(): DeepRequired<ResultsDocument> {
           requests: [0],
           processes: [{ pid: 2, role: 'worker', pssBytes: [1], ussBytes: [1], rssBytes: [1], sharedBytes: [null], served: [3] }],
         },
+        routes: {
+          peakReadEveryMs: 5,
+          byRoute: [
+            {
+              path: '/report',
+              method: 'GET',
+              weight: 1,
+              segments: 3,
+              requests: 900,
+              bytesPerRequest: 16384,
+              r2: 0.99,
+              interval: [16000, 16800],
+              transientPeakBytes: 0,
+              transientPeakPid: null,
+            },
+          ],
+        },
         growth: {
           verdict: 'growth',
           bytesPerRequest: 10317,
@@ -255,7 +272,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
   }
   for (const v of doc.summary.variants) v.throughput = { runs: 1, requestsPerSecond: one, latencyMs: { p50: one, p90: one, p99: one } };
   doc.summary.throughput = [{ baseline: 'a', variant: 'b', pairs: 3, ratio: 1, low: 0.9, high: 1.1, p50Ratio: 1, p99Ratio: 1 }];
-  return doc as DeepRequired<ResultsDocument>;
+  return doc as unknown as DeepRequired<ResultsDocument>;
 }
 
 type Schema = { type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; required?: string[] };
