@@ -191,8 +191,10 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
       sent += b.sent;
     }
   };
-  const loadLoop = Promise.all(Array.from({ length: laneCount }, (_, i) => lane(i)));
   const sampler = new BudgetedSampler(ctx.sample, { intervalMs: s.intervalMs, maxCpu: s.maxCpuPercent / 100 }, clock);
+  // The routes' first stretch starts before any request is in flight, the last ends after every one is answered.
+  if (mix) mix.begin(0, sampler.sample(), served);
+  const loadLoop = Promise.all(Array.from({ length: laneCount }, (_, i) => lane(i)));
   const timeline = new TimelineBuilder();
   // The exit watch: when the server says it recycles a worker, every worker's USS is read closely until
   // one is gone, its largest reading the peak of its exit (finalization copies what it shared with the master).
@@ -290,12 +292,11 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
           signal: ctx.signal,
         }).catch(() => ({ everyMs: 0 }))
       : undefined;
-  let lastSample: TreeSample | undefined;
+  let sampled = false;
   try {
     while (true) {
       const sample = sampler.sample();
-      if (mix && !lastSample) mix.begin(clock.now() - started, sample, served);
-      lastSample = sample;
+      sampled = true;
       ctx.alive();
       for (const pid of workersOf(sample)) everSeen.add(pid);
       const now = clock.now();
@@ -325,10 +326,10 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     }
   } finally {
     done = true;
-    if (mix && lastSample) mix.finish(clock.now() - started, lastSample, served);
     await loadLoop.catch(() => {});
   }
   await loadLoop;
+  if (mix && sampled) mix.finish(clock.now() - started, sampler.sample(), served);
   const peakReads = await peaks;
   // A worker that served its last request as the load stopped (a max-requests restart) leaves a moment
   // later: follow the tree until its worker set holds for three samples with the full count and every
