@@ -193,7 +193,7 @@ export function routeFit(route: Route, stretches: readonly Stretch[]): RouteGrow
   const ssTot = points.reduce((acc, [, y]) => acc + y * y, 0);
   const df = points.length - 1;
   const se = df > 0 && sxx > 0 ? Math.sqrt(ssRes / df / sxx) : Number.POSITIVE_INFINITY;
-  const half = Number.isFinite(se) ? studentTQuantile(0.975, df) * se : Number.POSITIVE_INFINITY;
+  const half = Number.isFinite(se) ? studentTQuantile(0.025, df) * se : Number.POSITIVE_INFINITY;
   return {
     path: route.path,
     method: route.method ?? 'GET',

@@ -12,6 +12,7 @@ describe('every shipped scenario of the other server families runs for real', { 
   for (const [scenario, family] of [
     ['uwsgi-lazy-apps-vs-preload', 'uwsgi'],
     ['puma-preload', 'puma'],
+    ['puma-fork-worker', 'puma'],
     ['unicorn-preload-app', 'unicorn'],
   ]) {
     it(`${scenario}: preloading saves PSS per worker; stopped without force; nothing left`, () => {
@@ -41,6 +42,15 @@ describe('every shipped scenario of the other server families runs for real', { 
           promoted && promoted.ratio < preload.ratio,
           `promoted ratio ${promoted?.ratio} not below preload's ${preload.ratio} ${depth}`,
         );
+      } else if (scenario === 'puma-fork-worker') {
+        // Worker 0 loads the app and forks the others: every worker is found (3 of them the master's
+        // grandchildren), and sharing worker 0's heap saves as --preload does.
+        const forked = doc.variants.find((v) => v.name === 'fork-worker')?.runs[0];
+        const master = forked?.masterPid;
+        const nested = forked?.processes.filter((p) => p.role === 'worker' && p.ppid !== master) ?? [];
+        assert.equal(nested.length, 2, JSON.stringify(forked?.processes.map((p) => [p.pid, p.ppid, p.role])));
+        const fw = perWorker.find((c) => c.variant === 'fork-worker');
+        assert.ok(fw && fw.ratio < 0.75, `fork-worker per-worker PSS ratio ${fw?.ratio} ${depth}`);
       } else {
         const worker = perWorker[0];
         assert.ok(worker && worker.ratio < 0.6, `per-worker PSS ratio ${worker?.ratio} ${depth}`);

@@ -88,6 +88,7 @@ describe('routes: the soak sends them in turn, and tells their growth and peaks 
     assert.equal(report.segments, 3);
     assert.ok(Math.abs(report.bytesPerRequest - 16384) < 1, `${report.bytesPerRequest}`);
     assert.ok(report.r2 > 0.99);
+    assert.ok(report.interval[0] <= report.bytesPerRequest && report.bytesPerRequest <= report.interval[1], `${report.interval}`);
     assert.ok(report.transientPeakBytes < 1 * MiB, 'what a route keeps is growth, not a peak');
     assert.ok(Math.abs(exporter.bytesPerRequest) < 1024);
     assert.ok(exporter.transientPeakBytes >= 40 * MiB, `${exporter.transientPeakBytes}`);
