@@ -6,7 +6,7 @@ import { containerLines } from '../render/container.js';
 import { lineText, mapStrings } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
-import { lifetimeLines, soakLines } from '../render/soak.js';
+import { lifetimeLines, ROUTE_HEAD, routeCells, routeNote, soakedRuns, soakLines } from '../render/soak.js';
 import { mib } from '../render/units.js';
 import { warningWords } from '../render/warning.js';
 import { whereComparisons, whereHeadline } from '../render/where.js';
@@ -61,6 +61,17 @@ function vegaRuntime(): string {
   // A script element ends at the first `</script`, wherever it is; the runtime has none (checked, not assumed).
   if (/<\/script/i.test(js)) throw new Error('vega.min.js holds "</script": it cannot be inlined as is');
   return js;
+}
+
+/** Each soaked variant's routes as a table (the Markdown report's, the same cells). */
+function routeTables(doc: ResultsDocument): string {
+  return soakedRuns(doc)
+    .filter(({ soak }) => soak.routes)
+    .map(
+      ({ variant, soak }) =>
+        `<h3>Routes: ${htmlText(variant)}</h3>${table(ROUTE_HEAD, (soak.routes?.byRoute ?? []).map(routeCells))}<p>${htmlText(routeNote(soak.routes?.peakReadEveryMs ?? 0))}</p>`,
+    )
+    .join('');
 }
 
 function table(
@@ -255,7 +266,7 @@ export const html: Exporter = {
       ),
       '</section>',
       soak.length > 0
-        ? `<section id="soak"><h2>Memory under load (soak)</h2>${list(soak)}${lifetime.length > 0 ? `<h3>Worker lifetime</h3>${list(lifetime)}` : ''}</section>`
+        ? `<section id="soak"><h2>Memory under load (soak)</h2>${list(soak)}${lifetime.length > 0 ? `<h3>Worker lifetime</h3>${list(lifetime)}` : ''}${routeTables(doc)}</section>`
         : '',
       reload.length > 0
         ? `<section id="reload"><h2>Reload: memory saved against code picked up</h2>${table(RELOAD_HEAD, reload.map(reloadCells))}</section>`

@@ -4,7 +4,7 @@ import { importsMarkdown } from '../render/imports.js';
 import { lineText, mapStrings, mdTable, mdText } from '../render/markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from '../render/reload.js';
 import { RUN_COLUMNS, tableContent } from '../render/smem-table.js';
-import { lifetimeLines, soakedRuns, soakLines } from '../render/soak.js';
+import { lifetimeLines, ROUTE_HEAD, routeCells, routeNote, soakedRuns, soakLines } from '../render/soak.js';
 import { mib, statusTally, steadyText } from '../render/units.js';
 import { warningWords } from '../render/warning.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from '../render/where.js';
@@ -133,18 +133,19 @@ function routeTables(doc: ResultsDocument): string[] {
   return soakedRuns(doc).flatMap(({ variant, soak }) => {
     const routes = soak.routes?.byRoute;
     if (!routes) return [];
-    const kib = (b: number) => (b / 1024).toFixed(1);
     return [
       `### Routes: ${variant}`,
       '',
-      '| route | weight | calls | stretches | kept a call (KiB) | 95% interval (KiB) | R² | transient peak (MiB) |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
-      ...routes.map(
-        (r) =>
-          `| \`${r.method} ${r.path}\` | ${r.weight} | ${r.requests} | ${r.segments} | ${kib(r.bytesPerRequest)} | ${kib(r.interval[0])} – ${kib(r.interval[1])} | ${r.r2.toFixed(2)} | ${(r.transientPeakBytes / 1048576).toFixed(1)} |`,
-      ),
+      `| ${ROUTE_HEAD.join(' | ')} |`,
+      `|---|${ROUTE_HEAD.slice(1)
+        .map(() => '---:')
+        .join('|')}|`,
+      ...routes.map((r) => {
+        const [route, ...rest] = routeCells(r);
+        return `| \`${route}\` | ${rest.join(' | ')} |`;
+      }),
       '',
-      `The soak sent the routes one at a time, in turn; the peaks are the highest USS a worker reached above its level while the route was sent, read every ${soak.routes?.peakReadEveryMs.toFixed(0)} ms.`,
+      routeNote(soak.routes?.peakReadEveryMs ?? 0),
       '',
     ];
   });

@@ -35,6 +35,35 @@ export function routeLine(routes: readonly RouteGrowth[]): string {
     .join('; ');
 }
 
+/** The per-route table of the reports: one row a route. */
+export const ROUTE_HEAD = [
+  'route',
+  'weight',
+  'calls',
+  'stretches',
+  'kept a call (KiB)',
+  '95% interval (KiB)',
+  'R²',
+  'transient peak (MiB)',
+];
+export function routeCells(r: RouteGrowth): string[] {
+  const k = (b: number) => (b / 1024).toFixed(1);
+  return [
+    `${r.method} ${r.path}`,
+    String(r.weight),
+    String(r.requests),
+    String(r.segments),
+    k(r.bytesPerRequest),
+    `${k(r.interval[0])} – ${k(r.interval[1])}`,
+    r.r2.toFixed(2),
+    (r.transientPeakBytes / 1048576).toFixed(1),
+  ];
+}
+
+/** What the per-route tables say under them. */
+export const routeNote = (everyMs: number) =>
+  `The soak sent the routes one at a time, in turn; the peaks are the highest resident memory a worker reached above its level while the route was sent, read every ${everyMs.toFixed(0)} ms.`;
+
 /** Lines per soaked variant on a worker's lifetime: growth per request, replacements, the recycling advice. */
 export function lifetimeLines(doc: ResultsDocument): string[] {
   return soakedRuns(doc).flatMap(({ variant, soak: s }) => {

@@ -454,7 +454,12 @@ export interface SoakRecord {
   /** With --max-worker-uss: the recycling setting that keeps a worker under it. */
   advice?: LifetimeAdvice;
   /** With several routes: each one's growth and transient peak, and how closely the peaks were read. */
-  routes?: { byRoute: RouteGrowth[]; peakReadEveryMs: number };
+  routes?: {
+    byRoute: RouteGrowth[];
+    peakReadEveryMs: number;
+    /** Each worker's highest USS read closely during the routes' stretches, by pid (the verification counts it). */
+    peakUssBytes: Record<string, number>;
+  };
 }
 
 /** Memory of a set of mappings, in bytes (smem's per-mapping formulas). */

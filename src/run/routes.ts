@@ -141,6 +141,26 @@ export class RouteMix {
     for (const w of this.waiters.splice(0)) w();
   }
 
+  /**
+   * Each worker's highest USS during the routes' stretches, read closely: its USS on the line between the
+   * stretch's ends, plus how far its close read stood above its resident anonymous memory's line then.
+   */
+  peakUss(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.stretches) {
+      for (const [pid, a] of s.start) {
+        const b = s.end?.get(pid);
+        if (!b) continue;
+        for (const [t, anon] of s.reads.get(pid) ?? []) {
+          const f = b.t > a.t ? (t - a.t) / (b.t - a.t) : 0;
+          const uss = a.uss + (b.uss - a.uss) * f + Math.max(0, anon - (a.anon + (b.anon - a.anon) * f));
+          out[String(pid)] = Math.max(out[String(pid)] ?? 0, uss);
+        }
+      }
+    }
+    return out;
+  }
+
   /** Each route's growth per request and transient peak, from the stretches that ended. */
   growth(): RouteGrowth[] {
     return this.routes.map((route, i) =>

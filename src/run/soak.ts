@@ -386,7 +386,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     ),
     ...(Object.keys(exitPeaks).length > 0 ? { exitPeakUssBytes: exitPeaks } : {}),
     ...(exitCopy ? { exitCopy } : {}),
-    ...(mix ? { routes: { byRoute: mix.growth(), peakReadEveryMs: peakReads?.everyMs ?? 0 } } : {}),
+    ...(mix ? { routes: { byRoute: mix.growth(), peakReadEveryMs: peakReads?.everyMs ?? 0, peakUssBytes: mix.peakUss() } } : {}),
   };
 }
 

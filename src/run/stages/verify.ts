@@ -35,7 +35,10 @@ function roundRecord(
   limitBytes: number,
   soak: SoakRecord | undefined,
 ): VerificationRecord {
-  const peaks = soak ? workerPeakUss(soak.timeline, soak.exitPeakUssBytes) : [];
+  // Every worker's peak: its samples, its exit watched, and the routes' close reads (a transient peak).
+  const closely = { ...soak?.routes?.peakUssBytes };
+  for (const [pid, u] of Object.entries(soak?.exitPeakUssBytes ?? {})) closely[pid] = Math.max(closely[pid] ?? 0, u);
+  const peaks = soak ? workerPeakUss(soak.timeline, closely) : [];
   return {
     variant,
     round,

@@ -54,6 +54,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         },
         routes: {
           peakReadEveryMs: 5,
+          peakUssBytes: { '2': 3 },
           byRoute: [
             {
               path: '/report',
