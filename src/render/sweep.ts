@@ -24,7 +24,7 @@ export function renderSweepVariant(v: SweepVariant, width?: number, family?: str
   if (v.budgetBytes !== undefined) {
     const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? `${(a / b).toFixed(2)}x` : '–');
     lines.push(
-      `Budget ${mib(v.budgetBytes)}: set ${v.maxWorkers !== undefined ? workerSetting(family, v.maxWorkers) : '– (not even one worker fits)'} (the RSS rule would set ${workerSetting(family, v.maxWorkersByRssRule ?? 0)}). ${v.maxWorkers ?? '–'} workers fit by the fit of total PSS; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule (budget ÷ PSS of one worker) says ${v.maxWorkersByPssRule}: the fit allows ${ratio(v.maxWorkers, v.maxWorkersByRssRule)} the RSS rule and ${ratio(v.maxWorkers, v.maxWorkersByPssRule)} the PSS rule.`,
+      `Budget ${mib(v.budgetBytes)}: set ${v.maxWorkers !== undefined ? workerSetting(family, v.maxWorkers) : '– (not even one worker fits)'} (the RSS rule would set ${workerSetting(family, v.maxWorkersByRssRule ?? 0)}). ${v.maxWorkers ?? '–'} workers fit by the fit of total PSS; the RSS rule (budget ÷ RSS of one worker) says ${v.maxWorkersByRssRule}, the PSS rule (budget ÷ PSS of one worker) says ${v.maxWorkersByPssRule}: the fit allows ${ratio(v.maxWorkers, v.maxWorkersByRssRule)} the RSS rule and ${ratio(v.maxWorkers, v.maxWorkersByPssRule)} the PSS rule.${v.transientPeak ? ` Each worker's room holds ${v.transientPeak.path}'s transient peak (+${mib(v.transientPeak.bytes)} while served) on top of its share: every worker may be at it at once.` : ''}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -79,15 +79,32 @@ export function analyzeSweep(doc: ResultsDocument, budgetBytes?: number): { swee
       }
     }
     const last = points.at(-1);
+    // A soak over several routes found a transient peak: every worker may be at it at once (the load decides
+    // which worker serves what), so each one's room holds it on top of its share of the line.
+    const peak = worstRoutePeak(doc, name);
+    if (peak) out.transientPeak = peak;
     if (budgetBytes !== undefined && last) {
       out.budgetBytes = budgetBytes;
-      out.maxWorkers = pss.slope > 0 ? Math.max(0, Math.floor((budgetBytes - pss.intercept) / pss.slope)) : undefined;
+      const perWorker = pss.slope + (peak?.bytes ?? 0);
+      out.maxWorkers = perWorker > 0 ? Math.max(0, Math.floor((budgetBytes - pss.intercept) / perWorker)) : undefined;
       out.maxWorkersByRssRule = Math.floor(budgetBytes / median(last.workerRssBytes));
       out.maxWorkersByPssRule = Math.floor(budgetBytes / median(last.workerPssBytes));
     }
     variants.push(out);
   }
   return { sweep: { workerCounts: [...counts].sort((a, b) => a - b), variants }, warnings };
+}
+
+/** The largest transient peak any route reached in a soak of one sweep variant's runs, with its route. */
+function worstRoutePeak(doc: ResultsDocument, variant: string): { bytes: number; path: string } | undefined {
+  let worst: { bytes: number; path: string } | undefined;
+  for (const v of doc.variants) {
+    if (v.point?.variant !== variant) continue;
+    for (const r of v.runs)
+      for (const route of r.soak?.routes?.byRoute ?? [])
+        if (route.transientPeakBytes > (worst?.bytes ?? 0)) worst = { bytes: route.transientPeakBytes, path: route.path };
+  }
+  return worst;
 }
 
 /** Total PSS the fit predicts at `workers`. */

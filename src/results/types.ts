@@ -736,6 +736,8 @@ export interface SweepVariant {
   /** What the rules of thumb say: budget ÷ RSS of one worker, budget ÷ PSS of one worker (at the largest count). */
   maxWorkersByRssRule?: number;
   maxWorkersByPssRule?: number;
+  /** With a soak over several routes: the worst transient peak a worker reached, and its route; maxWorkers leaves each worker room for it. */
+  transientPeak?: { bytes: number; path: string };
 }
 
 /** `memcompare sweep`: every variant at every worker count, and the line through the points. */

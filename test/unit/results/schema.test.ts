@@ -243,6 +243,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         maxWorkers: 9,
         maxWorkersByRssRule: 1,
         maxWorkersByPssRule: 2,
+        transientPeak: { bytes: 4, path: '/export' },
       },
     ],
   };

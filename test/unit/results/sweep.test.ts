@@ -44,6 +44,32 @@ describe('the sweep fit', () => {
     assert.ok(Math.abs(f.slope - 4) < 1e-9 && Math.abs(f.intercept - 10) < 1e-9 && Math.abs(f.r2 - 1) < 1e-12);
   });
 
+  it('a route that peaks while served: each worker keeps room for the worst peak (every worker may be at it at once)', () => {
+    const doc = sweepDoc({ preload: [1, 2, 4, 8].map((n) => [n, 30, 12] as [number, number, number]) });
+    const soaked = doc.variants[3]?.runs[0] as RunRecord;
+    const route = (path: string, peakMib: number) => ({
+      path,
+      method: 'GET',
+      weight: 1,
+      segments: 3,
+      requests: 300,
+      bytesPerRequest: 0,
+      r2: 0,
+      interval: [0, 0] as [number, number],
+      transientPeakBytes: peakMib * MiB,
+      transientPeakPid: 10,
+    });
+    soaked.soak = {
+      ...(makeResults({ runs: 1 }).variants[0]?.runs[0]?.soak ?? ({} as NonNullable<RunRecord['soak']>)),
+      routes: { byRoute: [route('/', 0.5), route('/export', 40)], peakReadEveryMs: 5, peakUssBytes: {} },
+    } as NonNullable<RunRecord['soak']>;
+    const { sweep } = analyzeSweep(doc, 2048 * MiB);
+    const v = sweep.variants[0];
+    assert.deepEqual(v?.transientPeak, { bytes: 40 * MiB, path: '/export' });
+    assert.equal(v?.maxWorkers, Math.floor((2048 - 30) / (12 + 40)));
+    assert.match(renderSweep({ ...doc, sweep } as ResultsDocument), /room holds \/export's transient peak \(\+40\.0 MiB while served\)/);
+  });
+
   it('fixed cost and cost per worker per variant; how many workers fit a budget, against the RSS and PSS rules', () => {
     // Preloaded: master 30 MiB, each worker 12 MiB PSS → total = 30 + 12 n.
     const { sweep, warnings } = analyzeSweep(
