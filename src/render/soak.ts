@@ -84,10 +84,11 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
     const r = s.replacements ?? [];
     if (r.length > 0) {
       const recycled = r.filter((x) => x.cause === 'recycled').length;
+      const reforked = r.filter((x) => x.cause === 'refork').length;
       const births = r.map((x) => x.newUssAtBirthBytes).filter((x): x is number => x !== null);
       const whole = r.map((x) => x.wholeAgainMs).filter((x): x is number => x !== null);
       out.push(
-        `${variant}: ${r.length} workers replaced (${recycled} recycled by the server, ${r.length - recycled} died): ${r
+        `${variant}: ${r.length} workers replaced (${recycled} recycled by the server, ${reforked > 0 ? `${reforked} reforked from a warm worker, ` : ''}${r.length - recycled - reforked} died): ${r
           .slice(0, 6)
           .map((x) => `${x.oldPid} → ${x.newPid ?? '?'}`)
           .join(

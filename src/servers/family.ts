@@ -36,8 +36,12 @@ export interface ServerFamily {
   gracefulStop: { signal: NodeJS.Signals; boundMs: number };
   /** The signal that makes the server reload its app (new workers). */
   reloadSignal?: NodeJS.Signals;
-  /** Lines of the server's log memcompare reads: `recycled` says it replaced a worker itself (its own max-requests). */
-  log: { recycled?: RegExp };
+  /**
+   * Lines of the server's log memcompare reads: `recycled` says it replaced a worker itself (its own
+   * max-requests); `reforked`, one line a worker, that it replaced a worker by forking it anew from a warm one
+   * (Puma's fork_worker refork).
+   */
+  log: { recycled?: RegExp; reforked?: RegExp };
   /** The loopback port when the command's flags or the server's own configuration fix it (read, never written). */
   portFromCommand?(argv: readonly string[], cwd: string): number | undefined;
   /** The Unix socket it listens on when its configuration names one (the warm-up goes there; no port is watched). */

@@ -41,7 +41,9 @@ export const puma: ServerFamily = {
   // TERM waits for in-flight requests up to worker_shutdown_timeout (30 s by default).
   gracefulStop: { signal: 'SIGTERM', boundMs: 30_000 },
   reloadSignal: 'SIGUSR2',
-  log: {},
+  // With --fork-worker, worker 0 forks the others anew after its requests (a refork): Puma logs it as a phased
+  // restart ("- Starting phased worker restart, phase: 1"), then each new worker "booted in 0.0s, phase: 1".
+  log: { reforked: /- Worker \d+ \(PID: \d+\) booted in [\d.]+s, phase: [1-9]\d*/ },
   /** -b/--bind or -p/--port, else `bind 'tcp://…'` or `port N` in its -C config. */
   portFromCommand(argv, cwd) {
     const bind = flagValue(argv, ['-b'], ['--bind']);

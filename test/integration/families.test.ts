@@ -4,9 +4,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
-import { cli, isAlive } from '../helpers.js';
+import { cli, isAlive, ROOT } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'memcompare-families-'));
+
+describe('Puma --fork-worker=N: the refork, seen in a soak', { timeout: 120_000 }, () => {
+  it('worker 0 forks the others anew after its requests: each one replaced, with cause refork, and said so', () => {
+    const file = join(tmp, 'refork.json');
+    const r = cli(
+      [
+        'run',
+        '--command',
+        'puma -w 3 -t 1:1 --fork-worker=300 -b tcp://127.0.0.1:{port} -e production config.ru',
+        '--cwd',
+        join(ROOT, 'scenarios', 'apps', 'rack-heavy'),
+        // A short fixed warm-up: worker 0 reaches its 300 requests in the soak, not before (Puma checks every 5 s).
+        '--warmup-until',
+        'count',
+        '--warmup-requests',
+        '30',
+        '--soak',
+        '12',
+        '--runs',
+        '1',
+        '--no-throughput',
+        '--json',
+        file,
+      ],
+      { timeoutMs: 100_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const soak = readResults(file).variants[0]?.runs[0]?.soak;
+    const reforked = (soak?.replacements ?? []).filter((x) => x.cause === 'refork');
+    // Worker 0 is the mold and stays; the 2 others are forked anew from it.
+    assert.ok(reforked.length >= 2, JSON.stringify(soak?.replacements));
+    assert.match(r.stdout, /\d+ reforked from a warm worker/);
+  });
+});
 
 describe('every shipped scenario of the other server families runs for real', { timeout: 300_000 }, () => {
   for (const [scenario, family] of [

@@ -37,6 +37,9 @@ export async function soakStage(
   warmup: WarmupResult,
 ): Promise<SoakRecord> {
   const settings = ctx.scenario.soak as SoakSettings;
+  const reforks = () =>
+    ctx.family.log.reforked ? (b.server.output().match(new RegExp(ctx.family.log.reforked.source, 'g')) ?? []).length : 0;
+  const reforkedBefore = reforks();
   const soaked = await soak({
     port: b.port,
     path: b.warmup.path,
@@ -57,6 +60,14 @@ export async function soakStage(
     ...(ctx.deps.memory.anonOf ? { anonOf: ctx.deps.memory.anonOf } : {}),
     ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
   });
+  // The replacements the server's log called a refork (one line a new worker), in the order they left.
+  let reforked = reforks() - reforkedBefore;
+  for (const r of soaked.replacements ?? []) {
+    if (reforked <= 0) break;
+    if (r.cause !== 'died') continue;
+    r.cause = 'refork';
+    reforked--;
+  }
   const limit = ctx.options.maxWorkerUssBytes;
   if (limit !== undefined && soaked.growth) {
     const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
