@@ -354,7 +354,7 @@ export interface ReplacementRecord {
   newUssAfterBytes: number | null;
   /** From the old worker's last sample to a sample with the full worker count again, milliseconds. */
   wholeAgainMs: number | null;
-  /** The server's own recycling (its log said so), a refork (a worker forked anew from a warm one: Puma's fork_worker), or a death (no such line). */
+  /** The server's own recycling (its log said so), a refork (a worker forked anew from a warm one, its log said so), or a death (no such line). */
   cause: 'recycled' | 'died' | 'refork';
 }
 

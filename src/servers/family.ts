@@ -39,7 +39,7 @@ export interface ServerFamily {
   /**
    * Lines of the server's log memcompare reads: `recycled` says it replaced a worker itself (its own
    * max-requests); `reforked`, one line a worker, that it replaced a worker by forking it anew from a warm one
-   * (Puma's fork_worker refork).
+   * (a fork_worker refork).
    */
   log: { recycled?: RegExp; reforked?: RegExp };
   /** The loopback port when the command's flags or the server's own configuration fix it (read, never written). */
