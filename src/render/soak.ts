@@ -96,6 +96,12 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
           )}${r.length > 6 ? ', …' : ''}; after ${mean(r.map((x) => x.oldRequests)).toFixed(0)} requests on average, ${births.length ? `a new worker starts at ${mib(mean(births))} USS` : ''}${whole.length ? `, the tree whole again in ${mean(whole).toFixed(0)} ms` : ''}`,
       );
     }
+    if (s.refork) {
+      const f = s.refork;
+      out.push(
+        `${variant}: refork at ${(f.tMs / 1000).toFixed(1)} s (${f.workers} workers forked anew from a warm one): total PSS ${mib(f.beforeBytes)} before, ${mib(f.afterBytes)} right after (the new workers share everything until they serve: a reading then overstates the saving), ${mib(f.endBytes)} at the soak's end`,
+      );
+    }
     if (s.advice) out.push(`${variant}: ${s.advice.text}`);
     if (s.advice?.memory) out.push(`${variant}: ${s.advice.memory.text}`);
     const all = doc.verification?.filter((x) => x.variant === variant) ?? [];

@@ -338,6 +338,17 @@ export interface GrowthRecord {
   workers: WorkerGrowth[];
 }
 
+/** A refork during a soak: the tree's total PSS before it, right after it (every new worker there), and at the soak's end. */
+export interface ReforkRecord {
+  /** When the first old worker was seen gone, milliseconds since the soak began. */
+  tMs: number;
+  /** Workers forked anew. */
+  workers: number;
+  beforeBytes: number;
+  afterBytes: number;
+  endBytes: number;
+}
+
 /** One worker that left the tree during the soak, and the one that took its place. */
 export interface ReplacementRecord {
   /** When it was first seen gone, milliseconds since the soak began. */
@@ -453,6 +464,8 @@ export interface SoakRecord {
   exitCopy?: ExitCopy;
   /** With --max-worker-uss: the recycling setting that keeps a worker under it. */
   advice?: LifetimeAdvice;
+  /** A refork the server's log announced during the soak, its generations' totals. */
+  refork?: ReforkRecord;
   /** With several routes: each one's growth and transient peak, and how closely the peaks were read. */
   routes?: {
     byRoute: RouteGrowth[];

@@ -39,6 +39,13 @@ describe('Puma --fork-worker=N: the refork, seen in a soak', { timeout: 120_000 
     // Worker 0 is the mold and stays; the 2 others are forked anew from it.
     assert.ok(reforked.length >= 2, JSON.stringify(soak?.replacements));
     assert.match(r.stdout, /\d+ reforked from a warm worker/);
+    // Right after it the new workers share everything with worker 0: the total dips, and rises again as they serve.
+    const g = soak?.refork;
+    assert.ok(g && g.afterBytes < g.beforeBytes && g.endBytes > g.afterBytes, JSON.stringify(g));
+    assert.match(
+      r.stdout,
+      /refork at [\d.]+ s \(\d+ workers forked anew from a warm one\): total PSS [\d.]+ MiB before, [\d.]+ MiB right after/,
+    );
   });
 });
 

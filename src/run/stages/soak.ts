@@ -1,4 +1,5 @@
 import { adviseRecycling, freshWorkerUss, rssBytesPerRequest, servedBeforeSoak } from '../../results/lifetime.js';
+import { reforkGenerations } from '../../results/refork.js';
 import type { SoakRecord, SoakSettings, WarmupResult } from '../../results/types.js';
 import { serverDied } from '../ready.js';
 import { type SoakContext, soak } from '../soak.js';
@@ -68,6 +69,8 @@ export async function soakStage(
     r.cause = 'refork';
     reforked--;
   }
+  const refork = reforkGenerations(soaked.timeline, soaked.replacements ?? []);
+  if (refork) soaked.refork = refork;
   const limit = ctx.options.maxWorkerUssBytes;
   if (limit !== undefined && soaked.growth) {
     const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);

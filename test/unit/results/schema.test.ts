@@ -52,6 +52,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
           requests: [0],
           processes: [{ pid: 2, role: 'worker', pssBytes: [1], ussBytes: [1], rssBytes: [1], sharedBytes: [null], served: [3] }],
         },
+        refork: { tMs: 2500, workers: 2, beforeBytes: 3, afterBytes: 1, endBytes: 2 },
         routes: {
           peakReadEveryMs: 5,
           peakUssBytes: { '2': 3 },
