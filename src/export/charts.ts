@@ -355,3 +355,45 @@ export function latencySpec(doc: ResultsDocument): object | undefined {
     config: { font: 'sans-serif' },
   };
 }
+
+/**
+ * Per route of each soaked variant (its median run): what a call keeps (KiB) and the transient peak while it
+ * was sent (MiB), side by side, each on its own scale.
+ */
+export function routesSpec(doc: ResultsDocument): object | undefined {
+  const values = doc.variants.flatMap((v) => {
+    const run = v.runs[medianRunIndex(v.runs)];
+    return (run?.soak?.routes?.byRoute ?? []).flatMap((r) => [
+      {
+        variant: v.name,
+        route: `${r.method} ${r.path}`,
+        measure: 'kept a call (KiB)',
+        value: Math.round((r.bytesPerRequest / 1024) * 10) / 10,
+      },
+      { variant: v.name, route: `${r.method} ${r.path}`, measure: 'transient peak (MiB)', value: round1(r.transientPeakBytes) },
+    ]);
+  });
+  if (values.length === 0) return undefined;
+  const variants = [...new Set(values.map((x) => x.variant))];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Which route keeps memory', subtitle: `${doc.scenario.name}: each route sent alone in turn during the soak` },
+    data: { values },
+    facet: { column: { field: 'measure', type: 'nominal', title: null, sort: ['kept a call (KiB)', 'transient peak (MiB)'] } },
+    spec: {
+      name: PRIMARY,
+      width: 220,
+      height: { step: 16 },
+      mark: 'bar',
+      encoding: {
+        y: { field: 'route', type: 'nominal', title: null },
+        yOffset: { field: 'variant', sort: variants },
+        x: { field: 'value', type: 'quantitative', title: null },
+        color: { field: 'variant', type: 'nominal', sort: variants, legend: { orient: 'bottom' } },
+        tooltip: [{ field: 'variant' }, { field: 'route' }, { field: 'measure' }, { field: 'value' }],
+      },
+    },
+    resolve: { scale: { x: 'independent' } },
+    config: { font: 'sans-serif' },
+  };
+}

@@ -22,6 +22,7 @@ import {
   processMetricSpec,
   pssSplitSpec,
   renderSvg,
+  routesSpec,
   sweepSpec,
   totalPssSpec,
   whereSpec,
@@ -118,6 +119,7 @@ function chartDefs(doc: ResultsDocument): ChartDef[] {
   const sweep = sweepSpec(doc);
   const where = whereSpec(doc);
   const latency = latencySpec(doc);
+  const routes = routesSpec(doc);
   const metrics = Object.keys(PROCESS_METRICS) as ProcessMetric[];
   const defs: (ChartDef | undefined)[] = [
     {
@@ -147,6 +149,9 @@ function chartDefs(doc: ResultsDocument): ChartDef[] {
       : undefined,
     soak
       ? { key: 'soakWorkers', caption: "Each worker's private and shared memory over requests served", specs: { default: soak.workers } }
+      : undefined,
+    routes
+      ? { key: 'routes', caption: 'Per route: what a call keeps, and the transient peak while it was sent', specs: { default: routes } }
       : undefined,
     where ? { key: 'where', caption: 'USS per worker by mapping group and variant', specs: { default: where } } : undefined,
     latency

@@ -12,7 +12,7 @@ import { median, medianRunIndex } from '../results/aggregate.js';
 import { predictTotalPss } from '../results/sweep.js';
 import type { ResultsDocument } from '../results/types.js';
 import { workerSetting } from '../servers/registry.js';
-import { CHART_VERSION, mermaidTotalPss, pssSplitSpec, renderSvg, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
+import { CHART_VERSION, mermaidTotalPss, pssSplitSpec, renderSvg, routesSpec, sweepSpec, totalPssSpec, whereSpec } from './charts.js';
 import type { Exporter } from './exporter.js';
 import { soakSpecs } from './soak-charts.js';
 
@@ -152,7 +152,7 @@ function routeTables(doc: ResultsDocument): string[] {
 }
 
 /** Memory under a soak's load: peak against settled, erosion of the shared part, the sampler's cost; two charts. */
-function soakSection(doc: ResultsDocument, total: string | undefined, workers: string | undefined): string[] {
+function soakSection(doc: ResultsDocument, total: string | undefined, workers: string | undefined, routes: string | undefined): string[] {
   const lines = soakLines(doc);
   if (lines.length === 0) return [];
   const lifetime = lifetimeLines(doc);
@@ -168,7 +168,7 @@ function soakSection(doc: ResultsDocument, total: string | undefined, workers: s
     "Erosion shows in the shared part, not in USS: an app that caches per request grows its private memory far faster than copy-on-write moves pages out of sharing. The efficiency is the shared part at the end over the master's RSS at the start.",
     '',
   );
-  for (const chart of [total, workers]) if (chart) out.push(chart, '');
+  for (const chart of [total, workers, routes]) if (chart) out.push(chart, '');
   return out;
 }
 
@@ -244,6 +244,12 @@ export const markdown: Exporter = {
       { key: 'where', suffix: 'where', spec: whereSpec(plain), alt: 'USS per worker by mapping group and variant' },
       { key: 'soakTotal', suffix: 'soak-total', spec: soak?.total, alt: 'Total PSS under load' },
       {
+        key: 'routes',
+        suffix: 'routes',
+        spec: routesSpec(plain),
+        alt: 'Per route: what a call keeps (KiB) and the transient peak while it was sent (MiB)',
+      },
+      {
         key: 'soakWorkers',
         suffix: 'soak-workers',
         spec: soak?.workers,
@@ -278,7 +284,7 @@ export const markdown: Exporter = {
       'PSS counts each shared page once, split among the processes that map it: sum PSS for a total. RSS counts shared pages in every process, so summed RSS barely moves when sharing grows.',
       '',
       ...capacity(doc, image('sweep')),
-      ...soakSection(doc, image('soakTotal'), image('soakWorkers')),
+      ...soakSection(doc, image('soakTotal'), image('soakWorkers'), image('routes')),
       ...reloadSection(doc),
       ...importsMarkdown(doc),
       ...(containerLines(doc).length > 0 ? ['## Container (memory cgroup)', '', ...containerLines(doc).map((l) => `- ${l}`), ''] : []),
