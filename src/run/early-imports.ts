@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHAIN, type InheritedEnv, probeEnv } from './import-probe.js';
+import { CHAIN, hookDirectory, type InheritedEnv } from './import-probe.js';
 import { EARLY_REQUIRES } from './ruby-probe.js';
 
 /**
@@ -54,16 +53,14 @@ export interface EarlyImports {
 
 /** Writes the sitecustomize (Python) and the file RUBYOPT loads (Ruby) to a new temporary directory. */
 export function prepareEarlyImports(modules: readonly string[], inherited: InheritedEnv): EarlyImports {
-  const root = mkdtempSync(join(tmpdir(), 'memcompare-early-'));
-  const site = join(root, 'site');
-  const out = join(root, 'out');
-  mkdirSync(site);
-  mkdirSync(out);
-  writeFileSync(join(site, 'sitecustomize.py'), SITECUSTOMIZE);
-  writeFileSync(join(site, 'memcompare_early_requires.rb'), EARLY_REQUIRES);
+  const { root, out, env } = hookDirectory(
+    'memcompare-early-',
+    { python: SITECUSTOMIZE, ruby: EARLY_REQUIRES, rubyName: 'memcompare_early_requires.rb' },
+    inherited,
+  );
   return {
     env: {
-      ...probeEnv(site, join(site, 'memcompare_early_requires.rb'), inherited),
+      ...env,
       MEMCOMPARE_EARLY_DIR: out,
       MEMCOMPARE_EARLY_MODULES: modules.join('\n'),
     },

@@ -148,11 +148,32 @@ export interface InheritedEnv {
   RUBYOPT?: string | undefined;
 }
 
-/** PYTHONPATH with `site` first, and RUBYOPT loading `rubyFile` first: one environment for either interpreter. */
-export function probeEnv(site: string, rubyFile: string, inherited: InheritedEnv): Record<string, string> {
+/**
+ * A new temporary directory with the two start hooks memcompare writes (a sitecustomize for Python, a file
+ * RUBYOPT loads for Ruby) in site/ and an empty out/ for what they record, and the environment that loads
+ * them first: PYTHONPATH with site/ ahead of the inherited one, RUBYOPT with `-r` of the Ruby file ahead.
+ * The probe and the applied advice (run/early-imports.ts) both start this way.
+ */
+export function hookDirectory(
+  prefix: string,
+  hooks: { python: string; ruby: string; rubyName: string },
+  inherited: InheritedEnv,
+): { root: string; out: string; env: Record<string, string> } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const site = join(root, 'site');
+  const out = join(root, 'out');
+  mkdirSync(site);
+  mkdirSync(out);
+  writeFileSync(join(site, 'sitecustomize.py'), hooks.python);
+  const rubyFile = join(site, hooks.rubyName);
+  writeFileSync(rubyFile, hooks.ruby);
   return {
-    PYTHONPATH: inherited.PYTHONPATH ? `${site}${delimiter}${inherited.PYTHONPATH}` : site,
-    RUBYOPT: inherited.RUBYOPT ? `-r${rubyFile} ${inherited.RUBYOPT}` : `-r${rubyFile}`,
+    root,
+    out,
+    env: {
+      PYTHONPATH: inherited.PYTHONPATH ? `${site}${delimiter}${inherited.PYTHONPATH}` : site,
+      RUBYOPT: inherited.RUBYOPT ? `-r${rubyFile} ${inherited.RUBYOPT}` : `-r${rubyFile}`,
+    },
   };
 }
 
@@ -161,15 +182,13 @@ export function probeEnv(site: string, rubyFile: string, inherited: InheritedEnv
  * loads) alike: whichever interpreter the server runs records its imports there.
  */
 export function prepareImportProbe(inherited: InheritedEnv): ImportProbe {
-  const root = mkdtempSync(join(tmpdir(), 'memcompare-imports-'));
-  const site = join(root, 'site');
-  const out = join(root, 'out');
-  mkdirSync(site);
-  mkdirSync(out);
-  writeFileSync(join(site, 'sitecustomize.py'), SITECUSTOMIZE);
-  writeFileSync(join(site, 'memcompare_require_probe.rb'), REQUIRE_PROBE);
+  const { root, out, env } = hookDirectory(
+    'memcompare-imports-',
+    { python: SITECUSTOMIZE, ruby: REQUIRE_PROBE, rubyName: 'memcompare_require_probe.rb' },
+    inherited,
+  );
   return {
-    env: { ...probeEnv(site, join(site, 'memcompare_require_probe.rb'), inherited), MEMCOMPARE_IMPORTS_DIR: out },
+    env: { ...env, MEMCOMPARE_IMPORTS_DIR: out },
     read: () => readImportRecords(out),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
