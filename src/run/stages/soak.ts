@@ -1,3 +1,4 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { adviseRecycling, freshWorkerUss, rssBytesPerRequest, servedBeforeSoak } from '../../results/lifetime.js';
 import { reforkGenerations } from '../../results/refork.js';
 import type { SoakRecord, SoakSettings, WarmupResult } from '../../results/types.js';
@@ -38,6 +39,10 @@ export async function soakStage(
   warmup: WarmupResult,
 ): Promise<SoakRecord> {
   const settings = ctx.scenario.soak as SoakSettings;
+  // Each lane's flow, the sampler, the exit watch and the peaks' reads each listen to the run's signal at once:
+  // Node warns past 10 listeners (MaxListenersExceededWarning on stderr with 10 connections).
+  const signal = ctx.options.signal;
+  if (signal) setMaxListeners(Math.max(getMaxListeners(signal), settings.connections + 8), signal);
   const reforks = () =>
     ctx.family.log.reforked ? (b.server.output().match(new RegExp(ctx.family.log.reforked.source, 'g')) ?? []).length : 0;
   const reforkedBefore = reforks();
