@@ -68,6 +68,9 @@ export function importLines(doc: ResultsDocument): string[] {
     const theirs = preloadedVariant && preloadedVariant !== v ? total(preloadedVariant.name) : undefined;
     if (im.preloaded === false && mine !== undefined && theirs !== undefined && preloadedVariant)
       line += ` (measured with ${preloadedVariant.name}: ${mib(mine - theirs)})`;
+    line += im.giveBack
+      ? `; ${mib(im.giveBack.beforeBytes)} less copy-on-write's give-back: each worker of ${im.giveBack.from} copied ${(im.giveBack.fraction * 100).toFixed(0)}% of its master's heap`
+      : "; an upper bound: copy-on-write's give-back is measured only on a preloaded variant";
     lines.push(line);
     const a = im.applied;
     if (a) {

@@ -123,19 +123,24 @@ export interface ImportsRecord {
   afterForkBytesPerWorker: number;
   /**
    * What importing the after-fork imports in the master before the fork would save in total PSS: all but
-   * one copy of them, (workers − 1) × their cost per worker. On a variant whose master imported none of
-   * the app, this is the saving of preloading it.
+   * one copy of them, (workers − 1) × their cost per worker, less copy-on-write's give-back once measured
+   * (`giveBack`). On a variant whose master imported none of the app, this is the saving of preloading it.
    */
   predictedSavingBytes: number;
   /** Whether the command loads the app in the master before the fork (the family reads it); absent when it cannot tell. */
   preloaded?: boolean;
   /**
    * On a variant that does not preload (`preloaded` false), `predictedSavingBytes` is the saving of preloading it:
-   * what the master would share if it loaded the app. Copy-on-write gives some back after the fork (the workers
-   * write to shared pages); no amount is known before a preloaded run, so none is taken off (the seed: predicted
-   * 152.8 MiB, measured 156.1).
+   * what the master would share if it loaded the app, less copy-on-write's give-back when a preloaded variant
+   * measured it (`giveBack`).
    */
   predictedPreloadSavingBytes?: number;
+  /**
+   * Copy-on-write's give-back, taken off the predictions (results/give-back.ts): the share of the master's
+   * heap each worker of variant `from` had copied at its final sample, and the prediction before it was
+   * taken off. Absent when no preloaded variant was measured: the prediction is then an upper bound.
+   */
+  giveBack?: { fraction: number; from: string; beforeBytes: number };
   /** The advice applied: the variant measured again with the modules imported before the fork (VariantResult.earlyImports). */
   applied?: {
     variant: string;

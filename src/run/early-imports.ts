@@ -7,9 +7,10 @@ import { EARLY_REQUIRES } from './ruby-probe.js';
  * The advice of `run --imports` applied: a sitecustomize (on PYTHONPATH; the app's files are not touched)
  * that imports, in the first interpreter of the server, before it forks, the modules its workers imported
  * after the fork. The working directory is on sys.path for those imports only (a server adds it later,
- * and the app's own modules live there). A module that fails to import is recorded with its error and
- * left to the app, as before. Kept as text here: written to a temporary directory for the applied runs and
- * removed after them.
+ * and the app's own modules live there). A module that fails (a framework's module that needs its settings,
+ * which the app configures as it loads) is tried once more just before the first fork, when a preloading
+ * server has loaded the app; one that fails then too is recorded with its error and left to the app, as
+ * before. Kept as text here: written to a temporary directory for the applied runs and removed after them.
  */
 const SITECUSTOMIZE = String.raw`# memcompare: the workers' after-fork imports, made before the fork (removed when the runs end).
 import importlib, json, os, sys
@@ -17,12 +18,14 @@ import importlib, json, os, sys
 _dir = os.environ.get("MEMCOMPARE_EARLY_DIR")
 _modules = [m for m in os.environ.get("MEMCOMPARE_EARLY_MODULES", "").split("\n") if m]
 _done, _failed = [], []
-if _dir:
+
+
+def _import_all(names):
     _cwd = os.getcwd()
     _added = _cwd not in sys.path
     if _added:
         sys.path.append(_cwd)
-    for _name in _modules:
+    for _name in names:
         try:
             importlib.import_module(_name)
             _done.append(_name)
@@ -30,11 +33,34 @@ if _dir:
             _failed.append({"module": _name, "error": (type(_e).__name__ + ": " + str(_e))[:200]})
     if _added and _cwd in sys.path:
         sys.path.remove(_cwd)
+
+
+def _write():
     try:
         with open(os.path.join(_dir, "early-%d.json" % os.getpid()), "w") as _f:
             json.dump({"pid": os.getpid(), "imported": _done, "failed": _failed}, _f)
     except OSError:
         pass
+
+
+def _again():
+    # Once, in this interpreter, before its first fork: the app may have configured what they needed.
+    if os.getpid() != _first or not _failed or _retried:
+        return
+    _retried.append(True)
+    _names = [f["module"] for f in _failed]
+    del _failed[:]
+    _import_all(_names)
+    _write()
+
+
+if _dir:
+    _first = os.getpid()
+    _retried = []
+    _import_all(_modules)
+    _write()
+    if _failed and hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_again)
 ${CHAIN}`;
 
 /** What the first interpreter of an applied run did with the modules: those imported, and those that failed. */

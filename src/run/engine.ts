@@ -1,4 +1,5 @@
 import { MemcompareError } from '../errors.js';
+import { applyGiveBack } from '../results/give-back.js';
 import { summarize } from '../results/summary.js';
 import type { HostInfo, ResultsDocument, SoftwareInfo, VariantResult } from '../results/types.js';
 import type { Scenario, Variant } from '../scenario/scenario.js';
@@ -144,6 +145,8 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
         (variants[vi] as VariantResult).imports = probed.record;
         o.onUpdate?.(doc);
       }
+      // The predictions less what copy-on-write gives back, from the measured runs' breakdowns.
+      applyGiveBack(variants);
       // The advice applied and verified: each variant whose workers imported enough after the fork, again with
       // those modules imported before it, as many runs as the others had.
       for (const [vi, variant] of scenario.variants.entries()) {

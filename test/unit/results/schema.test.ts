@@ -206,6 +206,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
       predictedSavingBytes: 3,
       preloaded: true,
       predictedPreloadSavingBytes: 3,
+      giveBack: { fraction: 0.25, from: 'preload', beforeBytes: 4 },
       applied: {
         variant: `${v.name}+early-imports`,
         modules: ['matplotlib.pyplot'],
