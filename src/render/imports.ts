@@ -41,6 +41,11 @@ export function renderImports(processes: readonly ImportProcess[], command: stri
   return `${out.join('\n')}\n`;
 }
 
+/** The lines of `importLines` as a list: a line indented under its variant's (what was applied) nested under it. */
+export function importBullets(lines: readonly string[]): string[] {
+  return lines.map((l) => (l.startsWith('  ') ? `  - ${l.trimStart()}` : `- ${l}`));
+}
+
 /** `run --imports`: one line per variant, what its workers import after the fork and what moving it would save. */
 export function importLines(doc: ResultsDocument): string[] {
   const total = (name: string) => doc.summary.variants.find((s) => s.name === name)?.totalPssBytes.median;
@@ -104,7 +109,7 @@ export function importTreeMarkdown(nodes: readonly ImportNode[], minBytes = 1048
 export function importsMarkdown(doc: ResultsDocument): string[] {
   const lines = importLines(doc);
   if (lines.length === 0) return [];
-  const out = ['## Imports (run --imports)', '', ...lines.map((l) => `- ${l}`), ''];
+  const out = ['## Imports (run --imports)', '', ...importBullets(lines), ''];
   for (const v of doc.variants) {
     const tree = v.imports?.master.tree ?? [];
     if (tree.length === 0) continue;

@@ -2,7 +2,7 @@ import { medianRunIndex } from '../results/aggregate.js';
 import type { ResultsDocument, WarmupResult, Warning } from '../results/types.js';
 import { comparisonContent, verdictLines } from './comparison.js';
 import { containerLines } from './container.js';
-import { importLines } from './imports.js';
+import { importBullets, importLines } from './imports.js';
 import { mapStrings, termText } from './markup.js';
 import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
@@ -119,7 +119,7 @@ export function renderRunSummary(raw: ResultsDocument, width?: number, verbose =
   const lifetime = lifetimeLines(doc);
   if (lifetime.length > 0) parts.push(`== Worker lifetime\n${lifetime.map((l) => `- ${l}`).join('\n')}`);
   const imports = importLines(doc);
-  if (imports.length > 0) parts.push(`== Imports (run --imports)\n${imports.map((l) => `- ${l}`).join('\n')}`);
+  if (imports.length > 0) parts.push(`== Imports (run --imports)\n${importBullets(imports).join('\n')}`);
   const reload = reloadRows(doc);
   if (reload.length > 0) {
     parts.push('== Reload: memory saved against code picked up\n', boxTable(RELOAD_HEAD, reload.map(reloadCells), width));
@@ -159,7 +159,7 @@ function renderVerboseSummary(raw: ResultsDocument, width?: number): string {
   const lifetime = lifetimeLines(doc);
   if (lifetime.length > 0) parts.push(`== Worker lifetime\n${lifetime.map((l) => `- ${l}`).join('\n')}\n`);
   const imports = importLines(doc);
-  if (imports.length > 0) parts.push(`== Imports (run --imports)\n${imports.map((l) => `- ${l}`).join('\n')}\n`);
+  if (imports.length > 0) parts.push(`== Imports (run --imports)\n${importBullets(imports).join('\n')}\n`);
   for (const w of whereComparisons(doc)) {
     parts.push(`== Where the memory is: ${whereHeadline(w)}\n`, boxTable(WHERE_HEAD(w), w.groups.map(whereCells), width));
   }
