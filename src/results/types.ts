@@ -205,6 +205,11 @@ export interface ProcessRecord extends Omit<MemoryAmounts, 'pssShmemBytes'> {
   /** memcompare's own share of this process's pages, added back to pssBytes and ussBytes (absent when none). */
   observerPssBytes?: number;
   observerUssBytes?: number;
+  /**
+   * Private_Dirty as the kernel gives it (the observer's share not added back): what a server's own memory tool
+   * may report as "private"; ussBytes adds the private clean pages. Absent when not read.
+   */
+  privateDirtyBytes?: number;
 }
 
 export interface SettleRecord {
@@ -808,5 +813,6 @@ export function toProcessRecord(p: ProcessMemory, role: Role): ProcessRecord {
     pssFileBytes: p.pssFileBytes,
     vssBytes: p.vssBytes,
     ...(p.observer ? { observerPssBytes: p.observer.pssBytes, observerUssBytes: p.observer.ussBytes } : {}),
+    ...(p.fields?.Private_Dirty !== undefined ? { privateDirtyBytes: p.fields.Private_Dirty } : {}),
   };
 }

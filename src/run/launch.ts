@@ -3,6 +3,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from '
 import { createServer } from 'node:net';
 import { MemcompareError } from '../errors.js';
 import type { LaunchRequest } from './seams.js';
+import { underSubreaper } from './subreaper.js';
 
 /** A launched server: its process (leader of its own process group) and its captured output. */
 export interface LaunchedServer {
@@ -13,6 +14,8 @@ export interface LaunchedServer {
   argv: string[];
   /** Every pid seen in its tree, so teardown can check each one is gone. */
   knownPids: Set<number>;
+  /** Run under memcompare's subreaper: the launched pid is the wrapper's, the server its child. */
+  wrapped: boolean;
   /** Resolves when the launched process has exited (code or signal). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasExited(): boolean;
@@ -56,7 +59,12 @@ const hasSetpriv = existsSync(SETPRIV);
 export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
   const [program, ...rest] = o.argv;
   if (!program) throw new MemcompareError('BAD_ARGUMENT', '--command "": empty command; name the server program');
-  const argv = hasSetpriv ? [SETPRIV, '--pdeathsig', 'KILL', '--', program, ...rest] : [program, ...rest];
+  // A server whose supervisor daemonizes runs under a subreaper (run/subreaper.ts): it stays in the tree; memcompare
+  // gone, the wrapper gets SIGTERM and kills every descendant (a SIGKILL would leave the daemonized ones running).
+  const wrapper = o.subreaper ? underSubreaper([program, ...rest]) : undefined;
+  const command = wrapper?.argv ?? [program, ...rest];
+  const deathSignal = wrapper?.wrapped ? 'TERM' : 'KILL';
+  const argv = hasSetpriv ? [SETPRIV, '--pdeathsig', deathSignal, '--', ...command] : command;
   const child = spawn(argv[0] as string, argv.slice(1), {
     cwd: o.cwd,
     env: { ...process.env, PYTHONUNBUFFERED: '1', ...o.env },
@@ -109,7 +117,8 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
   const server: LaunchedServer = {
     child,
     pid: child.pid,
-    guard: startGuard(child.pid),
+    guard: startGuard(child.pid, wrapper?.wrapped === true),
+    wrapped: wrapper?.wrapped === true,
     argv: o.argv,
     knownPids: new Set([child.pid]),
     exited,
@@ -141,16 +150,16 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
  * (setpriv's pdeathsig kills only the master; the workers would linger until their own timeout, up to 30 s.)
  * A normal stop kills the guard first, so it never signals a group whose id may be reused.
  */
-function startGuard(pgid: number): ChildProcess | undefined {
+function startGuard(pgid: number, subreaper: boolean): ChildProcess | undefined {
+  // Under the subreaper wrapper, SIGTERM first: the wrapper kills the descendants that left the group (daemonized).
+  const script = subreaper
+    ? '/bin/kill -s TERM -- "$1" 2>/dev/null; sleep 1; exec /bin/kill -s KILL -- "-$1" 2>/dev/null'
+    : 'exec /bin/kill -s KILL -- "-$1" 2>/dev/null';
   try {
-    const guard = spawn(
-      '/bin/sh',
-      ['-c', 'cat >/dev/null; exec /bin/kill -s KILL -- "-$1" 2>/dev/null', 'memcompare-guard', String(pgid)],
-      {
-        detached: true,
-        stdio: ['pipe', 'ignore', 'ignore'],
-      },
-    );
+    const guard = spawn('/bin/sh', ['-c', `cat >/dev/null; ${script}`, 'memcompare-guard', String(pgid)], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     guard.on('error', () => {});
     guard.unref();
     (guard.stdin as unknown as { unref?: () => void } | null)?.unref?.();

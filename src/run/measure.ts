@@ -25,7 +25,8 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
   const b = await launchStage(ctx);
   try {
     const ready = await readyStage(ctx, b);
-    const exe = deps.memory.exe(b.server.pid);
+    // The interpreter: the launched process's, or under memcompare's subreaper (run/subreaper.ts) a worker's.
+    const exe = deps.memory.exe(b.server.wrapped ? (ready.workerPids[0] ?? b.server.pid) : b.server.pid);
     await ctx.previousGone;
     const workerCount = ready.workerPids.length;
     const warmup = await warmStage(ctx, b, ready.workerPids);

@@ -45,6 +45,8 @@ export interface ServerHandle {
   argv: string[];
   /** Every pid seen in its tree, so teardown can check each one is gone. */
   knownPids: Set<number>;
+  /** The launched process is memcompare's subreaper (run/subreaper.ts), the server its child: not measured. */
+  wrapped?: boolean;
   hasExited(): boolean;
   /** The launched process's exit code (null while it runs or when a signal ended it). */
   exitCode(): number | null;
@@ -63,6 +65,8 @@ export interface LaunchRequest {
   echo?: NodeJS.WritableStream;
   /** The file the server writes its errors to (its family reads it from its configuration): what it adds during this boot is quoted with its output. */
   errorLog?: string;
+  /** Run it under a subreaper (run/subreaper.ts): its family's supervisor daemonizes, and must stay in the tree. */
+  subreaper?: boolean;
 }
 
 /** Starting and stopping servers: real processes in the run, scripted ones in unit tests. */

@@ -64,7 +64,12 @@ export async function stopServer(
       }
     },
     remaining,
-    kill: () => signalGroup(server, 'SIGKILL'),
+    kill: () => {
+      // Read the tree again first: a process that left the group (a daemonized supervisor, kept in the tree by
+      // the subreaper) and started after the last read is killed by pid.
+      if (!server.hasExited()) for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
+      signalGroup(server, 'SIGKILL');
+    },
     boundMs,
   });
   if (!server.hasExited()) await Promise.race([server.exited, sleep(2000)]);

@@ -28,6 +28,22 @@ export interface ServerFamily {
   workersFromCommand(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): number | undefined;
   /** Role of a process in the tree rooted at the launched pid. */
   roleOf(pid: number, ppid: number, rootPid: number): Role;
+  /**
+   * Why the server's processes leave the launched one (a supervisor that daemonizes itself), when they do: it
+   * is then launched under a subreaper (run/subreaper.ts), so every process stays in the tree memcompare
+   * measures and stops, however memcompare ends.
+   */
+  daemonizes?: string;
+  /**
+   * The command as launched for one run: arguments the family adds (where the server writes its pid file and
+   * log: `dir`, a temporary folder of the run, removed after it; never the app's folder).
+   */
+  launchArgs?(argv: readonly string[], dir: string): string[];
+  /**
+   * Whether a process of the launched tree is the server's, measured: a launcher that stays in the foreground
+   * beside a daemonized server (it tails the log) is not, as the server's own tools do not list it. All are when absent.
+   */
+  isServerProcess?(pid: number): boolean;
   /** The signal that stops the server quickly (not a reload: one server reloads on TERM). */
   stopSignal: NodeJS.Signals;
   /** How long the stop signal gets before the whole process group is killed. */

@@ -3,6 +3,7 @@ import { celery } from './celery.js';
 import type { ServerFamily } from './family.js';
 import { generic } from './generic.js';
 import { gunicorn } from './gunicorn.js';
+import { passenger } from './passenger.js';
 import { phpFpm } from './php-fpm.js';
 import { puma } from './puma.js';
 import { unicorn } from './unicorn.js';
@@ -15,7 +16,7 @@ export type { ServerFamily };
  * Every server family memcompare knows, in the order a command is recognised: the first whose
  * `recognise` accepts it, the catch-all last. Adding a family: one module, one entry here.
  */
-export const FAMILIES: readonly ServerFamily[] = [gunicorn, uwsgi, puma, unicorn, phpFpm, apache, celery, uvicorn, generic];
+export const FAMILIES: readonly ServerFamily[] = [gunicorn, uwsgi, puma, unicorn, passenger, phpFpm, apache, celery, uvicorn, generic];
 
 /** A scenario without `server` is this family's. */
 export const DEFAULT_FAMILY = gunicorn;

@@ -142,8 +142,12 @@ for (const preload of [false, true]) {
         // PID, User, Command, Swap, USS: identical text. PSS: the rollup's finer rounding may move the last digit.
         assert.ok(either(0, 61), `row ${pid}: ${line} / ${later} vs smem ${other}`);
         assert.ok(either(70), `RSS of row ${pid}: ${line} / ${later} vs smem ${other}`);
+        // Before or after too: smem's interpreter faults in more of the libraries it shares with a Python master
+        // as it runs (CI saw the master at 11.3M before smem ran and 11.1M in smem's own reading); the read after
+        // it has run, with it still alive, sees the same sharers smem saw.
         const pss = (l: string) => Number.parseFloat(l.slice(61, 70));
-        assert.ok(Math.abs(pss(line) - pss(other)) <= 0.11, `PSS of row ${pid}: ${line} vs ${other}`);
+        const pssDiff = Math.min(Math.abs(pss(line) - pss(other)), Math.abs(pss(later) - pss(other)));
+        assert.ok(pssDiff <= 0.11, `PSS of row ${pid}: ${line} / ${later} vs ${other}`);
         assert.ok(line.endsWith(' ') && line.length === 79, 'smem line shape');
       }
       assert.equal(ourLines.at(-3), '-'.repeat(79));

@@ -64,8 +64,20 @@ export async function launchStage(ctx: RunContext): Promise<Booted> {
   const port = scenario.port ?? (await deps.launcher.freePort());
   if (scenario.port === undefined) deps.launcher.assertPortFree(port);
   else await fixedPortFree(ctx, port);
-  const config = fillConfig(scenario, variant, port);
-  const argv = variantCommand(scenario, variant, port, config?.path, ctx.services);
+  const filled = fillConfig(scenario, variant, port);
+  const asked = variantCommand(scenario, variant, port, filled?.path, ctx.services);
+  // What the family adds for a run (its pid file and log in a folder of the run's, removed with the configuration).
+  const runDir = ctx.family.launchArgs ? mkdtempSync(join(tmpdir(), 'memcompare-server-')) : undefined;
+  const argv = runDir && ctx.family.launchArgs ? ctx.family.launchArgs(asked, runDir) : asked;
+  const config = runDir
+    ? {
+        path: filled?.path ?? runDir,
+        remove: () => {
+          filled?.remove();
+          rmSync(runDir, { recursive: true, force: true });
+        },
+      }
+    : filled;
   const workers = variant.workers ?? scenario.workers;
   const env = Object.fromEntries(
     Object.entries(variant.env).map(([k, v]) => [k, expandCommand([v], { port, workers, services: ctx.services })[0] as string]),
@@ -77,7 +89,14 @@ export async function launchStage(ctx: RunContext): Promise<Booted> {
   if (appCopy) env.PYTHONDONTWRITEBYTECODE = '1';
   const cwd = appCopy?.dir ?? variant.cwd ?? scenario.cwd;
   const errorLog = ctx.family.errorLogFromCommand?.(argv, cwd);
-  const request = { argv, cwd, env, ...(ctx.options.echo ? { echo: ctx.options.echo } : {}), ...(errorLog ? { errorLog } : {}) };
+  const request = {
+    argv,
+    cwd,
+    env,
+    ...(ctx.options.echo ? { echo: ctx.options.echo } : {}),
+    ...(errorLog ? { errorLog } : {}),
+    ...(ctx.family.daemonizes ? { subreaper: true } : {}),
+  };
   const server = await deps.launcher.launch(request).catch((error) => {
     appCopy?.remove();
     config?.remove();

@@ -169,7 +169,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
           ],
         },
       ];
-      for (const p of r.processes) Object.assign(p, { observerPssBytes: 1, observerUssBytes: 0 });
+      for (const p of r.processes) Object.assign(p, { observerPssBytes: 1, observerUssBytes: 0, privateDirtyBytes: 2 });
       r.warnings.push({ kind: 'noisy', message: 'm', remedy: 'r', variant: v.name, run: r.index });
     }
   }

@@ -72,9 +72,10 @@ describe('worker counts read from a command, as each server reads them', () => {
       // INT is the quick stop (uWSGI reloads on TERM, gunicorn's TERM is graceful); Apache's is TERM (WINCH is graceful),
       // Celery's TERM is its warm shutdown, immediate for an idle pool.
       assert.equal(a.stopSignal, a.name === 'apache' || a.name === 'celery' ? 'SIGTERM' : 'SIGINT', a.name);
-      assert.equal(a.roleOf(10, 1, 10), 'master');
+      // Passenger's roles are its processes' titles (its watchdog is not the launched process): pid 10 has none.
+      assert.equal(a.roleOf(10, 1, 10), a.name === 'passenger' ? 'other' : 'master', a.name);
       // uvicorn's workers are known by their command line (a spawned interpreter): pid 11 here is no such process.
-      assert.equal(a.roleOf(11, 10, 10), a.name === 'uvicorn' ? 'other' : 'worker', a.name);
+      assert.equal(a.roleOf(11, 10, 10), a.name === 'uvicorn' || a.name === 'passenger' ? 'other' : 'worker', a.name);
       assert.equal(a.roleOf(12, 11, 10), 'other');
     }
     assert.equal(familyNamed('puma')?.reloadSignal, 'SIGUSR2');
