@@ -427,7 +427,7 @@ export interface VerificationRecord {
   within: boolean;
   /** What a worker copied at its exit in this round's soak (measured at its replacements, else predicted). */
   exitCopy?: ExitCopy;
-  /** A round with the family's memory-watching setting instead of the request count: its threshold, and the workers recycled at birth (after fewer than 2 requests). */
+  /** A round with the family's memory-watching setting instead of the request count: its threshold, and the workers recycled at birth (born in the soak, replaced after fewer than 2 requests). */
   byRss?: { thresholdBytes: number; recycledAtBirth: number };
   /** A round with the family's exit remedy applied as well: what a worker copied at its exit then (null: no exit watched), and without it. */
   remedy?: { text: string; exitCopyBytes: number | null; exits: number; withoutBytes: number };

@@ -146,7 +146,10 @@ export async function waitReady(
       } else if (stillPolls >= 2 && stillMs >= shortfallMs) {
         throw new MemcompareError(
           'SERVER_NOT_READY',
-          `--workers ${o.workers}: the server runs ${workers.length} workers, unchanged and idle for ${(stillMs / 1000).toFixed(1)} s, not ${o.workers}; pass --workers ${workers.length} (or leave it out to detect them), or check the server's worker setting`,
+          workers.length === 0
+            ? // None at all: the workers failed to start (an app that raises at load), not a count to pass.
+              `--workers ${o.workers}: no worker of the server started in ${(stillMs / 1000).toFixed(1)} s; check its output below (an app that fails to load), or the server's worker setting`
+            : `--workers ${o.workers}: the server runs ${workers.length} workers, unchanged and idle for ${(stillMs / 1000).toFixed(1)} s, not ${o.workers}; pass --workers ${workers.length} (or leave it out to detect them), or check the server's worker setting`,
           {
             detail: server
               .lastLines()

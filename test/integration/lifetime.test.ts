@@ -172,7 +172,7 @@ describe('worker lifetime on real gunicorn workers', { timeout: 300_000 }, () =>
     assert.equal(byRss.length, 1, JSON.stringify(doc.verification));
     const v = byRss[0];
     assert.ok(v && v.replacements >= 1, `the threshold recycled workers: ${JSON.stringify(v)}`);
-    assert.equal(v.byRss?.recycledAtBirth, 0);
+    assert.equal(v.byRss?.recycledAtBirth, 0, JSON.stringify(v));
     assert.equal(v.within, true, JSON.stringify(v));
     assert.match(r.stdout, /verified by RSS with --reload-on-rss \d+ --min-worker-lifetime 0: every worker stayed under 40\.0 MiB/);
     // The request count too: without --min-worker-lifetime 0 uWSGI recycled nothing younger than 10 s (a peak of 87 MiB).

@@ -139,10 +139,20 @@ async function verifyMemorySetting(
       ...roundRecord(p.from.name, round, p.setting, p.args, limitBytes, soak),
       byRss: {
         thresholdBytes: p.memory.thresholdBytes,
-        recycledAtBirth: (soak?.replacements ?? []).filter((r) => r.oldRequests < 2).length,
+        recycledAtBirth: recycledAtBirth(soak?.replacements ?? []),
       },
     });
   }
+}
+
+/**
+ * Workers a memory threshold recycled at birth: born in the soak (a replacement's new worker) and replaced
+ * again after fewer than 2 requests. A worker of the warm-up replaced at the soak's first request has served
+ * the warm-up's requests, which the soak does not count: it was not recycled at birth.
+ */
+export function recycledAtBirth(replacements: readonly { oldPid: number; newPid: number | null; oldRequests: number }[]): number {
+  const born = new Set(replacements.map((r) => r.newPid));
+  return replacements.filter((r) => born.has(r.oldPid) && r.oldRequests < 2).length;
 }
 
 /** An exit copy smaller than this is not worth a remedy round. */

@@ -78,6 +78,20 @@ describe('readiness on scripted process states', () => {
     assert.ok(clock.now() < 10_000, `failed after ${clock.now()} ms, not at the boot timeout`);
   });
 
+  it('no worker at all (an app that fails to load): says so, and does not advise --workers 0', async () => {
+    await assert.rejects(
+      waitReady(fakeServer(), gunicorn, { ...opts, workers: 3 }, undefined, {
+        ...withProbe(scriptedProc([state(0, () => 1)])),
+        clock: fakeClock(),
+      }),
+      (e: unknown) =>
+        e instanceof MemcompareError &&
+        e.code === 'SERVER_NOT_READY' &&
+        /no worker of the server started/.test(e.message) &&
+        !/--workers 0/.test(e.message),
+    );
+  });
+
   it('more workers than declared is a usage error', async () => {
     await assert.rejects(
       waitReady(fakeServer(), gunicorn, { ...opts, workers: 2 }, undefined, {

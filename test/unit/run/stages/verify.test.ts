@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HEADROOM } from '../../../../src/results/lifetime.js';
 import { runScenario } from '../../../../src/run/engine.js';
-import { verifyStage } from '../../../../src/run/stages/verify.js';
+import { recycledAtBirth, verifyStage } from '../../../../src/run/stages/verify.js';
 import { gunicorn } from '../../../../src/servers/gunicorn.js';
 import { makeWorld, scenarioOf } from '../world.js';
 
@@ -44,5 +44,12 @@ describe('stage: verify (run --verify)', () => {
       lines.slice(1, 4),
       rounds.map((r) => `a ${r.args.join(' ')}`),
     );
+  });
+
+  it('recycled at birth: a worker born in the soak and replaced within 2 requests; not a warm-up worker replaced at the soak’s first request', () => {
+    const r = (oldPid: number, newPid: number | null, oldRequests: number) => ({ oldPid, newPid, oldRequests });
+    // 10 and 11 served the warm-up; 10 is replaced at the soak's first request (by 20), 20 after 1 request (by 21), 11 after 300.
+    assert.equal(recycledAtBirth([r(10, 20, 1), r(20, 21, 1), r(11, 22, 300), r(21, 23, 5)]), 1);
+    assert.equal(recycledAtBirth([r(10, 20, 0)]), 0);
   });
 });
