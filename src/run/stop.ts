@@ -5,6 +5,15 @@ import { withDescendants } from '../proc/tree.js';
 import type { ServerFamily } from '../servers/family.js';
 import { forget, type LaunchedServer, liveServers } from './launch.js';
 
+/**
+ * Adds every process of a running server's tree to its known pids: a process that left the group (a daemonized
+ * supervisor, kept in the tree by the subreaper) or started since the last read is then killed by pid.
+ */
+function gatherTree(server: LaunchedServer): void {
+  if (server.hasExited() || !existsSync(`/proc/${server.pid}`)) return;
+  for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
+}
+
 function signalGroup(server: LaunchedServer, signal: NodeJS.Signals): void {
   try {
     process.kill(-server.pid, signal);
@@ -53,7 +62,7 @@ export async function stopServer(
   boundMs = family.stopTimeoutMs,
 ): Promise<{ forced: boolean; ms: number }> {
   const started = nowMs();
-  if (!server.hasExited()) for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
+  gatherTree(server);
   const remaining = () => [...server.knownPids].filter((pid) => isAlive(pid) && (pid !== server.pid || !server.hasExited()));
   const { forced } = await terminate({
     graceful: () => {
@@ -65,9 +74,7 @@ export async function stopServer(
     },
     remaining,
     kill: () => {
-      // Read the tree again first: a process that left the group (a daemonized supervisor, kept in the tree by
-      // the subreaper) and started after the last read is killed by pid.
-      if (!server.hasExited()) for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
+      gatherTree(server);
       signalGroup(server, 'SIGKILL');
     },
     boundMs,
@@ -81,9 +88,7 @@ export async function stopServer(
 /** Last resort on process exit: synchronous SIGKILL to everything still running. */
 export function killAllNow(): void {
   for (const server of liveServers()) {
-    if (!server.hasExited() && existsSync(`/proc/${server.pid}`)) {
-      for (const pid of withDescendants([server.pid])) server.knownPids.add(pid);
-    }
+    gatherTree(server);
     signalGroup(server, 'SIGKILL');
     try {
       process.kill(server.pid, 'SIGKILL');

@@ -33,12 +33,12 @@ export function sampleStage(
     replacedWorkers: settled.replaced,
     // Under memcompare's subreaper the launched process is the wrapper: the server's executable is its master's,
     // and no process of the launched tree (a launcher left out of the figures) is another sharer.
-    foreignSharers: deps.memory.foreignSharers(
-      b.server.wrapped
-        ? (sample.processes.find((p) => p.role === 'master') ?? sample.processes[0] ?? { pid: b.server.pid }).pid
-        : b.server.pid,
-      b.server.wrapped ? new Set([...pids, ...b.server.knownPids]) : pids,
-    ),
+    foreignSharers: b.server.wrapped
+      ? deps.memory.foreignSharers(
+          sample.processes.find((p) => p.role === 'master')?.pid ?? b.server.pid,
+          new Set([...pids, ...b.server.knownPids]),
+        )
+      : deps.memory.foreignSharers(b.server.pid, pids),
     poolNotFixed: ctx.family.poolNotFixed?.(b.argv, ctx.variant.cwd ?? scenario.cwd),
     soak: soaked,
     sharedConnections,
