@@ -1,5 +1,5 @@
 import { medianRunIndex } from '../results/aggregate.js';
-import type { ResultsDocument, RouteGrowth, RunRecord, SoakRecord } from '../results/types.js';
+import type { CowEfficiencyRecord, ReforkRecord, ResultsDocument, RouteGrowth, RunRecord, SoakRecord } from '../results/types.js';
 import { mib } from './units.js';
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -101,7 +101,11 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
       out.push(
         `${variant}: refork at ${(f.tMs / 1000).toFixed(1)} s (${f.workers} workers forked anew from a warm one): total PSS ${mib(f.beforeBytes)} before, ${mib(f.afterBytes)} right after (the new workers share everything until they serve: a reading then overstates the saving), ${mib(f.endBytes)} at the soak's end`,
       );
+      const depth = reforkDepthLine(f);
+      if (depth) out.push(`${variant}: ${depth}`);
     }
+    const cow = s.cowEfficiency && cowLine(s.cowEfficiency);
+    if (cow) out.push(`${variant}: ${cow}`);
     if (s.advice) out.push(`${variant}: ${s.advice.text}`);
     if (s.advice?.memory) out.push(`${variant}: ${s.advice.memory.text}`);
     const all = doc.verification?.filter((x) => x.variant === variant) ?? [];
@@ -140,13 +144,54 @@ export function lifetimeLines(doc: ResultsDocument): string[] {
   });
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * A refork's generations compared at equal depth (requests served since each one's fork): what the new workers
+ * saved each, and when that stopped, with the server's own refork schedule beside it.
+ */
+export function reforkDepthLine(f: ReforkRecord): string | undefined {
+  const rows = f.equalDepth;
+  if (!rows || rows.length === 0) return undefined;
+  const first = rows[0] as NonNullable<ReforkRecord['equalDepth']>[number];
+  const last = rows[rows.length - 1] as typeof first;
+  const saving = (r: typeof first) =>
+    r.savingBytesPerWorker >= 0 ? `${mib(r.savingBytesPerWorker)} less USS each` : `${mib(-r.savingBytesPerWorker)} more USS each`;
+  const head = `at equal depth (requests served since each one's fork), the reforked workers hold ${saving(first)} than the ones they replaced at ${count(first.requests)} requests${rows.length > 1 ? `, ${saving(last)} at ${count(last.requests)}` : ''}`;
+  const verdict =
+    f.stopsPayingAfter === null || f.stopsPayingAfter === undefined
+      ? `the refork still paid at the last depth compared (${count(last.requests)} requests per worker)`
+      : f.stopsPayingAfter <= first.requests
+        ? 'the refork did not pay here (under 0.5 MiB per worker from the first depth compared)'
+        : `the refork stopped paying after about ${count(f.stopsPayingAfter)} requests per new worker (under 0.5 MiB each from then on)`;
+  return `${head}: ${verdict}${f.schedule ? `. ${f.schedule}` : ''}`;
+}
+
+/** The copy-on-write efficiency (shared over the parent's RSS) per generation, from its first reading to its last. */
+export function cowLine(c: CowEfficiencyRecord): string | undefined {
+  const gens = [0, 1]
+    .map((g) => c.points.filter((p) => p.generation === g))
+    .filter((ps) => ps.length > 0)
+    .map((ps, _, all) => {
+      const a = ps[0] as CowEfficiencyRecord['points'][number];
+      const b = ps[ps.length - 1] as typeof a;
+      const name = all.length > 1 ? (a.generation === 0 ? 'the first generation ' : 'the reforked one ') : '';
+      return `${name}${a.percent.toFixed(0)}% at ${count(a.requests)} requests → ${b.percent.toFixed(0)}% at ${count(b.requests)}`;
+    });
+  if (gens.length === 0) return undefined;
+  return `copy-on-write efficiency (each worker's shared part over the RSS of the ${c.parent === 'worker' ? 'worker it was forked from' : 'master'}): ${gens.join('; ')}`;
+}
+
 /** Lines per soaked variant: load, settled against peak, erosion of the workers' shared part, the sampler's cost. */
 export function soakLines(doc: ResultsDocument): string[] {
   return soakedRuns(doc).map(({ variant, run, soak: s }) => {
-    const w = s.workers;
+    // A mold (other workers forked from it) is their parent, not one of them.
+    const w = s.workers.filter((x) => !x.mold);
     const erosion = w.length
       ? `per worker the shared part (Shared_Clean + Shared_Dirty) went ${mib(mean(w.map((x) => x.sharedStartBytes)))} → ${mib(mean(w.map((x) => x.sharedEndBytes)))} (−${mib(mean(w.map((x) => x.sharedLostBytes)))}) and USS ${mib(mean(w.map((x) => x.ussStartBytes)))} → ${mib(mean(w.map((x) => x.ussEndBytes)))}; copy-on-write efficiency ${mean(w.map((x) => x.cowEfficiencyPercent)).toFixed(0)}%`
-      : 'no worker lasted the whole soak';
+      : s.workers.length > 0
+        ? 'only the mold (the worker the others were forked from) lasted the whole soak'
+        : 'no worker lasted the whole soak';
     return `${variant}: ${s.requests} requests in ${(s.durationMs / 1000).toFixed(1)} s (${s.requestsPerSecond.toFixed(0)}/s${s.rate ? `, rate ${s.rate}/s` : ''}); total PSS peak ${mib(s.peakTotalPssBytes)}, settled after it ${mib(run.totals.pssBytes)}; ${erosion}; sampler: ${s.samples} samples every ${s.achievedIntervalMs.toFixed(0)} ms (asked ${s.intervalMs}), ${s.samplerCpuMsPerSample.toFixed(1)} ms CPU each, ${s.samplerCpuPercent.toFixed(1)}% of a core (budget ${s.maxCpuPercent}%)`;
   });
 }

@@ -281,6 +281,8 @@ export interface Timeline {
     sharedBytes: (number | null)[];
     /** Requests this worker had served since the soak began (from the worker-pid header), at each sample. */
     served?: (number | null)[];
+    /** The process it was forked from, at its first sample (a worker forked by another worker names that one). */
+    ppid?: number;
   }>;
 }
 
@@ -293,8 +295,10 @@ export interface SoakWorker {
   sharedLostBytes: number;
   ussStartBytes: number;
   ussEndBytes: number;
-  /** Shared part at the end ÷ the master's RSS at the start, percent (Pitchfork's copy-on-write efficiency). */
+  /** Shared part at the end ÷ the RSS of the process it was forked from at the start, percent (Pitchfork's copy-on-write efficiency). */
   cowEfficiencyPercent: number;
+  /** Other workers were forked from this one (a mold: worker 0 of a fork_worker server): their parent, left out of the efficiency's mean. */
+  mold?: boolean;
 }
 
 /** How one worker's USS followed the requests it served during a soak. */
@@ -352,6 +356,24 @@ export interface ReforkRecord {
   beforeBytes: number;
   afterBytes: number;
   endBytes: number;
+  /**
+   * The reforked workers against the ones they replaced, at the same requests served since each one's fork (the
+   * old generation's warm-up requests counted): the mean USS of each, the saving per worker (old − new; negative
+   * when the new workers hold more), along the new generation's requests; absent when the depths do not overlap.
+   */
+  equalDepth?: Array<{ requests: number; oldUssBytes: number; newUssBytes: number; savingBytesPerWorker: number }>;
+  /** Requests per new worker after which the saving stayed under half a MiB per worker; null while it still paid at the last depth compared. */
+  stopsPayingAfter?: number | null;
+  /** When the server reforks on its own and how to ask it for another (its family's words). */
+  schedule?: string;
+}
+
+/** Pitchfork's copy-on-write efficiency over a soak: each worker's shared part over the RSS of the process it was forked from. */
+export interface CowEfficiencyRecord {
+  /** What the workers were forked from: the master, or a worker (a mold: worker 0 of a fork_worker server). */
+  parent: 'master' | 'worker';
+  /** Mean over the workers of a generation at each sample: requests served per worker since its fork, and the percent. */
+  points: Array<{ generation: number; requests: number; percent: number }>;
 }
 
 /** One worker that left the tree during the soak, and the one that took its place. */
@@ -471,6 +493,8 @@ export interface SoakRecord {
   advice?: LifetimeAdvice;
   /** A refork the server's log announced during the soak, its generations' totals. */
   refork?: ReforkRecord;
+  /** The shared fraction of the workers over requests served, per generation (needs the worker-pid header). */
+  cowEfficiency?: CowEfficiencyRecord;
   /** With several routes: each one's growth and transient peak, and how closely the peaks were read. */
   routes?: {
     byRoute: RouteGrowth[];

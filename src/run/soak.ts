@@ -1,6 +1,7 @@
 import { type Clock, realClock } from '../clock.js';
 import { analyzeGrowth, findReplacements } from '../results/lifetime.js';
-import type { ExitCopy, Role, Route, SoakRecord, SoakSettings, SoakWorker, Timeline, WarmupSettings } from '../results/types.js';
+import { soakWorkers } from '../results/refork.js';
+import type { ExitCopy, Role, Route, SoakRecord, SoakSettings, Timeline, WarmupSettings } from '../results/types.js';
 import { RouteMix, routeSettings, watchPeaks } from './routes.js';
 import { BudgetedSampler } from './sampler.js';
 import type { LoadGenerator } from './seams.js';
@@ -33,6 +34,7 @@ export class TimelineBuilder {
           ussBytes: empty(),
           rssBytes: empty(),
           sharedBytes: empty(),
+          ppid: p.ppid,
         });
       }
       const e = this.timeline.processes[i];
@@ -64,28 +66,6 @@ export class TimelineBuilder {
       });
     }
   }
-}
-
-/** Per worker present at the first and last samples: its shared part and USS then, and the copy-on-write efficiency. */
-export function soakWorkers(t: Timeline): SoakWorker[] {
-  const last = t.tMs.length - 1;
-  const master = t.processes.find((p) => p.role === 'master');
-  const masterRss = master?.rssBytes[0] ?? null;
-  return t.processes
-    .filter((p) => p.role === 'worker' && p.sharedBytes[0] !== null && p.sharedBytes[last] !== null)
-    .map((p) => {
-      const start = p.sharedBytes[0] as number;
-      const end = p.sharedBytes[last] as number;
-      return {
-        pid: p.pid,
-        sharedStartBytes: start,
-        sharedEndBytes: end,
-        sharedLostBytes: start - end,
-        ussStartBytes: p.ussBytes[0] as number,
-        ussEndBytes: p.ussBytes[last] as number,
-        cowEfficiencyPercent: masterRss ? (end * 100) / masterRss : 0,
-      };
-    });
 }
 
 export interface SoakContext {

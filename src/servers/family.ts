@@ -58,6 +58,8 @@ export interface ServerFamily {
    * (a fork_worker refork).
    */
   log: { recycled?: RegExp; reforked?: RegExp };
+  /** When it reforks on its own and how to ask for another (said beside a refork measured in a soak). */
+  reforkSchedule?: string;
   /** The loopback port when the command's flags or the server's own configuration fix it (read, never written). */
   portFromCommand?(argv: readonly string[], cwd: string): number | undefined;
   /** The Unix socket it listens on when its configuration names one (the warm-up goes there; no port is watched). */

@@ -46,6 +46,23 @@ describe('Puma --fork-worker=N: the refork, seen in a soak', { timeout: 120_000 
       r.stdout,
       /refork at [\d.]+ s \(\d+ workers forked anew from a warm one\): total PSS [\d.]+ MiB before, [\d.]+ MiB right after/,
     );
+    // Both generations at equal depth (requests since each one's fork), and the server's own schedule beside them.
+    assert.ok(g.equalDepth && g.equalDepth.length > 0, JSON.stringify(g));
+    assert.ok(g.equalDepth.every((x, k, all) => k === 0 || x.requests > (all[k - 1]?.requests ?? 0)));
+    assert.match(r.stdout, /at equal depth \(requests served since each one's fork\), the reforked workers hold [\d.]+ MiB (less|more)/);
+    assert.match(r.stdout, /reforks on its own once, when worker 0 has served --fork-worker=N requests/);
+    // The efficiency is taken over worker 0's RSS (the workers' parent), not the small master's (over 200% here).
+    const cow = soak?.cowEfficiency;
+    assert.equal(cow?.parent, 'worker');
+    assert.ok(
+      cow?.points.some((x) => x.generation === 1),
+      JSON.stringify(cow),
+    );
+    assert.ok(
+      cow.points.every((x) => x.percent > 0 && x.percent <= 120),
+      JSON.stringify(cow.points),
+    );
+    assert.match(r.stdout, /copy-on-write efficiency \(each worker's shared part over the RSS of the worker it was forked from\)/);
   });
 });
 

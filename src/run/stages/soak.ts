@@ -1,6 +1,6 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { adviseRecycling, freshWorkerUss, rssBytesPerRequest, servedBeforeSoak } from '../../results/lifetime.js';
-import { reforkGenerations } from '../../results/refork.js';
+import { cowEfficiency, reforkGenerations } from '../../results/refork.js';
 import type { SoakRecord, SoakSettings, WarmupResult } from '../../results/types.js';
 import { serverDied } from '../ready.js';
 import { type SoakContext, soak } from '../soak.js';
@@ -74,12 +74,14 @@ export async function soakStage(
     r.cause = 'refork';
     reforked--;
   }
-  const refork = reforkGenerations(soaked.timeline, soaked.replacements ?? []);
-  if (refork) soaked.refork = refork;
+  const before = servedBeforeSoak(warmup, expectedWorkers);
+  const refork = reforkGenerations(soaked.timeline, soaked.replacements ?? [], before);
+  if (refork) soaked.refork = ctx.family.reforkSchedule ? { ...refork, schedule: ctx.family.reforkSchedule } : refork;
+  const cow = cowEfficiency(soaked.timeline, soaked.replacements ?? [], before);
+  if (cow) soaked.cowEfficiency = cow;
   const limit = ctx.options.maxWorkerUssBytes;
   if (limit !== undefined && soaked.growth) {
     const births = (soaked.replacements ?? []).map((r) => r.newUssAtBirthBytes).filter((x): x is number => x !== null);
-    const before = servedBeforeSoak(warmup, expectedWorkers);
     const freshUss = freshWorkerUss(soaked.timeline, soaked.growth.bytesPerRequest, births, before);
     const rssSlope = rssBytesPerRequest(soaked.timeline);
     const rss = {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProcessMemory, Snapshot } from '../../../src/memory.js';
+import { soakWorkers } from '../../../src/results/refork.js';
 import type { ProcessRecord } from '../../../src/results/types.js';
 import { BudgetedSampler } from '../../../src/run/sampler.js';
-import { soakWorkers, TimelineBuilder } from '../../../src/run/soak.js';
+import { TimelineBuilder } from '../../../src/run/soak.js';
 import type { TreeSample } from '../../../src/run/tree-sample.js';
 import { fakeClock } from './scripted.js';
 
