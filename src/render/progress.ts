@@ -52,6 +52,12 @@ export function progressText(e: RunEvent): string | undefined {
       const r = e.record;
       return `${e.tag} reload: ${r.workersReplaced} new workers in ${(r.reloadMs / 1000).toFixed(1)} s answer ${JSON.stringify(r.after.slice(0, 40))} (before: ${JSON.stringify(r.before.slice(0, 40))}): ${r.stale ? 'STALE' : 'fresh'}`;
     }
+    case 'refork-signal':
+      return `${e.tag} refork: ${e.signal} to pid ${e.pid}; waiting for ${e.workers} workers forked anew`;
+    case 'refork': {
+      const r = e.record;
+      return `${e.tag} refork: ${r.workers} new workers in ${(r.tMs / 1000).toFixed(1)} s; total PSS ${mib(r.beforeBytes)} MiB before, ${mib(r.afterBytes)} MiB right after, ${mib(r.endBytes)} MiB warmed again (${r.warmedRequests ?? 0} requests)`;
+    }
     case 'sample':
       return `${e.tag} measured total PSS ${mib(e.totalPssBytes)} MiB`;
     case 'throughput-start':

@@ -8,7 +8,7 @@ import { RELOAD_HEAD, reloadCells, reloadRows } from './reload.js';
 import { RUN_COLUMNS, renderSmemTable } from './smem-table.js';
 import { lifetimeLines, soakLines } from './soak.js';
 import { boxTable, wrapProse } from './table.js';
-import { statusTally, steadyText } from './units.js';
+import { mib, statusTally, steadyText } from './units.js';
 import { warningText } from './warning.js';
 import { WHERE_HEAD, whereCells, whereComparisons, whereHeadline } from './where.js';
 
@@ -106,6 +106,14 @@ export function renderRunSummary(raw: ResultsDocument, width?: number, verbose =
       ? `warmed ${w.steady.requestsPerWorker.toFixed(0)} requests per worker${w.steady.targetRequestsPerWorker !== undefined ? ' (the common depth)' : ''}${w.steady.reached ? ', steady' : w.steady.linear ? ', growing per request' : w.steady.targetRequestsPerWorker !== undefined && !w.steady.bound ? `, still growing ${(w.steady.lastBytesPerRequest / 1024).toFixed(1)} KiB a request` : ', NOT steady'}`
       : `warmed ${w.requests} requests`;
     parts.push(fit(`  ${v.name}: ${v.command.join(' ')}`, width), fit(`    ${depth}; settled after ${run.settle.samples} samples`, width));
+    const f = run.refork;
+    if (f)
+      parts.push(
+        fit(
+          `    reforked: ${f.workers} workers forked anew from a warm one; total PSS ${mib(f.beforeBytes)} before, ${mib(f.afterBytes)} right after (overstates the saving), ${mib(f.endBytes)} warmed again to the same depth (measured)`,
+          width,
+        ),
+      );
   }
   parts.push('');
   if (doc.summary.variants.length > 0) {

@@ -1,6 +1,6 @@
 // What the run's stages say as they go: events, not text. render/progress.ts words them for the terminal
 // (the progress line, or a line per stage when piped); a library caller may read them as they are.
-import type { ReloadRecord, SoakRecord, SteadyRecord, ThroughputRecord, WarmupResult } from './types.js';
+import type { ReforkRecord, ReloadRecord, SoakRecord, SteadyRecord, ThroughputRecord, WarmupResult } from './types.js';
 
 /** A soak's state at one of its samples (a progress bar on a terminal). */
 export interface SoakTick {
@@ -26,6 +26,8 @@ export type RunEvent =
   | { stage: 'rewarm'; tag: string; workers: number[] }
   | { stage: 'reload-signal'; tag: string; file: string; signal: string; pid: number }
   | { stage: 'reload'; tag: string; record: ReloadRecord }
+  | { stage: 'refork-signal'; tag: string; signal: string; pid: number; workers: number }
+  | { stage: 'refork'; tag: string; record: ReforkRecord }
   | { stage: 'sample'; tag: string; totalPssBytes: number }
   | { stage: 'throughput-start'; tag: string; seconds: number; connections: number }
   | { stage: 'throughput'; tag: string; record: ThroughputRecord }

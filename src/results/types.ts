@@ -366,6 +366,8 @@ export interface ReforkRecord {
   stopsPayingAfter?: number | null;
   /** When the server reforks on its own and how to ask it for another (its family's words). */
   schedule?: string;
+  /** A refork asked by the run (a variant with `refork`): the warm-up's requests re-run for the new generation. */
+  warmedRequests?: number;
 }
 
 /** Pitchfork's copy-on-write efficiency over a soak: each worker's shared part over the RSS of the process it was forked from. */
@@ -630,6 +632,8 @@ export interface RunRecord {
   soak?: SoakRecord;
   /** With a scenario's `reload`: the reload measured after this run's sample. */
   reload?: ReloadRecord;
+  /** A variant with `refork`: the first generation's total, right after the refork, and the new generation's (what the run measures). */
+  refork?: ReforkRecord;
   /** The throughput phase, after the memory was sampled (absent with --no-throughput, or for a command's warm-up). */
   throughput?: ThroughputRecord;
   /** The memory cgroup the server ran in, at the final sample (absent without one). */

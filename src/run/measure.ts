@@ -2,6 +2,7 @@ import type { RunRecord, SoakRecord } from '../results/types.js';
 import type { RunContext } from './stages/context.js';
 import { launchStage } from './stages/launch.js';
 import { readyStage } from './stages/ready.js';
+import { reforkStage } from './stages/refork.js';
 import { reloadStage } from './stages/reload.js';
 import { sampleStage } from './stages/sample.js';
 import { settleStage } from './stages/settle.js';
@@ -12,7 +13,7 @@ import { throughputStage } from './stages/throughput.js';
 import { warmStage } from './stages/warm.js';
 
 /**
- * One run of one variant: launch → ready → warm → (steady) → (soak) → settle → sample → throughput → (reload) → stop,
+ * One run of one variant: launch → ready → warm → (steady) → (soak) → settle → (refork) → sample → throughput → (reload) → stop,
  * each a module of stages/. The previous server may still be shutting down while this one boots
  * (preloaded Python workers take seconds to exit); `previousGone` is awaited before the warm-up, so no
  * dying process shares pages with, or takes CPU from, what is measured. Returns with the server
@@ -34,7 +35,10 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
     ctx.emit({ stage: 'warm', tag: ctx.tag, warmup, ...(scenario.soak ? { soakSeconds: scenario.soak.durationSeconds } : {}) });
     const sampleNow = () => deps.memory.sample(b.server, family);
     const soaked: SoakRecord | undefined = scenario.soak ? await soakStage(ctx, b, sampleNow, workerCount, warmup) : undefined;
-    const settled = await settleStage(ctx, b, ready, warmup, sampleNow, soaked);
+    const firstGeneration = await settleStage(ctx, b, ready, warmup, sampleNow, soaked);
+    // A variant with `refork`: the generation forked anew from a warm worker is what is measured.
+    const reforked = ctx.variant.refork ? await reforkStage(ctx, b, firstGeneration) : undefined;
+    const settled = reforked ? { ...firstGeneration, ...reforked.settled } : firstGeneration;
     const measured = sampleStage(ctx, b, settled, workerCount, soaked);
     ctx.emit({ stage: 'sample', tag: ctx.tag, totalPssBytes: settled.sample.snapshot.totals.pssBytes });
     const wallMs = deps.clock.now() - t0;
@@ -61,6 +65,7 @@ export async function measureOnce(ctx: RunContext): Promise<{ record: RunRecord;
         mappings: measured.mappings,
         ...(soaked ? { soak: soaked } : {}),
         ...(reload ? { reload } : {}),
+        ...(reforked ? { refork: reforked.record } : {}),
         ...(throughput ? { throughput } : {}),
         ...(measured.container ? { container: measured.container } : {}),
         ...(measured.observer ? { observer: measured.observer } : {}),

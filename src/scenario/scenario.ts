@@ -7,6 +7,7 @@ import { protocolOf } from '../protocols/registry.js';
 import type { Revision, SettleSettings, SoakSettings, ThroughputSettings, WarmupSettings } from '../results/types.js';
 import { DEFAULT_FAMILY, familyNamed, familyNames } from '../servers/registry.js';
 import { DEFAULT_THROUGHPUT, LIMITS, type Limit, limitText } from './limits.js';
+import { validateRefork, validateReload } from './replacing.js';
 import { type RouteDocument, withRoutes } from './routes.js';
 import { scenarioSchema } from './schema.js';
 
@@ -54,6 +55,8 @@ export interface Variant {
   workers?: number;
   /** The sweep point this variant is (sweep). */
   point?: { variant: string; workers: number };
+  /** After the measurement, ask the server to fork its workers anew from a warm one; the new generation, warmed again, is measured. */
+  refork?: boolean;
 }
 
 export interface Scenario {
@@ -184,7 +187,7 @@ interface ScenarioDocument {
   command: string[];
   workers?: number;
   env?: Record<string, string>;
-  variants: { name: string; args?: string[]; env?: Record<string, string>; command?: string[]; server?: string }[];
+  variants: { name: string; args?: string[]; env?: Record<string, string>; command?: string[]; server?: string; refork?: boolean }[];
   warmup?: Partial<WarmupSettings>;
   config?: { template: string };
   services?: { name: string; command: string[]; ready?: { file?: string; command?: string[] }; timeoutSeconds?: number }[];
@@ -242,6 +245,8 @@ export function validateScenario(doc: unknown, file: string, base: string): Scen
     const variant: Variant = { name: v.name, args: v.args ?? [], env: { ...o.env, ...v.env } };
     if (v.command !== undefined) variant.command = v.command;
     if (v.server !== undefined) variant.server = v.server;
+    if (v.refork)
+      variant.refork = validateRefork(fail, `variants[${i}].refork`, v.server ?? server, v.command ?? [...o.command, ...(v.args ?? [])]);
     return variant;
   });
   // The documented default header holds when a warm-up is given without it (an app that does not send
@@ -325,37 +330,6 @@ export const DEFAULT_SOAK = {
   intervalMs: LIMITS.samplerIntervalMs.default,
   maxCpuPercent: LIMITS.maxCpuPercent.default,
 };
-
-function validateReload(
-  fail: (field: string, value: unknown, fix: string) => never,
-  r: NonNullable<ScenarioDocument['reload']>,
-  cwd: string,
-  server: string,
-): ReloadSettings {
-  const { file, replace, with: by } = r.edit;
-  const target = resolve(cwd, file);
-  if (isAbsolute(file) || !target.startsWith(`${cwd}/`))
-    fail('reload.edit.file', file, 'give a path inside the app folder, relative to it');
-  if (replace === by) fail('reload.edit.with', by, 'must differ from reload.edit.replace');
-  let text = '';
-  try {
-    text = readFileSync(target, 'utf8');
-  } catch {
-    fail('reload.edit.file', file, `cannot be read in ${cwd}; name a file of the app`);
-  }
-  if (!text.includes(replace)) fail('reload.edit.replace', replace, `does not occur in ${file}; give text the file holds`);
-  const family = familyNamed(server);
-  const signal =
-    r.signal ??
-    (family ? family.reloadSignal : 'SIGHUP') ??
-    fail(
-      'reload',
-      r,
-      `${server} has no reload signal (${family?.none.reloadSignal ?? 'none is known'}); give reload.signal or remove reload`,
-    );
-  const timeoutMs = (r.timeoutSeconds ?? LIMITS.reloadTimeoutSeconds.default) * 1000;
-  return { edit: { file, replace, with: by }, path: r.path ?? '/', signal: signal as NodeJS.Signals, timeoutMs };
-}
 
 function readTemplate(path: string): string {
   try {

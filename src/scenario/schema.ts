@@ -84,6 +84,11 @@ export function scenarioSchema(servers: readonly string[], defaultServer: string
               description: "This variant's server family, when it differs from the scenario's (one server against another).",
               'x-fix': `unknown server family; use one of: ${servers.join(', ')}`,
             },
+            refork: {
+              type: 'boolean',
+              description:
+                'After the first measurement, ask the server to fork its workers anew from a warm one (its refork signal); the new generation is warmed again, settled and measured, and the totals before, right after and warm again are recorded.',
+            },
           },
         },
       },

@@ -58,8 +58,12 @@ export interface ServerFamily {
    * (a fork_worker refork).
    */
   log: { recycled?: RegExp; reforked?: RegExp };
-  /** When it reforks on its own and how to ask for another (said beside a refork measured in a soak). */
-  reforkSchedule?: string;
+  /**
+   * A server that can fork its workers anew from a warm one (a refork): the signal that asks its master for one,
+   * whether a command runs in that mode, the fix when it does not, and when it reforks on its own (said beside a
+   * refork measured in a soak).
+   */
+  refork?: { signal: NodeJS.Signals; enabled(argv: readonly string[]): boolean; enable: string; schedule: string };
   /** The loopback port when the command's flags or the server's own configuration fix it (read, never written). */
   portFromCommand?(argv: readonly string[], cwd: string): number | undefined;
   /** The Unix socket it listens on when its configuration names one (the warm-up goes there; no port is watched). */

@@ -45,8 +45,13 @@ export const puma: ServerFamily = {
   // restart ("- Starting phased worker restart, phase: 1"), then each new worker "booted in 0.0s, phase: 1".
   log: { reforked: /- Worker \d+ \(PID: \d+\) booted in [\d.]+s, phase: [1-9]\d*/ },
   // cluster.rb: the automatic refork runs in phase 0 only; SIGURG to the master asks for one at any time.
-  reforkSchedule:
-    'Puma reforks on its own once, when worker 0 has served --fork-worker=N requests (1,000 by default); SIGURG to the master (pumactl refork) forks them anew again',
+  refork: {
+    signal: 'SIGURG',
+    enabled: (argv) => argv.some((a) => a === '--fork-worker' || a.startsWith('--fork-worker=')),
+    enable: 'add --fork-worker to the command (worker 0 then forks the others)',
+    schedule:
+      'Puma reforks on its own once, when worker 0 has served --fork-worker=N requests (1,000 by default); SIGURG to the master (pumactl refork) forks them anew again',
+  },
   /** -b/--bind or -p/--port, else `bind 'tcp://…'` or `port N` in its -C config. */
   portFromCommand(argv, cwd) {
     const bind = flagValue(argv, ['-b'], ['--bind']);

@@ -76,7 +76,7 @@ export async function soakStage(
   }
   const before = servedBeforeSoak(warmup, expectedWorkers);
   const refork = reforkGenerations(soaked.timeline, soaked.replacements ?? [], before);
-  if (refork) soaked.refork = ctx.family.reforkSchedule ? { ...refork, schedule: ctx.family.reforkSchedule } : refork;
+  if (refork) soaked.refork = ctx.family.refork ? { ...refork, schedule: ctx.family.refork.schedule } : refork;
   const cow = cowEfficiency(soaked.timeline, soaked.replacements ?? [], before);
   if (cow) soaked.cowEfficiency = cow;
   const limit = ctx.options.maxWorkerUssBytes;

@@ -62,6 +62,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
           equalDepth: [{ requests: 100, oldUssBytes: 3, newUssBytes: 1, savingBytesPerWorker: 2 }],
           stopsPayingAfter: null,
           schedule: 'reforks once',
+          warmedRequests: 0,
         },
         cowEfficiency: { parent: 'worker', points: [{ generation: 1, requests: 100, percent: 90 }] },
         routes: {
@@ -131,6 +132,7 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         totalPssBeforeBytes: 1,
         totalPssAfterBytes: 1,
       };
+      r.refork = { tMs: 300, workers: 3, beforeBytes: 3, afterBytes: 1, endBytes: 2, schedule: 'once', warmedRequests: 120 };
       r.container = {
         version: 1,
         path: '/docker/c1',
