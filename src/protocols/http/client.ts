@@ -185,7 +185,7 @@ export function closingExchange(target: Target, path: string, signal: AbortSigna
     const onAbort = () => done(new Error('aborted'));
     const timer = setTimeout(() => done(new NoAnswerError(`no HTTP answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
     signal.addEventListener('abort', onAbort, { once: true });
-    // Written, not ended: a half-close after the request reads as a client gone to some servers (Puma's reforked
+    // Written, not ended: a half-close after the request reads as a client gone to some servers (a fork_worker server's reforked
     // workers closed 2 in 3 such connections unanswered); the server's close ends the answer.
     s.on('connect', () => s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nConnection: close\r\n\r\n`));
     s.on('data', (d: Buffer) => {
