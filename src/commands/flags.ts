@@ -71,6 +71,12 @@ export const RUN_FLAGS = {
     describe: 'Connections the throughput phase keeps busy (default: twice the workers, at least 8); the same for every variant',
   },
   'no-throughput': { type: 'boolean', default: false, describe: 'Skip the throughput phase: memory only' },
+  refork: {
+    type: 'boolean',
+    default: false,
+    describe:
+      'Also measure each variant whose server can fork its workers anew from a warm one (a fork_worker server) after such a refork: a variant NAME+refork, its new generation warmed again to the same depth',
+  },
   imports: {
     type: 'boolean',
     default: false,

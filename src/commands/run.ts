@@ -17,6 +17,7 @@ import { killAllNow } from '../run/stop.js';
 import { openBaseTree, withBaseline } from '../run/worktree.js';
 import { adhocScenario } from '../scenario/adhoc.js';
 import { checkFlag, DEFAULT_THROUGHPUT, LIMITS } from '../scenario/limits.js';
+import { withReforks } from '../scenario/replacing.js';
 import { parsePathSpec, withRoutes } from '../scenario/routes.js';
 import { DEFAULT_SOAK, loadScenario, type Scenario } from '../scenario/scenario.js';
 import { FALLBACK_FAMILY, FAMILIES, familyNamed, type ServerFamily } from '../servers/registry.js';
@@ -67,6 +68,7 @@ export async function runRunCommand(o: RunCommandOptions, io: Io, plan?: RunPlan
   } else {
     ({ scenario, family } = adhocScenario(o));
   }
+  if (o.refork) scenario.variants = withReforks(scenario);
   if (o.soak !== undefined) {
     checkFlag('--soak', o.soak, LIMITS.soakSeconds);
     scenario.soak = { ...DEFAULT_SOAK, ...scenario.soak, durationSeconds: o.soak };

@@ -110,7 +110,7 @@ export function renderRunSummary(raw: ResultsDocument, width?: number, verbose =
     if (f)
       parts.push(
         fit(
-          `    reforked: ${f.workers} workers forked anew from a warm one; total PSS ${mib(f.beforeBytes)} before, ${mib(f.afterBytes)} right after (overstates the saving), ${mib(f.endBytes)} warmed again to the same depth (measured)`,
+          `    reforked: ${f.workers} workers forked anew from a warm one; total PSS ${mib(f.beforeBytes)} before, ${mib(f.afterBytes)} right after (overstates the saving), ${mib(f.endBytes)} ${f.reachedDepth === false ? `warmed again, NOT to the same depth (${f.depthRequests} requests per worker)` : 'warmed again to the same depth'} (measured)${f.newWorkerUssBytes !== undefined && f.oldWorkerUssBytes !== undefined ? `; USS ${mib(f.newWorkerUssBytes)} a new worker against ${mib(f.oldWorkerUssBytes)} for the ones replaced (the mold's own growth from the re-run is in the total)` : ''}`,
           width,
         ),
       );

@@ -368,6 +368,12 @@ export interface ReforkRecord {
   schedule?: string;
   /** A refork asked by the run (a variant with `refork`): the warm-up's requests re-run for the new generation. */
   warmedRequests?: number;
+  /** The depth (requests per worker) the first generation was measured at, and whether every new worker reached it. */
+  depthRequests?: number;
+  reachedDepth?: boolean;
+  /** Mean USS of the workers replaced (the mold left out) when measured, and of the new ones warmed again. */
+  oldWorkerUssBytes?: number;
+  newWorkerUssBytes?: number;
 }
 
 /** Pitchfork's copy-on-write efficiency over a soak: each worker's shared part over the RSS of the process it was forked from. */

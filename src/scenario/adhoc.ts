@@ -4,7 +4,7 @@ import { protocolFromFlags } from '../protocols/registry.js';
 import type { WarmupSettings } from '../results/types.js';
 import { familyForCommand, familyNamed, familyNames, type ServerFamily } from '../servers/registry.js';
 import { splitCommand } from './argv.js';
-import { checkFlag, LIMITS } from './limits.js';
+import { checkFlag, DEFAULT_THROUGHPUT, LIMITS } from './limits.js';
 import { DEFAULT_SETTLE, DEFAULT_WARMUP, type Scenario } from './scenario.js';
 
 /** The flags an ad-hoc scenario is built from (`run`'s, and the protocols' own). */
@@ -81,6 +81,8 @@ export function adhocScenario(o: AdhocOptions): { scenario: Scenario; family: Se
       variants,
       warmup: { ...DEFAULT_WARMUP, until: 'steady', ...spoken } as WarmupSettings,
       settle: { ...DEFAULT_SETTLE },
+      // Every run ends with its throughput phase, as a scenario's does (--no-throughput turns it off).
+      throughput: { ...DEFAULT_THROUGHPUT },
       runs: LIMITS.runs.default,
       bootTimeoutMs: LIMITS.bootTimeoutSeconds.default * 1000,
       ...(port === undefined ? {} : { port }),

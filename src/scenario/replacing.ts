@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { badArgument } from '../errors.js';
 import { familyNamed } from '../servers/registry.js';
 import { LIMITS } from './limits.js';
+import type { Scenario, Variant } from './scenario.js';
 
 /** The scenario's one-line error: the field, its value, the fix. */
 type Fail = (field: string, value: unknown, fix: string) => never;
@@ -44,4 +46,21 @@ export function validateRefork(fail: Fail, field: string, server: string, argv: 
   if (!family?.refork) return fail(field, true, `${server} cannot fork its workers anew from a warm one; remove refork`);
   if (!family.refork.enabled(argv)) return fail(field, true, `the command does not run in that mode: ${family.refork.enable}`);
   return true;
+}
+
+/** `run --refork`: after each variant whose server can refork, the same measured after a refork (NAME+refork). */
+export function withReforks(scenario: Pick<Scenario, 'server' | 'command' | 'variants'>): Variant[] {
+  const can = (v: Variant) => {
+    const r = familyNamed(v.server ?? scenario.server)?.refork;
+    return !v.refork && r?.enabled(v.command ?? [...scenario.command, ...v.args]) === true;
+  };
+  if (!scenario.variants.some(can)) {
+    const r = familyNamed(scenario.server)?.refork;
+    throw badArgument(
+      '--refork',
+      true,
+      r ? `no variant runs in that mode: ${r.enable}` : `${scenario.server} cannot fork its workers anew from a warm one; drop --refork`,
+    );
+  }
+  return scenario.variants.flatMap((v) => (can(v) ? [v, { ...v, name: `${v.name}+refork`, refork: true }] : [v]));
 }

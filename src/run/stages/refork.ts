@@ -3,11 +3,11 @@ import type { ServerFamily } from '../../servers/family.js';
 import { waitReady } from '../ready.js';
 import { settle } from '../settle.js';
 import type { TreeSample } from '../tree-sample.js';
+import { warmUp } from '../warm.js';
 import type { Booted, RunContext } from './context.js';
-import { warmWorkers } from './warm.js';
 
-/** Rounds of the warm-up the new generation gets at most to reach the first one's depth. */
-const MAX_ROUNDS = 100;
+/** Rounds the new generation's warm-up gets at most to reach the first one's depth. */
+const MAX_ROUNDS = 20;
 
 interface Settled {
   sample: TreeSample;
@@ -47,20 +47,27 @@ export async function reforkStage(ctx: RunContext, b: Booted, first: Settled): P
   const reforkMs = deps.clock.now() - t0;
   const sampleNow = () => deps.memory.sample(b.server, family);
   const rightAfter = sampleNow();
-  // The depth the first generation was measured at, per worker.
+  // The depth the first generation was measured at, per worker: a steady warm-up's, else its least-warmed worker's.
   const firstServed = servedBy(first.warmup, [...workerPids]);
-  const depth = Math.min(...old.map((pid) => firstServed.get(pid) ?? 0));
+  const depth = first.warmup.steady?.requestsPerWorker ?? Math.min(...old.map((pid) => firstServed.get(pid) ?? 0));
   const fresh = ready.workerPids.filter((pid) => !workerPids.has(pid));
   const served = new Map(fresh.map((pid) => [pid, 0]));
-  let warmup = await warmWorkers(ctx, b, ready.workerPids);
-  let total = warmup.requests;
-  for (let round = 1; round < MAX_ROUNDS; round++) {
-    for (const [pid, n] of servedBy(warmup, ready.workerPids)) if (served.has(pid)) served.set(pid, (served.get(pid) ?? 0) + n);
-    if (Math.min(...served.values()) >= depth) break;
-    warmup = await warmWorkers(ctx, b, ready.workerPids);
-    total += warmup.requests;
+  const short = () => Math.max(0, depth - Math.min(...served.values()));
+  // Rounds of the warm-up's own size at least, each as large as what the least-served new worker still lacks
+  // times the workers (the load is spread over all of them, worker 0 included); bounded.
+  let total = 0;
+  for (let round = 0; round < MAX_ROUNDS && (round === 0 || short() > 0); round++) {
+    const requests = Math.max(b.warmup.requests, Math.ceil(short() * ready.workerPids.length));
+    const w = await warmUp(b.port, { ...b.warmup, requests }, ready.workerPids, ctx.options.signal, { load: b.load, proc: deps.proc });
+    total += w.requests;
+    for (const [pid, n] of servedBy(w, ready.workerPids)) if (served.has(pid)) served.set(pid, (served.get(pid) ?? 0) + n);
   }
   const again = await settle({ server: b.server, sample: sampleNow }, workers.length, ctx.scenario.settle, ctx.options.signal, deps.clock);
+  // The workers themselves, the mold left out: it serves its share of the re-run too, so the total holds its growth.
+  const meanUss = (sample: TreeSample, pids: ReadonlySet<number>) => {
+    const ps = sample.processes.filter((p) => pids.has(p.pid));
+    return ps.length ? ps.reduce((a, p) => a + p.ussBytes, 0) / ps.length : 0;
+  };
   const record: ReforkRecord = {
     tMs: Math.round(reforkMs),
     workers: fresh.length,
@@ -68,6 +75,10 @@ export async function reforkStage(ctx: RunContext, b: Booted, first: Settled): P
     afterBytes: rightAfter.snapshot.totals.pssBytes,
     endBytes: again.sample.snapshot.totals.pssBytes,
     warmedRequests: total,
+    depthRequests: Math.round(depth),
+    oldWorkerUssBytes: meanUss(first.sample, new Set(old)),
+    newWorkerUssBytes: meanUss(again.sample, new Set(fresh)),
+    reachedDepth: short() === 0,
     schedule: refork.schedule,
   };
   ctx.emit({ stage: 'refork', tag: ctx.tag, record });

@@ -63,6 +63,10 @@ function fullDocument(): DeepRequired<ResultsDocument> {
           stopsPayingAfter: null,
           schedule: 'reforks once',
           warmedRequests: 0,
+          depthRequests: 0,
+          reachedDepth: false,
+          oldWorkerUssBytes: 0,
+          newWorkerUssBytes: 0,
         },
         cowEfficiency: { parent: 'worker', points: [{ generation: 1, requests: 100, percent: 90 }] },
         routes: {
@@ -132,7 +136,19 @@ function fullDocument(): DeepRequired<ResultsDocument> {
         totalPssBeforeBytes: 1,
         totalPssAfterBytes: 1,
       };
-      r.refork = { tMs: 300, workers: 3, beforeBytes: 3, afterBytes: 1, endBytes: 2, schedule: 'once', warmedRequests: 120 };
+      r.refork = {
+        tMs: 300,
+        workers: 3,
+        beforeBytes: 3,
+        afterBytes: 1,
+        endBytes: 2,
+        schedule: 'once',
+        warmedRequests: 120,
+        depthRequests: 40,
+        reachedDepth: true,
+        oldWorkerUssBytes: 2,
+        newWorkerUssBytes: 1,
+      };
       r.container = {
         version: 1,
         path: '/docker/c1',
