@@ -1,7 +1,8 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort, type LaunchedServer, launch } from '../src/run/launch.js';
 import { waitReady } from '../src/run/ready.js';
@@ -13,6 +14,13 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'memcompare.cjs');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const SEED_APP = join(ROOT, 'scenarios', 'apps', 'numpy-matplotlib');
+
+/** A temporary folder for one test file, removed when the file's tests are done (a CI run left ~100 behind). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /** A git repository in a temporary folder, filled by `populate` and committed as "base". */
 export function gitRepo(

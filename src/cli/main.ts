@@ -162,6 +162,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .help()
     .alias('h', 'help')
     .version()
+    // --help and --version print and return 0 instead of calling process.exit: main() is also called in-process
+    // (the argument fuzzer met `-hk` 1 run in 6 and its test file ended there, unreported).
+    .exitProcess(false)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((msg, err) => {
       if (err) throw err;

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { assertEveryWorkerServed, cli, cliAsync, isAlive, ROOT } from '../helpers.js';
+import { assertEveryWorkerServed, cli, cliAsync, isAlive, ROOT, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-celery-'));
+const tmp = tempDir('memcompare-celery-');
 const APP = join(ROOT, 'scenarios', 'apps', 'celery-tasks');
 const shipped = JSON.parse(readFileSync(join(ROOT, 'scenarios', 'celery-import-in-parent.json'), 'utf8')) as Record<string, unknown>;
 

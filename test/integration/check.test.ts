@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { readArgv } from '../../src/proc/process.js';
 import { listPids } from '../../src/proc/tree.js';
-import { cli, FIXTURES } from '../helpers.js';
+import { cli, FIXTURES, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-check-'));
+const tmp = tempDir('memcompare-check-');
 
 /** The gate's scenario: a light 2-worker app, lazy and preloaded; `allocMib` makes lazy's workers heavier. */
 function scenarioFile(name: string, allocMib: number): string {

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
-import { cli, isAlive, ROOT } from '../helpers.js';
+import { cli, isAlive, ROOT, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-families-'));
+const tmp = tempDir('memcompare-families-');
 
 describe('Puma --fork-worker=N: the refork, seen in a soak', { timeout: 120_000 }, () => {
   it('worker 0 forks the others anew after its requests: each one replaced, with cause refork, and said so', () => {

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli, cliAsync, FIXTURES, isAlive } from '../helpers.js';
+import { cli, cliAsync, FIXTURES, isAlive, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-faults-'));
+const tmp = tempDir('memcompare-faults-');
 const ALLOC = join(FIXTURES, 'apps', 'alloc');
 
 function onPort(port: number): number[] {

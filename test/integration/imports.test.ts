@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ImportNode } from '../../src/results/imports.js';
 import { freeLoopbackPort as freePort } from '../../src/run/launch.js';
-import { cli, SEED_APP } from '../helpers.js';
+import { cli, SEED_APP, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-imports-it-'));
+const tmp = tempDir('memcompare-imports-it-');
 const PY = '/usr/bin/python3';
 
 /** Private memory (Private_Clean + Private_Dirty) one import adds, read in-process around it by hand. */

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cliAsync, isAlive } from '../helpers.js';
+import { cliAsync, isAlive, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-int-'));
+const tmp = tempDir('memcompare-int-');
 
 /** Every process whose command line holds the port: the server memcompare started, master and workers. */
 function serverPids(port: number): number[] {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli, ROOT } from '../helpers.js';
+import { cli, ROOT, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-lifetime-'));
+const tmp = tempDir('memcompare-lifetime-');
 const LEAK = join(ROOT, 'scenarios', 'apps', 'leak');
 
 /** `run --command … --soak 8 --max-worker-uss 40MiB --verify` on 2 workers: the CLI's result and its document (exit 0 asserted). */

@@ -4,10 +4,10 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BIN, cli, FIXTURES, ROOT } from '../helpers.js';
+import { BIN, cli, FIXTURES, ROOT, tempDir } from '../helpers.js';
 import { makeResults } from '../results-fixture.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-out-'));
+const tmp = tempDir('memcompare-out-');
 const results = join(tmp, 'results.json');
 writeFileSync(results, JSON.stringify(makeResults()));
 

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli, FIXTURES, isAlive } from '../helpers.js';
+import { cli, FIXTURES, isAlive, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-own-'));
+const tmp = tempDir('memcompare-own-');
 const MiB = 1048576;
 const pidsOf = (doc: ResultsDocument) =>
   doc.variants.flatMap((v) => v.runs.flatMap((r) => [r.masterPid, ...r.processes.map((p) => p.pid)]));

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Snapshot } from '../../src/memory.js';
 import { readResults } from '../../src/results/file.js';
-import { cli, cliAsync, ROOT } from '../helpers.js';
+import { cli, cliAsync, ROOT, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-passenger-'));
+const tmp = tempDir('memcompare-passenger-');
 
 /** Every process of Passenger on the host (the frontend, the watchdog and what it started, the toucher). */
 function passengerPids(): number[] {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { realClock } from '../../src/clock.js';
@@ -12,10 +11,10 @@ import { waitReady } from '../../src/run/ready.js';
 import { realProc } from '../../src/run/seams.js';
 import { stopServer } from '../../src/run/stop.js';
 import { phpFpm } from '../../src/servers/php-fpm.js';
-import { assertEveryWorkerServed, cli, ROOT } from '../helpers.js';
+import { assertEveryWorkerServed, cli, ROOT, tempDir } from '../helpers.js';
 
 const APP = join(ROOT, 'scenarios', 'apps', 'php-classes');
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-php-'));
+const tmp = tempDir('memcompare-php-');
 chmodSync(tmp, 0o755);
 
 describe("FastCGI: memcompare's record layer against a real php-fpm and cgi-fcgi", { timeout: 120_000 }, () => {

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Snapshot } from '../../src/memory.js';
 import { freeLoopbackPort } from '../../src/run/launch.js';
-import { cli, cliAsync, FIXTURES, startGunicorn } from '../helpers.js';
+import { cli, cliAsync, FIXTURES, startGunicorn, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-prom-'));
+const tmp = tempDir('memcompare-prom-');
 
 /** One PromQL query against Prometheus' HTTP API: the first sample's value, or undefined. */
 async function query(port: number, promql: string): Promise<number | undefined> {

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { withDescendants } from '../../src/proc/tree.js';
 import type { ResultsDocument } from '../../src/results/types.js';
 import { freeLoopbackPort } from '../../src/run/launch.js';
-import { cli, cliAsync, isAlive, ROOT } from '../helpers.js';
+import { cli, cliAsync, isAlive, ROOT, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-defaults-'));
+const tmp = tempDir('memcompare-defaults-');
 chmodSync(tmp, 0o755);
 const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
 

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli, isAlive, ROOT } from '../helpers.js';
+import { cli, isAlive, ROOT, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-reload-'));
+const tmp = tempDir('memcompare-reload-');
 const APP = join(ROOT, 'scenarios', 'apps', 'reload', 'wsgi.py');
 const reloadOf = (doc: ResultsDocument, variant: string) => doc.variants.find((v) => v.name === variant)?.runs[0]?.reload;
 const allPids = (doc: ResultsDocument) =>

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli } from '../helpers.js';
+import { cli, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-run-imports-'));
+const tmp = tempDir('memcompare-run-imports-');
 
 // One app two ways: matplotlib.pyplot imported inside the view (each worker imports it on its first
 // request, after the fork) or at the top (the preloaded master imports it once).

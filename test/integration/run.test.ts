@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli, FIXTURES, isAlive } from '../helpers.js';
+import { cli, FIXTURES, isAlive, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-run-'));
+const tmp = tempDir('memcompare-run-');
 
 function allPids(doc: ResultsDocument): number[] {
   return doc.variants.flatMap((v) => v.runs.flatMap((r) => [r.masterPid, ...r.processes.map((p) => p.pid)]));

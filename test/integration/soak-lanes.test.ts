@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli, cliAsync, isAlive, ROOT } from '../helpers.js';
+import { cli, cliAsync, isAlive, ROOT, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-soak-lanes-'));
+const tmp = tempDir('memcompare-soak-lanes-');
 const LEAK = join(ROOT, 'scenarios', 'apps', 'leak');
 const RACK = join(ROOT, 'scenarios', 'apps', 'rack-heavy');
 

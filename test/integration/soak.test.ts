@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
 import type { SoakRecord } from '../../src/results/types.js';
-import { BIN, cli, ROOT, startGunicorn, type TestServer } from '../helpers.js';
+import { BIN, cli, ROOT, startGunicorn, type TestServer, tempDir } from '../helpers.js';
 
 const MiB = 1048576;
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-soak-'));
+const tmp = tempDir('memcompare-soak-');
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('run preload-gc-freeze --soak 30: copy-on-write erosion as a curve (real gunicorn, autocannon)', { timeout: 420_000 }, () => {

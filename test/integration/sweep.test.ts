@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
 import { predictTotalPss } from '../../src/results/sweep.js';
-import { cli, FIXTURES, isAlive } from '../helpers.js';
+import { cli, FIXTURES, isAlive, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-sweep-'));
+const tmp = tempDir('memcompare-sweep-');
 
 describe('memcompare sweep on the seed scenario (real gunicorn, numpy, matplotlib)', { timeout: 420_000 }, () => {
   const file = join(tmp, 'sweep.json');

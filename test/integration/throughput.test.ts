@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { readResults } from '../../src/results/file.js';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli, isAlive, ROOT, startGunicorn } from '../helpers.js';
+import { cli, isAlive, ROOT, startGunicorn, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-throughput-'));
+const tmp = tempDir('memcompare-throughput-');
 const APP = join(ROOT, 'scenarios', 'apps', 'cpu-io');
 // The view that waits 20 ms: what a server can serve is set by its threads, not by how the host shares two
 // cores between server and client. On the CPU-bound view the server itself moves by a third from one boot to

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -10,9 +9,9 @@ import type { ResultsDocument } from '../../src/results/types.js';
 import { freeLoopbackPort, launch } from '../../src/run/launch.js';
 import { stopServer } from '../../src/run/stop.js';
 import { uvicorn } from '../../src/servers/uvicorn.js';
-import { cli, cliAsync, isAlive, ROOT } from '../helpers.js';
+import { cli, cliAsync, isAlive, ROOT, tempDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-uvicorn-'));
+const tmp = tempDir('memcompare-uvicorn-');
 const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as ResultsDocument;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
