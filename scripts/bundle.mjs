@@ -25,6 +25,26 @@ await build({
   logLevel: 'warning',
 });
 
+// The scenario schema's validator, compiled once here (ajv's standalone code) instead of at every start: requiring
+// ajv and compiling the schema cost 75-90 ms before a run could boot its first server. The schema's text is stored
+// beside it; src/scenario/scenario.ts compiles at run time when it differs (a schema changed without a build).
+{
+  const { createRequire } = await import('node:module');
+  const { writeFileSync } = await import('node:fs');
+  const require = createRequire(import.meta.url);
+  const Ajv = require('ajv').default;
+  const standaloneCode = require('ajv/dist/standalone').default;
+  const { scenarioSchema, SCENARIO_AJV_OPTIONS } = await import(here('../dist/src/scenario/schema.js'));
+  const { DEFAULT_FAMILY, familyNames } = await import(here('../dist/src/servers/registry.js'));
+  const schema = scenarioSchema(familyNames(), DEFAULT_FAMILY.name);
+  const ajv = new Ajv({ ...SCENARIO_AJV_OPTIONS, code: { source: true } });
+  const code = standaloneCode(ajv, ajv.compile(schema));
+  writeFileSync(
+    here('../dist/bundle/scenario-validate.cjs'),
+    `${code}\nmodule.exports.schemaText = ${JSON.stringify(JSON.stringify(schema))};\n`,
+  );
+}
+
 // Warm V8's code cache for both bundles with real runs (see bin/memcompare.cjs).
 import { execFileSync } from 'node:child_process';
 

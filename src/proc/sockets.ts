@@ -190,19 +190,44 @@ function socketInodes(pid: number): number[] {
   return out;
 }
 
+/** The inodes of this network namespace's Unix-domain sockets (/proc/net/unix: `Num RefCount Protocol Flags Type St Inode Path`). */
+function unixInodes(): Set<number> {
+  const out = new Set<number>();
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/unix', 'latin1');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n').slice(1)) {
+    const inode = Number(line.trim().split(/\s+/)[6]);
+    if (inode > 0) out.add(inode);
+  }
+  return out;
+}
+
 /**
  * TCP connections (any state but LISTEN) that a worker holds open together with another process of the
  * tree: opened before the fork (at import, in a preloaded master) and inherited. Unix-domain connections
- * are not seen (their peer is only known through sock_diag). `held` and `tcp` are seams for tests.
+ * are not seen (their peer is only known through sock_diag). `held`, `tcp` and `unix` are seams for tests.
  */
 export function sharedConnections<R extends string>(
   roles: ReadonlyMap<number, R | 'worker'>,
   held: (pid: number) => number[] = socketInodes,
   tcp: readonly string[] | undefined = undefined,
+  unix: ReadonlySet<number> | undefined = tcp ? new Set() : undefined,
 ): TcpConnectionShared<R | 'worker' | 'other'>[] {
   const holders = new Map<number, number[]>();
   for (const pid of roles.keys()) for (const inode of new Set(held(pid))) holders.set(inode, [...(holders.get(inode) ?? []), pid]);
-  const shared = [...holders].filter(([, pids]) => pids.length > 1 && pids.some((p) => roles.get(p) === 'worker'));
+  let shared = [...holders].filter(([, pids]) => pids.length > 1 && pids.some((p) => roles.get(p) === 'worker'));
+  if (shared.length === 0) return [];
+  // Every pre-forking server's workers share its listening socket, and the stdio a launcher gives it (Node's are
+  // Unix socket pairs): both are set aside first, the listening rows read alone (they come first in the table) and
+  // the Unix sockets from their own short table. The whole TCP table (tens of thousands of TIME_WAIT rows after a
+  // throughput phase: 130 ms of a run's measurement) is read only when another socket is shared.
+  const listening = new Set(tcpRows((st) => st === '0A', tcp, true).map((r) => r.inode));
+  const local = unix ?? unixInodes();
+  shared = shared.filter(([inode]) => !listening.has(inode) && !local.has(inode));
   if (shared.length === 0) return [];
   const rows = new Map(tcpRows((st) => st !== '0A' && st !== '06', tcp).map((r) => [r.inode, r]));
   const out: TcpConnectionShared<R | 'worker' | 'other'>[] = [];

@@ -130,7 +130,10 @@ export async function warmUntilSteady(
     else if (requests >= STEADY.maxRequests) bound = 'requests';
     else if (deps.clock.now() - started >= STEADY.maxMs) bound = 'time';
     if (bound) break;
-    const amount = Math.min(size, STEADY.maxRequests - requests, remaining, cap);
+    // A round that would pass an earlier variant's depth stops at it: a first round topped up (a worker that had no
+    // request yet) would otherwise carry this one past it, and the earlier variant would be booted again for a few requests.
+    const toMin = minTotal === undefined ? 0 : minTotal - first.servedSoFar - requests;
+    const amount = Math.min(size, STEADY.maxRequests - requests, remaining, cap, toMin > 0 ? toMin : Number.POSITIVE_INFINITY);
     const roundStarted = deps.clock.now();
     const r = await deps.round(amount);
     const roundMs = deps.clock.now() - roundStarted;

@@ -9,7 +9,7 @@ import { DEFAULT_FAMILY, familyNamed, familyNames } from '../servers/registry.js
 import { DEFAULT_THROUGHPUT, LIMITS, type Limit, limitText } from './limits.js';
 import { validateRefork, validateReload } from './replacing.js';
 import { type RouteDocument, withRoutes } from './routes.js';
-import { scenarioSchema } from './schema.js';
+import { SCENARIO_AJV_OPTIONS, scenarioSchema } from './schema.js';
 
 export type { SettleSettings, WarmupSettings };
 
@@ -129,11 +129,19 @@ let validate: Validate | undefined;
 
 function compiled(): Validate {
   if (!validate) {
-    const Ajv = createRequire(import.meta.url)('ajv') as { default: new (o: object) => { compile(s: object): Validate } };
-    // verbose: each error carries the offending value and its schema node (for the fix it names).
-    validate = new Ajv.default({ allErrors: false, strict: false, verbose: true }).compile(
-      scenarioSchema(familyNames(), DEFAULT_FAMILY.name),
-    );
+    const schema = scenarioSchema(familyNames(), DEFAULT_FAMILY.name);
+    const require = createRequire(import.meta.url);
+    // The build's precompiled validator (scripts/bundle.mjs), when it was made from this very schema.
+    try {
+      const built = require(join(packageRoot(), 'dist', 'bundle', 'scenario-validate.cjs')) as Validate & { schemaText?: string };
+      if (built.schemaText === JSON.stringify(schema)) validate = built;
+    } catch {
+      // not built: compiled below
+    }
+    if (!validate) {
+      const Ajv = require('ajv') as { default: new (o: object) => { compile(s: object): Validate } };
+      validate = new Ajv.default(SCENARIO_AJV_OPTIONS).compile(schema);
+    }
   }
   return validate;
 }

@@ -22,6 +22,9 @@ const SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGQUIT',
  * writes it to schema/scenario.schema.json (shipped scenarios name it in `$schema`, so editors
  * complete and check fields), and loadScenario validates with it through ajv.
  */
+/** How ajv validates a scenario (at run time and in the build's precompiled validator); verbose: each error carries the offending value and its schema node (for the fix it names). */
+export const SCENARIO_AJV_OPTIONS = { allErrors: false, strict: false, verbose: true } as const;
+
 export function scenarioSchema(servers: readonly string[], defaultServer: string): Record<string, unknown> {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',

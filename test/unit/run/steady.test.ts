@@ -165,6 +165,16 @@ describe('every variant at the same depth', () => {
     assert.match(w?.message ?? '', /^still growing 4\.0 KiB a request at 240 requests per worker, the depth every variant/);
   });
 
+  it("a later variant topped up at its first round still lands on an earlier variant's depth (it is not booted again)", async () => {
+    // The first variant warmed to 96 a worker on 5 workers (480 requests); this one had 60 after a top-up and grew
+    // until its third round: 30, 60, 120 would leave 270, and a round of 240 would pass 480 by 30.
+    const late = scripted((round) => (round <= 3 ? 4 * KiB : 0));
+    const s = await warmUntilSteady({ requests: 30, connections: 30, workers: 5, servedSoFar: 60, minRequestsPerWorker: 96 }, late.deps);
+    assert.deepEqual(late.sizes, [30, 60, 120, 210]);
+    assert.equal(s.requestsPerWorker, 96);
+    assert.equal(s.reached, true);
+  });
+
   const variant = (name: string, depth: number | undefined) =>
     ({
       name,

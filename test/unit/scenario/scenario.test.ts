@@ -163,6 +163,10 @@ describe('scenarios', () => {
     assert.throws(() => checkFlag('--runs', 1.5, LIMITS.runs), /--runs 1\.5: pass a whole number from 1 to 1000/);
     assert.doesNotThrow(() => checkFlag('--soak', 0.5, LIMITS.soakSeconds));
   });
+  it("the build's precompiled validator is made from today's schema (so a run never compiles it at start)", () => {
+    const built = createRequire(import.meta.url)(join(ROOT, 'dist', 'bundle', 'scenario-validate.cjs')) as { schemaText: string };
+    assert.equal(built.schemaText, JSON.stringify(scenarioSchema(familyNames(), DEFAULT_FAMILY.name)));
+  });
   it('names the shipped scenarios when one is not found', () => {
     assert.throws(() => loadScenario('nope'), /scenario "nope": not found .*preload-vs-nopreload/);
   });
