@@ -124,4 +124,23 @@ describe('listeners from /proc/net/tcp{,6}, read up to the end of the listening 
       await new Promise((r) => server.close(r));
     }
   });
+
+  it('finds an IPv6 listener (a family is skipped only while /proc/net/sockstat6 counts none of its sockets in use)', async (t) => {
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    const listening = await new Promise<boolean>((r) => {
+      server.once('error', () => r(false));
+      server.listen(0, '::1', () => r(true));
+    });
+    if (!listening) {
+      t.skip('no IPv6 loopback here');
+      return;
+    }
+    try {
+      const port = (server.address() as { port: number }).port;
+      assert.equal(listeningInodes(port).size, 1);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
