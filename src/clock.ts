@@ -16,6 +16,29 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   }
 }
 
+/**
+ * `p`, or `onTimeout()` once `ms` have passed, whichever comes first; an abort of `signal` rejects. The timer is
+ * cleared as soon as `p` settles: a bare race with a sleep leaves it pending, and Node does not exit while it is
+ * (a 2 s stop bound held a finished run open for up to 2 s).
+ */
+export async function within<T, U>(
+  p: Promise<T>,
+  ms: number,
+  onTimeout: () => U,
+  clock: Pick<Clock, 'sleep'> = realClock,
+  signal?: AbortSignal,
+): Promise<T | U> {
+  const done = new AbortController();
+  const timed = clock.sleep(ms, signal ? AbortSignal.any([signal, done.signal]) : done.signal).then(onTimeout);
+  // Rejected once `done` aborts, after the race is decided: nothing waits for it then.
+  timed.catch(() => {});
+  try {
+    return await Promise.race([p, timed]);
+  } finally {
+    done.abort();
+  }
+}
+
 /** Time as the run stages see it: a seam, so that tests can script it. */
 export interface Clock {
   now(): number;

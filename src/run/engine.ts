@@ -1,3 +1,4 @@
+import { within } from '../clock.js';
 import { MemcompareError } from '../errors.js';
 import { applyGiveBack } from '../results/give-back.js';
 import { summarize } from '../results/summary.js';
@@ -193,7 +194,13 @@ export async function runScenario(scenario: Scenario, o: RunOptions = {}, deps: 
     doc.finishedAt = deps.clock.date().toISOString();
     doc.incompleteReason = error instanceof Error ? error.message : String(error);
     // Host facts if they come quickly: a signal must end memcompare within a second or two.
-    if (doc.host.os === '') doc.host = await Promise.race([host().catch(() => doc.host), deps.clock.sleep(500).then(() => doc.host)]);
+    if (doc.host.os === '')
+      doc.host = await within(
+        host().catch(() => doc.host),
+        500,
+        () => doc.host,
+        deps.clock,
+      );
     await withSoftware();
     refresh();
     try {

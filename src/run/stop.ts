@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Clock, nowMs, realClock, sleep } from '../clock.js';
+import { type Clock, nowMs, realClock, within } from '../clock.js';
 import { isAlive } from '../proc/stat.js';
 import { withDescendants } from '../proc/tree.js';
 import type { ServerFamily } from '../servers/family.js';
@@ -79,7 +79,7 @@ export async function stopServer(
     },
     boundMs,
   });
-  if (!server.hasExited()) await Promise.race([server.exited, sleep(2000)]);
+  if (!server.hasExited()) await within(server.exited, 2000, () => undefined);
   server.guard?.kill('SIGKILL');
   forget(server);
   return { forced, ms: nowMs() - started };

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { nowMs, sleep } from '../../clock.js';
+import { nowMs, sleep, within } from '../../clock.js';
 import { acceptedInodes, socketHolders } from '../../proc/sockets.js';
 import type { ReachResult } from '../protocol.js';
 
@@ -113,7 +113,7 @@ async function attempt(
       await sleep(10);
     }
     for (const s of sockets) s.write('\r\n');
-    await Promise.race([Promise.all(closed.values()), sleep(10_000)]);
+    await within(Promise.all(closed.values()), 10_000, () => undefined);
     for (const [, text] of responses) {
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
       if (m) into.statusCodes[m[1] as string] = (into.statusCodes[m[1] as string] ?? 0) + 1;

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { within } from '../../clock.js';
 import { protocolOf } from '../../protocols/registry.js';
 import type { WarmupSettings, WorkerCountSource } from '../../results/types.js';
 import { expandCommand } from '../../scenario/argv.js';
@@ -134,7 +135,13 @@ async function fixedPortFree(ctx: RunContext, port: number): Promise<void> {
   if (first === undefined) return;
   if (!ctx.previousStopping()) throw first;
   ctx.emit({ stage: 'port-wait', tag: ctx.tag, port });
-  await Promise.race([ctx.previousGone.catch(() => {}), deps.clock.sleep(PREVIOUS_STOP_MS, ctx.options.signal)]);
+  await within(
+    ctx.previousGone.catch(() => {}),
+    PREVIOUS_STOP_MS,
+    () => undefined,
+    deps.clock,
+    ctx.options.signal,
+  );
   const deadline = deps.clock.now() + PORT_RELEASE_MS;
   for (;;) {
     const error = taken();
