@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { errnoOf } from '../errors.js';
+import { type FileRange, fileRanges, inheritedRanges, readText } from './map-ranges.js';
 import { parseSmaps } from './smaps.js';
 
 /**
@@ -51,41 +52,6 @@ export interface ObserverShares {
   reason?: string;
   /** Per measured pid. A pid missing is one whose maps could not be read (gone); it gets no correction. */
   byPid: Map<number, ProcessShare>;
-}
-
-/** A file mapping from /proc/<pid>/maps. */
-interface FileRange {
-  start: number;
-  end: number;
-  /** "dev inode": the same file in two processes. */
-  key: string;
-  path: string;
-}
-
-// "start-end perms offset dev inode path": only file mappings (inode ≠ 0).
-const MAPS_LINE = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ (\S+) (\d+) +(\S.*)$/gm;
-
-/** The file-backed mappings of a maps text. */
-export function fileRanges(mapsText: string): FileRange[] {
-  const out: FileRange[] = [];
-  for (const m of mapsText.matchAll(MAPS_LINE)) {
-    if (m[4] === '0') continue;
-    out.push({
-      start: Number.parseInt(m[1] as string, 16),
-      end: Number.parseInt(m[2] as string, 16),
-      key: `${m[3]} ${m[4]}`,
-      path: (m[5] as string).replace(/ \(deleted\)$/, ''),
-    });
-  }
-  return out;
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -187,6 +153,8 @@ export interface ObserverOptions {
    * what was found then is used again (see `treeFramesOf`).
    */
   sizes?: ReadonlyMap<number, { vssBytes: number; rssBytes: number }>;
+  /** Each measured process's parent: a worker forked from a measured master may take its ranges (see `inheritedRanges`). */
+  parents?: ReadonlyMap<number, number>;
 }
 
 /**
@@ -226,11 +194,12 @@ function treeFramesOf(
   observed: ObservedFrames,
   keys: string,
   size: { vssBytes: number; rssBytes: number } | undefined,
+  inherit?: () => FileRange[] | undefined,
 ): number[] | undefined {
   const was = found.get(pid);
   const sameMaps = was !== undefined && size !== undefined && was.vss === size.vssBytes && was.keys === keys;
   if (sameMaps && was.frames && was.rss === size.rssBytes && was.mine === observed.frames.size) return was.frames;
-  const ranges = sameMaps ? was.ranges : rangesIn(pid, observed);
+  const ranges = sameMaps ? was.ranges : (inherit?.() ?? rangesIn(pid, observed));
   let frames: number[] | undefined = [];
   const into = frames;
   if (ranges === undefined || !framesOf(String(pid), ranges, (pfn) => observed.frames.has(pfn) && into.push(pfn))) frames = undefined;
@@ -303,7 +272,9 @@ export function observerShares(pids: readonly number[], options: ObserverOptions
   const observers = options.observers ?? [process.pid];
   const observed = options.frames ?? observeFrames(observers);
   const exact =
-    observed.problem === undefined ? exactShares(pids, observed, options.sizes) : { ok: false as const, reason: observed.problem };
+    observed.problem === undefined
+      ? exactShares(pids, observed, options.sizes, options.parents)
+      : { ok: false as const, reason: observed.problem };
   if (exact.ok) return { method: 'pagemap', byPid: exact.byPid };
   return { method: 'estimate', reason: exact.reason, byPid: estimatedShares(pids, observed.keys, observers.length) };
 }
@@ -312,6 +283,7 @@ function exactShares(
   pids: readonly number[],
   observed: ObservedFrames,
   sizes?: ReadonlyMap<number, { vssBytes: number; rssBytes: number }>,
+  parents?: ReadonlyMap<number, number>,
 ): { ok: true; byPid: Map<number, ProcessShare> } | { ok: false; reason: string } {
   const byPid = new Map<number, ProcessShare>();
   const mine = observed.frames;
@@ -320,7 +292,12 @@ function exactShares(
   const wantedCounts: number[] = [];
   const keys = [...observed.keys].sort().join(',');
   for (const pid of pids) {
-    const frames = treeFramesOf(pid, observed, keys, sizes?.get(pid));
+    const parent = parents?.get(pid);
+    const inherit = () => {
+      const from = parent === undefined ? undefined : found.get(parent);
+      return parent !== undefined && from && from.keys === keys ? inheritedRanges(pid, parent, from.ranges) : undefined;
+    };
+    const frames = treeFramesOf(pid, observed, keys, sizes?.get(pid), inherit);
     if (frames === undefined) continue;
     treeFrames.set(pid, frames);
     for (const f of frames) wantedCounts.push(f);

@@ -141,7 +141,7 @@ export function addObserverShare(processes: ProcessMemory[], frames?: ObservedFr
   const sizes = new Map(processes.map((p) => [p.pid, { vssBytes: p.vssBytes, rssBytes: p.rssBytes }]));
   const shares = observerShares(
     processes.map((p) => p.pid),
-    frames ? { frames, sizes } : { sizes },
+    { ...(frames ? { frames } : {}), sizes, parents: new Map(processes.map((p) => [p.pid, p.ppid])) },
   );
   let pss = 0;
   let uss = 0;
