@@ -37,7 +37,7 @@ export function readText(path: string): string | undefined {
 }
 
 /** The kB of a process's executable mappings other than its program's own text (VmLib in /proc/<pid>/status). */
-function libKb(pid: number): number | undefined {
+export function libKb(pid: number): number | undefined {
   const m = /^VmLib:\s+(\d+)/m.exec(readText(`/proc/${pid}/status`) ?? '');
   return m ? Number(m[1]) : undefined;
 }
@@ -50,12 +50,17 @@ function libKb(pid: number): number | undefined {
  * changes it — and when the parent's first and last ranges are there in /proc/<pid>/map_files under the same file
  * (a child that exec'd the same program has them elsewhere: address randomization). Otherwise undefined: read.
  */
-export function inheritedRanges(pid: number, parent: number, parentRanges: readonly FileRange[]): FileRange[] | undefined {
+export function inheritedRanges(
+  pid: number,
+  parent: number,
+  parentRanges: readonly FileRange[],
+  parentLibKb: number | undefined = libKb(parent),
+): FileRange[] | undefined {
   const first = parentRanges[0];
   const last = parentRanges[parentRanges.length - 1];
   if (!first || !last) return undefined;
   const lib = libKb(pid);
-  if (lib === undefined || lib !== libKb(parent)) return undefined;
+  if (lib === undefined || lib !== parentLibKb) return undefined;
   for (const r of [first, last]) {
     try {
       if (readlinkSync(`/proc/${pid}/map_files/${r.start.toString(16)}-${r.end.toString(16)}`) !== r.path) return undefined;
