@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cli, cliAsNobody } from '../helpers.js';
+import { cli, cliAsNobody, tempDir } from '../helpers.js';
 import { makeResults } from '../results-fixture.js';
 
 function assertOneLineError(args: string[], pattern: RegExp) {
@@ -16,7 +15,7 @@ function assertOneLineError(args: string[], pattern: RegExp) {
   assert.equal(r.stdout, '');
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-cli-'));
+const tmp = tempDir('memcompare-cli-');
 const garbled = join(tmp, 'garbled.json');
 writeFileSync(garbled, '{"schemaVersion": 1, "variants": [');
 const foreign = join(tmp, 'foreign.json');
@@ -93,7 +92,7 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   it('a flag missing its value (found by the fuzz test)', () =>
     assertOneLineError(['report', 'x.json', '--out'], /^memcompare: Not enough arguments following: out; see memcompare --help/));
   it('report to stdout leaves no file behind in the working folder', () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'memcompare-cwd-'));
+    const cwd = mkdtempSync(join(tmp, 'cwd-'));
     const ok = join(cwd, '..', `ok-${process.pid}.json`);
     writeFileSync(ok, JSON.stringify(makeResults()));
     const r = cli(['report', ok], { cwd });

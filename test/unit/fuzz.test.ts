@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -12,11 +11,11 @@ import { parseRollup, parseStatus, sumSmaps } from '../../src/proc/smaps.js';
 import { readResults } from '../../src/results/file.js';
 import { splitCommand } from '../../src/scenario/argv.js';
 import { validateScenario } from '../../src/scenario/scenario.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 import { makeResults } from '../results-fixture.js';
 
 const RUNS = 1000;
-const tmp = mkdtempSync(join(tmpdir(), 'memcompare-fuzz-'));
+const tmp = tempDir('memcompare-fuzz-');
 
 /** Either fine, or a MemcompareError with a one-line message: never another error. */
 function oneLineOrOk(fn: () => unknown): void {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { hostDifferences } from '../../../src/check/host-change.js';
@@ -11,8 +10,10 @@ import { MemcompareError } from '../../../src/errors.js';
 import { containerLine } from '../../../src/render/container.js';
 import type { HostInfo, ProcessRecord } from '../../../src/results/types.js';
 import { diagnose, type RunFacts } from '../../../src/run/diagnose.js';
-import { cli } from '../../helpers.js';
+import { cli, tempDir } from '../../helpers.js';
 import { makeResults } from '../../results-fixture.js';
+
+const base = tempDir('memcompare-limit-');
 
 const run = (o: Partial<RunCommandOptions>): RunCommandOptions =>
   ({ command: [], name: [], json: undefined, markdown: undefined, scenario: undefined, ...o }) as RunCommandOptions;
@@ -129,7 +130,7 @@ describe('the container beside the summed PSS', () => {
     headroomBytes: limitBytes === null ? null : limitBytes - peakBytes,
   });
   it('check --max-peak-fraction fails a run whose peak passes the fraction of its limit, and says when no limit applies', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'memcompare-limit-'));
+    const dir = mkdtempSync(join(base, 'limit-'));
     // Little jitter: a file compared unpaired with itself then passes rather than coming out undecided.
     const doc = makeResults({ jitterMib: 0.01 });
     for (const v of doc.variants) for (const r of v.runs) r.container = container(200 * 1048576, 180 * 1048576);

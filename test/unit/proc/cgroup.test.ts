@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { containerFigures, memoryCgroupPath, readCgroupMemory } from '../../../src/proc/cgroup.js';
+import { tempDir } from '../../helpers.js';
 
 /** A /proc and /sys/fs/cgroup laid out as the kernel documents them (cgroup-v1/memory.rst, cgroup-v2.rst). */
+const base = tempDir('memcompare-cgroup-');
 function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'memcompare-cgroup-'));
+  const root = mkdtempSync(join(base, 'tree-'));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text);

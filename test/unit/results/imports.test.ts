@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { renderImportTree } from '../../../src/render/imports.js';
 import { afterForkImports, type ImportProcess, type ImportRecord, importTotal, importTree } from '../../../src/results/imports.js';
 import { readImportRecords } from '../../../src/run/import-probe.js';
+import { tempDir } from '../../helpers.js';
+
+const base = tempDir('memcompare-imports-test-');
 
 const MiB = 1048576;
 const rec = (module: string, parent: string | null, inclusiveMiB: number, exclusiveMiB: number, afterFork = false): ImportRecord => ({
@@ -75,7 +77,7 @@ describe('import trees from the probe', () => {
   });
 
   it("reads the probe's files: a header and one line per import; a line cut by a kill is skipped", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'memcompare-imports-test-'));
+    const dir = mkdtempSync(join(base, 'probe-'));
     writeFileSync(
       join(dir, 'imports-42.jsonl'),
       `${JSON.stringify({ pid: 42, ppid: 1, forked: false, startPrivateBytes: 4096 })}\n${JSON.stringify({ module: 'numpy', parent: null, inclusiveBytes: 9, exclusiveBytes: 9, ms: 3, afterFork: false })}\n{"module": "matpl`,

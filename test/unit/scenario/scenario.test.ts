@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkFlag, LIMITS } from '../../../src/scenario/limits.js';
 import { listScenarioFiles, loadScenario, validateScenario } from '../../../src/scenario/scenario.js';
 import { scenarioSchema } from '../../../src/scenario/schema.js';
 import { DEFAULT_FAMILY, familyNames } from '../../../src/servers/registry.js';
-import { ROOT } from '../../helpers.js';
+import { ROOT, tempDir } from '../../helpers.js';
 
-const base = mkdtempSync(join(tmpdir(), 'memcompare-scenario-'));
+const base = tempDir('memcompare-scenario-');
 const good = {
   name: 'x',
   command: ['gunicorn', '-b', '127.0.0.1:{port}', 'app:app'],

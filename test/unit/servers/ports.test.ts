@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { apache } from '../../../src/servers/apache.js';
@@ -11,6 +10,7 @@ import { puma } from '../../../src/servers/puma.js';
 import { unicorn } from '../../../src/servers/unicorn.js';
 import { uvicorn } from '../../../src/servers/uvicorn.js';
 import { uwsgi } from '../../../src/servers/uwsgi.js';
+import { tempDir } from '../../helpers.js';
 
 const portOf = (f: ServerFamily) => (argv: string[], cwd: string) => f.portFromCommand?.(argv, cwd);
 const [gunicornPort, uwsgiPort, pumaPort, unicornPort, apachePort, uvicornPort] = [gunicorn, uwsgi, puma, unicorn, apache, uvicorn].map(
@@ -24,7 +24,7 @@ const [gunicornPort, uwsgiPort, pumaPort, unicornPort, apachePort, uvicornPort] 
   ReturnType<typeof portOf>,
 ];
 
-const dir = mkdtempSync(join(tmpdir(), 'memcompare-ports-'));
+const dir = tempDir('memcompare-ports-');
 const file = (name: string, text: string) => {
   writeFileSync(join(dir, name), text);
   return name;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { flagValue } from '../../../src/servers/config.js';
@@ -10,13 +9,14 @@ import { FAMILIES, familyForCommand, familyNamed } from '../../../src/servers/re
 import { unicorn } from '../../../src/servers/unicorn.js';
 import { uvicorn } from '../../../src/servers/uvicorn.js';
 import { uwsgi } from '../../../src/servers/uwsgi.js';
+import { tempDir } from '../../helpers.js';
 
 const gunicornWorkers = gunicorn.workersFromCommand;
 const pumaWorkers = puma.workersFromCommand;
 const uwsgiWorkers = (argv: string[]) => uwsgi.workersFromCommand(argv, {}, '/');
 const unicornWorkers = (argv: string[], cwd: string) => unicorn.workersFromCommand(argv, {}, cwd);
 
-const dir = mkdtempSync(join(tmpdir(), 'memcompare-workers-'));
+const dir = tempDir('memcompare-workers-');
 writeFileSync(join(dir, 'gunicorn.conf.py'), 'bind = "127.0.0.1:8000"\nworkers = 7  # from the config\n');
 writeFileSync(join(dir, 'gunicorn-expr.py'), 'import multiprocessing\nworkers = multiprocessing.cpu_count() * 2 + 1\n');
 writeFileSync(join(dir, 'puma.rb'), 'workers 3\npreload_app!\n');
