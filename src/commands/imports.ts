@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { onExit } from 'signal-exit';
+import { within } from '../clock.js';
 import { badArgument, MemcompareError } from '../errors.js';
 import type { Io } from '../memory.js';
 import { renderImports } from '../render/imports.js';
@@ -44,14 +45,11 @@ export async function runImportsCommand(o: ImportsCommandOptions, io: Io): Promi
   try {
     const server = await launch({ argv: o.argv, cwd: o.cwd ?? process.cwd(), env: probe.env });
     const boundMs = (o.timeout ?? TIMEOUT.default) * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    const bounded = await Promise.race([
+    const bounded = await within(
       server.exited.then(() => false),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), boundMs);
-      }),
-    ]);
-    clearTimeout(timer);
+      boundMs,
+      () => true,
+    );
     // A server is stopped its family's way (its quick-stop signal), then its whole group.
     if (bounded) await stopServer(server, familyForCommand(o.argv));
     else server.guard?.kill('SIGKILL');
