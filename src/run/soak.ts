@@ -88,7 +88,7 @@ export interface SoakContext {
   /** How many times the server's log has said it recycled a worker so far (the family's `log.recycled` line). */
   recycledSoFar?: () => number;
   /** Calls back as soon as the server's log says it recycles a worker; returns the unsubscribe. */
-  onRecycleLine?: (listener: () => void) => () => void;
+  onRecycleLine?: (listener: (pid?: number) => void) => () => void;
   /** A worker's USS now, undefined once it is gone: all the exit watch reads. */
   ussOf?: (pid: number) => number | undefined;
   /** The anonymous memory a live worker still shares with its master (what its exit will copy). */
@@ -183,7 +183,7 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   const exitPeaks: Record<string, number> = {};
   const exitCopies: number[] = [];
   // Each recycling line heard: when, and the regular sample then (the workers' USS before any exit began).
-  const lines: { t: number; uss: ReadonlyMap<number, number>; sampledAt: number; growth: ReadonlyMap<number, number> }[] = [];
+  const lines: { t: number; pid?: number; uss: ReadonlyMap<number, number>; sampledAt: number; growth: ReadonlyMap<number, number> }[] = [];
   // Each worker's USS growth per millisecond between the last two regular samples (0 when it shrank).
   const growth = new Map<number, number>();
   // A regular sample counts as "before the exit" only if it was taken shortly before the line.
@@ -193,9 +193,15 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
     if (reads.length === 0) return;
     const top = Math.max(...reads.map(([, v]) => v));
     exitPeaks[String(pid)] = top;
-    // The last line heard before it went: a watch can outlast a worker's whole life (lines pile up, or
-    // its bound), so its first read may be long before this worker's exit began.
-    const line = lines.filter((l) => l.t <= goneAt).at(-1);
+    // Its own line where the server's lines name the worker; else the last line heard before it went. A watch can
+    // outlast a worker's whole life (lines pile up, or its bound), so its first read may be long before this
+    // worker's exit began. A line heard only after its worker was gone (memcompare's event loop busy with fast load)
+    // leaves that exit's start unknown: another worker's earlier line set against it counted the worker's whole life
+    // of growth under load as its exit's copy (10 KiB a request: 6.5-10 MB where the copy was under 0.3). Not counted.
+    const own = lines.filter((l) => l.pid === pid && l.t <= goneAt).at(-1);
+    const named = lines.some((l) => l.pid !== undefined);
+    if (named && !own) return;
+    const line = own ?? lines.filter((l) => l.t <= goneAt).at(-1);
     const atLine = line ? reads.filter(([t]) => t <= line.t).at(-1) : undefined;
     const candidates = [(atLine ?? reads[0])?.[1] ?? top];
     const sampled = line?.uss.get(pid);
@@ -249,9 +255,15 @@ export async function soak(ctx: SoakContext): Promise<SoakRecord> {
   };
   const unsubscribe =
     ctx.ussOf && ctx.onRecycleLine
-      ? ctx.onRecycleLine(() => {
+      ? ctx.onRecycleLine((pid) => {
           pending++;
-          lines.push({ t: clock.now(), uss: new Map(lastUss), sampledAt: lastUssAt, growth: new Map(growth) });
+          lines.push({
+            t: clock.now(),
+            ...(pid !== undefined ? { pid } : {}),
+            uss: new Map(lastUss),
+            sampledAt: lastUssAt,
+            growth: new Map(growth),
+          });
           startWatch();
         })
       : undefined;

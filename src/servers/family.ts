@@ -54,8 +54,9 @@ export interface ServerFamily {
   reloadSignal?: NodeJS.Signals;
   /**
    * Lines of the server's log memcompare reads: `recycled` says it replaced a worker itself (its own
-   * max-requests); `reforked`, one line a worker, that it replaced a worker by forking it anew from a warm one
-   * (a fork_worker refork).
+   * max-requests), and names the worker in a group `pid` where its line carries it (the exit watch then sets each
+   * exit against its own line); `reforked`, one line a worker, that it replaced a worker by forking it anew from a
+   * warm one (a fork_worker refork).
    */
   log: { recycled?: RegExp; reforked?: RegExp };
   /**

@@ -54,7 +54,8 @@ export const gunicorn: ServerFamily = {
   stopTimeoutMs: 10_000,
   gracefulStop: { signal: 'SIGTERM', boundMs: 30_000 },
   reloadSignal: 'SIGHUP',
-  log: { recycled: /Autorestarting worker/g },
+  // The worker logs the line itself: its pid is the second bracket of gunicorn's error log format.
+  log: { recycled: /(?:\[(?<pid>\d+)\] \[\w+\] )?Autorestarting worker/g },
   /** -b/--bind ADDRESS, else `bind = "…"` in its -c config. */
   portFromCommand(argv, cwd) {
     const flag = flagValue(argv, ['-b'], ['--bind']);

@@ -22,7 +22,7 @@ export const uwsgi: ServerFamily = {
   stopTimeoutMs: 10_000,
   gracefulStop: { signal: 'SIGQUIT', boundMs: 60_000 },
   reloadSignal: 'SIGHUP',
-  log: { recycled: /\.\.\.The work of process \d+ is done/g },
+  log: { recycled: /\.\.\.The work of process (?<pid>\d+) is done/g },
   /** --http-socket/--http/--socket on the command line, else the same keys in its --ini file. */
   portFromCommand(argv, cwd) {
     const flag = flagValue(argv, ['-s'], ['--http-socket', '--http', '--socket', '--uwsgi-socket']);

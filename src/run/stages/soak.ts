@@ -15,9 +15,9 @@ function exitWatch(ctx: RunContext, b: Booted): Pick<SoakContext, 'onRecycleLine
   return {
     ...(line && ussOf && listen
       ? {
-          onRecycleLine: (cb: () => void) =>
+          onRecycleLine: (cb: (pid?: number) => void) =>
             listen((text) => {
-              for (const _ of text.matchAll(new RegExp(line.source, 'g'))) cb();
+              for (const m of text.matchAll(new RegExp(line.source, 'g'))) cb(m.groups?.pid ? Number(m.groups.pid) : undefined);
             }),
         }
       : {}),

@@ -16,9 +16,18 @@ const EXIT_MS = 2000;
  * gone (worker 202 takes its place). `spuriousAt`: an earlier line that no exit follows, so that the
  * watch it starts is still running, from 201's youth, when 201 exits.
  */
-function scripted(o: { lineAt: number; copy: number; spuriousAt?: number; durationSeconds?: number }) {
+function scripted(o: {
+  lineAt: number;
+  copy: number;
+  spuriousAt?: number;
+  durationSeconds?: number;
+  /** The lines name their worker (200 the spurious one, 201 its own), as gunicorn's and uWSGI's do. */
+  named?: boolean;
+  /** When 201's line is heard, if later than it was printed (`lineAt`): memcompare's event loop busy with load. */
+  heardAt?: number;
+}) {
   const clock = virtualClock();
-  const listeners: (() => void)[] = [];
+  const listeners: ((pid?: number) => void)[] = [];
   const fired = new Set<number>();
   const ussOf = (pid: number): number | undefined => {
     const t = clock.now();
@@ -45,18 +54,18 @@ function scripted(o: { lineAt: number; copy: number; spuriousAt?: number; durati
     } as unknown as TreeSample['snapshot'];
     return { snapshot, processes, workers: processes.length };
   };
-  const fire = (at: number) => {
+  const fire = (at: number, pid: number) => {
     if (clock.now() >= at && !fired.has(at)) {
       fired.add(at);
-      for (const l of listeners) l();
+      for (const l of listeners) l(o.named ? pid : undefined);
     }
   };
   const load = {
     // The soak's lanes send one request at a time; each takes 10 ms of scripted time.
     async flow(_url: string, _s: unknown, amount: number, onResponse: Parameters<LoadGenerator['flow']>[3]): Promise<BatchResult> {
       await clock.sleep(10);
-      if (o.spuriousAt !== undefined) fire(o.spuriousAt);
-      fire(o.lineAt);
+      if (o.spuriousAt !== undefined) fire(o.spuriousAt, 200);
+      fire(o.heardAt ?? o.lineAt, 201);
       for (let i = 0; i < amount; i++) onResponse(200, undefined);
       return { requests: amount, sent: amount, errors: 0, timeouts: 0, latenciesMs: [] };
     },
@@ -95,6 +104,20 @@ describe('the exit watch', () => {
     const r = await scripted({ lineAt: 5200, copy: 4 * MiB, spuriousAt: 100, durationSeconds: 10 });
     assert.equal(r.exitCopy?.source, 'measured', 'the exit after the first watch gave up was watched');
     assert.ok(Math.abs((r.exitCopy?.bytes ?? 0) - 4 * MiB) < 0.5 * MiB, `copy ${(r.exitCopy?.bytes ?? 0) / MiB} MiB`);
+  });
+
+  it('sets an exit against its own line where lines name the worker, and leaves one out whose line came after it was gone', async () => {
+    // Heard in time: the spurious line names another worker, so 201's copy starts at its own line.
+    const onTime = await scripted({ lineAt: 3000, copy: 4 * MiB, spuriousAt: 500, named: true });
+    assert.equal(onTime.exitCopy?.source, 'measured');
+    assert.ok(Math.abs((onTime.exitCopy?.bytes ?? 0) - 4 * MiB) < 0.5 * MiB, `copy ${(onTime.exitCopy?.bytes ?? 0) / MiB} MiB`);
+    // Heard after 201 was gone (at 5,000): its exit's start is unknown. Set against 200's line it would read 201's
+    // growth since 500 as its copy (9 MiB); not counted, and nothing else was measured.
+    const late = await scripted({ lineAt: 3000, heardAt: 5500, copy: 4 * MiB, spuriousAt: 500, named: true });
+    assert.equal(late.exitCopy, undefined, JSON.stringify(late.exitCopy));
+    // Without names the last line heard stands in (what a server whose line carries no pid gets).
+    const unnamed = await scripted({ lineAt: 3000, heardAt: 5500, copy: 4 * MiB, spuriousAt: 500 });
+    assert.ok((unnamed.exitCopy?.bytes ?? 0) > 8 * MiB, `copy ${(unnamed.exitCopy?.bytes ?? 0) / MiB} MiB`);
   });
 
   it('measures the copy of an exit announced by its own line', async () => {

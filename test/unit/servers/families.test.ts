@@ -105,3 +105,27 @@ describe('one server family, one file', () => {
     assert.equal(FAMILIES.at(-1)?.recognise(['anything']), true);
   });
 });
+
+describe("a family's recycling line", () => {
+  // As the servers print them (gunicorn's worker logs its own line under its pid; uWSGI names the process).
+  const lines: Record<string, [string, number | undefined][]> = {
+    gunicorn: [
+      ['[2026-12-07 14:49:17 +0000] [4242] [INFO] Autorestarting worker after current request.', 4242],
+      ['Autorestarting worker after current request.', undefined],
+    ],
+    uwsgi: [['...The work of process 4243 is done. Seeya!', 4243]],
+  };
+  it('names the worker where the line carries its pid, and counts one match a line', () => {
+    for (const [name, cases] of Object.entries(lines)) {
+      const family = FAMILIES.find((f) => f.name === name);
+      const re = family?.log.recycled;
+      assert.ok(re, name);
+      for (const [line, pid] of cases) {
+        const found: RegExpMatchArray[] = [...`${line}\n${line}\n`.matchAll(new RegExp(re.source, 'g'))];
+        assert.equal(found.length, 2, `${name}: ${line}`);
+        const named = found[0]?.groups?.pid;
+        assert.equal(named === undefined ? undefined : Number(named), pid, `${name}: ${line}`);
+      }
+    }
+  });
+});
