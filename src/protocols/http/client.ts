@@ -1,4 +1,4 @@
-import { Agent, get as httpGet, request as httpRequest } from 'node:http';
+import { Agent, get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import type autocannon from 'autocannon';
@@ -20,55 +20,108 @@ export function loadAutocannon(): Autocannon {
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
- * One GET on a connection of its own, read to its end (a response without Content-Length ends when the
- * server closes). Node's own HTTP client, not autocannon: autocannon 9 writes `Connection: keep-alive` into
- * every request ahead of the caller's headers, and a server that reads the first Connection header then keeps
- * each connection and parks it until the client hangs up: +2.2% total PSS on a Ruby app against hey's
- * requests (measured, docs/method.md); and its reconnectRate, which opens a connection per request, leaves
- * the answer it reconnects on uncounted.
+ * One request on a connection of its own, saying `Connection: close`, read to its end: the Content-Length's bytes,
+ * a chunked body's last chunk, or the server's close for a body that has neither (close-delimited). Not autocannon:
+ * autocannon 9 writes `Connection: keep-alive` into every request ahead of the caller's headers, and a server that
+ * reads the first Connection header then keeps each connection and parks it until the client hangs up: +2.2% total
+ * PSS on a Ruby app against hey's requests (measured, docs/method.md); and its reconnectRate, which opens a
+ * connection per request, leaves the answer it reconnects on uncounted. Not Node's HTTP client either: the warm-up's
+ * rounds go at the load generator's pace, and through Node's client they took 0.40-0.50 ms of CPU a request (a round
+ * of 240 against the seed's sync workers: 95-120 ms); a raw socket and a parse of the head alone (kept here: the
+ * status line and three headers) take 0.27-0.31 ms (66 ms).
  */
 export function httpExchange(target: Target, settings: WarmupSettings, signal: AbortSignal): Promise<Answer> {
   const header = settings.workerPidHeader?.toLowerCase();
+  const method = settings.method ?? 'GET';
+  const body = settings.body === undefined ? undefined : Buffer.from(settings.body);
+  const lines = [`${method} ${settings.path} HTTP/1.1`, `Host: 127.0.0.1:${target.port}`];
+  for (const [k, v] of Object.entries(settings.headers ?? {})) {
+    const name = k.toLowerCase();
+    if (name === 'connection' || name === 'host' || (body && name === 'content-length')) continue;
+    lines.push(`${k}: ${String(v).replace(/[\r\n]+/g, ' ')}`);
+  }
+  if (body) lines.push(`Content-Length: ${body.length}`);
+  lines.push('Connection: close', '', '');
+  const request = Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body ?? Buffer.alloc(0)]);
   return new Promise<Answer>((resolveOne, reject) => {
+    const s = connect({ host: '127.0.0.1', port: target.port });
+    let head = '';
+    let parsed:
+      | { status: number; workerPid: string | undefined; length: number | undefined; chunked: boolean; bodyless: boolean }
+      | undefined;
+    let received = 0;
+    let tail = '';
     let settled = false;
-    const fail = (error: Error) => {
+    const finish = (error?: Error) => {
       if (settled) return;
       settled = true;
-      reject(error);
-    };
-    // agent: false is a connection for this request alone; Node says `Connection: close` in it.
-    // The path as it is, on loopback: never resolved against a url (a path "//host/x" would leave loopback).
-    const options = {
-      hostname: '127.0.0.1',
-      port: target.port,
-      path: settings.path,
-      agent: false,
-      signal,
-      // A route's method, headers and body (the mix); a plain GET otherwise.
-      method: settings.method ?? 'GET',
-      headers: { ...settings.headers, connection: 'close' },
-    };
-    const req = httpRequest(options, (res) => {
-      res.resume();
-      res.on('end', () => {
-        if (settled) return;
-        settled = true;
-        const pid = header ? res.headers[header] : undefined;
-        // A body that only the server's close ends: no length, not chunked (and a status that has a body).
-        const status = res.statusCode ?? 0;
-        const closeDelimited =
-          res.headers['content-length'] === undefined && res.headers['transfer-encoding'] === undefined && status !== 204 && status !== 304;
-        resolveOne({ status, workerPid: Array.isArray(pid) ? pid[0] : pid, closeDelimited });
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      s.destroy();
+      if (error) return reject(error);
+      if (!parsed) return reject(new Error(`not an HTTP answer: ${JSON.stringify(head.slice(0, 16))}`));
+      resolveOne({
+        status: parsed.status,
+        workerPid: parsed.workerPid,
+        closeDelimited: parsed.length === undefined && !parsed.chunked && !parsed.bodyless,
       });
-      res.on('error', fail);
+    };
+    const onAbort = () => finish(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const timer = setTimeout(() => finish(new NoAnswerError(`no HTTP answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Written, not ended: a half-close after the request reads as a client gone to some servers (see closingExchange).
+    s.on('connect', () => s.write(request));
+    s.on('data', (d: Buffer) => {
+      let rest = d;
+      while (!parsed) {
+        head += rest.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (head.length > 65_536) return finish(new Error('an HTTP head over 64 KiB'));
+          return;
+        }
+        const answer = parseHead(head.slice(0, end), header, method);
+        if (answer.status === 0) return finish(new Error(`not an HTTP answer: ${JSON.stringify(head.slice(0, 16))}`));
+        rest = Buffer.from(head.slice(end + 4), 'latin1');
+        head = '';
+        // An interim answer (100 Continue) is followed by the real one.
+        if (answer.status >= 100 && answer.status < 200 && answer.status !== 101) continue;
+        parsed = answer;
+      }
+      received += rest.length;
+      if (parsed.chunked) tail = (tail + rest.toString('latin1')).slice(-7);
+      if (
+        parsed.bodyless ||
+        (parsed.length !== undefined && received >= parsed.length) ||
+        (parsed.chunked && /(^|\r\n)0\r\n\r\n$/.test(tail))
+      )
+        finish();
     });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => {
-      fail(new NoAnswerError(`no HTTP answer within ${REQUEST_TIMEOUT_MS} ms`));
-      req.destroy();
-    });
-    req.on('error', fail);
-    req.end(settings.body);
+    s.on('close', () => finish());
+    s.on('error', (e) => finish(e));
   });
+}
+
+/** The status line and the headers that say where the body ends (and who served it), from an answer's head. */
+function parseHead(text: string, pidHeader: string | undefined, method: string) {
+  const rows = text.split('\r\n');
+  const m = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(rows[0] ?? '');
+  const status = m ? Number(m[1]) : 0;
+  let length: number | undefined;
+  let chunked = false;
+  let workerPid: string | undefined;
+  for (const row of rows.slice(1)) {
+    const colon = row.indexOf(':');
+    if (colon < 0) continue;
+    const name = row.slice(0, colon).trim().toLowerCase();
+    const value = row.slice(colon + 1).trim();
+    if (name === 'content-length') length = Number(value);
+    else if (name === 'transfer-encoding') chunked = /chunked/i.test(value);
+    else if (name === pidHeader && workerPid === undefined) workerPid = value;
+  }
+  const bodyless = method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+  return { status, workerPid, length: chunked || !Number.isFinite(length) ? undefined : length, chunked, bodyless };
 }
 
 /**
