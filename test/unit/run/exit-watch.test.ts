@@ -25,6 +25,9 @@ function scripted(o: {
   named?: boolean;
   /** When 201's line is heard, if later than it was printed (`lineAt`): memcompare's event loop busy with load. */
   heardAt?: number;
+  /** 201 starts at this time (a worker the server replaced a moment before), growing this fast (default 2 MiB/s). */
+  bornAt?: number;
+  growthPerSecond?: number;
 }) {
   const clock = virtualClock();
   const listeners: ((pid?: number) => void)[] = [];
@@ -33,7 +36,9 @@ function scripted(o: {
     const t = clock.now();
     if (pid === 200) return 10 * MiB;
     if (pid === 201) {
-      const grown = 10 * MiB + 2 * MiB * (Math.min(t, o.lineAt) / 1000);
+      const born = o.bornAt ?? 0;
+      if (t < born) return undefined;
+      const grown = 10 * MiB + (o.growthPerSecond ?? 2 * MiB) * ((Math.min(t, o.lineAt) - born) / 1000);
       if (t < o.lineAt) return grown;
       if (t < o.lineAt + EXIT_MS) return grown + (o.copy * (t - o.lineAt)) / EXIT_MS;
       return undefined;
@@ -118,6 +123,14 @@ describe('the exit watch', () => {
     // Without names the last line heard stands in (what a server whose line carries no pid gets).
     const unnamed = await scripted({ lineAt: 3000, heardAt: 5500, copy: 4 * MiB, spuriousAt: 500 });
     assert.ok((unnamed.exitCopy?.bytes ?? 0) > 8 * MiB, `copy ${(unnamed.exitCopy?.bytes ?? 0) / MiB} MiB`);
+  });
+
+  it('leaves out the regular sample of a worker sampled only once (no rate to carry it forward to the line)', async () => {
+    // 201 born at 2,950 and sampled once (at 3,000 or so) before its line at 3,090, growing 40 MiB/s under load: its
+    // sample is up to 3.6 MiB below its USS at the line, none of which its exit copied.
+    const r = await scripted({ lineAt: 3090, bornAt: 2950, growthPerSecond: 40 * MiB, copy: 1 * MiB, named: true });
+    assert.equal(r.exitCopy?.source, 'measured');
+    assert.ok(Math.abs((r.exitCopy?.bytes ?? 0) - 1 * MiB) < 0.5 * MiB, `copy ${(r.exitCopy?.bytes ?? 0) / MiB} MiB, made 1 MiB`);
   });
 
   it('measures the copy of an exit announced by its own line', async () => {
