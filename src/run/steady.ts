@@ -15,8 +15,8 @@ export const STEADY = {
   maxMs: 120_000,
   /** Rounds double while the app is not steady, up to this many times the first. */
   maxRoundFactor: 32,
-  /** Rounds past steady at most, when going on is cheaper than booting again (warmOnMs). */
-  warmOnRounds: 4,
+  /** Rounds past steady at most, when going on is cheaper than booting again (warmOnMs): 8 times the round it was steady at. */
+  warmOnRounds: 3,
   /** The last rounds growing within this fraction of each other, per request: a line, not a warm-up. */
   linearRounds: 4,
   linearSpread: 0.15,
