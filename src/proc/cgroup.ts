@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRecord } from '../memory.js';
+import { readText as read } from './read-text.js';
 
 /**
  * What a process's memory cgroup says, in bytes; memcompare only reads it (never creates or moves).
@@ -12,14 +12,6 @@ import type { ContainerRecord } from '../memory.js';
 export type CgroupMemory = Omit<ContainerRecord, 'exclusive' | 'otherProcesses' | 'headroomBytes'> & {
   /** Every process in the cgroup (cgroup.procs). */
   pids: number[];
-};
-
-const read = (path: string): string | undefined => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 };
 
 /** "key value" lines (memory.stat, memory.events, memory.oom_control) into numbers. */

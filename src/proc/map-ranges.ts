@@ -1,4 +1,5 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
+import { readText } from './read-text.js';
 
 /** A file mapping from /proc/<pid>/maps. */
 export interface FileRange {
@@ -25,15 +26,6 @@ export function fileRanges(mapsText: string): FileRange[] {
     });
   }
   return out;
-}
-
-/** A /proc file's text, or undefined when it cannot be read (the process is gone). */
-export function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /** The kB of a process's executable mappings other than its program's own text (VmLib in /proc/<pid>/status). */

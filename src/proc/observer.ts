@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { errnoOf } from '../errors.js';
-import { type FileRange, fileRanges, inheritedRanges, libKb, readText } from './map-ranges.js';
+import { type FileRange, fileRanges, inheritedRanges, libKb } from './map-ranges.js';
+import { readText } from './read-text.js';
 import { parseSmaps } from './smaps.js';
 
 /**
