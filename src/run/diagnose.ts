@@ -64,6 +64,15 @@ export function diagnose(f: RunFacts): Warning[] {
     .filter(([code]) => code.startsWith('5'))
     .reduce((n, [, k]) => n + k, 0);
   if (serverErrors > 0) w('warmup-errors', `${serverErrors} of ${warmup.requests} warm-up responses were server errors (5xx)`);
+  // A client error is the app declining the request (a path it has not, a query it rejects, a login wall): the route's
+  // work was not done, and the workers were warmed by an error page. Said as hey's status list would show it.
+  const clientErrors = Object.entries(warmup.statusCodes).filter(([code]) => code.startsWith('4'));
+  const declined = clientErrors.reduce((n, [, k]) => n + k, 0);
+  if (declined > 0)
+    w(
+      'warmup-errors',
+      `${declined} of ${warmup.requests} warm-up responses were client errors (${clientErrors.map(([code, k]) => `${code} ×${k}`).join(', ')}): those requests warmed an error page, not the route`,
+    );
   if (warmup.errors > 0 || warmup.timeouts > 0)
     w('warmup-errors', `the warm-up had ${warmup.errors} errors and ${warmup.timeouts} timeouts`);
   // The load generator reads a response to its end: one whose body ends only when the server closes the

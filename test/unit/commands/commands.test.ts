@@ -103,6 +103,13 @@ describe('pure judgments', () => {
       'not-settled',
     ]);
     assert.deepEqual(kinds({ warmup: { ...facts.warmup, statusCodes: { '200': 28, '502': 2 } } }), ['warmup-errors']);
+    // A route the app declines (graphite-web answered 400 to a render of an unknown function): said, with the codes.
+    const declined = diagnose({ ...facts, warmup: { ...facts.warmup, requests: 45, statusCodes: { '200': 15, '400': 30 } } });
+    assert.deepEqual(
+      declined.map((x) => x.kind),
+      ['warmup-errors'],
+    );
+    assert.match(declined[0]?.message ?? '', /^30 of 45 warm-up responses were client errors \(400 ×30\)/);
     assert.deepEqual(kinds({ processes: [worker(11)] }), ['worker-count']);
     assert.deepEqual(kinds({ warmup: { ...facts.warmup, idleWorkers: [12] } }), ['idle-worker']);
     assert.deepEqual(kinds({ foreignSharers: { exe: '/usr/bin/python3.11', pids: [99] } }), ['foreign-sharers']);
