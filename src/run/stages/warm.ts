@@ -15,11 +15,13 @@ export function warmWorkers(ctx: RunContext, b: Booted, workerPids: number[]): P
  * bad input, not a measurement.
  */
 export async function warmStage(ctx: RunContext, b: Booted, workerPids: number[]): Promise<WarmupResult> {
-  const warmup = await warmWorkers(ctx, b, workerPids);
-  // Several routes: the warm-up above asked the first; each other one gets its share of the warm-up's requests.
+  // Several routes: each gets its share of the warm-up's requests by weight, the first through the warm-up proper (which
+  // proves every worker served). The first got all of them once: 30 and 15 for two routes of equal weight.
   const routes = b.warmup.routes ?? [];
+  const shares = routes.length > 1 ? splitByWeight(routes, b.warmup.requests) : [];
+  const first = routes[0] && routes.length > 1 ? { ...routeSettings(b.warmup, routes[0]), requests: shares[0] as number } : b.warmup;
+  const warmup = await warmUp(b.port, first, workerPids, ctx.options.signal, { load: b.load, proc: ctx.deps.proc });
   if (routes.length > 1) {
-    const shares = splitByWeight(routes, b.warmup.requests);
     for (const [i, route] of routes.entries()) {
       if (i === 0) continue;
       const r = await sendRound(b.port, routeSettings(b.warmup, route), shares[i] as number, ctx.options.signal, b.load);

@@ -23,6 +23,32 @@ describe('stage: warm', () => {
     assert.deepEqual(w.idleWorkers, []);
   });
 
+  it('several routes: each gets its share of the requests by weight, the first one too', async () => {
+    const world = makeWorld();
+    const scenario = scenarioOf(['a'], 1);
+    scenario.warmup = {
+      requests: 30,
+      connections: 2,
+      path: '/a',
+      routes: [
+        { path: '/a', weight: 1 },
+        { path: '/b', weight: 2 },
+      ],
+    };
+    const { ctx, b, ready } = await booted(world, scenario);
+    const paths: string[] = [];
+    const exchange = world.deps.wire.exchange;
+    world.deps.wire.exchange = (protocol, target, settings, signal) => {
+      paths.push(settings.path);
+      return exchange(protocol, target, settings, signal);
+    };
+    const w = await warmStage(ctx, b, ready.workerPids);
+    // 10 and 20 (the first route once took all 30, then the second its 20: 50 in all).
+    assert.equal(paths.filter((p) => p === '/a').length, 10);
+    assert.equal(paths.filter((p) => p === '/b').length, 20);
+    assert.equal(w.requests, 30);
+  });
+
   it("answers that all say the script is unknown are bad input, in the protocol's words", async () => {
     const world = makeWorld();
     const scenario = scenarioOf(['a'], 1);
