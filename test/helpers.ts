@@ -27,7 +27,7 @@ export function gitRepo(
   prefix: string,
   populate: (dir: string) => void,
 ): { dir: string; git: (...args: string[]) => string; commit: (message: string) => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = tempDir(prefix);
   populate(dir);
   const git = (...args: string[]) =>
     execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, encoding: 'utf8' });

@@ -11,6 +11,8 @@ export interface LaunchedServer {
   pid: number;
   /** Kills the server's process group if memcompare dies without stopping it (see startGuard). */
   guard: ChildProcess | undefined;
+  /** The run's own folders (LaunchRequest.folders): the last-resort teardown removes them with the server. */
+  folders: readonly string[];
   argv: string[];
   /** Every pid seen in its tree, so teardown can check each one is gone. */
   knownPids: Set<number>;
@@ -117,7 +119,8 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
   const server: LaunchedServer = {
     child,
     pid: child.pid,
-    guard: startGuard(child.pid, wrapper?.wrapped === true),
+    guard: startGuard(child.pid, wrapper?.wrapped === true, o.folders ?? []),
+    folders: o.folders ?? [],
     wrapped: wrapper?.wrapped === true,
     argv: o.argv,
     knownPids: new Set([child.pid]),
@@ -148,15 +151,19 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
  * A small shell, in a group of its own, blocks reading a pipe whose only writer is memcompare; when
  * memcompare dies the pipe closes and the shell SIGKILLs the server's whole process group at once.
  * (setpriv's pdeathsig kills only the master; the workers would linger until their own timeout, up to 30 s.)
+ * Then it removes the run's own folders (`folders`, made by memcompare with mkdtemp), which no handler of memcompare's
+ * could: a Passenger run killed so left its pid file and log behind, one folder a test run.
  * A normal stop kills the guard first, so it never signals a group whose id may be reused.
  */
-function startGuard(pgid: number, subreaper: boolean): ChildProcess | undefined {
+function startGuard(pgid: number, subreaper: boolean, folders: readonly string[]): ChildProcess | undefined {
   // Under the subreaper wrapper, SIGTERM first: the wrapper kills the descendants that left the group (daemonized).
-  const script = subreaper
-    ? '/bin/kill -s TERM -- "$1" 2>/dev/null; sleep 1; exec /bin/kill -s KILL -- "-$1" 2>/dev/null'
-    : 'exec /bin/kill -s KILL -- "-$1" 2>/dev/null';
+  const kill = subreaper
+    ? '/bin/kill -s TERM -- "$1" 2>/dev/null; sleep 1; /bin/kill -s KILL -- "-$1" 2>/dev/null'
+    : '/bin/kill -s KILL -- "-$1" 2>/dev/null';
+  // A process killed mid-write may still add a file as rm reads the folder: a second try a moment later.
+  const remove = folders.length > 0 ? '; shift; rm -rf -- "$@" 2>/dev/null || { sleep 0.2; rm -rf -- "$@"; }' : '';
   try {
-    const guard = spawn('/bin/sh', ['-c', `cat >/dev/null; ${script}`, 'memcompare-guard', String(pgid)], {
+    const guard = spawn('/bin/sh', ['-c', `cat >/dev/null; ${kill}${remove}`, 'memcompare-guard', String(pgid), ...folders], {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
     });

@@ -67,6 +67,8 @@ export interface LaunchRequest {
   errorLog?: string;
   /** Run it under a subreaper (run/subreaper.ts): its family's supervisor daemonizes, and must stay in the tree. */
   subreaper?: boolean;
+  /** Folders of the run's own (its configuration, the family's pid file and log): removed by the guard if memcompare dies unstopped. */
+  folders?: string[];
 }
 
 /** Starting and stopping servers: real processes in the run, scripted ones in unit tests. */

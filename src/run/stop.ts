@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { type Clock, nowMs, realClock, within } from '../clock.js';
 import { isAlive } from '../proc/stat.js';
 import { withDescendants } from '../proc/tree.js';
@@ -96,5 +96,13 @@ export function killAllNow(): void {
       // gone
     }
     server.guard?.kill('SIGKILL');
+    // The guard is gone with its folders to remove: removed here (a process just killed may still be writing one).
+    for (const folder of server.folders) {
+      try {
+        rmSync(folder, { recursive: true, force: true, maxRetries: 2 });
+      } catch {
+        // left: nothing more can be done on the way out
+      }
+    }
   }
 }

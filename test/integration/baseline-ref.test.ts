@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResults } from '../../src/results/file.js';
-import { BIN, cli, gitRepo } from '../helpers.js';
+import { BIN, cli, gitRepo, tempDir } from '../helpers.js';
 
 const APP = `import os
 def app(environ, start_response):
@@ -102,7 +101,7 @@ describe('run --baseline-ref: base against head on one runner, in one run', { ti
     const bad = cli(['run', 'memory.json', '--baseline-ref', 'no-such-ref'], { cwd: repo.dir });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^memcompare: --baseline-ref "no-such-ref": no such commit in .*fetch-depth: 0\)\n$/);
-    const outside = mkdtempSync(join(tmpdir(), 'memcompare-norepo-'));
+    const outside = tempDir('memcompare-norepo-');
     writeFileSync(join(outside, 'memory.json'), JSON.stringify({ ...SCENARIO, app: undefined }));
     const notRepo = cli(['run', join(outside, 'memory.json'), '--baseline-ref', 'HEAD'], { cwd: outside });
     assert.equal(notRepo.status, 2);

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readMappings, sumMappings } from '../../src/proc/mappings.js';
 import { readProcess } from '../../src/proc/process.js';
 import { withDescendants } from '../../src/proc/tree.js';
-import { cli, HeldSmem, startGunicorn, type TestServer } from '../helpers.js';
+import { cli, HeldSmem, startGunicorn, type TestServer, tempDir } from '../helpers.js';
 
 interface Row {
   name: string;
@@ -123,7 +122,7 @@ describe('snapshot --mappings on a real gunicorn tree', { timeout: 300_000 }, ()
 
 describe('where a variant saves: the seed scenario', { timeout: 300_000 }, () => {
   it('the report says which groups the preload saving comes from, in bytes', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'memcompare-where-'));
+    const dir = tempDir('memcompare-where-');
     const r = cli(['run', 'preload-vs-nopreload', '--runs', '1', '--markdown', join(dir, 'r.md'), '-q', '-v'], { timeoutMs: 200_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Snapshot } from '../../src/memory.js';
@@ -8,7 +7,7 @@ import { childrenOf } from '../../src/proc/tree.js';
 import { freeLoopbackPort, launch } from '../../src/run/launch.js';
 import { stopServer } from '../../src/run/stop.js';
 import { phpFpm } from '../../src/servers/php-fpm.js';
-import { cli } from '../helpers.js';
+import { cli, tempDir } from '../helpers.js';
 
 const WORKERS = 4;
 
@@ -36,7 +35,7 @@ async function until<T>(what: string, f: () => T | undefined, timeoutMs: number)
  */
 describe("the observer's share: snapshot reads php-fpm as it is without memcompare", { timeout: 120_000 }, () => {
   it('the corrected master PSS is within 0.5% of its smaps_rollup read while memcompare is not running; --raw is farther', async (t) => {
-    const tmp = mkdtempSync(join(tmpdir(), 'memcompare-observer-'));
+    const tmp = tempDir('memcompare-observer-');
     chmodSync(tmp, 0o755);
     const port = await freeLoopbackPort();
     const conf = join(tmp, 'pool.conf');

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BIN, cli, FIXTURES, ROOT, tempDir } from '../helpers.js';
@@ -98,7 +97,7 @@ describe('outputs that are not regular files', { timeout: 120_000 }, () => {
 });
 
 describe('the host lock: one run at a time', { timeout: 180_000 }, () => {
-  const lockDir = mkdtempSync(join(tmpdir(), 'memcompare-lock-'));
+  const lockDir = tempDir('memcompare-lock-');
   const env = { MEMCOMPARE_LOCK_DIR: lockDir };
   const command = ['run', '--command', 'gunicorn -b 127.0.0.1:{port} -w 1 app:app', '--cwd', join(FIXTURES, 'apps', 'grow'), '--runs', '1'];
 

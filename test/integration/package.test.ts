@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 // Installed as users install it: npm pack, then npm install of the tarball into an empty folder.
 describe('installed from the npm tarball', { timeout: 420_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'memcompare-pack-'));
+  const dir = tempDir('memcompare-pack-');
   execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, stdio: 'ignore' });
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   const app = join(dir, 'app');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Snapshot } from '../../src/memory.js';
@@ -183,8 +184,11 @@ describe('Passenger Standalone: its daemonized watchdog measured and stopped', {
     ['SIGINT', /booting pid/],
     ['SIGINT', /settling/],
   ] as const) {
-    it(`memcompare sent ${signal} (at "${moment.source}"): the daemonized watchdog and everything under it are stopped too`, async () => {
+    it(`memcompare sent ${signal} (at "${moment.source}"): the daemonized watchdog and everything under it are stopped too, its run folder removed`, async () => {
       const before = passengerPids();
+      // The run's folder (Passenger's pid file and log): removed by the run's teardown, or by the guard after a SIGKILL.
+      const runFolders = () => readdirSync(tmpdir()).filter((f) => f.startsWith('memcompare-server-'));
+      const foldersBefore = new Set(runFolders());
       const child = cliAsync(['run', '--command', command('smart'), '--cwd', appCopy(), '--runs', '1', '--no-throughput', '--progress']);
       let stderr = '';
       const reached = await new Promise<boolean>((resolve) => {
@@ -206,6 +210,13 @@ describe('Passenger Standalone: its daemonized watchdog measured and stopped', {
       const endedAt = await exited;
       if (signal === 'SIGINT') assert.ok(endedAt - sentAt < 2000, `ended ${Math.round(endedAt - sentAt)} ms after SIGINT`);
       assert.deepEqual(await leftover(before, 10_000), [], `left running after ${signal}:\n${stderr}`);
+      // The guard removes it once the group is killed (under the subreaper a second after SIGTERM): polled, bounded.
+      let left = runFolders().filter((f) => !foldersBefore.has(f));
+      for (const until = performance.now() + 10_000; left.length > 0 && performance.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = runFolders().filter((f) => !foldersBefore.has(f));
+      }
+      assert.deepEqual(left, [], `run folders left after ${signal}`);
     });
   }
 });

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ResultsDocument } from '../../src/results/types.js';
-import { cli } from '../helpers.js';
+import { cli, tempDir } from '../helpers.js';
 
 const MiB = 1048576;
 
@@ -32,7 +31,7 @@ def application(environ, start_response):
 
 describe('routes: growth and transient peaks per route (run --path)', { timeout: 300_000 }, () => {
   it('/report keeps ~16 KiB a call, /export peaks at 40 MiB and keeps nothing, / keeps nothing', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'memcompare-routes-'));
+    const dir = tempDir('memcompare-routes-');
     writeFileSync(join(dir, 'app.py'), APP);
     const out = join(dir, 'out.json');
     const r = cli(

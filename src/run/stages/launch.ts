@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { within } from '../../clock.js';
 import { protocolOf } from '../../protocols/registry.js';
 import type { WarmupSettings, WorkerCountSource } from '../../results/types.js';
@@ -97,6 +97,7 @@ export async function launchStage(ctx: RunContext): Promise<Booted> {
     ...(ctx.options.echo ? { echo: ctx.options.echo } : {}),
     ...(errorLog ? { errorLog } : {}),
     ...(ctx.family.daemonizes ? { subreaper: true } : {}),
+    folders: [runDir, filled ? dirname(filled.path) : undefined, appCopy?.dir].filter((d): d is string => d !== undefined),
   };
   const server = await deps.launcher.launch(request).catch((error) => {
     appCopy?.remove();
