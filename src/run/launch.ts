@@ -152,7 +152,7 @@ export async function launch(o: LaunchRequest): Promise<LaunchedServer> {
  * memcompare dies the pipe closes and the shell SIGKILLs the server's whole process group at once.
  * (setpriv's pdeathsig kills only the master; the workers would linger until their own timeout, up to 30 s.)
  * Then it removes the run's own folders (`folders`, made by memcompare with mkdtemp), which no handler of memcompare's
- * could: a Passenger run killed so left its pid file and log behind, one folder a test run.
+ * could: a run killed so left behind the pid file and log its server wrote there, one folder a test run.
  * A normal stop kills the guard first, so it never signals a group whose id may be reused.
  */
 function startGuard(pgid: number, subreaper: boolean, folders: readonly string[]): ChildProcess | undefined {
