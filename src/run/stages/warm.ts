@@ -5,8 +5,8 @@ import { sendRound, warmUp } from '../warm.js';
 import type { Booted, RunContext } from './context.js';
 
 /** The warm-up (or a re-warm) of these workers, in the run's protocol. */
-export function warmWorkers(ctx: RunContext, b: Booted, workerPids: number[]): Promise<WarmupResult> {
-  return warmUp(b.port, b.warmup, workerPids, ctx.options.signal, { load: b.load, proc: ctx.deps.proc });
+export function warmWorkers(ctx: RunContext, b: Booted, workerPids: number[], settings = b.warmup): Promise<WarmupResult> {
+  return warmUp(b.port, settings, workerPids, ctx.options.signal, { load: b.load, proc: ctx.deps.proc });
 }
 
 /**
@@ -20,7 +20,7 @@ export async function warmStage(ctx: RunContext, b: Booted, workerPids: number[]
   const routes = b.warmup.routes ?? [];
   const shares = routes.length > 1 ? splitByWeight(routes, b.warmup.requests) : [];
   const first = routes[0] && routes.length > 1 ? { ...routeSettings(b.warmup, routes[0]), requests: shares[0] as number } : b.warmup;
-  const warmup = await warmUp(b.port, first, workerPids, ctx.options.signal, { load: b.load, proc: ctx.deps.proc });
+  const warmup = await warmWorkers(ctx, b, workerPids, first);
   if (routes.length > 1) {
     for (const [i, route] of routes.entries()) {
       if (i === 0) continue;
